@@ -1,0 +1,52 @@
+# portraitd — the two commands a newcomer needs are `make run` and `make test`.
+# Everything else here is for developers (see docs/development.md).
+
+BUILD      ?= build
+BUILD_TYPE ?= RelWithDebInfo
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+CMAKE_ARGS ?=
+
+.PHONY: run test build deps test-asan test-tsan fuzz bench format check-format check-banned clean
+
+deps:
+	@scripts/deps.sh
+
+build: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(CMAKE_ARGS) >/dev/null
+	@MAKEFLAGS= cmake --build $(BUILD) -j $(JOBS)
+
+run: build
+	@scripts/run.sh $(BUILD)
+
+test: build
+	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# The same suite under AddressSanitizer + UndefinedBehaviorSanitizer.
+test-asan:
+	@$(MAKE) --no-print-directory test BUILD=build-asan BUILD_TYPE=Debug \
+		CMAKE_ARGS="-DPC_ASAN=ON -DPC_UBSAN=ON"
+
+test-tsan:
+	@$(MAKE) --no-print-directory test BUILD=build-tsan BUILD_TYPE=Debug CMAKE_ARGS="-DPC_TSAN=ON"
+
+fuzz:
+	@scripts/deps.sh fuzz
+	@CC=clang-14 cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DPC_FUZZ=ON -DBUILD_TESTING=OFF >/dev/null
+	@MAKEFLAGS= cmake --build build-fuzz -j $(JOBS)
+	@scripts/fuzz.sh build-fuzz
+
+bench: build
+	@scripts/deps.sh bench
+	@bench/run.sh $(BUILD)
+
+format:
+	@clang-format -i $$(git ls-files '*.c' '*.h')
+
+check-format:
+	@scripts/check-format.sh
+
+check-banned:
+	@scripts/check-banned.sh
+
+clean:
+	rm -rf build build-asan build-tsan build-fuzz

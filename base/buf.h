@@ -1,0 +1,37 @@
+/* base/buf.h — a growable byte buffer with a hard maximum (curl's dynbuf idea).
+ *
+ * Fields are read-only outside buf.c. The content is always NUL-terminated so it
+ * can be used as a C string. A buffer belongs to one thread at a time. */
+#ifndef PC_BASE_BUF_H
+#define PC_BASE_BUF_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+struct pc_buf {
+    char *p;    /* content, NUL-terminated; NULL until the first add */
+    size_t len; /* bytes used, without the terminator */
+    size_t cap; /* bytes allocated */
+    size_t max; /* hard limit on len */
+};
+
+/* Starts an empty buffer that may grow to max bytes. */
+void pc_buf_init(struct pc_buf *b, size_t max);
+/* Releases the content; the buffer can be reused after pc_buf_init. NULL-safe. */
+void pc_buf_free(struct pc_buf *b);
+/* Empties the buffer, keeping its allocation. */
+void pc_buf_reset(struct pc_buf *b);
+/* Appends n bytes. 0, or PC_ETOOBIG (nothing appended) past the maximum. */
+int pc_buf_add(struct pc_buf *b, const void *p, size_t n);
+/* Appends a C string. */
+int pc_buf_adds(struct pc_buf *b, const char *s);
+/* Appends printf-formatted text. 0 or PC_ETOOBIG. */
+int pc_buf_addf(struct pc_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int pc_buf_vaddf(struct pc_buf *b, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+/* Appends s as the inside of a JSON string (escaped, without quotes). */
+int pc_buf_add_json_str(struct pc_buf *b, const char *s, size_t n);
+/* Hands the content to the caller (who frees it) and empties the buffer. Never NULL. */
+char *pc_buf_take(struct pc_buf *b, size_t *len);
+
+#endif

@@ -1,0 +1,104 @@
+/* base/crypto.c — CSPRNG tokens and SHA-256 through OpenSSL 3. Any thread. */
+#include "base/crypto.h"
+
+#include "base/err.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+int pc_rand_bytes(void *p, size_t n)
+{
+    return RAND_bytes(p, (int)n) == 1 ? 0 : PC_ECRYPTO;
+}
+
+size_t pc_b64url(const void *p, size_t n, char *out)
+{
+    static const char al[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    const unsigned char *s = p;
+    size_t o = 0, i = 0;
+    for (; i + 2 < n; i += 3) {
+        uint32_t v = (uint32_t)s[i] << 16 | (uint32_t)s[i + 1] << 8 | s[i + 2];
+        out[o++] = al[v >> 18 & 63];
+        out[o++] = al[v >> 12 & 63];
+        out[o++] = al[v >> 6 & 63];
+        out[o++] = al[v & 63];
+    }
+    if (n - i == 1) {
+        uint32_t v = (uint32_t)s[i] << 16;
+        out[o++] = al[v >> 18 & 63];
+        out[o++] = al[v >> 12 & 63];
+    } else if (n - i == 2) {
+        uint32_t v = (uint32_t)s[i] << 16 | (uint32_t)s[i + 1] << 8;
+        out[o++] = al[v >> 18 & 63];
+        out[o++] = al[v >> 12 & 63];
+        out[o++] = al[v >> 6 & 63];
+    }
+    out[o] = '\0';
+    return o;
+}
+
+int pc_b64url_decode(const char *s, size_t n, void *out, size_t outcap, size_t *outlen)
+{
+    unsigned char *o = out;
+    size_t len = 0;
+    uint32_t acc = 0;
+    int bits = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        int v = c >= 'A' && c <= 'Z'   ? c - 'A'
+                : c >= 'a' && c <= 'z' ? c - 'a' + 26
+                : c >= '0' && c <= '9' ? c - '0' + 52
+                : c == '-'             ? 62
+                : c == '_'             ? 63
+                                       : -1;
+        if (v < 0)
+            return PC_EINVAL;
+        acc = (acc << 6) | (uint32_t)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            if (len == outcap)
+                return PC_EINVAL;
+            o[len++] = (unsigned char)(acc >> bits);
+        }
+    }
+    if (bits >= 6) /* a lone trailing character cannot end a base64 string */
+        return PC_EINVAL;
+    *outlen = len;
+    return 0;
+}
+
+int pc_token_new(char out[PC_TOKEN_STRLEN])
+{
+    unsigned char raw[PC_TOKEN_BYTES];
+    if (pc_rand_bytes(raw, sizeof raw))
+        return PC_ECRYPTO;
+    pc_b64url(raw, sizeof raw, out);
+    OPENSSL_cleanse(raw, sizeof raw);
+    return 0;
+}
+
+void pc_hex(const void *p, size_t n, char *out)
+{
+    static const char hx[] = "0123456789abcdef";
+    const unsigned char *s = p;
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = hx[s[i] >> 4];
+        out[2 * i + 1] = hx[s[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+void pc_sha256_hex(const void *p, size_t n, char out[PC_SHA256_HEXLEN])
+{
+    unsigned char md[32];
+    unsigned int len = 0;
+    EVP_Digest(p, n, md, &len, EVP_sha256(), NULL);
+    pc_hex(md, 32, out);
+}
+
+int pc_ct_equal(const void *a, const void *b, size_t n)
+{
+    return CRYPTO_memcmp(a, b, n) == 0;
+}

@@ -1,0 +1,28 @@
+/* base/crypto.h — random tokens and digests on OpenSSL. Any thread. */
+#ifndef PC_BASE_CRYPTO_H
+#define PC_BASE_CRYPTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PC_TOKEN_BYTES   32 /* 256 bits of entropy per bearer token */
+#define PC_TOKEN_STRLEN  44 /* base64url of 32 bytes (43) + NUL */
+#define PC_SHA256_HEXLEN 65 /* 64 hex digits + NUL */
+
+/* Fills p with n bytes from the CSPRNG. 0 or PC_ECRYPTO. */
+int pc_rand_bytes(void *p, size_t n);
+/* Writes a fresh opaque token (base64url, no padding) into out[PC_TOKEN_STRLEN]. */
+int pc_token_new(char out[PC_TOKEN_STRLEN]);
+/* SHA-256 of p[0..n) as lower-case hex into out[PC_SHA256_HEXLEN]. */
+void pc_sha256_hex(const void *p, size_t n, char out[PC_SHA256_HEXLEN]);
+/* Lower-case hex of n bytes into out (2n+1 bytes). */
+void pc_hex(const void *p, size_t n, char *out);
+/* base64url without padding of n bytes into out (needs 4*ceil(n/3)+1 bytes). Returns length. */
+size_t pc_b64url(const void *p, size_t n, char *out);
+/* Decodes base64url (no padding) s[0..n) into out (capacity outcap). 0, or PC_EINVAL on a
+ * bad character or overflow. *outlen receives the decoded length. */
+int pc_b64url_decode(const char *s, size_t n, void *out, size_t outcap, size_t *outlen);
+/* Constant-time comparison of two equal-length byte strings: 1 if equal. */
+int pc_ct_equal(const void *a, const void *b, size_t n);
+
+#endif

@@ -1,0 +1,89 @@
+/* handlers/admin_auth.c — POST /api/v1/admin/login, POST /admin/logout, GET /admin/me. */
+#include "handlers/handlers.h"
+
+#include "base/err.h"
+#include "server/auth.h"
+#include "staff/staff.h"
+
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <string.h>
+
+void h_admin_login(struct pc_req *r, struct pc_ctx *ctx)
+{
+    cJSON *j = pc_req_json(r);
+    if (!j)
+        return;
+    const cJSON *u = cJSON_GetObjectItemCaseSensitive(j, "username");
+    const cJSON *p = cJSON_GetObjectItemCaseSensitive(j, "password");
+    if (!cJSON_IsString(u) || !u->valuestring[0] ||
+        strlen(u->valuestring) > PC_STAFF_USERNAME_MAX) {
+        pc_resp_invalid(r, "username", "请输入用户名");
+        return;
+    }
+    if (!cJSON_IsString(p) || !p->valuestring[0] ||
+        strlen(p->valuestring) > PC_STAFF_PASSWORD_MAX) {
+        pc_resp_invalid(r, "password", "请输入密码");
+        return;
+    }
+    struct pc_login_in in = {u->valuestring, p->valuestring, pc_req_client_ip(r),
+                             pc_req_header(r, "User-Agent"), pc_req_id(r)};
+    struct pc_login_out out;
+    int rc = pc_staff_login(ctx->db, ctx->cfg, &in, &out);
+    OPENSSL_cleanse(p->valuestring, strlen(p->valuestring));
+    if (rc == PC_EAUTH) {
+        pc_resp_error(r, 401, "INVALID_CREDENTIALS", "用户名或密码错误", NULL);
+        return;
+    }
+    if (rc == PC_ELIMIT) {
+        char ra[16];
+        snprintf(ra, sizeof ra, "%d", out.retry_after_s);
+        pc_resp_header(r, "Retry-After", ra);
+        cJSON *d = cJSON_CreateObject();
+        cJSON_AddNumberToObject(d, "retry_after_s", out.retry_after_s);
+        pc_resp_error(r, 429, "RATE_LIMITED", "登录失败次数过多，请稍后再试", d);
+        return;
+    }
+    if (rc) {
+        pc_resp_from_err(r, ctx, rc);
+        return;
+    }
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "token", out.token);
+    cJSON_AddStringToObject(o, "expires_at", out.expires_at);
+    cJSON_AddItemToObject(o, "roles", pc_role_names(out.roles));
+    OPENSSL_cleanse(out.token, sizeof out.token);
+    pc_resp_json(r, 200, o);
+}
+
+void h_admin_logout(struct pc_req *r, struct pc_ctx *ctx)
+{
+    if (pc_auth_staff(r, ctx, 0))
+        return;
+    int rc = pc_staff_logout(ctx->db, pc_req_staff(r), pc_req_client_ip(r), pc_req_id(r));
+    if (rc) {
+        pc_resp_from_err(r, ctx, rc);
+        return;
+    }
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddBoolToObject(o, "ok", 1);
+    pc_resp_json(r, 200, o);
+}
+
+void h_admin_me(struct pc_req *r, struct pc_ctx *ctx)
+{
+    if (pc_auth_staff(r, ctx, 0))
+        return;
+    const struct pc_staff_auth *s = pc_req_staff(r);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "id", (double)s->id);
+    cJSON_AddStringToObject(o, "username", s->username);
+    cJSON_AddItemToObject(o, "roles", pc_role_names(s->roles));
+    if (s->school_id)
+        cJSON_AddNumberToObject(o, "school_id", (double)s->school_id);
+    else
+        cJSON_AddNullToObject(o, "school_id");
+    if (s->college[0])
+        cJSON_AddStringToObject(o, "college", s->college);
+    pc_resp_json(r, 200, o);
+}

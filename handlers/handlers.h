@@ -1,0 +1,31 @@
+/* handlers/handlers.h — thin HTTP adapters, one file per resource, and the route table.
+ * Handlers parse and validate input, call the domain, and render JSON. No SQL here. */
+#ifndef PC_HANDLERS_HANDLERS_H
+#define PC_HANDLERS_HANDLERS_H
+
+#include "server/req.h"
+
+#include <stddef.h>
+
+extern const struct pc_route pc_routes[];
+extern const size_t pc_routes_count;
+
+/* health.c */
+void h_healthz(struct pc_req *r, struct pc_ctx *ctx);
+void h_readyz(struct pc_req *r, struct pc_ctx *ctx);
+void h_metrics(struct pc_req *r, struct pc_ctx *ctx);
+/* admin_auth.c */
+void h_admin_login(struct pc_req *r, struct pc_ctx *ctx);
+void h_admin_logout(struct pc_req *r, struct pc_ctx *ctx);
+void h_admin_me(struct pc_req *r, struct pc_ctx *ctx);
+/* admin_audit.c */
+void h_admin_audit(struct pc_req *r, struct pc_ctx *ctx);
+/* debug.c */
+void h_debug_sleep(struct pc_req *r, struct pc_ctx *ctx);
+
+/* Shared by handlers (params.c): ?limit= (default 50, max 500) and the opaque cursor. */
+int pc_h_limit(struct pc_req *r, int *limit);
+int pc_h_cursor_id(struct pc_req *r, long long *id);
+void pc_h_cursor_make(long long id, char out[32]);
+
+#endif

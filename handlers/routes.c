@@ -1,0 +1,14 @@
+/* handlers/routes.c — every route of the API, in one table (see ../shared/API.md). */
+#include "handlers/handlers.h"
+
+const struct pc_route pc_routes[] = {
+    {"GET", "/healthz", h_healthz, PC_ROUTE_INLINE},
+    {"GET", "/readyz", h_readyz, 0},
+    {"GET", "/metrics", h_metrics, 0},
+    {"POST", "/api/v1/admin/login", h_admin_login, 0},
+    {"POST", "/api/v1/admin/logout", h_admin_logout, 0},
+    {"GET", "/api/v1/admin/me", h_admin_me, 0},
+    {"GET", "/api/v1/admin/audit", h_admin_audit, 0},
+    {"GET", "/__debug/sleep", h_debug_sleep, PC_ROUTE_DEBUG},
+};
+const size_t pc_routes_count = sizeof pc_routes / sizeof pc_routes[0];

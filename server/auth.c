@@ -1,0 +1,61 @@
+/* server/auth.c — bearer-token guard for staff routes. */
+#include "server/auth.h"
+
+#include "base/err.h"
+#include "server/req_internal.h"
+#include "staff/staff.h"
+
+#include <string.h>
+#include <strings.h>
+
+const char *pc_auth_bearer(const struct pc_req *r, size_t *len)
+{
+    const char *h = pc_req_header(r, "Authorization");
+    if (!h || strncasecmp(h, "Bearer ", 7) != 0)
+        return NULL;
+    h += 7;
+    while (*h == ' ')
+        h++;
+    size_t n = strcspn(h, " \t");
+    if (n == 0 || n > 128)
+        return NULL;
+    if (len)
+        *len = n;
+    return h;
+}
+
+int pc_auth_staff(struct pc_req *r, struct pc_ctx *ctx, unsigned roles_any)
+{
+    size_t n = 0;
+    const char *tok = pc_auth_bearer(r, &n);
+    if (!tok) {
+        pc_resp_header(r, "WWW-Authenticate", "Bearer");
+        pc_resp_error(r, 401, "UNAUTHORIZED", "请先登录", NULL);
+        return -1;
+    }
+    char token[129];
+    memcpy(token, tok, n);
+    token[n] = '\0';
+    enum pc_token_state st;
+    int rc = pc_staff_authenticate(ctx->db, token, &r->staff, &st);
+    if (rc) {
+        pc_resp_from_err(r, ctx, rc);
+        return -1;
+    }
+    if (st == PC_TOKEN_EXPIRED) {
+        pc_resp_header(r, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
+        pc_resp_error(r, 401, "TOKEN_EXPIRED", "登录已过期，请重新登录", NULL);
+        return -1;
+    }
+    if (st != PC_TOKEN_OK) {
+        pc_resp_header(r, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
+        pc_resp_error(r, 401, "UNAUTHORIZED", "登录已失效，请重新登录", NULL);
+        return -1;
+    }
+    r->has_staff = true;
+    if (roles_any && !(r->staff.roles & (roles_any | PC_ROLE_ADMIN))) {
+        pc_resp_error(r, 403, "FORBIDDEN", "没有权限执行此操作", NULL);
+        return -1;
+    }
+    return 0;
+}

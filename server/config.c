@@ -1,0 +1,241 @@
+/* server/config.c — the configuration table, INI loading (libinih) and env overrides.
+ * Loaded once on the main thread before any other thread starts. */
+#include "server/config.h"
+
+#include "base/alloc.h"
+#include "base/err.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <ini.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum kind { K_STR, K_INT, K_I64, K_BOOL };
+
+struct key {
+    const char *section;
+    const char *name;
+    enum kind kind;
+    size_t off;
+    const char *def;
+    int64_t min, max;
+    bool secret;
+    const char *doc;
+};
+
+#define O(f) offsetof(struct pc_config, f)
+static const struct key g_keys[] = {
+    {"server", "listen", K_STR, O(listen), "127.0.0.1:8443", 0, 0, false,
+     "comma-separated host:port addresses to listen on; a host name binds every address it "
+     "resolves to; port 0 picks a free port"},
+    {"server", "threads", K_INT, O(threads), "2", 1, 64, false, "event-loop (I/O) threads"},
+    {"server", "workers", K_INT, O(workers), "4", 1, 256, false,
+     "worker threads for blocking work; each holds one database connection"},
+    {"server", "queue_max", K_INT, O(queue_max), "1024", 1, 1000000, false,
+     "jobs waiting for a worker before new requests are answered 503 OVERLOADED"},
+    {"server", "tls_cert", K_STR, O(tls_cert), "var/tls/server.pem", 0, 0, false,
+     "PEM certificate chain served over TLS"},
+    {"server", "tls_key", K_STR, O(tls_key), "var/tls/server.key", 0, 0, false,
+     "PEM private key of tls_cert"},
+    {"server", "plain_http", K_BOOL, O(plain_http), "false", 0, 0, false,
+     "serve plain HTTP instead of TLS; refused unless every listen address is loopback"},
+    {"server", "max_body_bytes", K_I64, O(max_body_bytes), "10551296", 1024, 1073741824, false,
+     "hard cap on any request body, checked while reading (upload limit + multipart overhead)"},
+    {"server", "max_json_bytes", K_I64, O(max_json_bytes), "65536", 256, 16777216, false,
+     "cap on JSON request bodies"},
+    {"server", "max_header_bytes", K_I64, O(max_header_bytes), "16384", 1024, 1048576, false,
+     "cap on the request line and headers"},
+    {"server", "timeout_s", K_INT, O(timeout_s), "30", 1, 3600, false,
+     "idle read/write timeout of a connection in seconds"},
+    {"server", "shutdown_grace_ms", K_INT, O(shutdown_grace_ms), "10000", 0, 600000, false,
+     "on SIGTERM/SIGINT, how long in-flight requests may take to finish"},
+    {"server", "port_file", K_STR, O(port_file), "", 0, 0, false,
+     "if set, the first bound port is written to this file once listening (for tests)"},
+    {"server", "debug_routes", K_BOOL, O(debug_routes), "false", 0, 0, false,
+     "enable /__debug/* routes used by the test suite; never in production"},
+    {"server", "trust_proxy", K_BOOL, O(trust_proxy), "false", 0, 0, false,
+     "take the client address from the last X-Forwarded-For entry (behind a reverse proxy)"},
+    {"db", "host", K_STR, O(db_host), "", 0, 0, false,
+     "database host; empty means the unix socket below"},
+    {"db", "port", K_INT, O(db_port), "3306", 0, 65535, false, "database TCP port"},
+    {"db", "socket", K_STR, O(db_socket), "var/run/mysqld.sock", 0, 0, false,
+     "database unix socket (used when host is empty)"},
+    {"db", "user", K_STR, O(db_user), "portraitd", 0, 0, false, "database user"},
+    {"db", "password", K_STR, O(db_password), "", 0, 0, true,
+     "database password; pass it as PORTRAITD_DB_PASSWORD rather than in the file"},
+    {"db", "name", K_STR, O(db_name), "portraitd", 0, 0, false, "database (schema) name"},
+    {"db", "connect_timeout_s", K_INT, O(db_connect_timeout_s), "3", 1, 60, false,
+     "database connect timeout in seconds"},
+    {"db", "rw_timeout_s", K_INT, O(db_rw_timeout_s), "30", 1, 3600, false,
+     "database read/write timeout in seconds"},
+    {"db", "retry_after_s", K_INT, O(db_retry_after_s), "2", 1, 3600, false,
+     "Retry-After seconds sent with 503 while the database is unreachable"},
+    {"auth", "staff_token_ttl_s", K_INT, O(staff_token_ttl_s), "43200", 1, 31536000, false,
+     "lifetime of a staff token issued by /api/v1/admin/login"},
+    {"auth", "login_user_max_failures", K_INT, O(login_user_max_failures), "5", 1, 100000, false,
+     "failed staff logins per username within login_window_s before 429"},
+    {"auth", "login_addr_max_failures", K_INT, O(login_addr_max_failures), "20", 1, 100000, false,
+     "failed staff logins per client address within login_window_s before 429"},
+    {"auth", "login_window_s", K_INT, O(login_window_s), "900", 1, 86400, false,
+     "window of the failed-login counters in seconds"},
+    {"log", "level", K_STR, O(log_level), "info", 0, 0, false,
+     "minimum log level: debug, info, warn or error"},
+};
+#undef O
+#define NKEYS (sizeof g_keys / sizeof g_keys[0])
+
+const char *pc_config_key_name(size_t i, const char **section, const char **key)
+{
+    if (i >= NKEYS)
+        return NULL;
+    *section = g_keys[i].section;
+    *key = g_keys[i].name;
+    return g_keys[i].doc;
+}
+
+static int set_key(struct pc_config *cfg, const struct key *k, const char *v, char *err,
+                   size_t errlen)
+{
+    char *base = (char *)cfg;
+    if (k->kind == K_STR) {
+        char **dst = (char **)(base + k->off);
+        free(*dst);
+        *dst = pc_xstrdup(v);
+        return 0;
+    }
+    if (k->kind == K_BOOL) {
+        bool b;
+        if (!strcmp(v, "true") || !strcmp(v, "yes") || !strcmp(v, "on") || !strcmp(v, "1"))
+            b = true;
+        else if (!strcmp(v, "false") || !strcmp(v, "no") || !strcmp(v, "off") || !strcmp(v, "0"))
+            b = false;
+        else {
+            snprintf(err, errlen, "%s.%s: expected true or false, got '%s'", k->section, k->name,
+                     v);
+            return PC_EINVAL;
+        }
+        *(bool *)(base + k->off) = b;
+        return 0;
+    }
+    errno = 0;
+    char *end = NULL;
+    long long n = strtoll(v, &end, 10);
+    if (errno || end == v || *end || n < k->min || n > k->max) {
+        snprintf(err, errlen, "%s.%s: expected an integer in [%lld, %lld], got '%s'", k->section,
+                 k->name, (long long)k->min, (long long)k->max, v);
+        return PC_EINVAL;
+    }
+    if (k->kind == K_INT)
+        *(int *)(base + k->off) = (int)n;
+    else
+        *(int64_t *)(base + k->off) = n;
+    return 0;
+}
+
+int pc_config_set(struct pc_config *cfg, const char *section, const char *key, const char *value,
+                  char *err, size_t errlen)
+{
+    for (size_t i = 0; i < NKEYS; i++)
+        if (!strcmp(g_keys[i].section, section) && !strcmp(g_keys[i].name, key))
+            return set_key(cfg, &g_keys[i], value, err, errlen);
+    snprintf(err, errlen, "unknown configuration key %s.%s", section, key);
+    return PC_EINVAL;
+}
+
+void pc_config_defaults(struct pc_config *cfg)
+{
+    char err[16];
+    memset(cfg, 0, sizeof *cfg);
+    for (size_t i = 0; i < NKEYS; i++)
+        set_key(cfg, &g_keys[i], g_keys[i].def, err, sizeof err);
+}
+
+struct load_ctx {
+    struct pc_config *cfg;
+    char *err;
+    size_t errlen;
+    int rc;
+};
+
+static int on_ini(void *user, const char *section, const char *name, const char *value)
+{
+    struct load_ctx *lc = user;
+    if (lc->rc)
+        return 0;
+    lc->rc = pc_config_set(lc->cfg, section, name, value, lc->err, lc->errlen);
+    return lc->rc == 0;
+}
+
+int pc_config_load(struct pc_config *cfg, const char *path, char *err, size_t errlen)
+{
+    struct load_ctx lc = {cfg, err, errlen, 0};
+    if (path) {
+        int r = ini_parse(path, on_ini, &lc);
+        if (r == -1) {
+            snprintf(err, errlen, "cannot open configuration file %s", path);
+            return PC_EIO;
+        }
+        if (lc.rc)
+            return lc.rc;
+        if (r != 0) {
+            snprintf(err, errlen, "%s:%d: syntax error", path, r);
+            return PC_EINVAL;
+        }
+    }
+    for (size_t i = 0; i < NKEYS; i++) {
+        char env[96];
+        size_t n =
+            (size_t)snprintf(env, sizeof env, "PORTRAITD_%s_%s", g_keys[i].section, g_keys[i].name);
+        for (size_t j = 0; j < n && j < sizeof env; j++)
+            env[j] = (char)toupper((unsigned char)env[j]);
+        const char *v = getenv(env);
+        if (v) {
+            int rc = set_key(cfg, &g_keys[i], v, err, errlen);
+            if (rc)
+                return rc;
+        }
+    }
+    return 0;
+}
+
+void pc_config_free(struct pc_config *cfg)
+{
+    if (!cfg)
+        return;
+    for (size_t i = 0; i < NKEYS; i++)
+        if (g_keys[i].kind == K_STR)
+            pc_free_null(*(char **)((char *)cfg + g_keys[i].off));
+}
+
+void pc_config_print(const struct pc_config *cfg, void *vfp)
+{
+    FILE *fp = vfp;
+    const char *section = "";
+    const char *base = (const char *)cfg;
+    for (size_t i = 0; i < NKEYS; i++) {
+        const struct key *k = &g_keys[i];
+        if (strcmp(section, k->section)) {
+            fprintf(fp, "%s[%s]\n", i ? "\n" : "", k->section);
+            section = k->section;
+        }
+        fprintf(fp, "; %s (default: %s)\n", k->doc, k->def[0] ? k->def : "empty");
+        switch (k->kind) {
+        case K_STR: {
+            const char *v = *(char *const *)(base + k->off);
+            fprintf(fp, "%s = %s\n", k->name, k->secret && v && v[0] ? "********" : v ? v : "");
+            break;
+        }
+        case K_INT:
+            fprintf(fp, "%s = %d\n", k->name, *(const int *)(base + k->off));
+            break;
+        case K_I64:
+            fprintf(fp, "%s = %lld\n", k->name, (long long)*(const int64_t *)(base + k->off));
+            break;
+        case K_BOOL:
+            fprintf(fp, "%s = %s\n", k->name, *(const bool *)(base + k->off) ? "true" : "false");
+            break;
+        }
+    }
+}

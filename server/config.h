@@ -1,0 +1,67 @@
+/* server/config.h — portraitd's configuration: an INI file plus environment overrides.
+ *
+ * Every key lives in one table (config.c) with its type, default and a one-line
+ * description; docs/configuration.md lists the same keys and a unit test keeps the
+ * two in step. Any key can be overridden by the environment variable
+ * PORTRAITD_<SECTION>_<KEY> (upper case), which is how secrets are passed.
+ * A loaded config is immutable and shared read-only by all threads. */
+#ifndef PC_SERVER_CONFIG_H
+#define PC_SERVER_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct pc_config {
+    /* [server] */
+    char *listen;             /* comma-separated host:port list */
+    int threads;              /* event-loop (I/O) threads */
+    int workers;              /* worker threads for blocking work (each holds one DB connection) */
+    int queue_max;            /* jobs waiting for a worker before new requests get 503 */
+    char *tls_cert;           /* PEM certificate chain */
+    char *tls_key;            /* PEM private key */
+    bool plain_http;          /* serve plain HTTP (loopback reverse proxy only) */
+    int64_t max_body_bytes;   /* hard cap on any request body (uploads) */
+    int64_t max_json_bytes;   /* cap on JSON request bodies */
+    int64_t max_header_bytes; /* cap on request line + headers */
+    int timeout_s;            /* idle read/write timeout per connection */
+    int shutdown_grace_ms;    /* how long SIGTERM waits for in-flight requests */
+    char *port_file;          /* if set, the bound port is written here (tests) */
+    bool debug_routes;        /* enables the /__debug/ routes (tests only) */
+    bool trust_proxy;         /* take the client address from X-Forwarded-For */
+    /* [db] */
+    char *db_host;
+    int db_port;
+    char *db_socket;
+    char *db_user;
+    char *db_password; /* secret */
+    char *db_name;
+    int db_connect_timeout_s;
+    int db_rw_timeout_s;
+    int db_retry_after_s; /* Retry-After sent with 503 while the database is down */
+    /* [auth] */
+    int staff_token_ttl_s;
+    int login_user_max_failures;
+    int login_addr_max_failures;
+    int login_window_s;
+    /* [log] */
+    char *log_level;
+};
+
+/* Fills cfg with the documented defaults. Caller frees with pc_config_free. */
+void pc_config_defaults(struct pc_config *cfg);
+/* Loads path (may be NULL: defaults only) and then the environment. On error writes a
+ * message into err and returns PC_EINVAL (unknown key, bad value) or PC_EIO (unreadable). */
+int pc_config_load(struct pc_config *cfg, const char *path, char *err, size_t errlen);
+/* Sets one key by section and name from text; used by the loader and tests. */
+int pc_config_set(struct pc_config *cfg, const char *section, const char *key, const char *value,
+                  char *err, size_t errlen);
+/* Frees the strings; NULL-safe. */
+void pc_config_free(struct pc_config *cfg);
+/* Writes a commented INI file of every key with its current value (secrets masked) to fp. */
+void pc_config_print(const struct pc_config *cfg, void *fp);
+
+/* Introspection for docs and tests: the i-th key as "section.key", NULL past the end. */
+const char *pc_config_key_name(size_t i, const char **section, const char **key);
+
+#endif

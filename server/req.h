@@ -1,0 +1,92 @@
+/* server/req.h — the request/response interface handlers see.
+ *
+ * A pc_req is created on its loop thread from the evhttp request: method, path,
+ * query, headers, client address and body are copied out, so a handler may run on
+ * a worker thread without touching libevent. The handler fills in the response;
+ * the loop thread sends it, exactly once. Everything returned by the accessors is
+ * owned by the request and lives until the reply is sent. */
+#ifndef PC_SERVER_REQ_H
+#define PC_SERVER_REQ_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct pc_config;
+struct pc_db;
+struct pc_req;
+struct pc_server;
+
+/* What a handler may use besides its request. db is NULL for inline (loop) handlers. */
+struct pc_ctx {
+    const struct pc_config *cfg;
+    struct pc_server *srv;
+    struct pc_db *db;
+};
+
+typedef void (*pc_handler_fn)(struct pc_req *r, struct pc_ctx *ctx);
+
+enum pc_route_flags {
+    PC_ROUTE_INLINE = 1 << 0, /* runs on the loop thread: must not block */
+    PC_ROUTE_UPLOAD = 1 << 1, /* body may be up to server.max_body_bytes (else max_json_bytes) */
+    PC_ROUTE_DEBUG = 1 << 2   /* exists only with server.debug_routes */
+};
+
+struct pc_route {
+    const char *method;  /* "GET", "POST", ... */
+    const char *pattern; /* "/api/v1/admin/tasks/{id}" */
+    pc_handler_fn fn;
+    unsigned flags;
+};
+
+/* The staff member a request is authenticated as (see server/auth.h). */
+struct pc_staff_auth {
+    int64_t id;
+    int64_t session_id;
+    char username[65];
+    unsigned roles;    /* PC_ROLE_* bits */
+    int64_t school_id; /* 0 = company-wide */
+    char college[129];
+};
+
+/* ---- request accessors (any thread that owns the request) ---- */
+const char *pc_req_method(const struct pc_req *r);
+const char *pc_req_path(const struct pc_req *r);
+/* Path parameter by name from the route pattern, percent-decoded; NULL if absent. */
+const char *pc_req_param(const struct pc_req *r, const char *name);
+/* Query-string parameter, decoded; NULL if absent. */
+const char *pc_req_query(struct pc_req *r, const char *name);
+/* Request header (case-insensitive); NULL if absent. */
+const char *pc_req_header(const struct pc_req *r, const char *name);
+const char *pc_req_body(const struct pc_req *r, size_t *len);
+/* The request id (echoed X-Request-Id or generated). */
+const char *pc_req_id(const struct pc_req *r);
+/* Client address as text (IPv4 or IPv6). */
+const char *pc_req_client_ip(const struct pc_req *r);
+bool pc_req_client_is_loopback(const struct pc_req *r);
+/* Parses the body as a JSON object. On failure the error response (400 MALFORMED_JSON,
+ * 415 UNSUPPORTED_MEDIA_TYPE) is already set and NULL is returned. Owned by r. */
+cJSON *pc_req_json(struct pc_req *r);
+struct pc_staff_auth *pc_req_staff(struct pc_req *r);
+
+/* ---- response (set once; a later call replaces an earlier one) ---- */
+/* JSON body; takes ownership of body. */
+void pc_resp_json(struct pc_req *r, int status, cJSON *body);
+/* Raw body copied from p. */
+void pc_resp_raw(struct pc_req *r, int status, const char *content_type, const void *p, size_t n);
+/* API.md error shape {"error":{"code","message"[,"details"]}}; takes ownership of details. */
+void pc_resp_error(struct pc_req *r, int status, const char *code, const char *message,
+                   cJSON *details);
+/* Adds a response header (copied). */
+void pc_resp_header(struct pc_req *r, const char *name, const char *value);
+/* Maps a pc_err from the domain or store to a response: PC_EDBDOWN → 503 with
+ * Retry-After, PC_EBUSY → 503, anything else → 500 INTERNAL. */
+void pc_resp_from_err(struct pc_req *r, const struct pc_ctx *ctx, int err);
+bool pc_resp_is_set(const struct pc_req *r);
+int pc_resp_status(const struct pc_req *r);
+
+/* ---- shorthands for the common errors ---- */
+void pc_resp_invalid(struct pc_req *r, const char *field, const char *message);
+
+#endif

@@ -1,0 +1,76 @@
+/* staff/staff.h — staff accounts: Argon2id passwords, roles, login with rate limits,
+ * opaque bearer tokens (only their SHA-256 is stored) and the audit rows of each login.
+ *
+ * Every function takes the calling worker's database handle and runs on that thread. */
+#ifndef PC_STAFF_STAFF_H
+#define PC_STAFF_STAFF_H
+
+#include "server/req.h"
+
+#include <cjson/cJSON.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct pc_config;
+struct pc_db;
+
+enum pc_role {
+    PC_ROLE_ADMIN = 1 << 0,
+    PC_ROLE_REVIEWER = 1 << 1,
+    PC_ROLE_FINANCE = 1 << 2,
+    PC_ROLE_COLLEGE = 1 << 3
+};
+
+#define PC_STAFF_USERNAME_MAX 64
+#define PC_STAFF_PASSWORD_MIN 10
+#define PC_STAFF_PASSWORD_MAX 1024
+
+/* Role bit for "admin", "reviewer", "finance", "college"; 0 if unknown. */
+unsigned pc_role_from_name(const char *name);
+/* JSON array of the role names in mask. */
+cJSON *pc_role_names(unsigned mask);
+
+/* Argon2id hash in PHC string form ($argon2id$v=19$m=19456,t=2,p=1$salt$hash). */
+int pc_staff_hash_password(const char *password, char *out, size_t outlen);
+/* 1 if password matches the encoded hash, 0 otherwise. */
+int pc_staff_verify_password(const char *encoded, const char *password);
+
+/* Creates an account with one role (CLI). school_code may be NULL (company-wide) and is
+ * required for the college role, as is college. Writes an audit row as "system".
+ * 0, PC_EEXIST, PC_ENOTFOUND (school), PC_EINVAL (bad name/role/password), or a store error. */
+int pc_staff_create(struct pc_db *db, const char *username, const char *password, const char *role,
+                    const char *school_code, const char *college, int64_t *id);
+/* Replaces the password of an account (CLI); audited as "system". */
+int pc_staff_set_password(struct pc_db *db, const char *username, const char *password);
+
+struct pc_login_in {
+    const char *username;
+    const char *password;
+    const char *ip;
+    const char *user_agent;
+    const char *request_id;
+};
+
+struct pc_login_out {
+    char token[48];      /* the bearer token, shown once */
+    char expires_at[32]; /* RFC 3339, +08:00 */
+    unsigned roles;
+    int retry_after_s; /* with PC_ELIMIT */
+};
+
+/* Checks the rate limits, the password and the account, then issues a token.
+ * Every attempt is audited. 0, PC_EAUTH (wrong username/password or disabled),
+ * PC_ELIMIT (too many failures: out->retry_after_s), PC_EDBDOWN, PC_EDB. */
+int pc_staff_login(struct pc_db *db, const struct pc_config *cfg, const struct pc_login_in *in,
+                   struct pc_login_out *out);
+
+enum pc_token_state { PC_TOKEN_OK = 0, PC_TOKEN_UNKNOWN, PC_TOKEN_EXPIRED };
+/* Resolves a bearer token into who it belongs to. 0 with *state telling whether it is
+ * usable (unknown covers revoked and disabled), or a store error. */
+int pc_staff_authenticate(struct pc_db *db, const char *token, struct pc_staff_auth *out,
+                          enum pc_token_state *state);
+/* Revokes the session of auth and audits it. */
+int pc_staff_logout(struct pc_db *db, const struct pc_staff_auth *auth, const char *ip,
+                    const char *request_id);
+
+#endif

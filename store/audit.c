@@ -1,0 +1,63 @@
+/* store/audit.c — SQL for the audit log. */
+#include "store/store.h"
+
+#include "base/err.h"
+#include "base/timeutil.h"
+
+#include <stdlib.h>
+
+static const char SQL_AUDIT_INSERT[] =
+    "INSERT INTO audit_log (actor_type, actor_id, actor_name, action, target_type, target_id, "
+    "ip, request_id, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+static const char SQL_AUDIT_LIST[] =
+    "SELECT id, at, actor_type, actor_id, actor_name, action, target_type, target_id, ip, "
+    "request_id, details FROM audit_log WHERE id < ? ORDER BY id DESC LIMIT ?";
+
+int pc_store_audit_insert(struct pc_db *db, const struct pc_audit *a)
+{
+    char *details = a->details ? cJSON_PrintUnformatted(a->details) : NULL;
+    int rc = pc_db_exec(
+        db, SQL_AUDIT_INSERT,
+        PC_DB_ARGS(pc_db_str(a->actor_type), a->actor_id ? pc_db_i64(a->actor_id) : pc_db_null(),
+                   pc_db_str(a->actor_name), pc_db_str(a->action), pc_db_str(a->target_type),
+                   pc_db_str(a->target_id), pc_db_str(a->ip && a->ip[0] ? a->ip : NULL),
+                   pc_db_str(a->request_id), pc_db_str(details)),
+        NULL, NULL);
+    free(details);
+    return rc;
+}
+
+int pc_store_audit_list(struct pc_db *db, int64_t before_id, int limit, cJSON **items)
+{
+    struct pc_db_res *res = NULL;
+    *items = NULL;
+    int rc = pc_db_query(
+        db, SQL_AUDIT_LIST,
+        PC_DB_ARGS(pc_db_i64(before_id > 0 ? before_id : INT64_MAX), pc_db_i64(limit)), &res);
+    if (rc)
+        return rc;
+    cJSON *arr = cJSON_CreateArray();
+    for (size_t i = 0; i < pc_db_res_rows(res); i++) {
+        cJSON *o = cJSON_CreateObject();
+        char at[32];
+        pc_time_db_to_api(pc_db_res_str(res, i, 1), at, sizeof at);
+        cJSON_AddNumberToObject(o, "id", (double)pc_db_res_i64(res, i, 0));
+        cJSON_AddStringToObject(o, "at", at);
+        cJSON_AddStringToObject(o, "actor_type", pc_db_res_str(res, i, 2));
+        if (pc_db_res_str(res, i, 3))
+            cJSON_AddNumberToObject(o, "actor_id", (double)pc_db_res_i64(res, i, 3));
+        static const char *const keys[] = {"actor_name", "action", "target_type",
+                                           "target_id",  "ip",     "request_id"};
+        for (size_t k = 0; k < 6; k++) {
+            const char *v = pc_db_res_str(res, i, 4 + k);
+            cJSON_AddItemToObject(o, keys[k], v ? cJSON_CreateString(v) : cJSON_CreateNull());
+        }
+        const char *d = pc_db_res_str(res, i, 10);
+        cJSON *dj = d ? cJSON_Parse(d) : NULL;
+        cJSON_AddItemToObject(o, "details", dj ? dj : cJSON_CreateNull());
+        cJSON_AddItemToArray(arr, o);
+    }
+    pc_db_res_free(res);
+    *items = arr;
+    return 0;
+}

@@ -1,0 +1,93 @@
+/* store/db.h — one MariaDB connection with a prepared-statement cache.
+ *
+ * Every statement that carries a value goes through mysql_stmt_* (prepared); SQL
+ * text is always a constant of the store layer, never built from input. A pc_db
+ * belongs to one thread (a worker) at a time. Connection loss is reported as
+ * PC_EDBDOWN; the next call reconnects (with a short back-off) and re-prepares. */
+#ifndef PC_STORE_DB_H
+#define PC_STORE_DB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct pc_config;
+struct pc_db;
+struct pc_db_res;
+
+enum pc_db_type { PC_DB_T_NULL = 0, PC_DB_T_I64, PC_DB_T_STR, PC_DB_T_BLOB };
+
+struct pc_db_arg {
+    enum pc_db_type type;
+    int64_t i;
+    const void *p;
+    size_t len;
+};
+
+static inline struct pc_db_arg pc_db_i64(int64_t v)
+{
+    return (struct pc_db_arg){PC_DB_T_I64, v, NULL, 0};
+}
+/* A NUL-terminated string; NULL becomes SQL NULL. */
+struct pc_db_arg pc_db_str(const char *s);
+static inline struct pc_db_arg pc_db_strn(const char *s, size_t n)
+{
+    return (struct pc_db_arg){PC_DB_T_STR, 0, s, n};
+}
+static inline struct pc_db_arg pc_db_blob(const void *p, size_t n)
+{
+    return (struct pc_db_arg){PC_DB_T_BLOB, 0, p, n};
+}
+static inline struct pc_db_arg pc_db_null(void)
+{
+    return (struct pc_db_arg){PC_DB_T_NULL, 0, NULL, 0};
+}
+
+/* Argument list helpers: pc_db_exec(db, SQL, PC_DB_ARGS(pc_db_i64(1), pc_db_str(s)), ...) */
+#define PC_DB_ARGS(...)                                                                            \
+    (const struct pc_db_arg[]){__VA_ARGS__},                                                       \
+        (sizeof((const struct pc_db_arg[]){__VA_ARGS__}) / sizeof(struct pc_db_arg))
+#define PC_DB_NOARGS NULL, 0
+
+/* Creates a handle from cfg (borrowed for the handle's life); does not connect. */
+struct pc_db *pc_db_new(const struct pc_config *cfg);
+/* Closes the connection and frees the statements. NULL-safe. */
+void pc_db_free(struct pc_db *db);
+/* Connects if not connected (pings a connection idle for over a second).
+ * 0 or PC_EDBDOWN. */
+int pc_db_ensure(struct pc_db *db);
+/* Drops the connection (tests, reconnect). */
+void pc_db_disconnect(struct pc_db *db);
+
+/* Runs a statement that returns no rows. affected/insert_id may be NULL.
+ * 0, PC_EEXIST (duplicate key), PC_ERETRY (deadlock/lock wait), PC_EDBDOWN or PC_EDB. */
+int pc_db_exec(struct pc_db *db, const char *sql, const struct pc_db_arg *args, size_t nargs,
+               uint64_t *affected, uint64_t *insert_id);
+/* Runs a SELECT; *res receives every row (caller frees with pc_db_res_free). */
+int pc_db_query(struct pc_db *db, const char *sql, const struct pc_db_arg *args, size_t nargs,
+                struct pc_db_res **res);
+/* Runs text without parameters (DDL of migrations, transaction control). */
+int pc_db_exec_text(struct pc_db *db, const char *sql, size_t len);
+
+int pc_db_begin(struct pc_db *db);
+int pc_db_commit(struct pc_db *db);
+/* Rolls back; never fails visibly (a dead connection has rolled back already). */
+void pc_db_rollback(struct pc_db *db);
+
+/* Runs fn inside a transaction: commits when fn returns 0, rolls back otherwise, and runs
+ * it again (up to 3 times) when it fails with PC_ERETRY. fn must only touch the database. */
+typedef int (*pc_db_tx_fn)(struct pc_db *db, void *arg);
+int pc_db_tx(struct pc_db *db, pc_db_tx_fn fn, void *arg);
+
+/* Server error number of the last failure (0 if none), for callers that map specific codes. */
+unsigned pc_db_errno(const struct pc_db *db);
+
+size_t pc_db_res_rows(const struct pc_db_res *res);
+size_t pc_db_res_cols(const struct pc_db_res *res);
+/* Value as text (NUL-terminated), or NULL for SQL NULL / out of range. Owned by res. */
+const char *pc_db_res_str(const struct pc_db_res *res, size_t row, size_t col);
+size_t pc_db_res_len(const struct pc_db_res *res, size_t row, size_t col);
+/* Value as an integer; 0 for NULL or non-numeric text. */
+int64_t pc_db_res_i64(const struct pc_db_res *res, size_t row, size_t col);
+void pc_db_res_free(struct pc_db_res *res);
+
+#endif

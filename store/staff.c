@@ -1,0 +1,158 @@
+/* store/staff.c — SQL for schools, staff accounts, roles and staff sessions. */
+#include "store/store.h"
+
+#include "base/err.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char SQL_SCHOOL_BY_CODE[] = "SELECT id FROM schools WHERE code = ?";
+static const char SQL_STAFF_INSERT[] = "INSERT INTO staff (username, password_hash) VALUES (?, ?)";
+static const char SQL_ROLE_INSERT[] =
+    "INSERT INTO staff_roles (staff_id, role, school_id, college) VALUES (?, ?, ?, ?)";
+static const char SQL_STAFF_BY_NAME[] =
+    "SELECT id, username, password_hash, disabled FROM staff WHERE username = ?";
+static const char SQL_STAFF_SET_PW[] =
+    "UPDATE staff SET password_hash = ?, password_changed_at = UTC_TIMESTAMP(3), "
+    "updated_at = UTC_TIMESTAMP(3) WHERE id = ?";
+static const char SQL_STAFF_ROLES[] =
+    "SELECT role, COALESCE(school_id, 0), college FROM staff_roles WHERE staff_id = ? ORDER BY id";
+static const char SQL_SESSION_INSERT[] =
+    "INSERT INTO staff_sessions (staff_id, token_hash, expires_at, created_ip, user_agent) "
+    "VALUES (?, ?, UTC_TIMESTAMP(3) + INTERVAL ? SECOND, ?, ?)";
+static const char SQL_SESSION_EXPIRES[] = "SELECT expires_at FROM staff_sessions WHERE id = ?";
+static const char SQL_SESSION_GET[] =
+    "SELECT s.id, s.staff_id, u.username, s.expires_at <= UTC_TIMESTAMP(3), "
+    "s.revoked_at IS NOT NULL, u.disabled "
+    "FROM staff_sessions s JOIN staff u ON u.id = s.staff_id WHERE s.token_hash = ?";
+static const char SQL_SESSION_REVOKE[] =
+    "UPDATE staff_sessions SET revoked_at = UTC_TIMESTAMP(3) WHERE id = ? AND revoked_at IS NULL";
+
+int pc_store_school_id_by_code(struct pc_db *db, const char *code, int64_t *id)
+{
+    struct pc_db_res *res = NULL;
+    int rc = pc_db_query(db, SQL_SCHOOL_BY_CODE, PC_DB_ARGS(pc_db_str(code)), &res);
+    if (rc)
+        return rc;
+    rc = pc_db_res_rows(res) ? 0 : PC_ENOTFOUND;
+    if (rc == 0)
+        *id = pc_db_res_i64(res, 0, 0);
+    pc_db_res_free(res);
+    return rc;
+}
+
+int pc_store_staff_insert(struct pc_db *db, const char *username, const char *password_hash,
+                          int64_t *id)
+{
+    uint64_t iid = 0;
+    int rc = pc_db_exec(db, SQL_STAFF_INSERT,
+                        PC_DB_ARGS(pc_db_str(username), pc_db_str(password_hash)), NULL, &iid);
+    if (rc == 0)
+        *id = (int64_t)iid;
+    return rc;
+}
+
+int pc_store_staff_role_insert(struct pc_db *db, int64_t staff_id, const char *role,
+                               int64_t school_id, const char *college)
+{
+    return pc_db_exec(db, SQL_ROLE_INSERT,
+                      PC_DB_ARGS(pc_db_i64(staff_id), pc_db_str(role),
+                                 school_id ? pc_db_i64(school_id) : pc_db_null(),
+                                 pc_db_str(college)),
+                      NULL, NULL);
+}
+
+int pc_store_staff_by_username(struct pc_db *db, const char *username, struct pc_store_staff *out)
+{
+    struct pc_db_res *res = NULL;
+    int rc = pc_db_query(db, SQL_STAFF_BY_NAME, PC_DB_ARGS(pc_db_str(username)), &res);
+    if (rc)
+        return rc;
+    if (pc_db_res_rows(res) == 0) {
+        pc_db_res_free(res);
+        return PC_ENOTFOUND;
+    }
+    out->id = pc_db_res_i64(res, 0, 0);
+    snprintf(out->username, sizeof out->username, "%s", pc_db_res_str(res, 0, 1));
+    snprintf(out->password_hash, sizeof out->password_hash, "%s", pc_db_res_str(res, 0, 2));
+    out->disabled = pc_db_res_i64(res, 0, 3) != 0;
+    pc_db_res_free(res);
+    return 0;
+}
+
+int pc_store_staff_set_password(struct pc_db *db, int64_t staff_id, const char *password_hash)
+{
+    uint64_t n = 0;
+    int rc = pc_db_exec(db, SQL_STAFF_SET_PW,
+                        PC_DB_ARGS(pc_db_str(password_hash), pc_db_i64(staff_id)), &n, NULL);
+    return rc ? rc : n ? 0 : PC_ENOTFOUND;
+}
+
+int pc_store_staff_roles(struct pc_db *db, int64_t staff_id, struct pc_store_role *out, size_t max,
+                         size_t *n)
+{
+    struct pc_db_res *res = NULL;
+    *n = 0;
+    int rc = pc_db_query(db, SQL_STAFF_ROLES, PC_DB_ARGS(pc_db_i64(staff_id)), &res);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < pc_db_res_rows(res) && *n < max; i++) {
+        struct pc_store_role *r = &out[(*n)++];
+        snprintf(r->role, sizeof r->role, "%s", pc_db_res_str(res, i, 0));
+        r->school_id = pc_db_res_i64(res, i, 1);
+        const char *c = pc_db_res_str(res, i, 2);
+        snprintf(r->college, sizeof r->college, "%s", c ? c : "");
+    }
+    pc_db_res_free(res);
+    return 0;
+}
+
+int pc_store_staff_session_insert(struct pc_db *db, int64_t staff_id, const char *token_hash,
+                                  int ttl_s, const char *ip, const char *user_agent,
+                                  int64_t *session_id, char expires_at[32])
+{
+    uint64_t iid = 0;
+    char ua[256];
+    snprintf(ua, sizeof ua, "%s", user_agent ? user_agent : "");
+    int rc = pc_db_exec(db, SQL_SESSION_INSERT,
+                        PC_DB_ARGS(pc_db_i64(staff_id), pc_db_str(token_hash), pc_db_i64(ttl_s),
+                                   pc_db_str(ip), pc_db_str(user_agent ? ua : NULL)),
+                        NULL, &iid);
+    if (rc)
+        return rc;
+    *session_id = (int64_t)iid;
+    struct pc_db_res *res = NULL;
+    rc = pc_db_query(db, SQL_SESSION_EXPIRES, PC_DB_ARGS(pc_db_i64(*session_id)), &res);
+    if (rc)
+        return rc;
+    const char *e = pc_db_res_str(res, 0, 0);
+    snprintf(expires_at, 32, "%s", e ? e : "");
+    pc_db_res_free(res);
+    return 0;
+}
+
+int pc_store_staff_session_get(struct pc_db *db, const char *token_hash,
+                               struct pc_store_session *out)
+{
+    struct pc_db_res *res = NULL;
+    int rc = pc_db_query(db, SQL_SESSION_GET, PC_DB_ARGS(pc_db_str(token_hash)), &res);
+    if (rc)
+        return rc;
+    if (pc_db_res_rows(res) == 0) {
+        pc_db_res_free(res);
+        return PC_ENOTFOUND;
+    }
+    out->session_id = pc_db_res_i64(res, 0, 0);
+    out->staff_id = pc_db_res_i64(res, 0, 1);
+    snprintf(out->username, sizeof out->username, "%s", pc_db_res_str(res, 0, 2));
+    out->expired = pc_db_res_i64(res, 0, 3) != 0;
+    out->revoked = pc_db_res_i64(res, 0, 4) != 0;
+    out->disabled = pc_db_res_i64(res, 0, 5) != 0;
+    pc_db_res_free(res);
+    return 0;
+}
+
+int pc_store_staff_session_revoke(struct pc_db *db, int64_t session_id)
+{
+    return pc_db_exec(db, SQL_SESSION_REVOKE, PC_DB_ARGS(pc_db_i64(session_id)), NULL, NULL);
+}

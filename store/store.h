@@ -1,0 +1,89 @@
+/* store/store.h — every domain query of portraitd, grouped by table.
+ *
+ * The only place with SQL text (besides schema/ and the migration runner). Functions
+ * run on a worker thread with that worker's connection; none opens a transaction
+ * unless its comment says so. Returns follow base/err.h. */
+#ifndef PC_STORE_STORE_H
+#define PC_STORE_STORE_H
+
+#include "store/db.h"
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+/* ---- schools ---- */
+/* *id of the school with this code. 0 or PC_ENOTFOUND. */
+int pc_store_school_id_by_code(struct pc_db *db, const char *code, int64_t *id);
+
+/* ---- staff accounts and sessions ---- */
+struct pc_store_staff {
+    int64_t id;
+    char username[65];
+    char password_hash[256];
+    bool disabled;
+};
+
+int pc_store_staff_insert(struct pc_db *db, const char *username, const char *password_hash,
+                          int64_t *id);
+/* role is the ENUM text; school_id 0 and college NULL mean "not limited". */
+int pc_store_staff_role_insert(struct pc_db *db, int64_t staff_id, const char *role,
+                               int64_t school_id, const char *college);
+/* 0 or PC_ENOTFOUND. */
+int pc_store_staff_by_username(struct pc_db *db, const char *username, struct pc_store_staff *out);
+int pc_store_staff_set_password(struct pc_db *db, int64_t staff_id, const char *password_hash);
+
+struct pc_store_role {
+    char role[16];
+    int64_t school_id; /* 0 = none */
+    char college[129];
+};
+/* Up to max roles of a staff member into out; *n receives how many. */
+int pc_store_staff_roles(struct pc_db *db, int64_t staff_id, struct pc_store_role *out, size_t max,
+                         size_t *n);
+
+/* Creates a session that expires ttl_s from now (database clock); expires_at receives
+ * the UTC DATETIME text. */
+int pc_store_staff_session_insert(struct pc_db *db, int64_t staff_id, const char *token_hash,
+                                  int ttl_s, const char *ip, const char *user_agent,
+                                  int64_t *session_id, char expires_at[32]);
+
+struct pc_store_session {
+    int64_t session_id;
+    int64_t staff_id;
+    char username[65];
+    bool expired;  /* past expires_at */
+    bool revoked;  /* logged out */
+    bool disabled; /* account disabled */
+};
+/* Looks a session up by token hash. 0 or PC_ENOTFOUND. */
+int pc_store_staff_session_get(struct pc_db *db, const char *token_hash,
+                               struct pc_store_session *out);
+int pc_store_staff_session_revoke(struct pc_db *db, int64_t session_id);
+
+/* ---- audit log ---- */
+struct pc_audit {
+    const char *actor_type; /* staff, user, system, wechat, anonymous */
+    int64_t actor_id;       /* 0 = none */
+    const char *actor_name;
+    const char *action; /* dotted verb: "staff.login", "task.update" */
+    const char *target_type;
+    const char *target_id;
+    const char *ip;
+    const char *request_id;
+    const cJSON *details; /* borrowed; may be NULL */
+};
+int pc_store_audit_insert(struct pc_db *db, const struct pc_audit *a);
+/* Newest first, ids below before_id (0 = from the newest); returns a JSON array. */
+int pc_store_audit_list(struct pc_db *db, int64_t before_id, int limit, cJSON **items);
+
+/* ---- rate limits (fixed windows shared by all instances) ---- */
+/* Hits recorded for (bucket, key) in the current window; *retry_after_s = seconds until
+ * the window ends (0 if no window is open). */
+int pc_store_rl_get(struct pc_db *db, const char *bucket, const char *key, int window_s, int *hits,
+                    int *retry_after_s);
+/* Records one hit (opens a new window when the last one ended). */
+int pc_store_rl_hit(struct pc_db *db, const char *bucket, const char *key, int window_s);
+int pc_store_rl_clear(struct pc_db *db, const char *bucket, const char *key);
+
+#endif

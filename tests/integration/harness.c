@@ -1,0 +1,453 @@
+/* tests/integration/harness.c — real MariaDB + real portraitd + libcurl client. */
+#include "harness.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <mysql.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static char g_workdir[256];
+static int g_srv_seq;
+
+static void msleep(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+        ;
+}
+
+static void cleanup_workdir(void)
+{
+    if (g_workdir[0] && !getenv("PC_KEEP_TEST_DIRS")) {
+        char cmd[400];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_workdir);
+        if (system(cmd) != 0)
+            fprintf(stderr, "harness: could not remove %s\n", g_workdir);
+    }
+}
+
+const char *h_workdir(void)
+{
+    if (!g_workdir[0]) {
+        snprintf(g_workdir, sizeof g_workdir, "/tmp/pcit-XXXXXX");
+        if (!mkdtemp(g_workdir))
+            fail_msg("mkdtemp: %s", strerror(errno));
+        atexit(cleanup_workdir);
+        curl_global_init(CURL_GLOBAL_DEFAULT);
+    }
+    return g_workdir;
+}
+
+/* Runs a shell command; returns its exit code; stdout (trimmed) into out. */
+static int run(const char *cmd, const char *stdin_text, char *out, size_t outlen)
+{
+    char tmp[512];
+    snprintf(tmp, sizeof tmp, "%s/cmd.in", h_workdir());
+    FILE *in = fopen(tmp, "w");
+    if (in) {
+        fputs(stdin_text ? stdin_text : "", in);
+        fclose(in);
+    }
+    char full[2048];
+    snprintf(full, sizeof full, "%s < '%s'", cmd, tmp);
+    FILE *p = popen(full, "r");
+    if (!p)
+        return -1;
+    size_t n = 0;
+    char buf[4096];
+    size_t got;
+    while ((got = fread(buf, 1, sizeof buf, p)) > 0) {
+        if (out && n + 1 < outlen) {
+            size_t c = got < outlen - 1 - n ? got : outlen - 1 - n;
+            memcpy(out + n, buf, c);
+            n += c;
+        }
+    }
+    if (out && outlen) {
+        while (n && (out[n - 1] == '\n' || out[n - 1] == '\r'))
+            n--;
+        out[n] = '\0';
+    }
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+void h_db_start(struct h_db *db)
+{
+    memset(db, 0, sizeof *db);
+    snprintf(db->dir, sizeof db->dir, "%s/db", h_workdir());
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "'%s/scripts/mariadb.sh' start '%s'", PC_SOURCE_DIR, db->dir);
+    int rc = run(cmd, NULL, db->sock, sizeof db->sock);
+    if (rc != 0)
+        fail_msg("mariadb.sh start failed (%d)", rc);
+    char pwfile[400];
+    snprintf(pwfile, sizeof pwfile, "%s/db.password", db->dir);
+    FILE *f = fopen(pwfile, "r");
+    assert_non_null(f);
+    assert_non_null(fgets(db->password, sizeof db->password, f));
+    db->password[strcspn(db->password, "\n")] = '\0';
+    fclose(f);
+}
+
+void h_db_stop(struct h_db *db)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "'%s/scripts/mariadb.sh' stop '%s'", PC_SOURCE_DIR, db->dir);
+    assert_int_equal(run(cmd, NULL, NULL, 0), 0);
+}
+
+void h_db_restart(struct h_db *db)
+{
+    char cmd[512], sock[300];
+    snprintf(cmd, sizeof cmd, "'%s/scripts/mariadb.sh' start '%s'", PC_SOURCE_DIR, db->dir);
+    assert_int_equal(run(cmd, NULL, sock, sizeof sock), 0);
+}
+
+void h_db_destroy(struct h_db *db)
+{
+    if (db->dir[0])
+        h_db_stop(db);
+}
+
+static MYSQL *root_conn(struct h_db *db)
+{
+    MYSQL *my = mysql_init(NULL);
+    unsigned proto = MYSQL_PROTOCOL_SOCKET;
+    mysql_options(my, MYSQL_OPT_PROTOCOL, &proto);
+    if (!mysql_real_connect(my, "localhost", "root", NULL, "portraitd", 0, db->sock, 0))
+        fail_msg("connect as root: %s", mysql_error(my));
+    return my;
+}
+
+unsigned h_db_try(struct h_db *db, const char *fmt, ...)
+{
+    char sql[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(sql, sizeof sql, fmt, ap);
+    va_end(ap);
+    MYSQL *my = root_conn(db);
+    unsigned e = mysql_query(my, sql) ? mysql_errno(my) : 0;
+    MYSQL_RES *res = e ? NULL : mysql_store_result(my);
+    if (res)
+        mysql_free_result(res);
+    mysql_close(my);
+    return e;
+}
+
+long long h_db_int(struct h_db *db, const char *fmt, ...)
+{
+    char sql[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(sql, sizeof sql, fmt, ap);
+    va_end(ap);
+    MYSQL *my = root_conn(db);
+    if (mysql_query(my, sql))
+        fail_msg("%s: %s", sql, mysql_error(my));
+    long long v = 0;
+    MYSQL_RES *res = mysql_store_result(my);
+    if (res) {
+        MYSQL_ROW row = mysql_fetch_row(res);
+        if (row && row[0])
+            v = strtoll(row[0], NULL, 10);
+        mysql_free_result(res);
+    }
+    mysql_close(my);
+    return v;
+}
+
+static void write_conf(struct h_srv *srv, const char *extra)
+{
+    FILE *f = fopen(srv->conf, "w");
+    assert_non_null(f);
+    fprintf(f,
+            "[server]\nlisten = 127.0.0.1:0\nport_file = %s/port\ntls_cert = %s/tls/server.pem\n"
+            "tls_key = %s/tls/server.key\ndebug_routes = true\nthreads = 2\nworkers = 4\n"
+            "shutdown_grace_ms = 10000\n\n[db]\nsocket = %s\n\n[log]\nlevel = info\n",
+            srv->dir, h_workdir(), h_workdir(), srv->db->sock);
+    if (extra)
+        fprintf(f, "\n%s\n", extra);
+    fclose(f);
+}
+
+int h_srv_cli(struct h_srv *srv, const char *stdin_text, char *out, size_t outlen,
+              const char *args)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "PORTRAITD_DB_PASSWORD='%s' '%s' -c '%s' %s 2>>'%s'",
+             srv->db->password, PC_BINARY, srv->conf, args, srv->log);
+    return run(cmd, stdin_text, out, outlen);
+}
+
+void h_srv_dump_log(struct h_srv *srv)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "tail -n 30 '%s' >&2", srv->log);
+    if (system(cmd) != 0)
+        fprintf(stderr, "harness: no log at %s\n", srv->log);
+}
+
+void h_srv_start(struct h_srv *srv, struct h_db *db, const char *extra, int skip_migrate)
+{
+    memset(srv, 0, sizeof *srv);
+    srv->db = db;
+    snprintf(srv->dir, sizeof srv->dir, "%s/srv%d", h_workdir(), ++g_srv_seq);
+    mkdir(srv->dir, 0700);
+    snprintf(srv->conf, sizeof srv->conf, "%s/portraitd.conf", srv->dir);
+    snprintf(srv->log, sizeof srv->log, "%s/portraitd.log", srv->dir);
+    snprintf(srv->ca, sizeof srv->ca, "%s/tls/dev-ca.pem", h_workdir());
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "'%s/scripts/gen-tls.sh' '%s/tls'", PC_SOURCE_DIR, h_workdir());
+    assert_int_equal(run(cmd, NULL, NULL, 0), 0);
+    write_conf(srv, extra);
+    if (!skip_migrate) {
+        char out[256];
+        int rc = h_srv_cli(srv, NULL, out, sizeof out, "migrate");
+        if (rc)
+            h_srv_dump_log(srv);
+        assert_int_equal(rc, 0);
+    }
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int fd = open(srv->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+        if (fd >= 0) {
+            dup2(fd, 2);
+            dup2(fd, 1);
+            close(fd);
+        }
+        setenv("PORTRAITD_DB_PASSWORD", db->password, 1);
+        execl(PC_BINARY, PC_BINARY, "-c", srv->conf, "serve", (char *)NULL);
+        _exit(127);
+    }
+    srv->pid = pid;
+    char portfile[400];
+    snprintf(portfile, sizeof portfile, "%s/port", srv->dir);
+    for (int i = 0; i < 600 && !srv->port; i++) {
+        FILE *f = fopen(portfile, "r");
+        if (f) {
+            char line[32] = "";
+            if (fgets(line, sizeof line, f))
+                srv->port = (int)strtol(line, NULL, 10);
+            fclose(f);
+        }
+        if (!srv->port) {
+            int st;
+            if (waitpid(pid, &st, WNOHANG) == pid) {
+                h_srv_dump_log(srv);
+                fail_msg("portraitd exited during start-up");
+            }
+            msleep(25);
+        }
+    }
+    if (!srv->port) {
+        h_srv_dump_log(srv);
+        fail_msg("portraitd did not write its port");
+    }
+}
+
+/* 1 if the server log holds a sanitizer report (ASan, LSan, UBSan builds). */
+static int log_has_sanitizer_report(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    char line[4096];
+    int found = 0;
+    while (f && !found && fgets(line, sizeof line, f))
+        found = strstr(line, "Sanitizer") != NULL || strstr(line, "runtime error:") != NULL;
+    if (f)
+        fclose(f);
+    return found;
+}
+
+int h_srv_stop(struct h_srv *srv, int sig)
+{
+    if (srv->pid <= 0)
+        return -1;
+    kill(srv->pid, sig);
+    int st = 0;
+    for (int i = 0; i < 1200; i++) {
+        if (waitpid(srv->pid, &st, WNOHANG) == srv->pid) {
+            srv->pid = 0;
+            if (log_has_sanitizer_report(srv->log)) {
+                h_srv_dump_log(srv);
+                return 99;
+            }
+            return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+        }
+        msleep(25);
+    }
+    kill(srv->pid, SIGKILL);
+    waitpid(srv->pid, &st, 0);
+    srv->pid = 0;
+    h_srv_dump_log(srv);
+    fail_msg("portraitd did not exit within 30 s of signal %d", sig);
+    return -1;
+}
+
+void h_user_add(struct h_srv *srv, const char *username, const char *role, const char *password)
+{
+    char args[256], in[1100];
+    snprintf(args, sizeof args, "user add --username '%s' --role '%s'", username, role);
+    snprintf(in, sizeof in, "%s\n", password);
+    int rc = h_srv_cli(srv, in, NULL, 0, args);
+    if (rc)
+        h_srv_dump_log(srv);
+    assert_int_equal(rc, 0);
+}
+
+struct sink {
+    char *p;
+    size_t n;
+};
+
+static size_t on_data(char *ptr, size_t size, size_t nmemb, void *arg)
+{
+    struct sink *s = arg;
+    size_t n = size * nmemb;
+    s->p = realloc(s->p, s->n + n + 1);
+    memcpy(s->p + s->n, ptr, n);
+    s->n += n;
+    s->p[s->n] = '\0';
+    return n;
+}
+
+int h_http_try(struct h_srv *srv, const char *method, const char *path, const char *const *headers,
+               const void *body, size_t len, struct h_resp *out)
+{
+    memset(out, 0, sizeof *out);
+    CURL *c = curl_easy_init();
+    char url[512];
+    snprintf(url, sizeof url, "https://127.0.0.1:%d%s", srv->port, path);
+    struct sink b = {0}, h = {0};
+    struct curl_slist *hl = NULL;
+    for (size_t i = 0; headers && headers[i]; i++)
+        hl = curl_slist_append(hl, headers[i]);
+    hl = curl_slist_append(hl, "Expect:");
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CAINFO, srv->ca);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_data);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, &h);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+    if (body) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+    }
+    CURLcode rc = curl_easy_perform(c);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
+    out->body = b.p ? b.p : calloc(1, 1);
+    out->len = b.n;
+    out->headers = h.p ? h.p : calloc(1, 1);
+    curl_slist_free_all(hl);
+    curl_easy_cleanup(c);
+    return (int)rc;
+}
+
+void h_http(struct h_srv *srv, const char *method, const char *path, const char *const *headers,
+            const void *body, size_t len, struct h_resp *out)
+{
+    int rc = h_http_try(srv, method, path, headers, body, len, out);
+    if (rc != CURLE_OK) {
+        h_srv_dump_log(srv);
+        fail_msg("%s %s: %s", method, path, curl_easy_strerror((CURLcode)rc));
+    }
+}
+
+void h_get(struct h_srv *srv, const char *path, const char *token, struct h_resp *out)
+{
+    char auth[256];
+    snprintf(auth, sizeof auth, "Authorization: Bearer %s", token ? token : "");
+    const char *hs[] = {auth, NULL};
+    h_http(srv, "GET", path, token ? hs : NULL, NULL, 0, out);
+}
+
+void h_post_json(struct h_srv *srv, const char *path, const char *token, const char *json,
+                 struct h_resp *out)
+{
+    char auth[256];
+    snprintf(auth, sizeof auth, "Authorization: Bearer %s", token ? token : "");
+    const char *hs[] = {"Content-Type: application/json", token ? auth : NULL, NULL};
+    h_http(srv, "POST", path, hs, json, strlen(json), out);
+}
+
+const char *h_header(const struct h_resp *r, const char *name, char *buf, size_t len)
+{
+    size_t nl = strlen(name);
+    for (const char *line = r->headers; line && *line;) {
+        const char *end = strstr(line, "\r\n");
+        size_t ll = end ? (size_t)(end - line) : strlen(line);
+        if (ll > nl && line[nl] == ':' && strncasecmp(line, name, nl) == 0) {
+            const char *v = line + nl + 1;
+            while (*v == ' ')
+                v++;
+            size_t vl = ll - (size_t)(v - line);
+            snprintf(buf, len, "%.*s", (int)vl, v);
+            return buf;
+        }
+        line = end ? end + 2 : NULL;
+    }
+    return NULL;
+}
+
+cJSON *h_json(const struct h_resp *r)
+{
+    cJSON *j = cJSON_ParseWithLength(r->body, r->len);
+    if (!j)
+        fail_msg("not JSON (status %ld): %.200s", r->status, r->body);
+    return j;
+}
+
+void h_assert_error(const struct h_resp *r, long status, const char *code)
+{
+    if (r->status != status)
+        fail_msg("expected %ld %s, got %ld: %.300s", status, code, r->status, r->body);
+    cJSON *j = h_json(r);
+    const cJSON *e = cJSON_GetObjectItemCaseSensitive(j, "error");
+    assert_true(cJSON_IsObject(e));
+    const cJSON *c = cJSON_GetObjectItemCaseSensitive(e, "code");
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(e, "message");
+    assert_true(cJSON_IsString(c));
+    assert_string_equal(c->valuestring, code);
+    assert_true(cJSON_IsString(m) && m->valuestring[0]);
+    char rid[80];
+    assert_non_null(h_header(r, "X-Request-Id", rid, sizeof rid));
+    cJSON_Delete(j);
+}
+
+void h_resp_free(struct h_resp *r)
+{
+    free(r->body);
+    free(r->headers);
+    memset(r, 0, sizeof *r);
+}
+
+void h_login(struct h_srv *srv, const char *username, const char *password, char *token,
+             size_t len)
+{
+    char body[512];
+    snprintf(body, sizeof body, "{\"username\":\"%s\",\"password\":\"%s\"}", username, password);
+    struct h_resp r;
+    h_post_json(srv, "/api/v1/admin/login", NULL, body, &r);
+    if (r.status != 200)
+        fail_msg("login %s: %ld %s", username, r.status, r.body);
+    cJSON *j = h_json(&r);
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(j, "token");
+    assert_true(cJSON_IsString(t));
+    snprintf(token, len, "%s", t->valuestring);
+    cJSON_Delete(j);
+    h_resp_free(&r);
+}

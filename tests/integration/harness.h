@@ -1,0 +1,94 @@
+/* tests/integration/harness.h — the real stack for integration tests: a throw-away
+ * MariaDB (scripts/mariadb.sh, private datadir and socket, stopped by PID), the real
+ * portraitd binary on a free loopback port with a fresh development CA, and an HTTPS
+ * client (libcurl) that verifies the server certificate against that CA. */
+#ifndef PC_TESTS_HARNESS_H
+#define PC_TESTS_HARNESS_H
+
+#include <cjson/cJSON.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <sys/types.h>
+
+struct h_db {
+    char dir[256];
+    char sock[300];
+    char password[80];
+};
+
+struct h_srv {
+    struct h_db *db;
+    pid_t pid;
+    int port;
+    char dir[320];
+    char conf[400];
+    char log[400];
+    char ca[400];
+};
+
+struct h_resp {
+    long status;
+    char *body;
+    size_t len;
+    char *headers; /* raw response headers */
+};
+
+/* Work directory shared by one test binary (/tmp/pcit-XXXXXX), made on first use. */
+const char *h_workdir(void);
+
+/* Starts a private MariaDB in a fresh directory; asserts on failure. */
+void h_db_start(struct h_db *db);
+/* Stops it (data kept) / starts it again on the same data. */
+void h_db_stop(struct h_db *db);
+void h_db_restart(struct h_db *db);
+/* Stops and deletes it. */
+void h_db_destroy(struct h_db *db);
+/* Runs one SQL statement as root on the portraitd database; returns the first column of
+ * the first row as an integer (0 when there is none). */
+long long h_db_int(struct h_db *db, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Runs a statement as root; returns the server error number (0 when it succeeded). */
+unsigned h_db_try(struct h_db *db, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Writes a config for srv (extra: more INI lines, may be NULL), runs `portraitd migrate`
+ * unless skip_migrate, starts `portraitd serve` and waits until /healthz answers. */
+void h_srv_start(struct h_srv *srv, struct h_db *db, const char *extra, int skip_migrate);
+/* Sends sig and waits for exit; returns the exit status (or 128+signal), or 99 when the
+ * server log holds a sanitizer report. */
+int h_srv_stop(struct h_srv *srv, int sig);
+/* Runs `portraitd -c CONF ARGS` with stdin_text; returns the exit code; stdout into out. */
+int h_srv_cli(struct h_srv *srv, const char *stdin_text, char *out, size_t outlen,
+              const char *args);
+/* Creates a staff account through the CLI; asserts success. */
+void h_user_add(struct h_srv *srv, const char *username, const char *role, const char *password);
+/* Prints the last lines of the server log (on failure). */
+void h_srv_dump_log(struct h_srv *srv);
+
+/* One HTTPS request. headers: NULL-terminated "Name: value" list (may be NULL). */
+void h_http(struct h_srv *srv, const char *method, const char *path, const char *const *headers,
+            const void *body, size_t len, struct h_resp *out);
+/* Like h_http but returns the libcurl error code instead of failing (0 = answered). */
+int h_http_try(struct h_srv *srv, const char *method, const char *path, const char *const *headers,
+               const void *body, size_t len, struct h_resp *out);
+/* Shorthands: JSON body (Content-Type application/json), optional bearer token. */
+void h_get(struct h_srv *srv, const char *path, const char *token, struct h_resp *out);
+void h_post_json(struct h_srv *srv, const char *path, const char *token, const char *json,
+                 struct h_resp *out);
+/* Value of a response header (case-insensitive) copied into buf; NULL if absent. */
+const char *h_header(const struct h_resp *r, const char *name, char *buf, size_t len);
+/* Parses the body as JSON (asserts it is JSON); caller deletes. */
+cJSON *h_json(const struct h_resp *r);
+/* Asserts the API.md error shape with this status and code. */
+void h_assert_error(const struct h_resp *r, long status, const char *code);
+void h_resp_free(struct h_resp *r);
+/* Logs in and returns a token (static buffer per call site is the caller's). */
+void h_login(struct h_srv *srv, const char *username, const char *password, char *token,
+             size_t len);
+
+#endif
