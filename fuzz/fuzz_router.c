@@ -15,8 +15,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(path, data + 1, size - 1);
     path[size - 1] = '\0';
     struct pc_route_match m;
-    int rc = pc_router_match(pc_routes, pc_routes_count, methods[data[0] % 5], path, data[0] & 8,
-                             &m);
+    int rc =
+        pc_router_match(pc_routes, pc_routes_count, methods[data[0] % 5], path, data[0] & 8, &m);
     if (rc == 0)
         pc_route_match_clear(&m);
     free(path);

@@ -181,8 +181,7 @@ static void write_conf(struct h_srv *srv, const char *extra)
     fclose(f);
 }
 
-int h_srv_cli(struct h_srv *srv, const char *stdin_text, char *out, size_t outlen,
-              const char *args)
+int h_srv_cli(struct h_srv *srv, const char *stdin_text, char *out, size_t outlen, const char *args)
 {
     char cmd[1024];
     snprintf(cmd, sizeof cmd, "PORTRAITD_DB_PASSWORD='%s' '%s' -c '%s' %s 2>>'%s'",
@@ -435,8 +434,7 @@ void h_resp_free(struct h_resp *r)
     memset(r, 0, sizeof *r);
 }
 
-void h_login(struct h_srv *srv, const char *username, const char *password, char *token,
-             size_t len)
+void h_login(struct h_srv *srv, const char *username, const char *password, char *token, size_t len)
 {
     char body[512];
     snprintf(body, sizeof body, "{\"username\":\"%s\",\"password\":\"%s\"}", username, password);

@@ -71,12 +71,10 @@ static void test_login_with_right_password_issues_hashed_expiring_token(void **s
     /* Only the SHA-256 of the token is stored. */
     char hex[65];
     sha256_hex(tok, hex);
-    assert_int_equal(h_db_int(&g_db, "SELECT COUNT(*) FROM staff_sessions WHERE token_hash='%s'",
-                              hex),
-                     1);
-    assert_int_equal(h_db_int(&g_db, "SELECT COUNT(*) FROM staff_sessions WHERE token_hash='%s'",
-                              tok),
-                     0);
+    assert_int_equal(
+        h_db_int(&g_db, "SELECT COUNT(*) FROM staff_sessions WHERE token_hash='%s'", hex), 1);
+    assert_int_equal(
+        h_db_int(&g_db, "SELECT COUNT(*) FROM staff_sessions WHERE token_hash='%s'", tok), 0);
     /* The token works. */
     struct h_resp me;
     h_get(&g_srv, "/api/v1/admin/me", tok, &me);

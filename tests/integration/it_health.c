@@ -90,7 +90,8 @@ static void test_migrate_applies_schema_then_is_a_noop(void **state)
 }
 
 #define INSERT_ORDER                                                                               \
-    "INSERT INTO orders (order_no, task_id, user_id, school_id, student_no, student_name, status, " \
+    "INSERT INTO orders (order_no, task_id, user_id, school_id, student_no, student_name, "        \
+    "status, "                                                                                     \
     "amount_fen) SELECT '%s', t.id, u.id, t.school_id, '2020146F101', 'x', '%s', 2500 FROM tasks " \
     "t, users u WHERE t.feature_code_norm = 'abc' AND u.openid = 'o_schema_test'"
 
@@ -98,12 +99,12 @@ static void test_schema_enforces_one_active_order_per_task_and_student(void **st
 {
     (void)state;
     assert_int_equal(h_db_try(&g_db, "INSERT INTO schools (code, name) VALUES ('99999', 'U')"), 0);
-    assert_int_equal(
-        h_db_try(&g_db, "INSERT INTO tasks (school_id, name, collection_type, feature_code, "
-                        "feature_code_norm, opens_at, closes_at, price_fen) SELECT id, 't', "
-                        "'centralized', 'ABC', 'abc', UTC_TIMESTAMP(), UTC_TIMESTAMP() + "
-                        "INTERVAL 1 DAY, 2500 FROM schools WHERE code = '99999'"),
-        0);
+    assert_int_equal(h_db_try(&g_db,
+                              "INSERT INTO tasks (school_id, name, collection_type, feature_code, "
+                              "feature_code_norm, opens_at, closes_at, price_fen) SELECT id, 't', "
+                              "'centralized', 'ABC', 'abc', UTC_TIMESTAMP(), UTC_TIMESTAMP() + "
+                              "INTERVAL 1 DAY, 2500 FROM schools WHERE code = '99999'"),
+                     0);
     assert_int_equal(h_db_try(&g_db, "INSERT INTO users (openid) VALUES ('o_schema_test')"), 0);
     assert_int_equal(h_db_try(&g_db, INSERT_ORDER, "P1", "closed"), 0);
     assert_int_equal(h_db_try(&g_db, INSERT_ORDER, "P2", "unpaid"), 0);

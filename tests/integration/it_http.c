@@ -108,11 +108,11 @@ static void test_malformed_json_is_400_and_writes_nothing(void **state)
 {
     (void)state;
     static const char *const bodies[] = {
-        "{\"username\":\"root-admin\",\"password\":",          /* truncated */
-        "[\"root-admin\",\"admin-password-1\"]",                 /* not an object */
-        "{\"username\":\"root-admin\"} trailing",                /* garbage after the value */
-        "\xff\xfe{}",                                            /* not UTF-8 JSON */
-        "",                                                      /* empty */
+        "{\"username\":\"root-admin\",\"password\":", /* truncated */
+        "[\"root-admin\",\"admin-password-1\"]",      /* not an object */
+        "{\"username\":\"root-admin\"} trailing",     /* garbage after the value */
+        "\xff\xfe{}",                                 /* not UTF-8 JSON */
+        "",                                           /* empty */
     };
     long long before = writes();
     for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
