@@ -7,6 +7,8 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include <string.h>
+
 int pc_rand_bytes(void *p, size_t n)
 {
     return RAND_bytes(p, (int)n) == 1 ? 0 : PC_ECRYPTO;
@@ -101,4 +103,66 @@ void pc_sha256_hex(const void *p, size_t n, char out[PC_SHA256_HEXLEN])
 int pc_ct_equal(const void *a, const void *b, size_t n)
 {
     return CRYPTO_memcmp(a, b, n) == 0;
+}
+
+int pc_data_key_parse(const char *hex, unsigned char key[PC_DATA_KEY_BYTES])
+{
+    if (!hex || strlen(hex) != 2 * PC_DATA_KEY_BYTES)
+        return PC_EINVAL;
+    for (size_t i = 0; i < PC_DATA_KEY_BYTES; i++) {
+        int v = 0;
+        for (int k = 0; k < 2; k++) {
+            char c = hex[2 * i + (size_t)k];
+            int d = c >= '0' && c <= '9'   ? c - '0'
+                    : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                    : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                           : -1;
+            if (d < 0)
+                return PC_EINVAL;
+            v = v * 16 + d;
+        }
+        key[i] = (unsigned char)v;
+    }
+    return 0;
+}
+
+/* One AES-256-GCM pass; enc selects the direction. tag is written (enc) or checked. */
+static int gcm(int enc, const unsigned char *key, const unsigned char *nonce, const char *aad,
+               const unsigned char *in, size_t n, unsigned char *out, unsigned char *tag)
+{
+    EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+    int len = 0,
+        ok = c && EVP_CipherInit_ex(c, EVP_aes_256_gcm(), NULL, NULL, NULL, enc) == 1 &&
+             EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_IVLEN, 12, NULL) == 1 &&
+             EVP_CipherInit_ex(c, NULL, NULL, key, nonce, enc) == 1 &&
+             EVP_CipherUpdate(c, NULL, &len, (const unsigned char *)aad, (int)strlen(aad)) == 1 &&
+             (n == 0 || EVP_CipherUpdate(c, out, &len, in, (int)n) == 1);
+    if (ok && !enc)
+        ok = EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, 16, tag) == 1;
+    if (ok)
+        ok = EVP_CipherFinal_ex(c, out + (n ? len : 0), &len) == 1;
+    if (ok && enc)
+        ok = EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, 16, tag) == 1;
+    EVP_CIPHER_CTX_free(c);
+    return ok ? 0 : PC_ECRYPTO;
+}
+
+int pc_seal(const unsigned char key[PC_DATA_KEY_BYTES], const char *aad, const void *in, size_t n,
+            unsigned char *out)
+{
+    out[0] = 1;
+    if (pc_rand_bytes(out + 1, 12))
+        return PC_ECRYPTO;
+    return gcm(1, key, out + 1, aad, in, n, out + 13, out + 13 + n);
+}
+
+int pc_unseal(const unsigned char key[PC_DATA_KEY_BYTES], const char *aad, const unsigned char *in,
+              size_t len, void *out)
+{
+    if (len < PC_SEAL_OVERHEAD || in[0] != 1)
+        return PC_ECRYPTO;
+    size_t n = len - PC_SEAL_OVERHEAD;
+    unsigned char tag[16];
+    memcpy(tag, in + 13 + n, 16);
+    return gcm(0, key, in + 1, aad, in + 13, n, out, tag);
 }

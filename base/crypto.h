@@ -25,4 +25,19 @@ int pc_b64url_decode(const char *s, size_t n, void *out, size_t outcap, size_t *
 /* Constant-time comparison of two equal-length byte strings: 1 if equal. */
 int pc_ct_equal(const void *a, const void *b, size_t n);
 
+#define PC_DATA_KEY_BYTES 32 /* AES-256 key for data at rest */
+#define PC_SEAL_OVERHEAD  29 /* version (1) + nonce (12) + tag (16) */
+
+/* Parses a 64-hex-digit key into key[32]. 0 or PC_EINVAL. */
+int pc_data_key_parse(const char *hex, unsigned char key[PC_DATA_KEY_BYTES]);
+/* Encrypts n bytes for storage with AES-256-GCM: out = 0x01 || nonce || ciphertext || tag,
+ * out needs n + PC_SEAL_OVERHEAD bytes. aad binds the value to its place (table, row).
+ * 0 or PC_ECRYPTO. */
+int pc_seal(const unsigned char key[PC_DATA_KEY_BYTES], const char *aad, const void *in, size_t n,
+            unsigned char *out);
+/* Decrypts what pc_seal produced (len bytes) into out (len - PC_SEAL_OVERHEAD bytes).
+ * 0, or PC_ECRYPTO when the key, aad or data do not match. */
+int pc_unseal(const unsigned char key[PC_DATA_KEY_BYTES], const char *aad, const unsigned char *in,
+              size_t len, void *out);
+
 #endif

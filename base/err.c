@@ -32,6 +32,10 @@ const char *pc_strerror(int err)
         return "authentication failed";
     case PC_ECONFLICT:
         return "conflict";
+    case PC_ETIMEOUT:
+        return "timed out";
+    case PC_EUPSTREAM:
+        return "upstream error";
     default:
         return "unknown error";
     }

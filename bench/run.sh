@@ -99,6 +99,8 @@ shutdown_grace_ms = 1000
 [db]
 socket = $tmp/no-such-mysqld.sock
 connect_timeout_s = 1
+[crypto]
+data_key = $(openssl rand -hex 32)
 [log]
 ; warn: no per-request log line, so logging does not dominate the measurement
 level = warn

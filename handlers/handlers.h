@@ -5,6 +5,7 @@
 
 #include "server/req.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 
 extern const struct pc_route pc_routes[];
@@ -20,6 +21,15 @@ void h_admin_logout(struct pc_req *r, struct pc_ctx *ctx);
 void h_admin_me(struct pc_req *r, struct pc_ctx *ctx);
 /* admin_audit.c */
 void h_admin_audit(struct pc_req *r, struct pc_ctx *ctx);
+/* auth_wx.c */
+void h_wx_login(struct pc_req *r, struct pc_ctx *ctx);
+void h_user_logout(struct pc_req *r, struct pc_ctx *ctx);
+/* me.c */
+void h_me(struct pc_req *r, struct pc_ctx *ctx);
+void h_me_profile(struct pc_req *r, struct pc_ctx *ctx);
+void h_me_avatar(struct pc_req *r, struct pc_ctx *ctx);
+void h_me_phone(struct pc_req *r, struct pc_ctx *ctx);
+void h_avatar_get(struct pc_req *r, struct pc_ctx *ctx);
 /* debug.c */
 void h_debug_sleep(struct pc_req *r, struct pc_ctx *ctx);
 
@@ -27,5 +37,11 @@ void h_debug_sleep(struct pc_req *r, struct pc_ctx *ctx);
 int pc_h_limit(struct pc_req *r, int *limit);
 int pc_h_cursor_id(struct pc_req *r, long long *id);
 void pc_h_cursor_make(long long id, char out[32]);
+
+/* Shared error answers (auth_wx.c). */
+void pc_h_rate_limited(struct pc_req *r, int retry_after_s, const char *message);
+void pc_h_wechat_unavailable(struct pc_req *r);
+/* Maps a failed code2Session (phone=false) or getuserphonenumber (phone=true) call. */
+void pc_h_wechat_error(struct pc_req *r, int rc, int errcode, bool phone);
 
 #endif

@@ -1,9 +1,10 @@
 # Generates a C file holding every schema/NNN_name.sql migration as a byte array, so the
-# portraitd binary carries its own migrations. Run by CMake: -DOUT=... -DSQL_FILES=a;b;c
+# portraitd binary carries its own migrations. Run by CMake: -DOUT=... -DSQL_FILES=a|b|c
 set(body "/* Generated from the schema/ migrations by scripts/embed-sql.cmake — do not edit. */\n")
 string(APPEND body "#include \"store/migrate.h\"\n\n")
 set(table "")
 set(i 0)
+string(REPLACE "|" ";" SQL_FILES "${SQL_FILES}")
 list(SORT SQL_FILES)
 foreach(f IN LISTS SQL_FILES)
   get_filename_component(name "${f}" NAME)

@@ -4,6 +4,7 @@
 #include "base/err.h"
 #include "server/req_internal.h"
 #include "staff/staff.h"
+#include "users/users.h"
 
 #include <string.h>
 #include <strings.h>
@@ -24,7 +25,8 @@ const char *pc_auth_bearer(const struct pc_req *r, size_t *len)
     return h;
 }
 
-int pc_auth_staff(struct pc_req *r, struct pc_ctx *ctx, unsigned roles_any)
+/* Copies the bearer token into token[129]; sets 401 and returns -1 when there is none. */
+static int take_bearer(struct pc_req *r, char token[129])
 {
     size_t n = 0;
     const char *tok = pc_auth_bearer(r, &n);
@@ -33,23 +35,52 @@ int pc_auth_staff(struct pc_req *r, struct pc_ctx *ctx, unsigned roles_any)
         pc_resp_error(r, 401, "UNAUTHORIZED", "请先登录", NULL);
         return -1;
     }
-    char token[129];
     memcpy(token, tok, n);
     token[n] = '\0';
+    return 0;
+}
+
+static void token_refused(struct pc_req *r, bool expired)
+{
+    pc_resp_header(r, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
+    if (expired)
+        pc_resp_error(r, 401, "TOKEN_EXPIRED", "登录已过期，请重新登录", NULL);
+    else
+        pc_resp_error(r, 401, "UNAUTHORIZED", "登录已失效，请重新登录", NULL);
+}
+
+int pc_auth_user(struct pc_req *r, struct pc_ctx *ctx)
+{
+    char token[129];
+    if (take_bearer(r, token))
+        return -1;
+    enum pc_user_token_state st;
+    int rc = pc_user_authenticate(ctx->db, token, &r->user, &st);
+    if (rc) {
+        pc_resp_from_err(r, ctx, rc);
+        return -1;
+    }
+    if (st != PC_USER_TOKEN_OK) {
+        token_refused(r, st == PC_USER_TOKEN_EXPIRED);
+        return -1;
+    }
+    r->has_user = true;
+    return 0;
+}
+
+int pc_auth_staff(struct pc_req *r, struct pc_ctx *ctx, unsigned roles_any)
+{
+    char token[129];
+    if (take_bearer(r, token))
+        return -1;
     enum pc_token_state st;
     int rc = pc_staff_authenticate(ctx->db, token, &r->staff, &st);
     if (rc) {
         pc_resp_from_err(r, ctx, rc);
         return -1;
     }
-    if (st == PC_TOKEN_EXPIRED) {
-        pc_resp_header(r, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
-        pc_resp_error(r, 401, "TOKEN_EXPIRED", "登录已过期，请重新登录", NULL);
-        return -1;
-    }
     if (st != PC_TOKEN_OK) {
-        pc_resp_header(r, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
-        pc_resp_error(r, 401, "UNAUTHORIZED", "登录已失效，请重新登录", NULL);
+        token_refused(r, st == PC_TOKEN_EXPIRED);
         return -1;
     }
     r->has_staff = true;

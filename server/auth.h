@@ -14,6 +14,10 @@
  * with pc_req_staff(r) filled in; non-zero when the response is set. */
 int pc_auth_staff(struct pc_req *r, struct pc_ctx *ctx, unsigned roles_any);
 
+/* The same for student routes: resolves the student token into pc_req_user(r).
+ * 0 to proceed; non-zero when the response (401 / 503) is set. */
+int pc_auth_user(struct pc_req *r, struct pc_ctx *ctx);
+
 /* The bearer token of the request, or NULL. Borrowed from the request. */
 const char *pc_auth_bearer(const struct pc_req *r, size_t *len);
 

@@ -44,6 +44,24 @@ struct pc_config {
     int login_user_max_failures;
     int login_addr_max_failures;
     int login_window_s;
+    int user_token_ttl_s;
+    int wxlogin_addr_max;
+    int wxlogin_openid_max;
+    int wxlogin_window_s;
+    /* [wechat] */
+    char *wx_appid;
+    char *wx_secret; /* secret */
+    char *wx_api_base;
+    char *wx_ca_file;
+    int wx_timeout_ms;
+    int64_t wx_max_response_bytes;
+    int wx_token_refresh_ahead_s;
+    int wx_token_wait_ms;
+    /* [crypto] */
+    char *data_key; /* secret: 64 hex digits */
+    /* [storage] */
+    char *storage_dir;
+    int64_t avatar_max_bytes;
     /* [log] */
     char *log_level;
 };

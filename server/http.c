@@ -14,6 +14,7 @@
 #include "base/timeutil.h"
 #include "server/config.h"
 #include "server/metrics.h"
+#include "server/outbound.h"
 #include "server/req_internal.h"
 #include "server/router.h"
 #include "server/tls.h"
@@ -58,6 +59,8 @@ struct pc_loop {
     pthread_mutex_t mu;
     struct pc_req *done_head, *done_tail;
     struct pc_ctx ctx; /* for inline handlers: no database */
+    struct pc_outbound *out;
+    bool closing; /* being torn down: finished calls are dropped, not answered */
 };
 
 struct pc_server {
@@ -71,7 +74,9 @@ struct pc_server {
     struct pc_loop *loops;
     int nloops;
     struct pc_workers *workers;
+    struct pc_jobs *jobs;
     struct pc_metrics *metrics;
+    char instance[128];
     atomic_int draining;
     atomic_long inflight;
     atomic_ullong seq;
@@ -110,13 +115,20 @@ static void finish(struct pc_loop *L, struct pc_req *r)
     atomic_fetch_sub(&srv->inflight, 1);
 }
 
-/* Worker thread: runs the handler with the worker's database connection. */
+/* Worker thread: runs the route's handler, or the step a previous pass left in r->next,
+ * with the worker's database connection. */
 static void job_run(struct pc_job *job, void *state)
 {
     struct pc_req *r = (struct pc_req *)job;
     struct pc_ctx *ctx = state;
-    r->route->fn(r, ctx);
+    pc_handler_fn fn = r->next ? r->next : r->route->fn;
+    r->next = NULL;
+    fn(r, ctx);
+    if (r->call_pending && r->status) /* a step may not both answer and call out */
+        r->call_pending = false;
 }
+
+static void start_call(struct pc_loop *L, struct pc_req *r);
 
 /* Worker thread: hands the finished request back to its loop. */
 static void job_done(struct pc_job *job)
@@ -146,8 +158,44 @@ static void on_done(evutil_socket_t fd, short what, void *arg)
     pthread_mutex_unlock(&L->mu);
     while (r) {
         struct pc_req *next = (struct pc_req *)r->job.next;
-        finish(L, r);
+        if (r->call_pending)
+            start_call(L, r);
+        else
+            finish(L, r);
         r = next;
+    }
+}
+
+/* Loop thread: an outbound call of a request ended; its next step goes to a worker. */
+static void on_call_done(struct pc_out_resp *resp, void *arg)
+{
+    struct pc_req *r = arg;
+    struct pc_loop *L = r->loop;
+    pc_out_resp_clear(&r->upstream);
+    r->upstream = *resp;
+    resp->body = NULL; /* now owned by the request */
+    if (resp->err)
+        pc_log(PC_LOG_WARN, "upstream call failed", PC_LS("id", r->id), PC_LS("call", r->call.name),
+               PC_LS("error", resp->errmsg));
+    if (L->closing) {
+        r->ev = NULL; /* the connection goes with the loop */
+        pc__req_free(r);
+        atomic_fetch_sub(&L->srv->inflight, 1);
+        return;
+    }
+    if (pc_workers_submit(L->srv->workers, &r->job) != 0) {
+        pc_resp_header(r, "Retry-After", "1");
+        pc_resp_error(r, 503, "OVERLOADED", "服务器繁忙，请稍后重试", NULL);
+        finish(L, r);
+    }
+}
+
+static void start_call(struct pc_loop *L, struct pc_req *r)
+{
+    r->call_pending = false;
+    if (pc_outbound_start(L->out, &r->call, on_call_done, r) != 0) {
+        pc_resp_error(r, 500, "INTERNAL", "服务器内部错误，请稍后重试", NULL);
+        finish(L, r);
     }
 }
 
@@ -266,6 +314,7 @@ static int loop_init(struct pc_server *srv, struct pc_loop *L, int idx, char *er
     evhttp_set_gencb(L->http, on_request, L);
     if (srv->ssl)
         evhttp_set_bevcb(L->http, tls_bevcb, srv->ssl);
+    L->out = pc_outbound_new(L->base);
     L->done_ev = event_new(L->base, -1, EV_PERSIST, on_done, L);
     L->stop_accept_ev = event_new(L->base, -1, 0, on_stop_accept, L);
     event_add(L->done_ev, NULL);
@@ -286,6 +335,8 @@ static int loop_init(struct pc_server *srv, struct pc_loop *L, int idx, char *er
 
 static void loop_cleanup(struct pc_loop *L)
 {
+    L->closing = true;
+    pc_outbound_free(L->out); /* cancelled calls drop their requests */
     if (L->http)
         evhttp_free(L->http);
     if (L->done_ev)
@@ -460,6 +511,10 @@ struct pc_server *pc_server_new(const struct pc_config *cfg, const struct pc_rou
         fclose(ur);
     snprintf(srv->id_prefix, sizeof srv->id_prefix, "%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2],
              rnd[3]);
+    char host[64] = "localhost";
+    gethostname(host, sizeof host - 1);
+    snprintf(srv->instance, sizeof srv->instance, "%s:%d:%s", host, (int)getpid(), srv->id_prefix);
+    srv->jobs = pc_jobs_new(cfg, srv);
     if (!cfg->plain_http) {
         srv->ssl = pc_tls_server_ctx(cfg->tls_cert, cfg->tls_key, err, errlen);
         if (!srv->ssl)
@@ -487,6 +542,7 @@ int pc_server_run(struct pc_server *srv)
     signal(SIGPIPE, SIG_IGN);
 
     srv->workers = pc_workers_new(cfg->workers, cfg->queue_max, worker_init, worker_fini, srv);
+    pc_jobs_start(srv->jobs);
     srv->nloops = cfg->threads;
     srv->loops = pc_xcalloc((size_t)srv->nloops, sizeof *srv->loops);
     for (int i = 0; i < srv->nloops; i++) {
@@ -539,6 +595,8 @@ stop:;
             pthread_join(srv->loops[i].thread, NULL);
     pc_workers_free(srv->workers); /* finishes running jobs; their requests are dropped below */
     srv->workers = NULL;
+    pc_jobs_free(srv->jobs);
+    srv->jobs = NULL;
     for (int i = 0; i < srv->nloops; i++) {
         struct pc_loop *L = &srv->loops[i];
         for (struct pc_req *r = L->done_head, *next; r; r = next) {
@@ -561,6 +619,7 @@ void pc_server_free(struct pc_server *srv)
         if (srv->lfds[i] >= 0)
             close(srv->lfds[i]);
     free(srv->loops);
+    pc_jobs_free(srv->jobs);
     pc_metrics_free(srv->metrics);
     if (srv->ssl)
         SSL_CTX_free(srv->ssl);
@@ -590,4 +649,20 @@ void pc_server_render_metrics(struct pc_server *srv, struct pc_buf *out)
 int64_t pc_server_started_ms(const struct pc_server *srv)
 {
     return srv->started_ms;
+}
+
+void pc_server_add_job(struct pc_server *srv, const char *name, pc_job_fn fn, void *arg)
+{
+    pc_jobs_add(srv->jobs, name, fn, arg);
+}
+
+void pc_server_wake_jobs(struct pc_server *srv)
+{
+    if (srv->jobs)
+        pc_jobs_wake(srv->jobs);
+}
+
+const char *pc_server_instance(const struct pc_server *srv)
+{
+    return srv->instance;
 }

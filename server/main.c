@@ -1,13 +1,16 @@
 /* server/main.c — the portraitd command line: serve, migrate, user, config.
  * Main thread only. */
+#include "base/crypto.h"
 #include "base/err.h"
 #include "base/log.h"
 #include "handlers/handlers.h"
 #include "server/config.h"
+#include "server/outbound.h"
 #include "server/server.h"
 #include "staff/staff.h"
 #include "store/db.h"
 #include "store/migrate.h"
+#include "wechat/token.h"
 
 #include <event2/thread.h>
 #include <getopt.h>
@@ -39,11 +42,18 @@ static void usage(FILE *fp)
 static int cmd_serve(const struct pc_config *cfg)
 {
     char err[512];
+    unsigned char key[32];
+    if (pc_data_key_parse(cfg->data_key, key)) {
+        pc_log(PC_LOG_ERROR, "cannot start",
+               PC_LS("error", "crypto.data_key must be 64 hex digits (PORTRAITD_CRYPTO_DATA_KEY)"));
+        return 1;
+    }
     struct pc_server *srv = pc_server_new(cfg, pc_routes, pc_routes_count, err, sizeof err);
     if (!srv) {
         pc_log(PC_LOG_ERROR, "cannot start", PC_LS("error", err));
         return 1;
     }
+    pc_server_add_job(srv, "wx_access_token", pc_wxtoken_job, NULL);
     int rc = pc_server_run(srv);
     pc_server_free(srv);
     return rc ? 1 : 0;
@@ -185,6 +195,11 @@ int main(int argc, char **argv)
     }
     evthread_use_pthreads();
     mysql_library_init(0, NULL, NULL);
+    if (pc_outbound_global_init()) {
+        fprintf(stderr, "portraitd: libcurl initialisation failed\n");
+        pc_config_free(&cfg);
+        return 1;
+    }
     int rc;
     if (!strcmp(cmd, "serve"))
         rc = cmd_serve(&cfg);
@@ -199,6 +214,7 @@ int main(int argc, char **argv)
         usage(stderr);
         rc = 2;
     }
+    pc_outbound_global_cleanup();
     mysql_library_end();
     pc_config_free(&cfg);
     return rc;

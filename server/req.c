@@ -7,6 +7,7 @@
 #include "server/config.h"
 
 #include <arpa/inet.h>
+#include <openssl/crypto.h>
 #include <event2/buffer.h>
 #include <event2/http.h>
 #include <netinet/in.h>
@@ -188,10 +189,63 @@ void pc__req_send(struct pc_req *r)
     r->ev = NULL;
 }
 
+/* The URL and body of a call may hold secrets (AppSecret, access_token): wipe them. */
+static void clear_call(struct pc_req *r)
+{
+    for (size_t i = 0; i < sizeof r->call_strings / sizeof r->call_strings[0]; i++) {
+        if (r->call_strings[i])
+            OPENSSL_cleanse(r->call_strings[i], strlen(r->call_strings[i]));
+        pc_free_null(r->call_strings[i]);
+    }
+    memset(&r->call, 0, sizeof r->call);
+}
+
+void pc_req_call(struct pc_req *r, const struct pc_out_req *call, pc_handler_fn next)
+{
+    clear_call(r);
+    r->call = *call;
+    size_t k = 0;
+    r->call.url = r->call_strings[k++] = pc_xstrdup(call->url);
+    r->call.method = r->call_strings[k++] = pc_xstrdup(call->method ? call->method : "GET");
+    r->call.name = r->call_strings[k++] = pc_xstrdup(call->name ? call->name : "upstream");
+    if (call->body) {
+        char *b = pc_xmalloc(call->body_len + 1);
+        memcpy(b, call->body, call->body_len);
+        b[call->body_len] = '\0';
+        r->call.body = r->call_strings[k++] = b;
+    }
+    for (size_t i = 0; i < PC_OUT_MAX_HEADERS && call->headers[i]; i++)
+        r->call.headers[i] = r->call_strings[k++] = pc_xstrdup(call->headers[i]);
+    r->call_pending = true;
+    r->next = next;
+}
+
+const struct pc_out_resp *pc_req_upstream(const struct pc_req *r)
+{
+    return &r->upstream;
+}
+
+void pc_req_set_data(struct pc_req *r, void *data, void (*free_fn)(void *))
+{
+    if (r->data && r->data_free)
+        r->data_free(r->data);
+    r->data = data;
+    r->data_free = free_fn;
+}
+
+void *pc_req_data(const struct pc_req *r)
+{
+    return r->data;
+}
+
 void pc__req_free(struct pc_req *r)
 {
     if (!r)
         return;
+    clear_call(r);
+    pc_out_resp_clear(&r->upstream);
+    if (r->data && r->data_free)
+        r->data_free(r->data);
     free(r->path);
     free(r->query);
     if (r->qparsed)
@@ -273,6 +327,11 @@ const char *pc_req_client_ip(const struct pc_req *r)
 bool pc_req_client_is_loopback(const struct pc_req *r)
 {
     return r->loopback;
+}
+
+struct pc_user_auth *pc_req_user(struct pc_req *r)
+{
+    return r->has_user ? &r->user : NULL;
 }
 
 struct pc_staff_auth *pc_req_staff(struct pc_req *r)

@@ -50,6 +50,13 @@ struct pc_staff_auth {
     char college[129];
 };
 
+/* The student a request is authenticated as (see server/auth.h). */
+struct pc_user_auth {
+    int64_t id;
+    int64_t session_id;
+    char openid[65];
+};
+
 /* ---- request accessors (any thread that owns the request) ---- */
 const char *pc_req_method(const struct pc_req *r);
 const char *pc_req_path(const struct pc_req *r);
@@ -69,6 +76,21 @@ bool pc_req_client_is_loopback(const struct pc_req *r);
  * 415 UNSUPPORTED_MEDIA_TYPE) is already set and NULL is returned. Owned by r. */
 cJSON *pc_req_json(struct pc_req *r);
 struct pc_staff_auth *pc_req_staff(struct pc_req *r);
+struct pc_user_auth *pc_req_user(struct pc_req *r);
+
+/* ---- continuing after an outbound call ---- */
+struct pc_out_req;
+struct pc_out_resp;
+/* Ends the current step with an outbound HTTPS call made from the request's event loop
+ * (never blocking a worker); when it completes, next runs on a worker and reads the result
+ * with pc_req_upstream(). The call's strings are copied. Must be the step's last action,
+ * with no response set. */
+void pc_req_call(struct pc_req *r, const struct pc_out_req *call, pc_handler_fn next);
+/* The result of the last outbound call (never NULL inside a next step). */
+const struct pc_out_resp *pc_req_upstream(const struct pc_req *r);
+/* Per-request state that survives between steps; free_fn runs when the request ends. */
+void pc_req_set_data(struct pc_req *r, void *data, void (*free_fn)(void *));
+void *pc_req_data(const struct pc_req *r);
 
 /* ---- response (set once; a later call replaces an earlier one) ---- */
 /* JSON body; takes ownership of body. */

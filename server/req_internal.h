@@ -2,6 +2,7 @@
 #ifndef PC_SERVER_REQ_INTERNAL_H
 #define PC_SERVER_REQ_INTERNAL_H
 
+#include "server/outbound.h"
 #include "server/req.h"
 #include "server/workers.h"
 
@@ -44,6 +45,16 @@ struct pc_req {
     cJSON *json;
     bool has_staff;
     struct pc_staff_auth staff;
+    bool has_user;
+    struct pc_user_auth user;
+    /* multi-step handlers */
+    pc_handler_fn next;     /* step to run on the next worker pass (NULL: the route's) */
+    bool call_pending;      /* the loop must start `call` before the next step */
+    struct pc_out_req call; /* strings below are owned copies */
+    char *call_strings[PC_OUT_MAX_HEADERS + 4];
+    struct pc_out_resp upstream;
+    void *data;
+    void (*data_free)(void *);
     /* response */
     int status;
     char *resp_body;

@@ -26,6 +26,14 @@ struct pc_server *pc_server_new(const struct pc_config *cfg, const struct pc_rou
 int pc_server_run(struct pc_server *srv);
 void pc_server_free(struct pc_server *srv);
 
+/* Registers a background job (server/jobs.h) before pc_server_run. Main thread. */
+#include "server/jobs.h"
+void pc_server_add_job(struct pc_server *srv, const char *name, pc_job_fn fn, void *arg);
+/* Makes the background jobs run now. Any thread. */
+void pc_server_wake_jobs(struct pc_server *srv);
+/* A name for this process among several instances (host:pid:random). */
+const char *pc_server_instance(const struct pc_server *srv);
+
 /* For handlers (any thread). */
 void pc_server_render_metrics(struct pc_server *srv, struct pc_buf *out);
 int64_t pc_server_started_ms(const struct pc_server *srv);

@@ -86,4 +86,64 @@ int pc_store_rl_get(struct pc_db *db, const char *bucket, const char *key, int w
 int pc_store_rl_hit(struct pc_db *db, const char *bucket, const char *key, int window_s);
 int pc_store_rl_clear(struct pc_db *db, const char *bucket, const char *key);
 
+/* ---- students (users) and their sessions ---- */
+struct pc_store_user {
+    int64_t id;
+    char openid[65];
+    char nickname[129];
+    char real_name[129];
+    char phone[24];
+    char avatar_name[65];
+};
+
+/* Creates the user of openid or updates its session key; *created tells which. */
+int pc_store_user_upsert(struct pc_db *db, const char *openid, const char *unionid,
+                         const unsigned char *session_key_enc, size_t enc_len, int64_t *id,
+                         bool *created);
+/* 0 or PC_ENOTFOUND. Empty strings for NULL columns. */
+int pc_store_user_get(struct pc_db *db, int64_t id, struct pc_store_user *out);
+int pc_store_user_set_profile(struct pc_db *db, int64_t id, const char *real_name,
+                              const char *nickname);
+int pc_store_user_set_phone(struct pc_db *db, int64_t id, const char *phone);
+int pc_store_user_set_avatar(struct pc_db *db, int64_t id, const char *avatar_name,
+                             const char *path);
+/* Storage path of an avatar by its public name. 0 or PC_ENOTFOUND. */
+int pc_store_avatar_path(struct pc_db *db, const char *avatar_name, char *path, size_t len);
+
+int pc_store_user_session_insert(struct pc_db *db, int64_t user_id, const char *token_hash,
+                                 int ttl_s, const char *ip, int64_t *session_id,
+                                 char expires_at[32]);
+struct pc_store_user_session {
+    int64_t session_id;
+    int64_t user_id;
+    char openid[65];
+    bool expired;
+    bool revoked;
+};
+int pc_store_user_session_get(struct pc_db *db, const char *token_hash,
+                              struct pc_store_user_session *out);
+int pc_store_user_session_revoke(struct pc_db *db, int64_t session_id);
+
+/* ---- leases ---- */
+/* Takes or renews the lease name for holder for ttl_s seconds when it is free, expired or
+ * already held by holder; *held tells whether holder has it now. */
+int pc_store_lease_acquire(struct pc_db *db, const char *name, const char *holder, int ttl_s,
+                           bool *held);
+
+/* ---- the shared WeChat access_token ---- */
+struct pc_store_wxtoken {
+    unsigned char enc[1100];
+    size_t enc_len;
+    int64_t version;
+    int64_t expires_in_s; /* seconds left on the database clock (may be negative) */
+    bool stale;
+};
+/* 0 or PC_ENOTFOUND. */
+int pc_store_wxtoken_get(struct pc_db *db, const char *appid, struct pc_store_wxtoken *out);
+/* Stores a freshly fetched token: version + 1, stale cleared. */
+int pc_store_wxtoken_put(struct pc_db *db, const char *appid, const unsigned char *enc,
+                         size_t enc_len, int expires_in_s, const char *fetched_by);
+/* Marks version as rejected by WeChat (no-op if a newer one is stored). */
+int pc_store_wxtoken_mark_stale(struct pc_db *db, const char *appid, int64_t version);
+
 #endif

@@ -171,11 +171,14 @@ static void write_conf(struct h_srv *srv, const char *extra)
 {
     FILE *f = fopen(srv->conf, "w");
     assert_non_null(f);
-    fprintf(f,
-            "[server]\nlisten = 127.0.0.1:0\nport_file = %s/port\ntls_cert = %s/tls/server.pem\n"
-            "tls_key = %s/tls/server.key\ndebug_routes = true\nthreads = 2\nworkers = 4\n"
-            "shutdown_grace_ms = 10000\n\n[db]\nsocket = %s\n\n[log]\nlevel = info\n",
-            srv->dir, h_workdir(), h_workdir(), srv->db->sock);
+    fprintf(
+        f,
+        "[server]\nlisten = 127.0.0.1:0\nport_file = %s/port\ntls_cert = %s/tls/server.pem\n"
+        "tls_key = %s/tls/server.key\ndebug_routes = true\nthreads = 2\nworkers = 4\n"
+        "shutdown_grace_ms = 10000\n\n[db]\nsocket = %s\n\n[log]\nlevel = info\n\n"
+        "[crypto]\ndata_key = 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n"
+        "[storage]\ndir = %s/data\n",
+        srv->dir, h_workdir(), h_workdir(), srv->db->sock, srv->dir);
     if (extra)
         fprintf(f, "\n%s\n", extra);
     fclose(f);
@@ -197,6 +200,61 @@ void h_srv_dump_log(struct h_srv *srv)
         fprintf(stderr, "harness: no log at %s\n", srv->log);
 }
 
+/* Waits for a child to write its port file; fails the test if it exits first. */
+static int wait_port(pid_t pid, const char *portfile, const char *log)
+{
+    for (int i = 0; i < 600; i++) {
+        FILE *f = fopen(portfile, "r");
+        int port = 0;
+        if (f) {
+            char line[32] = "";
+            if (fgets(line, sizeof line, f))
+                port = (int)strtol(line, NULL, 10);
+            fclose(f);
+        }
+        if (port)
+            return port;
+        int st;
+        if (waitpid(pid, &st, WNOHANG) == pid) {
+            char cmd[512];
+            snprintf(cmd, sizeof cmd, "tail -n 30 '%s' >&2", log);
+            if (system(cmd) != 0)
+                fprintf(stderr, "harness: no log at %s\n", log);
+            fail_msg("child %d exited during start-up", (int)pid);
+        }
+        msleep(25);
+    }
+    fail_msg("child %d did not write %s", (int)pid, portfile);
+    return 0;
+}
+
+static void ensure_tls(void)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "'%s/scripts/gen-tls.sh' '%s/tls'", PC_SOURCE_DIR, h_workdir());
+    assert_int_equal(run(cmd, NULL, NULL, 0), 0);
+}
+
+static pid_t spawn_logged(const char *log, char *const argv[], const char *env_name,
+                          const char *env_value)
+{
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+        if (fd >= 0) {
+            dup2(fd, 2);
+            dup2(fd, 1);
+            close(fd);
+        }
+        if (env_name)
+            setenv(env_name, env_value, 1);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    return pid;
+}
+
 void h_srv_start(struct h_srv *srv, struct h_db *db, const char *extra, int skip_migrate)
 {
     memset(srv, 0, sizeof *srv);
@@ -206,9 +264,7 @@ void h_srv_start(struct h_srv *srv, struct h_db *db, const char *extra, int skip
     snprintf(srv->conf, sizeof srv->conf, "%s/portraitd.conf", srv->dir);
     snprintf(srv->log, sizeof srv->log, "%s/portraitd.log", srv->dir);
     snprintf(srv->ca, sizeof srv->ca, "%s/tls/dev-ca.pem", h_workdir());
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "'%s/scripts/gen-tls.sh' '%s/tls'", PC_SOURCE_DIR, h_workdir());
-    assert_int_equal(run(cmd, NULL, NULL, 0), 0);
+    ensure_tls();
     write_conf(srv, extra);
     if (!skip_migrate) {
         char out[256];
@@ -217,46 +273,14 @@ void h_srv_start(struct h_srv *srv, struct h_db *db, const char *extra, int skip
             h_srv_dump_log(srv);
         assert_int_equal(rc, 0);
     }
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        int fd = open(srv->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-        if (fd >= 0) {
-            dup2(fd, 2);
-            dup2(fd, 1);
-            close(fd);
-        }
-        setenv("PORTRAITD_DB_PASSWORD", db->password, 1);
-        execl(PC_BINARY, PC_BINARY, "-c", srv->conf, "serve", (char *)NULL);
-        _exit(127);
-    }
-    srv->pid = pid;
+    char *const argv[] = {(char *)PC_BINARY, (char *)"-c", srv->conf, (char *)"serve", NULL};
+    srv->pid = spawn_logged(srv->log, argv, "PORTRAITD_DB_PASSWORD", db->password);
     char portfile[400];
     snprintf(portfile, sizeof portfile, "%s/port", srv->dir);
-    for (int i = 0; i < 600 && !srv->port; i++) {
-        FILE *f = fopen(portfile, "r");
-        if (f) {
-            char line[32] = "";
-            if (fgets(line, sizeof line, f))
-                srv->port = (int)strtol(line, NULL, 10);
-            fclose(f);
-        }
-        if (!srv->port) {
-            int st;
-            if (waitpid(pid, &st, WNOHANG) == pid) {
-                h_srv_dump_log(srv);
-                fail_msg("portraitd exited during start-up");
-            }
-            msleep(25);
-        }
-    }
-    if (!srv->port) {
-        h_srv_dump_log(srv);
-        fail_msg("portraitd did not write its port");
-    }
+    srv->port = wait_port(srv->pid, portfile, srv->log);
 }
 
-/* 1 if the server log holds a sanitizer report (ASan, LSan, UBSan builds). */
+/* 1 if the log holds a sanitizer report (ASan, LSan, UBSan builds). */
 static int log_has_sanitizer_report(const char *path)
 {
     FILE *f = fopen(path, "r");
@@ -448,4 +472,82 @@ void h_login(struct h_srv *srv, const char *username, const char *password, char
     snprintf(token, len, "%s", t->valuestring);
     cJSON_Delete(j);
     h_resp_free(&r);
+}
+
+void h_sandbox_start(struct h_sandbox *sb, const char *extra_args)
+{
+    static int seq;
+    memset(sb, 0, sizeof *sb);
+    snprintf(sb->dir, sizeof sb->dir, "%s/sandbox%d", h_workdir(), ++seq);
+    mkdir(sb->dir, 0700);
+    snprintf(sb->log, sizeof sb->log, "%s/sandbox.log", sb->dir);
+    ensure_tls();
+    char portfile[400], cert[400], key[400], args[1024];
+    snprintf(portfile, sizeof portfile, "%s/port", sb->dir);
+    snprintf(cert, sizeof cert, "%s/tls/server.pem", h_workdir());
+    snprintf(key, sizeof key, "%s/tls/server.key", h_workdir());
+    snprintf(args, sizeof args, "%s", extra_args ? extra_args : "");
+    char *argv[32] = {(char *)PC_SANDBOX,
+                      (char *)"--listen",
+                      (char *)"127.0.0.1:0",
+                      (char *)"--port-file",
+                      portfile,
+                      (char *)"--cert",
+                      cert,
+                      (char *)"--key",
+                      key,
+                      (char *)"--appid",
+                      (char *)H_APPID,
+                      (char *)"--secret",
+                      (char *)H_SECRET};
+    int argc = 13;
+    char *save = NULL;
+    for (char *t = strtok_r(args, " ", &save); t && argc < 31; t = strtok_r(NULL, " ", &save))
+        argv[argc++] = t;
+    argv[argc] = NULL;
+    sb->pid = spawn_logged(sb->log, argv, NULL, NULL);
+    sb->port = wait_port(sb->pid, portfile, sb->log);
+    snprintf(sb->base, sizeof sb->base, "https://127.0.0.1:%d", sb->port);
+}
+
+int h_sandbox_stop(struct h_sandbox *sb)
+{
+    struct h_srv tmp;
+    memset(&tmp, 0, sizeof tmp);
+    tmp.pid = sb->pid;
+    snprintf(tmp.log, sizeof tmp.log, "%s", sb->log);
+    int rc = h_srv_stop(&tmp, SIGTERM);
+    sb->pid = 0;
+    return rc;
+}
+
+void h_sb_call(struct h_sandbox *sb, const char *method, const char *path, const char *json,
+               struct h_resp *out)
+{
+    struct h_srv tmp;
+    memset(&tmp, 0, sizeof tmp);
+    tmp.port = sb->port;
+    snprintf(tmp.ca, sizeof tmp.ca, "%s/tls/dev-ca.pem", h_workdir());
+    snprintf(tmp.log, sizeof tmp.log, "%s", sb->log);
+    const char *hs[] = {"Content-Type: application/json", NULL};
+    h_http(&tmp, method, path, json ? hs : NULL, json, json ? strlen(json) : 0, out);
+}
+
+cJSON *h_sb_json(struct h_sandbox *sb, const char *method, const char *path, const char *json)
+{
+    struct h_resp r;
+    h_sb_call(sb, method, path, json, &r);
+    if (r.status != 200)
+        fail_msg("sandbox %s %s: %ld %s", method, path, r.status, r.body);
+    cJSON *j = h_json(&r);
+    h_resp_free(&r);
+    return j;
+}
+
+const char *h_sandbox_conf(const struct h_sandbox *sb, char *buf, size_t len)
+{
+    snprintf(buf, len,
+             "[wechat]\nappid = %s\nsecret = %s\napi_base = %s\nca_file = %s/tls/dev-ca.pem\n",
+             H_APPID, H_SECRET, sb->base, h_workdir());
+    return buf;
 }

@@ -39,6 +39,15 @@ struct h_resp {
     char *headers; /* raw response headers */
 };
 
+/* The WeChat sandbox (tools/sandbox) on a free loopback port, HTTPS with the test CA. */
+struct h_sandbox {
+    pid_t pid;
+    int port;
+    char dir[320];
+    char log[400];
+    char base[64]; /* https://127.0.0.1:PORT */
+};
+
 /* Work directory shared by one test binary (/tmp/pcit-XXXXXX), made on first use. */
 const char *h_workdir(void);
 
@@ -90,5 +99,20 @@ void h_resp_free(struct h_resp *r);
 /* Logs in and returns a token (static buffer per call site is the caller's). */
 void h_login(struct h_srv *srv, const char *username, const char *password, char *token,
              size_t len);
+
+/* Starts portraitd-sandbox with extra command-line arguments (may be NULL); waits until it
+ * listens. The sandbox's app id and secret are H_APPID / H_SECRET. */
+#define H_APPID  "wx8f3c2a1b0d4e5f60"
+#define H_SECRET "5f0c8e1d2b3a49c6a7d8e9f001122334"
+void h_sandbox_start(struct h_sandbox *sb, const char *extra_args);
+/* Stops it (SIGTERM) and returns its exit status (99 on a sanitizer report). */
+int h_sandbox_stop(struct h_sandbox *sb);
+/* Calls the sandbox: method, path (with query), JSON body or NULL. */
+void h_sb_call(struct h_sandbox *sb, const char *method, const char *path, const char *json,
+               struct h_resp *out);
+/* Calls a control endpoint that must answer 200 and returns its JSON (caller deletes). */
+cJSON *h_sb_json(struct h_sandbox *sb, const char *method, const char *path, const char *json);
+/* INI lines pointing portraitd at the sandbox (the [wechat] section), into buf. */
+const char *h_sandbox_conf(const struct h_sandbox *sb, char *buf, size_t len);
 
 #endif

@@ -1,0 +1,136 @@
+/* storage/storage.c — durable local files: tmp + fsync + rename + directory fsync. */
+#include "storage/storage.h"
+
+#include "base/alloc.h"
+#include "base/crypto.h"
+#include "base/err.h"
+#include "base/log.h"
+#include "server/config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int safe_rel(const char *rel)
+{
+    if (!rel || !rel[0] || rel[0] == '/' || strstr(rel, "..") || strlen(rel) > 200)
+        return 0;
+    for (const char *p = rel; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '/' || *p == '.' || *p == '_' || *p == '-'))
+            return 0;
+    return 1;
+}
+
+/* mkdir -p of every parent of path; fsyncs each directory it creates. */
+static int make_parents(char *path)
+{
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        int rc = mkdir(path, 0750);
+        *p = '/';
+        if (rc && errno != EEXIST)
+            return PC_EIO;
+    }
+    return 0;
+}
+
+static int fsync_dir(const char *path)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+        return 0;
+    *slash = '\0';
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return PC_EIO;
+    int rc = fsync(fd) ? PC_EIO : 0;
+    close(fd);
+    return rc;
+}
+
+int pc_storage_put(const struct pc_config *cfg, const char *rel, const void *data, size_t len)
+{
+    if (!safe_rel(rel))
+        return PC_EINVAL;
+    char path[4096], tmp[4200];
+    unsigned char rnd[6];
+    char hex[13];
+    snprintf(path, sizeof path, "%s/%s", cfg->storage_dir, rel);
+    pc_rand_bytes(rnd, sizeof rnd);
+    pc_hex(rnd, sizeof rnd, hex);
+    snprintf(tmp, sizeof tmp, "%s.tmp-%s", path, hex);
+    if (make_parents(path))
+        goto fail_noclean;
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+    if (fd < 0)
+        goto fail_noclean;
+    const char *p = data;
+    size_t off = 0;
+    while (off < len) {
+        ssize_t n = write(fd, p + off, len - off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            close(fd);
+            goto fail;
+        }
+        off += (size_t)n;
+    }
+    if (fsync(fd) || close(fd) || rename(tmp, path) || fsync_dir(path))
+        goto fail;
+    return 0;
+fail:
+    unlink(tmp);
+fail_noclean:
+    pc_log(PC_LOG_ERROR, "storage write failed", PC_LS("path", rel), PC_LS("error", strerror(errno)));
+    return PC_EIO;
+}
+
+int pc_storage_get(const struct pc_config *cfg, const char *rel, size_t max, char **data,
+                   size_t *len)
+{
+    *data = NULL;
+    *len = 0;
+    if (!safe_rel(rel))
+        return PC_EINVAL;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", cfg->storage_dir, rel);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT ? PC_ENOTFOUND : PC_EIO;
+    struct stat st;
+    int rc = 0;
+    if (fstat(fd, &st) || !S_ISREG(st.st_mode))
+        rc = PC_EIO;
+    else if ((size_t)st.st_size > max)
+        rc = PC_ETOOBIG;
+    char *buf = rc ? NULL : pc_xmalloc((size_t)st.st_size + 1);
+    size_t off = 0;
+    while (rc == 0 && off < (size_t)st.st_size) {
+        ssize_t n = read(fd, buf + off, (size_t)st.st_size - off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            rc = PC_EIO;
+        else
+            off += (size_t)n;
+    }
+    close(fd);
+    if (rc) {
+        free(buf);
+        return rc;
+    }
+    buf[off] = '\0';
+    *data = buf;
+    *len = off;
+    return 0;
+}

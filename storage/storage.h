@@ -1,0 +1,20 @@
+/* storage/storage.h — durable files under storage.dir (avatars, photos).
+ *
+ * A write is durable before it returns: written to a temporary file, fsynced, renamed
+ * into place, and the directory fsynced. Paths are relative to storage.dir and never
+ * contain "..". The interface is small so that an object store can replace it. */
+#ifndef PC_STORAGE_STORAGE_H
+#define PC_STORAGE_STORAGE_H
+
+#include <stddef.h>
+
+struct pc_config;
+
+/* Stores data at rel (creating directories). 0, PC_EINVAL (bad path) or PC_EIO. Any thread. */
+int pc_storage_put(const struct pc_config *cfg, const char *rel, const void *data, size_t len);
+/* Reads rel into a new buffer (caller frees) of at most max bytes.
+ * 0, PC_ENOTFOUND, PC_ETOOBIG, PC_EINVAL or PC_EIO. */
+int pc_storage_get(const struct pc_config *cfg, const char *rel, size_t max, char **data,
+                   size_t *len);
+
+#endif

@@ -1,0 +1,154 @@
+/* store/users.c — SQL for students and their sessions. */
+#include "store/store.h"
+
+#include "base/err.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char SQL_UPSERT[] =
+    "INSERT INTO users (openid, unionid, session_key_enc, session_key_at) "
+    "VALUES (?, ?, ?, UTC_TIMESTAMP(3)) ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id), "
+    "unionid = COALESCE(VALUES(unionid), unionid), session_key_enc = VALUES(session_key_enc), "
+    "session_key_at = VALUES(session_key_at), updated_at = UTC_TIMESTAMP(3)";
+static const char SQL_GET[] = "SELECT id, openid, nickname, real_name, phone, avatar_name "
+                              "FROM users WHERE id = ?";
+static const char SQL_SET_PROFILE[] = "UPDATE users SET real_name = ?, nickname = ?, "
+                                      "updated_at = UTC_TIMESTAMP(3) WHERE id = ?";
+static const char SQL_SET_PHONE[] = "UPDATE users SET phone = ?, phone_bound_at = "
+                                    "UTC_TIMESTAMP(3), updated_at = UTC_TIMESTAMP(3) WHERE id = ?";
+static const char SQL_SET_AVATAR[] = "UPDATE users SET avatar_name = ?, avatar_path = ?, "
+                                     "updated_at = UTC_TIMESTAMP(3) WHERE id = ?";
+static const char SQL_AVATAR_PATH[] = "SELECT avatar_path FROM users WHERE avatar_name = ?";
+static const char SQL_SESSION_INSERT[] =
+    "INSERT INTO user_sessions (user_id, token_hash, expires_at, created_ip) "
+    "VALUES (?, ?, UTC_TIMESTAMP(3) + INTERVAL ? SECOND, ?)";
+static const char SQL_SESSION_EXPIRES[] = "SELECT expires_at FROM user_sessions WHERE id = ?";
+static const char SQL_SESSION_GET[] =
+    "SELECT s.id, s.user_id, u.openid, s.expires_at <= UTC_TIMESTAMP(3), "
+    "s.revoked_at IS NOT NULL FROM user_sessions s JOIN users u ON u.id = s.user_id "
+    "WHERE s.token_hash = ?";
+static const char SQL_SESSION_REVOKE[] =
+    "UPDATE user_sessions SET revoked_at = UTC_TIMESTAMP(3) WHERE id = ? AND revoked_at IS NULL";
+
+static void copy_col(char *dst, size_t len, const struct pc_db_res *res, size_t r, size_t c)
+{
+    const char *v = pc_db_res_str(res, r, c);
+    snprintf(dst, len, "%s", v ? v : "");
+}
+
+int pc_store_user_upsert(struct pc_db *db, const char *openid, const char *unionid,
+                         const unsigned char *session_key_enc, size_t enc_len, int64_t *id,
+                         bool *created)
+{
+    uint64_t affected = 0, iid = 0;
+    int rc = pc_db_exec(db, SQL_UPSERT,
+                        PC_DB_ARGS(pc_db_str(openid), pc_db_str(unionid),
+                                   pc_db_blob(session_key_enc, enc_len)),
+                        &affected, &iid);
+    if (rc)
+        return rc;
+    *id = (int64_t)iid;
+    *created = affected == 1;
+    return 0;
+}
+
+int pc_store_user_get(struct pc_db *db, int64_t id, struct pc_store_user *out)
+{
+    struct pc_db_res *res = NULL;
+    int rc = pc_db_query(db, SQL_GET, PC_DB_ARGS(pc_db_i64(id)), &res);
+    if (rc)
+        return rc;
+    if (!pc_db_res_rows(res)) {
+        pc_db_res_free(res);
+        return PC_ENOTFOUND;
+    }
+    out->id = pc_db_res_i64(res, 0, 0);
+    copy_col(out->openid, sizeof out->openid, res, 0, 1);
+    copy_col(out->nickname, sizeof out->nickname, res, 0, 2);
+    copy_col(out->real_name, sizeof out->real_name, res, 0, 3);
+    copy_col(out->phone, sizeof out->phone, res, 0, 4);
+    copy_col(out->avatar_name, sizeof out->avatar_name, res, 0, 5);
+    pc_db_res_free(res);
+    return 0;
+}
+
+int pc_store_user_set_profile(struct pc_db *db, int64_t id, const char *real_name,
+                              const char *nickname)
+{
+    return pc_db_exec(db, SQL_SET_PROFILE,
+                      PC_DB_ARGS(pc_db_str(real_name), pc_db_str(nickname), pc_db_i64(id)), NULL,
+                      NULL);
+}
+
+int pc_store_user_set_phone(struct pc_db *db, int64_t id, const char *phone)
+{
+    return pc_db_exec(db, SQL_SET_PHONE, PC_DB_ARGS(pc_db_str(phone), pc_db_i64(id)), NULL, NULL);
+}
+
+int pc_store_user_set_avatar(struct pc_db *db, int64_t id, const char *avatar_name,
+                             const char *path)
+{
+    return pc_db_exec(db, SQL_SET_AVATAR,
+                      PC_DB_ARGS(pc_db_str(avatar_name), pc_db_str(path), pc_db_i64(id)), NULL,
+                      NULL);
+}
+
+int pc_store_avatar_path(struct pc_db *db, const char *avatar_name, char *path, size_t len)
+{
+    struct pc_db_res *res = NULL;
+    int rc = pc_db_query(db, SQL_AVATAR_PATH, PC_DB_ARGS(pc_db_str(avatar_name)), &res);
+    if (rc)
+        return rc;
+    rc = pc_db_res_rows(res) && pc_db_res_str(res, 0, 0) ? 0 : PC_ENOTFOUND;
+    if (rc == 0)
+        copy_col(path, len, res, 0, 0);
+    pc_db_res_free(res);
+    return rc;
+}
+
+int pc_store_user_session_insert(struct pc_db *db, int64_t user_id, const char *token_hash,
+                                 int ttl_s, const char *ip, int64_t *session_id,
+                                 char expires_at[32])
+{
+    uint64_t iid = 0;
+    int rc = pc_db_exec(db, SQL_SESSION_INSERT,
+                        PC_DB_ARGS(pc_db_i64(user_id), pc_db_str(token_hash), pc_db_i64(ttl_s),
+                                   pc_db_str(ip)),
+                        NULL, &iid);
+    if (rc)
+        return rc;
+    *session_id = (int64_t)iid;
+    struct pc_db_res *res = NULL;
+    rc = pc_db_query(db, SQL_SESSION_EXPIRES, PC_DB_ARGS(pc_db_i64(*session_id)), &res);
+    if (rc)
+        return rc;
+    copy_col(expires_at, 32, res, 0, 0);
+    pc_db_res_free(res);
+    return 0;
+}
+
+int pc_store_user_session_get(struct pc_db *db, const char *token_hash,
+                              struct pc_store_user_session *out)
+{
+    struct pc_db_res *res = NULL;
+    int rc = pc_db_query(db, SQL_SESSION_GET, PC_DB_ARGS(pc_db_str(token_hash)), &res);
+    if (rc)
+        return rc;
+    if (!pc_db_res_rows(res)) {
+        pc_db_res_free(res);
+        return PC_ENOTFOUND;
+    }
+    out->session_id = pc_db_res_i64(res, 0, 0);
+    out->user_id = pc_db_res_i64(res, 0, 1);
+    copy_col(out->openid, sizeof out->openid, res, 0, 2);
+    out->expired = pc_db_res_i64(res, 0, 3) != 0;
+    out->revoked = pc_db_res_i64(res, 0, 4) != 0;
+    pc_db_res_free(res);
+    return 0;
+}
+
+int pc_store_user_session_revoke(struct pc_db *db, int64_t session_id)
+{
+    return pc_db_exec(db, SQL_SESSION_REVOKE, PC_DB_ARGS(pc_db_i64(session_id)), NULL, NULL);
+}

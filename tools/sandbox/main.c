@@ -1,0 +1,183 @@
+/* tools/sandbox/main.c — portraitd-sandbox: the command line, the event loop and a clean
+ * shutdown on SIGTERM/SIGINT. One thread: the main thread runs the loop. */
+#include "tools/sandbox/sandbox.h"
+
+#include "base/log.h"
+#include "tools/sandbox/state.h"
+
+#include <event2/event.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void sb_usage(FILE *fp)
+{
+    fprintf(fp, "usage: portraitd-sandbox --listen HOST:PORT [--port-file FILE]\n"
+                "                         (--cert FILE --key FILE | --plain)\n"
+                "                         --appid APPID --secret SECRET\n"
+                "                         [--code-ttl-s 300] [--token-ttl-s 7200]\n"
+                "                         [--log-level debug|info|warn|error]\n"
+                "Stands in for WeChat on development and CI machines (docs/sandbox.md).\n");
+}
+
+/* Parses a positive number of seconds. 0 or -1. */
+static int sb_parse_secs(const char *s, int64_t *out)
+{
+    char *end = NULL;
+    long long v = strtoll(s, &end, 10);
+    if (!s[0] || *end || v < 1 || v > 86400LL * 365)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* Writes the port to path through a temporary file and a rename. 0 or -1. */
+static int sb_write_port_file(const char *path, int port)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+        return -1;
+    fprintf(f, "%d\n", port);
+    if (fclose(f) || rename(tmp, path))
+        return -1;
+    return 0;
+}
+
+static void sb_on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    (void)what;
+    pc_log(PC_LOG_INFO, "shutting down", PC_LS("signal", sig == SIGINT ? "SIGINT" : "SIGTERM"));
+    event_base_loopbreak(arg);
+}
+
+static int sb_parse_args(int argc, char **argv, struct sb_opts *o)
+{
+    static const struct option longopts[] = {{"listen", required_argument, NULL, 'l'},
+                                             {"port-file", required_argument, NULL, 'p'},
+                                             {"cert", required_argument, NULL, 'c'},
+                                             {"key", required_argument, NULL, 'k'},
+                                             {"plain", no_argument, NULL, 'P'},
+                                             {"appid", required_argument, NULL, 'a'},
+                                             {"secret", required_argument, NULL, 's'},
+                                             {"code-ttl-s", required_argument, NULL, 'C'},
+                                             {"token-ttl-s", required_argument, NULL, 'T'},
+                                             {"log-level", required_argument, NULL, 'L'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
+    memset(o, 0, sizeof *o);
+    o->code_ttl_s = 300;
+    o->token_ttl_s = 7200;
+    o->log_level = "info";
+    int ch;
+    while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        switch (ch) {
+        case 'l':
+            o->listen = optarg;
+            break;
+        case 'p':
+            o->port_file = optarg;
+            break;
+        case 'c':
+            o->cert = optarg;
+            break;
+        case 'k':
+            o->key = optarg;
+            break;
+        case 'P':
+            o->plain = 1;
+            break;
+        case 'a':
+            o->appid = optarg;
+            break;
+        case 's':
+            o->secret = optarg;
+            break;
+        case 'C':
+            if (sb_parse_secs(optarg, &o->code_ttl_s)) {
+                fprintf(stderr, "portraitd-sandbox: bad --code-ttl-s '%s'\n", optarg);
+                return -1;
+            }
+            break;
+        case 'T':
+            if (sb_parse_secs(optarg, &o->token_ttl_s)) {
+                fprintf(stderr, "portraitd-sandbox: bad --token-ttl-s '%s'\n", optarg);
+                return -1;
+            }
+            break;
+        case 'L':
+            o->log_level = optarg;
+            break;
+        case 'h':
+            sb_usage(stdout);
+            exit(0);
+        default:
+            return -1;
+        }
+    }
+    if (optind != argc || !o->listen || !o->appid || !o->appid[0] || !o->secret || !o->secret[0] ||
+        (o->plain ? (o->cert || o->key) : (!o->cert || !o->key))) {
+        fprintf(stderr, "portraitd-sandbox: need --listen, --appid, --secret and either "
+                        "--cert and --key or --plain\n");
+        return -1;
+    }
+    if (pc_log_set_level_name(o->log_level)) {
+        fprintf(stderr, "portraitd-sandbox: bad --log-level '%s'\n", o->log_level);
+        return -1;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct sb_opts opts;
+    if (sb_parse_args(argc, argv, &opts)) {
+        sb_usage(stderr);
+        return 2;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    int rc = 1;
+    char err[512] = "";
+    struct event_base *base = event_base_new();
+    struct sb_state *st = sb_state_new(&opts);
+    struct sb_http *h = NULL;
+    struct event *sigterm = NULL, *sigint = NULL;
+    if (!base) {
+        pc_log_msg(PC_LOG_ERROR, "cannot create the event loop");
+        goto out;
+    }
+    h = sb_http_new(base, &opts, st, err, sizeof err);
+    if (!h) {
+        pc_log(PC_LOG_ERROR, "cannot start", PC_LS("error", err));
+        goto out;
+    }
+    sigterm = evsignal_new(base, SIGTERM, sb_on_signal, base);
+    sigint = evsignal_new(base, SIGINT, sb_on_signal, base);
+    evsignal_add(sigterm, NULL);
+    evsignal_add(sigint, NULL);
+    if (opts.port_file && sb_write_port_file(opts.port_file, sb_http_port(h))) {
+        pc_log(PC_LOG_ERROR, "cannot write port file", PC_LS("path", opts.port_file));
+        goto out;
+    }
+    pc_log(PC_LOG_INFO, "listening", PC_LS("listen", opts.listen), PC_LI("port", sb_http_port(h)),
+           PC_LS("scheme", opts.plain ? "http" : "https"), PC_LS("appid", opts.appid),
+           PC_LI("code_ttl_s", opts.code_ttl_s), PC_LI("token_ttl_s", opts.token_ttl_s));
+    event_base_dispatch(base);
+    rc = 0;
+out:
+    sb_http_free(h);
+    if (sigterm)
+        event_free(sigterm);
+    if (sigint)
+        event_free(sigint);
+    sb_state_free(st);
+    if (base)
+        event_base_free(base);
+    libevent_global_shutdown();
+    if (!rc)
+        pc_log_msg(PC_LOG_INFO, "stopped");
+    return rc;
+}
