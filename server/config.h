@@ -48,6 +48,9 @@ struct pc_config {
     int wxlogin_addr_max;
     int wxlogin_openid_max;
     int wxlogin_window_s;
+    int bind_user_max_failures;
+    int bind_addr_max_failures;
+    int bind_window_s;
     /* [wechat] */
     char *wx_appid;
     char *wx_secret; /* secret */
@@ -59,6 +62,9 @@ struct pc_config {
     int wx_token_wait_ms;
     /* [crypto] */
     char *data_key; /* secret: 64 hex digits */
+    /* [codes] */
+    char *codes_key; /* secret: 64 hex digits */
+    int candidate_ttl_s;
     /* [storage] */
     char *storage_dir;
     int64_t avatar_max_bytes;

@@ -430,12 +430,17 @@ int sb_http_port(const struct sb_http *h)
     return h->port;
 }
 
+void sb_http_flush(struct sb_http *h)
+{
+    while (h->pending)
+        sb_pending_fire(h->pending);
+}
+
 void sb_http_free(struct sb_http *h)
 {
     if (!h)
         return;
-    while (h->pending)
-        sb_pending_fire(h->pending);
+    sb_http_flush(h);
     if (h->http)
         evhttp_free(h->http);
     if (h->ssl)

@@ -47,11 +47,22 @@ static int sb_write_port_file(const char *path, int port)
     return 0;
 }
 
+#define SB_FLUSH_MS 200 /* after a signal, time for the last replies to reach their clients */
+
+struct sb_main {
+    struct event_base *base;
+    struct sb_http *h;
+};
+
+/* Answers the delayed replies at once and stops the loop SB_FLUSH_MS later. */
 static void sb_on_signal(evutil_socket_t sig, short what, void *arg)
 {
     (void)what;
+    struct sb_main *m = arg;
     pc_log(PC_LOG_INFO, "shutting down", PC_LS("signal", sig == SIGINT ? "SIGINT" : "SIGTERM"));
-    event_base_loopbreak(arg);
+    sb_http_flush(m->h);
+    struct timeval flush = {0, SB_FLUSH_MS * 1000};
+    event_base_loopexit(m->base, &flush);
 }
 
 static int sb_parse_args(int argc, char **argv, struct sb_opts *o)
@@ -154,8 +165,9 @@ int main(int argc, char **argv)
         pc_log(PC_LOG_ERROR, "cannot start", PC_LS("error", err));
         goto out;
     }
-    sigterm = evsignal_new(base, SIGTERM, sb_on_signal, base);
-    sigint = evsignal_new(base, SIGINT, sb_on_signal, base);
+    struct sb_main m = {base, h};
+    sigterm = evsignal_new(base, SIGTERM, sb_on_signal, &m);
+    sigint = evsignal_new(base, SIGINT, sb_on_signal, &m);
     evsignal_add(sigterm, NULL);
     evsignal_add(sigint, NULL);
     if (opts.port_file && sb_write_port_file(opts.port_file, sb_http_port(h))) {

@@ -88,6 +88,8 @@ struct sb_http *sb_http_new(struct event_base *base, const struct sb_opts *opts,
                             struct sb_state *st, char *err, size_t errlen);
 /* The bound TCP port. */
 int sb_http_port(const struct sb_http *h);
+/* Sends every delayed reply now (shutdown). */
+void sb_http_flush(struct sb_http *h);
 /* Sends every delayed reply now, closes the listener and connections, frees h. NULL-safe. */
 void sb_http_free(struct sb_http *h);
 
