@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 extern const struct pc_route pc_routes[];
 extern const size_t pc_routes_count;
@@ -30,6 +31,23 @@ void h_me_profile(struct pc_req *r, struct pc_ctx *ctx);
 void h_me_avatar(struct pc_req *r, struct pc_ctx *ctx);
 void h_me_phone(struct pc_req *r, struct pc_ctx *ctx);
 void h_avatar_get(struct pc_req *r, struct pc_ctx *ctx);
+/* tasks.c */
+void h_task_bind(struct pc_req *r, struct pc_ctx *ctx);
+void h_task_code(struct pc_req *r, struct pc_ctx *ctx);
+void h_task_confirm(struct pc_req *r, struct pc_ctx *ctx);
+void h_orders_list(struct pc_req *r, struct pc_ctx *ctx);
+void h_order_get(struct pc_req *r, struct pc_ctx *ctx);
+/* admin_tasks.c */
+void h_admin_tasks_list(struct pc_req *r, struct pc_ctx *ctx);
+void h_admin_tasks_create(struct pc_req *r, struct pc_ctx *ctx);
+void h_admin_task_get(struct pc_req *r, struct pc_ctx *ctx);
+void h_admin_task_patch(struct pc_req *r, struct pc_ctx *ctx);
+void h_admin_school_create(struct pc_req *r, struct pc_ctx *ctx);
+/* admin_roster.c */
+void h_admin_roster_import(struct pc_req *r, struct pc_ctx *ctx);
+void h_admin_roster_list(struct pc_req *r, struct pc_ctx *ctx);
+void h_admin_roster_patch(struct pc_req *r, struct pc_ctx *ctx);
+void h_admin_roster_stats(struct pc_req *r, struct pc_ctx *ctx);
 /* debug.c */
 void h_debug_sleep(struct pc_req *r, struct pc_ctx *ctx);
 
@@ -37,6 +55,12 @@ void h_debug_sleep(struct pc_req *r, struct pc_ctx *ctx);
 int pc_h_limit(struct pc_req *r, int *limit);
 int pc_h_cursor_id(struct pc_req *r, long long *id);
 void pc_h_cursor_make(long long id, char out[32]);
+
+/* A positive integer path parameter; answers 404 and returns -1 otherwise (tasks.c). */
+int pc_h_id_param(struct pc_req *r, const char *name, int64_t *id);
+struct pc_task;
+/* The task of path parameter {id} if the staff member may see it; else 404 (admin_tasks.c). */
+int pc_h_task_for_staff(struct pc_req *r, struct pc_ctx *ctx, struct pc_task *t);
 
 /* Shared error answers (auth_wx.c). */
 void pc_h_rate_limited(struct pc_req *r, int retry_after_s, const char *message);

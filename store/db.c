@@ -543,6 +543,12 @@ int64_t pc_db_res_i64(const struct pc_db_res *res, size_t r, size_t c)
     return s ? strtoll(s, NULL, 10) : 0;
 }
 
+void pc_db_res_copy(const struct pc_db_res *res, size_t row, size_t col, char *dst, size_t len)
+{
+    const char *v = pc_db_res_str(res, row, col);
+    snprintf(dst, len, "%s", v ? v : "");
+}
+
 void pc_db_res_free(struct pc_db_res *res)
 {
     if (!res)

@@ -88,6 +88,8 @@ const char *pc_db_res_str(const struct pc_db_res *res, size_t row, size_t col);
 size_t pc_db_res_len(const struct pc_db_res *res, size_t row, size_t col);
 /* Value as an integer; 0 for NULL or non-numeric text. */
 int64_t pc_db_res_i64(const struct pc_db_res *res, size_t row, size_t col);
+/* Copies a value as text into dst (len bytes, truncating); "" for NULL. */
+void pc_db_res_copy(const struct pc_db_res *res, size_t row, size_t col, char *dst, size_t len);
 void pc_db_res_free(struct pc_db_res *res);
 
 #endif

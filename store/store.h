@@ -146,4 +146,129 @@ int pc_store_wxtoken_put(struct pc_db *db, const char *appid, const unsigned cha
 /* Marks version as rejected by WeChat (no-op if a newer one is stored). */
 int pc_store_wxtoken_mark_stale(struct pc_db *db, const char *appid, int64_t version);
 
+/* ---- schools and collection tasks ---- */
+struct pc_task {
+    int64_t id;
+    int64_t school_id;
+    char school_code[17];
+    char school_name[129];
+    char name[129];
+    char collection_type[16]; /* centralized | scattered */
+    char feature_code[33];
+    char opens_at[32];  /* UTC DATETIME text */
+    char closes_at[32];
+    int64_t price_fen;
+    int edit_days;
+    int resubmit_cap;
+    int unpaid_timeout_s;
+    int grad_year;
+    bool roster_required;
+    bool archived;
+    char created_at[32];
+    char updated_at[32];
+    /* computed by the database at read time */
+    bool not_open_yet; /* now < opens_at */
+    bool closed;       /* now > closes_at */
+};
+
+/* School by code (or, failing that, exact name): id, code and name. 0 or PC_ENOTFOUND. */
+int pc_store_school_find(struct pc_db *db, const char *code_or_name, int64_t *id, char code[17],
+                         char name[129]);
+int pc_store_task_insert(struct pc_db *db, const struct pc_task *t, const char *code_norm,
+                         int64_t *id);
+/* Every mutable column from t (name, type, code, window, money, rules, archived). */
+int pc_store_task_update(struct pc_db *db, const struct pc_task *t, const char *code_norm);
+/* for_update locks the row (inside a transaction). 0 or PC_ENOTFOUND. */
+int pc_store_task_get(struct pc_db *db, int64_t id, bool for_update, struct pc_task *out);
+/* The live task with this normalised feature code. 0 or PC_ENOTFOUND. */
+int pc_store_task_by_code(struct pc_db *db, const char *code_norm, struct pc_task *out);
+/* Tasks of a school (0 = all), ids below before_id (0 = from the newest), newest first. */
+int pc_store_task_list(struct pc_db *db, int64_t school_id, int64_t before_id, int limit,
+                       struct pc_task **out, size_t *n);
+
+int pc_store_binding_insert(struct pc_db *db, int64_t user_id, int64_t task_id);
+int pc_store_binding_exists(struct pc_db *db, int64_t user_id, int64_t task_id, bool *exists);
+
+/* ---- rosters ---- */
+struct pc_store_roster {
+    int64_t id;
+    int seq;
+    char college[129];
+    char name[129];
+    char student_no[33];
+    char class_name[129];
+    char id_masked[41];
+    int collected; /* -1 leave as is, 0 no, 1 collected offline */
+};
+/* Inserts or updates (task_id, student_no); *outcome: 1 inserted, 2 updated, 0 unchanged. */
+int pc_store_roster_upsert(struct pc_db *db, int64_t task_id, const struct pc_store_roster *r,
+                           int *outcome);
+/* 0 or PC_ENOTFOUND. */
+int pc_store_roster_get(struct pc_db *db, int64_t task_id, const char *student_no,
+                        struct pc_store_roster *out);
+/* Roster rows with their progress state, ordered by id after after_id; college / state may
+ * be NULL. limit 0 = all. JSON objects: seq, college, name, student_no, class, state,
+ * order_no, collected_offline. */
+int pc_store_roster_list(struct pc_db *db, int64_t task_id, const char *college,
+                         const char *state, int64_t after_id, int limit, cJSON **items,
+                         int64_t *last_id);
+/* {"total","by_state":{...},"colleges":[{"college","total","by_state"}]} */
+int pc_store_roster_stats(struct pc_db *db, int64_t task_id, const char *college, cJSON **out);
+
+/* ---- collection-code candidates ---- */
+struct pc_store_candidate {
+    char public_id[33];
+    int64_t user_id;
+    int64_t task_id;
+    char code_sha256[65];
+    char student_no[33];
+    char *record; /* JSON text, owned (free) */
+    bool expired;
+};
+int pc_store_candidate_insert(struct pc_db *db, const char *public_id, int64_t user_id,
+                              int64_t task_id, const char *code_sha256, const void *code,
+                              size_t code_len, const char *student_no, const char *record_json,
+                              int ttl_s);
+/* The candidate of this user and task. 0 or PC_ENOTFOUND. */
+int pc_store_candidate_get(struct pc_db *db, const char *public_id, int64_t user_id,
+                           int64_t task_id, struct pc_store_candidate *out);
+
+/* ---- orders ---- */
+struct pc_order {
+    int64_t id;
+    char order_no[33];
+    int64_t task_id;
+    int64_t user_id;
+    int64_t school_id;
+    int grad_year;
+    char student_no[33];
+    char student_name[129];
+    char college[129];
+    char class_name[129];
+    char status[20];
+    int64_t amount_fen;
+    char paid_at[32];
+    char editable_until[32];
+    int resubmissions;
+    char created_at[32];
+    char updated_at[32];
+};
+/* The active order (not closed/refunded) of a task and student. 0 or PC_ENOTFOUND. */
+int pc_store_order_active(struct pc_db *db, int64_t task_id, const char *student_no,
+                          struct pc_order *out);
+/* An order of the student in another task of the same school and school year that is still
+ * active or approved. 0 (order_no filled) or PC_ENOTFOUND. */
+int pc_store_order_same_year(struct pc_db *db, int64_t school_id, int grad_year,
+                             const char *student_no, int64_t except_task_id, char order_no[33]);
+/* Inserts o (status, amount, student...); PC_EEXIST when the task/student already has an
+ * active order or the order number is taken. */
+int pc_store_order_insert(struct pc_db *db, const struct pc_order *o, const char *code_sha256,
+                          int64_t *id);
+int pc_store_order_get(struct pc_db *db, const char *order_no, struct pc_order *out);
+/* A student's orders, newest first, ids below before_id (0 = from the newest). */
+int pc_store_order_list_user(struct pc_db *db, int64_t user_id, int64_t before_id, int limit,
+                             struct pc_order **out, size_t *n);
+/* Creates a school (company admins). PC_EEXIST when the code is taken. */
+int pc_store_school_insert(struct pc_db *db, const char *code, const char *name, int64_t *id);
+
 #endif

@@ -31,12 +31,6 @@ static const char SQL_SESSION_GET[] =
 static const char SQL_SESSION_REVOKE[] =
     "UPDATE user_sessions SET revoked_at = UTC_TIMESTAMP(3) WHERE id = ? AND revoked_at IS NULL";
 
-static void copy_col(char *dst, size_t len, const struct pc_db_res *res, size_t r, size_t c)
-{
-    const char *v = pc_db_res_str(res, r, c);
-    snprintf(dst, len, "%s", v ? v : "");
-}
-
 int pc_store_user_upsert(struct pc_db *db, const char *openid, const char *unionid,
                          const unsigned char *session_key_enc, size_t enc_len, int64_t *id,
                          bool *created)
@@ -64,11 +58,11 @@ int pc_store_user_get(struct pc_db *db, int64_t id, struct pc_store_user *out)
         return PC_ENOTFOUND;
     }
     out->id = pc_db_res_i64(res, 0, 0);
-    copy_col(out->openid, sizeof out->openid, res, 0, 1);
-    copy_col(out->nickname, sizeof out->nickname, res, 0, 2);
-    copy_col(out->real_name, sizeof out->real_name, res, 0, 3);
-    copy_col(out->phone, sizeof out->phone, res, 0, 4);
-    copy_col(out->avatar_name, sizeof out->avatar_name, res, 0, 5);
+    pc_db_res_copy(res, 0, 1, out->openid, sizeof out->openid);
+    pc_db_res_copy(res, 0, 2, out->nickname, sizeof out->nickname);
+    pc_db_res_copy(res, 0, 3, out->real_name, sizeof out->real_name);
+    pc_db_res_copy(res, 0, 4, out->phone, sizeof out->phone);
+    pc_db_res_copy(res, 0, 5, out->avatar_name, sizeof out->avatar_name);
     pc_db_res_free(res);
     return 0;
 }
@@ -102,7 +96,7 @@ int pc_store_avatar_path(struct pc_db *db, const char *avatar_name, char *path, 
         return rc;
     rc = pc_db_res_rows(res) && pc_db_res_str(res, 0, 0) ? 0 : PC_ENOTFOUND;
     if (rc == 0)
-        copy_col(path, len, res, 0, 0);
+        pc_db_res_copy(res, 0, 0, path, len);
     pc_db_res_free(res);
     return rc;
 }
@@ -123,7 +117,7 @@ int pc_store_user_session_insert(struct pc_db *db, int64_t user_id, const char *
     rc = pc_db_query(db, SQL_SESSION_EXPIRES, PC_DB_ARGS(pc_db_i64(*session_id)), &res);
     if (rc)
         return rc;
-    copy_col(expires_at, 32, res, 0, 0);
+    pc_db_res_copy(res, 0, 0, expires_at, 32);
     pc_db_res_free(res);
     return 0;
 }
@@ -141,7 +135,7 @@ int pc_store_user_session_get(struct pc_db *db, const char *token_hash,
     }
     out->session_id = pc_db_res_i64(res, 0, 0);
     out->user_id = pc_db_res_i64(res, 0, 1);
-    copy_col(out->openid, sizeof out->openid, res, 0, 2);
+    pc_db_res_copy(res, 0, 2, out->openid, sizeof out->openid);
     out->expired = pc_db_res_i64(res, 0, 3) != 0;
     out->revoked = pc_db_res_i64(res, 0, 4) != 0;
     pc_db_res_free(res);

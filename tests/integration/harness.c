@@ -300,7 +300,12 @@ int h_srv_stop(struct h_srv *srv, int sig)
     kill(srv->pid, sig);
     int st = 0;
     for (int i = 0; i < 1200; i++) {
-        if (waitpid(srv->pid, &st, WNOHANG) == srv->pid) {
+        pid_t w = waitpid(srv->pid, &st, WNOHANG);
+        if (w < 0) { /* already reaped (it died during start-up) */
+            srv->pid = 0;
+            return -1;
+        }
+        if (w == srv->pid) {
             srv->pid = 0;
             if (log_has_sanitizer_report(srv->log)) {
                 h_srv_dump_log(srv);
@@ -499,8 +504,8 @@ void h_sandbox_start(struct h_sandbox *sb, const char *extra_args)
                       (char *)"--appid",
                       (char *)H_APPID,
                       (char *)"--secret",
-                      (char *)H_SECRET};
-    int argc = 13;
+                      (char *)H_SECRET, (char *)"--code-key", (char *)H_CODES_KEY};
+    int argc = 15;
     char *save = NULL;
     for (char *t = strtok_r(args, " ", &save); t && argc < 31; t = strtok_r(NULL, " ", &save))
         argv[argc++] = t;
@@ -547,7 +552,8 @@ cJSON *h_sb_json(struct h_sandbox *sb, const char *method, const char *path, con
 const char *h_sandbox_conf(const struct h_sandbox *sb, char *buf, size_t len)
 {
     snprintf(buf, len,
-             "[wechat]\nappid = %s\nsecret = %s\napi_base = %s\nca_file = %s/tls/dev-ca.pem\n",
-             H_APPID, H_SECRET, sb->base, h_workdir());
+             "[codes]\nkey = %s\n[wechat]\nappid = %s\nsecret = %s\napi_base = %s\n"
+             "ca_file = %s/tls/dev-ca.pem\n",
+             H_CODES_KEY, H_APPID, H_SECRET, sb->base, h_workdir());
     return buf;
 }

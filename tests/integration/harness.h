@@ -104,6 +104,7 @@ void h_login(struct h_srv *srv, const char *username, const char *password, char
  * listens. The sandbox's app id and secret are H_APPID / H_SECRET. */
 #define H_APPID  "wx8f3c2a1b0d4e5f60"
 #define H_SECRET "5f0c8e1d2b3a49c6a7d8e9f001122334"
+#define H_CODES_KEY "c0dec0dec0dec0dec0dec0dec0dec0de0123456789abcdef0123456789abcdef"
 void h_sandbox_start(struct h_sandbox *sb, const char *extra_args);
 /* Stops it (SIGTERM) and returns its exit status (99 on a sanitizer report). */
 int h_sandbox_stop(struct h_sandbox *sb);
@@ -112,7 +113,8 @@ void h_sb_call(struct h_sandbox *sb, const char *method, const char *path, const
                struct h_resp *out);
 /* Calls a control endpoint that must answer 200 and returns its JSON (caller deletes). */
 cJSON *h_sb_json(struct h_sandbox *sb, const char *method, const char *path, const char *json);
-/* INI lines pointing portraitd at the sandbox (the [wechat] section), into buf. */
+/* INI lines pointing portraitd at the sandbox ([codes] key, then the [wechat] section last,
+ * so that more [wechat] keys may follow), into buf. */
 const char *h_sandbox_conf(const struct h_sandbox *sb, char *buf, size_t len);
 
 #endif

@@ -2,6 +2,7 @@
  * shutdown on SIGTERM/SIGINT. One thread: the main thread runs the loop. */
 #include "tools/sandbox/sandbox.h"
 
+#include "base/crypto.h"
 #include "base/log.h"
 #include "tools/sandbox/state.h"
 
@@ -18,6 +19,7 @@ static void sb_usage(FILE *fp)
                 "                         (--cert FILE --key FILE | --plain)\n"
                 "                         --appid APPID --secret SECRET\n"
                 "                         [--code-ttl-s 300] [--token-ttl-s 7200]\n"
+                "                         [--code-key HEX64]   (collection-code issuer key)\n"
                 "                         [--log-level debug|info|warn|error]\n"
                 "Stands in for WeChat on development and CI machines (docs/sandbox.md).\n");
 }
@@ -77,6 +79,7 @@ static int sb_parse_args(int argc, char **argv, struct sb_opts *o)
                                              {"code-ttl-s", required_argument, NULL, 'C'},
                                              {"token-ttl-s", required_argument, NULL, 'T'},
                                              {"log-level", required_argument, NULL, 'L'},
+                                             {"code-key", required_argument, NULL, 'K'},
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
     memset(o, 0, sizeof *o);
@@ -121,6 +124,13 @@ static int sb_parse_args(int argc, char **argv, struct sb_opts *o)
             break;
         case 'L':
             o->log_level = optarg;
+            break;
+        case 'K':
+            if (pc_data_key_parse(optarg, o->code_key)) {
+                fprintf(stderr, "portraitd-sandbox: --code-key needs 64 hex digits\n");
+                return -1;
+            }
+            o->has_code_key = 1;
             break;
         case 'h':
             sb_usage(stdout);

@@ -39,6 +39,8 @@ struct sb_opts {
     int plain;
     int64_t code_ttl_s;
     int64_t token_ttl_s;
+    unsigned char code_key[32]; /* --code-key: the CC1 collection-code key */
+    int has_code_key;
 };
 
 /* One request being answered. Built and freed by http.c; handlers fill status,
@@ -76,6 +78,7 @@ struct sb_route_table {
 
 extern const struct sb_route_table sb_wx_table;
 extern const struct sb_route_table sb_control_table;
+extern const struct sb_route_table sb_chsi_table;
 
 /* ---- the HTTP side (http.c) ---- */
 

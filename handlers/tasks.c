@@ -1,0 +1,288 @@
+/* handlers/tasks.c — the student side of a task: POST /tasks/bind,
+ * POST /tasks/{task_id}/collection-code, POST /tasks/{task_id}/confirm,
+ * GET /orders, GET /orders/{order_no}. */
+#include "handlers/handlers.h"
+
+#include "base/err.h"
+#include "base/timeutil.h"
+#include "orders/orders.h"
+#include "server/auth.h"
+#include "server/config.h"
+#include "server/multipart.h"
+#include "tasks/tasks.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+int pc_h_id_param(struct pc_req *r, const char *name, int64_t *id)
+{
+    const char *s = pc_req_param(r, name);
+    char *end = NULL;
+    errno = 0;
+    long long v = s ? strtoll(s, &end, 10) : 0;
+    if (!s || errno || *end || v <= 0) {
+        pc_resp_error(r, 404, "NOT_FOUND", "请求的资源不存在", NULL);
+        return -1;
+    }
+    *id = v;
+    return 0;
+}
+
+void h_task_bind(struct pc_req *r, struct pc_ctx *ctx)
+{
+    if (pc_auth_user(r, ctx))
+        return;
+    cJSON *j = pc_req_json(r);
+    if (!j)
+        return;
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(j, "collection_type");
+    const cJSON *code = cJSON_GetObjectItemCaseSensitive(j, "feature_code");
+    if (!cJSON_IsString(type) ||
+        (strcmp(type->valuestring, "centralized") && strcmp(type->valuestring, "scattered"))) {
+        pc_resp_invalid(r, "collection_type", "请选择采集类型：集中采集或零散采集");
+        return;
+    }
+    if (!cJSON_IsString(code) || !code->valuestring[0] || strlen(code->valuestring) > 64) {
+        pc_resp_invalid(r, "feature_code", "请输入特征码");
+        return;
+    }
+    enum pc_bind_result res;
+    struct pc_task t;
+    int retry_after = 0;
+    int rc = pc_task_bind(ctx->db, ctx->cfg, pc_req_user(r), type->valuestring, code->valuestring,
+                          pc_req_client_ip(r), &res, &t, &retry_after);
+    if (rc) {
+        pc_resp_from_err(r, ctx, rc);
+        return;
+    }
+    cJSON *d = NULL;
+    char when[32];
+    switch (res) {
+    case PC_BIND_OK: {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddItemToObject(o, "task", pc_task_json(&t, false));
+        pc_resp_json(r, 200, o);
+        return;
+    }
+    case PC_BIND_UNKNOWN_CODE:
+        pc_resp_error(r, 404, "FEATURE_CODE_INVALID", "特征码无效，请核对后重新输入", NULL);
+        return;
+    case PC_BIND_TYPE_MISMATCH:
+        pc_resp_error(r, 400, "COLLECTION_TYPE_MISMATCH",
+                      "采集类型与特征码不符，请确认是集中采集还是零散采集", NULL);
+        return;
+    case PC_BIND_NOT_OPEN:
+        d = cJSON_CreateObject();
+        pc_time_db_to_api(t.opens_at, when, sizeof when);
+        cJSON_AddStringToObject(d, "opens_at", when);
+        pc_resp_error(r, 410, "WINDOW_NOT_OPEN", "采集尚未开始，请在开放时间内再来", d);
+        return;
+    case PC_BIND_CLOSED:
+        d = cJSON_CreateObject();
+        pc_time_db_to_api(t.closes_at, when, sizeof when);
+        cJSON_AddStringToObject(d, "closes_at", when);
+        pc_resp_error(r, 410, "WINDOW_CLOSED", "本次采集已截止", d);
+        return;
+    case PC_BIND_RATE_LIMITED:
+        pc_h_rate_limited(r, retry_after, "特征码输入错误次数过多，请稍后再试");
+        return;
+    case PC_BIND_PROFILE_INCOMPLETE:
+        pc_resp_error(r, 403, "PROFILE_INCOMPLETE", "请先完善个人信息（填写真实姓名）", NULL);
+        return;
+    }
+}
+
+/* Answers a gate refusal; returns 0 when the gate passed. */
+static int gate_error(struct pc_req *r, enum pc_gate g, const char *order_no)
+{
+    cJSON *d = NULL;
+    if (order_no && order_no[0]) {
+        d = cJSON_CreateObject();
+        cJSON_AddStringToObject(d, "order_no", order_no);
+    }
+    switch (g) {
+    case PC_GATE_OK:
+        cJSON_Delete(d);
+        return 0;
+    case PC_GATE_NOT_BOUND:
+        pc_resp_error(r, 404, "TASK_NOT_BOUND", "请先输入特征码绑定采集任务", d);
+        break;
+    case PC_GATE_NOT_OPEN:
+        pc_resp_error(r, 410, "WINDOW_NOT_OPEN", "采集尚未开始，请在开放时间内再来", d);
+        break;
+    case PC_GATE_CLOSED:
+        pc_resp_error(r, 410, "WINDOW_CLOSED", "本次采集已截止", d);
+        break;
+    case PC_GATE_BAD_IMAGE:
+        pc_resp_error(r, 415, "UNSUPPORTED_MEDIA_TYPE", "请上传 JPEG 或 PNG 格式的采集码图片", d);
+        break;
+    case PC_GATE_QR_NOT_FOUND:
+        pc_resp_error(r, 422, "QR_NOT_FOUND",
+                      "未识别到二维码，请上传在学信网长按保存的采集码原图", d);
+        break;
+    case PC_GATE_CODE_UNKNOWN:
+        pc_resp_error(r, 404, "COLLECTION_CODE_UNKNOWN",
+                      "无法识别该采集码，请确认是学信网的图像采集码", d);
+        break;
+    case PC_GATE_NOT_IN_ROSTER:
+        pc_resp_error(r, 403, "NOT_IN_ROSTER", "你不在本次采集名单中，请联系学院老师确认", d);
+        break;
+    case PC_GATE_ALREADY_COLLECTED:
+        pc_resp_error(r, 409, "ALREADY_COLLECTED", "你已完成图像采集（线下或其他批次），无需重复采集",
+                      d);
+        break;
+    case PC_GATE_DUPLICATE:
+        pc_resp_error(r, 409, "DUPLICATE_SUBMISSION",
+                      "你已提交过本次采集，请在“我的订单”中查看", d);
+        break;
+    case PC_GATE_CANDIDATE_UNKNOWN:
+        pc_resp_error(r, 404, "CANDIDATE_NOT_FOUND", "请先上传采集码", d);
+        break;
+    case PC_GATE_CANDIDATE_EXPIRED:
+        pc_resp_error(r, 410, "CANDIDATE_EXPIRED", "确认已超时，请重新上传采集码", d);
+        break;
+    }
+    return -1;
+}
+
+void h_task_code(struct pc_req *r, struct pc_ctx *ctx)
+{
+    int64_t task_id;
+    if (pc_auth_user(r, ctx) || pc_h_id_param(r, "task_id", &task_id))
+        return;
+    const char *ct = pc_req_header(r, "Content-Type");
+    size_t blen;
+    const char *body = pc_req_body(r, &blen);
+    const void *img = NULL;
+    size_t img_len = 0;
+    const char *text = NULL;
+    size_t text_len = 0;
+    struct pc_multipart mp = {0};
+    if (ct && strncasecmp(ct, "multipart/form-data", 19) == 0) {
+        char err[128];
+        if (pc_multipart_parse(ct, body, blen, 16, &mp, err, sizeof err)) {
+            cJSON *d = cJSON_CreateObject();
+            cJSON_AddStringToObject(d, "reason", err);
+            pc_resp_error(r, 400, "MALFORMED_MULTIPART", "上传内容格式错误", d);
+            return;
+        }
+        const struct pc_mp_part *p = pc_multipart_get(&mp, "file");
+        if (!p || !p->len) {
+            pc_multipart_free(&mp);
+            pc_resp_invalid(r, "file", "请选择采集码图片（字段 file）");
+            return;
+        }
+        img = p->data;
+        img_len = p->len;
+    } else if (ct && (strncasecmp(ct, "image/", 6) == 0)) {
+        img = body;
+        img_len = blen;
+    } else {
+        if (blen > (size_t)ctx->cfg->max_json_bytes) {
+            pc_resp_error(r, 413, "PAYLOAD_TOO_LARGE", "请求内容过大", NULL);
+            return;
+        }
+        cJSON *j = pc_req_json(r);
+        if (!j)
+            return;
+        const cJSON *code = cJSON_GetObjectItemCaseSensitive(j, "code");
+        if (!cJSON_IsString(code) || !code->valuestring[0]) {
+            pc_resp_invalid(r, "code", "请提供采集码（扫码得到的文本）或上传采集码图片");
+            return;
+        }
+        text = code->valuestring;
+        text_len = strlen(text);
+    }
+    struct pc_code_result res;
+    int rc = pc_code_submit(ctx->db, ctx->cfg, pc_req_user(r), task_id, img, img_len, text,
+                            text_len, &res);
+    pc_multipart_free(&mp);
+    if (rc) {
+        pc_resp_from_err(r, ctx, rc);
+        return;
+    }
+    if (gate_error(r, res.gate, res.order_no))
+        return;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "candidate_id", res.candidate_id);
+    cJSON_AddItemToObject(o, "student", res.student);
+    pc_resp_json(r, 200, o);
+}
+
+void h_task_confirm(struct pc_req *r, struct pc_ctx *ctx)
+{
+    int64_t task_id;
+    if (pc_auth_user(r, ctx) || pc_h_id_param(r, "task_id", &task_id))
+        return;
+    cJSON *j = pc_req_json(r);
+    if (!j)
+        return;
+    const cJSON *cid = cJSON_GetObjectItemCaseSensitive(j, "candidate_id");
+    if (!cJSON_IsString(cid) || strlen(cid->valuestring) != 32) {
+        pc_resp_invalid(r, "candidate_id", "缺少 candidate_id");
+        return;
+    }
+    enum pc_gate g;
+    struct pc_order o;
+    char dup[33];
+    int rc = pc_order_confirm(ctx->db, ctx->cfg, pc_req_user(r), task_id, cid->valuestring, &g,
+                              &o, dup);
+    if (rc) {
+        pc_resp_from_err(r, ctx, rc);
+        return;
+    }
+    if (gate_error(r, g, dup))
+        return;
+    cJSON *out = cJSON_CreateObject();
+    cJSON_AddItemToObject(out, "order", pc_order_json(&o));
+    pc_resp_json(r, 200, out);
+}
+
+void h_orders_list(struct pc_req *r, struct pc_ctx *ctx)
+{
+    int limit;
+    long long before;
+    if (pc_auth_user(r, ctx) || pc_h_limit(r, &limit) || pc_h_cursor_id(r, &before))
+        return;
+    struct pc_order *os = NULL;
+    size_t n = 0;
+    int rc = pc_store_order_list_user(ctx->db, pc_req_user(r)->id, before, limit, &os, &n);
+    if (rc) {
+        pc_resp_from_err(r, ctx, rc);
+        return;
+    }
+    cJSON *o = cJSON_CreateObject(), *items = cJSON_AddArrayToObject(o, "items");
+    for (size_t i = 0; i < n; i++)
+        cJSON_AddItemToArray(items, pc_order_json(&os[i]));
+    if (n == (size_t)limit) {
+        char cur[32];
+        pc_h_cursor_make((long long)os[n - 1].id, cur);
+        cJSON_AddStringToObject(o, "next_cursor", cur);
+    } else {
+        cJSON_AddNullToObject(o, "next_cursor");
+    }
+    free(os);
+    pc_resp_json(r, 200, o);
+}
+
+void h_order_get(struct pc_req *r, struct pc_ctx *ctx)
+{
+    if (pc_auth_user(r, ctx))
+        return;
+    const char *no = pc_req_param(r, "order_no");
+    struct pc_order o;
+    int rc = no && strlen(no) < 33 ? pc_store_order_get(ctx->db, no, &o) : PC_ENOTFOUND;
+    if (rc == 0 && o.user_id != pc_req_user(r)->id)
+        rc = PC_ENOTFOUND; /* someone else's order does not exist for this student */
+    if (rc == PC_ENOTFOUND) {
+        pc_resp_error(r, 404, "NOT_FOUND", "订单不存在", NULL);
+        return;
+    }
+    if (rc) {
+        pc_resp_from_err(r, ctx, rc);
+        return;
+    }
+    pc_resp_json(r, 200, pc_order_json(&o));
+}

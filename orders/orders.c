@@ -1,0 +1,331 @@
+/* orders/orders.c — collection code → roster gate → candidate → order (rules). */
+#include "orders/orders.h"
+
+#include "base/crypto.h"
+#include "base/err.h"
+#include "base/log.h"
+#include "base/timeutil.h"
+#include "codes/codes.h"
+#include "server/config.h"
+
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void pc_order_no_new(char out[33])
+{
+    unsigned char rnd[4];
+    char day[32];
+    pc_rand_bytes(rnd, sizeof rnd);
+    pc_time_rfc3339(pc_time_now_ms() / 1000, day, sizeof day, PC_TZ_SHANGHAI_MIN);
+    snprintf(out, 33, "P%.4s%.2s%.2s%02X%02X%02X%02X", day, day + 5, day + 8, rnd[0], rnd[1],
+             rnd[2], rnd[3]);
+}
+
+static void add_time(cJSON *o, const char *key, const char *db_text)
+{
+    char t[32];
+    if (db_text && db_text[0] && pc_time_db_to_api(db_text, t, sizeof t) == 0)
+        cJSON_AddStringToObject(o, key, t);
+    else
+        cJSON_AddNullToObject(o, key);
+}
+
+cJSON *pc_order_json(const struct pc_order *o)
+{
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "order_no", o->order_no);
+    cJSON_AddNumberToObject(j, "task_id", (double)o->task_id);
+    cJSON_AddStringToObject(j, "status", o->status);
+    cJSON *s = cJSON_AddObjectToObject(j, "student");
+    cJSON_AddStringToObject(s, "name", o->student_name);
+    cJSON_AddStringToObject(s, "student_no", o->student_no);
+    cJSON_AddItemToObject(s, "college",
+                          o->college[0] ? cJSON_CreateString(o->college) : cJSON_CreateNull());
+    cJSON_AddItemToObject(s, "class",
+                          o->class_name[0] ? cJSON_CreateString(o->class_name) : cJSON_CreateNull());
+    cJSON_AddNumberToObject(j, "amount_fen", (double)o->amount_fen);
+    add_time(j, "paid_at", o->paid_at);
+    cJSON_AddNullToObject(j, "photo");
+    cJSON_AddNullToObject(j, "review");
+    add_time(j, "editable_until", o->editable_until);
+    add_time(j, "created_at", o->created_at);
+    add_time(j, "updated_at", o->updated_at);
+    return j;
+}
+
+/* Window and binding of the student to the task. */
+static int task_gate(struct pc_db *db, const struct pc_user_auth *u, int64_t task_id,
+                     struct pc_task *t, enum pc_gate *gate)
+{
+    bool bound = false;
+    int rc = pc_store_task_get(db, task_id, false, t);
+    if (rc == PC_ENOTFOUND) {
+        *gate = PC_GATE_NOT_BOUND;
+        return 0;
+    }
+    if (rc == 0)
+        rc = pc_store_binding_exists(db, u->id, task_id, &bound);
+    if (rc)
+        return rc;
+    *gate = !bound || t->archived ? PC_GATE_NOT_BOUND
+            : t->not_open_yet     ? PC_GATE_NOT_OPEN
+            : t->closed           ? PC_GATE_CLOSED
+                                  : PC_GATE_OK;
+    return 0;
+}
+
+/* The roster gate for a decoded record: roster membership and name, offline collection,
+ * an order in this task, an order in another task of the same school year. */
+static int roster_gate(struct pc_db *db, const struct pc_task *t, const struct pc_cc_record *rec,
+                       int64_t user_id, struct pc_store_roster *r, bool *in_roster,
+                       enum pc_gate *gate, char order_no[33], bool *own)
+{
+    *own = false;
+    *in_roster = false;
+    order_no[0] = '\0';
+    if (strcmp(rec->school_code, t->school_code) != 0) {
+        *gate = PC_GATE_NOT_IN_ROSTER;
+        return 0;
+    }
+    int rc = pc_store_roster_get(db, t->id, rec->student_no, r);
+    if (rc && rc != PC_ENOTFOUND)
+        return rc;
+    *in_roster = rc == 0;
+    if ((!*in_roster && t->roster_required) ||
+        (*in_roster && !pc_cc_name_matches(rec->name_masked, r->name))) {
+        *gate = PC_GATE_NOT_IN_ROSTER;
+        return 0;
+    }
+    if (*in_roster && r->collected == 1) {
+        *gate = PC_GATE_ALREADY_COLLECTED;
+        return 0;
+    }
+    struct pc_order o;
+    rc = pc_store_order_active(db, t->id, rec->student_no, &o);
+    if (rc == 0) {
+        snprintf(order_no, 33, "%s", o.order_no);
+        *own = o.user_id == user_id;
+        *gate = PC_GATE_DUPLICATE;
+        return 0;
+    }
+    if (rc != PC_ENOTFOUND)
+        return rc;
+    rc = pc_store_order_same_year(db, t->school_id, t->grad_year, rec->student_no, t->id,
+                                  order_no);
+    if (rc == 0) {
+        *gate = PC_GATE_ALREADY_COLLECTED;
+        return 0;
+    }
+    if (rc != PC_ENOTFOUND)
+        return rc;
+    *gate = PC_GATE_OK;
+    return 0;
+}
+
+static cJSON *student_json(const struct pc_task *t, const struct pc_cc_record *rec,
+                           const struct pc_store_roster *r, bool in_roster)
+{
+    cJSON *s = cJSON_CreateObject();
+    cJSON_AddStringToObject(s, "name", in_roster ? r->name : rec->name_masked);
+    cJSON_AddStringToObject(s, "student_no", rec->student_no);
+    cJSON_AddItemToObject(s, "college",
+                          in_roster ? cJSON_CreateString(r->college) : cJSON_CreateNull());
+    cJSON_AddItemToObject(s, "class", in_roster && r->class_name[0]
+                                          ? cJSON_CreateString(r->class_name)
+                                          : cJSON_CreateNull());
+    cJSON_AddStringToObject(s, "school", rec->school[0] ? rec->school : t->school_name);
+    cJSON_AddItemToObject(s, "major",
+                          rec->major[0] ? cJSON_CreateString(rec->major) : cJSON_CreateNull());
+    cJSON_AddItemToObject(s, "id_no_masked", rec->id_masked[0] ? cJSON_CreateString(rec->id_masked)
+                                                               : cJSON_CreateNull());
+    return s;
+}
+
+int pc_code_submit(struct pc_db *db, const struct pc_config *cfg, const struct pc_user_auth *u,
+                   int64_t task_id, const void *img, size_t img_len, const char *text,
+                   size_t text_len, struct pc_code_result *out)
+{
+    memset(out, 0, sizeof *out);
+    struct pc_task t;
+    int rc = task_gate(db, u, task_id, &t, &out->gate);
+    if (rc || out->gate != PC_GATE_OK)
+        return rc;
+    unsigned char raw[PC_CC_MAX_TEXT + 1];
+    size_t raw_len = 0;
+    if (img) {
+        int q = pc_qr_decode(img, img_len, raw, sizeof raw - 1, &raw_len);
+        if (q == PC_ENOTFOUND) {
+            out->gate = PC_GATE_QR_NOT_FOUND;
+            return 0;
+        }
+        if (q) { /* not a readable picture, or beyond the pixel cap */
+            out->gate = PC_GATE_BAD_IMAGE;
+            return 0;
+        }
+    } else {
+        if (text_len > PC_CC_MAX_TEXT) {
+            out->gate = PC_GATE_CODE_UNKNOWN;
+            return 0;
+        }
+        memcpy(raw, text, text_len);
+        raw_len = text_len;
+    }
+    raw[raw_len] = '\0';
+    unsigned char key[PC_CC_KEY_LEN];
+    struct pc_cc_record rec;
+    if (pc_data_key_parse(cfg->codes_key, key) ||
+        pc_cc_decode(key, (const char *)raw, raw_len, &rec)) {
+        OPENSSL_cleanse(key, sizeof key);
+        out->gate = PC_GATE_CODE_UNKNOWN;
+        return 0;
+    }
+    OPENSSL_cleanse(key, sizeof key);
+    struct pc_store_roster r;
+    bool in_roster, own;
+    rc = roster_gate(db, &t, &rec, u->id, &r, &in_roster, &out->gate, out->order_no, &own);
+    if (rc || out->gate != PC_GATE_OK)
+        return rc;
+    char sha[PC_SHA256_HEXLEN];
+    unsigned char id[16];
+    pc_sha256_hex(raw, raw_len, sha);
+    pc_rand_bytes(id, sizeof id);
+    pc_hex(id, sizeof id, out->candidate_id);
+    cJSON *student = student_json(&t, &rec, &r, in_roster);
+    cJSON *stored = cJSON_Duplicate(student, 1);
+    cJSON_AddStringToObject(stored, "uid", rec.uid);
+    cJSON_AddBoolToObject(stored, "in_roster", in_roster);
+    char *json = cJSON_PrintUnformatted(stored);
+    cJSON_Delete(stored);
+    rc = pc_store_candidate_insert(db, out->candidate_id, u->id, task_id, sha, raw, raw_len,
+                                   rec.student_no, json, cfg->candidate_ttl_s);
+    free(json);
+    if (rc) {
+        cJSON_Delete(student);
+        return rc;
+    }
+    out->student = student;
+    return 0;
+}
+
+static void copy_json_str(const cJSON *o, const char *key, char *dst, size_t len)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    snprintf(dst, len, "%s", cJSON_IsString(v) ? v->valuestring : "");
+}
+
+struct confirm_args {
+    const struct pc_user_auth *u;
+    const struct pc_task *t;
+    const struct pc_store_candidate *c;
+    const cJSON *rec;
+    struct pc_order *o;
+    enum pc_gate *gate;
+    char *dup;
+};
+
+static int confirm_tx(struct pc_db *db, void *arg)
+{
+    struct confirm_args *a = arg;
+    struct pc_order *o = a->o;
+    struct pc_store_roster r;
+    /* Re-check what may have changed since the code was read (offline collection, other
+     * tasks); the active-order rule itself is the database's unique key. */
+    int rc = pc_store_roster_get(db, a->t->id, a->c->student_no, &r);
+    if (rc == 0 && r.collected == 1) {
+        *a->gate = PC_GATE_ALREADY_COLLECTED;
+        return 0;
+    }
+    if (rc && rc != PC_ENOTFOUND)
+        return rc;
+    rc = pc_store_order_same_year(db, a->t->school_id, a->t->grad_year, a->c->student_no,
+                                  a->t->id, a->dup);
+    if (rc == 0) {
+        *a->gate = PC_GATE_ALREADY_COLLECTED;
+        return 0;
+    }
+    if (rc != PC_ENOTFOUND)
+        return rc;
+    memset(o, 0, sizeof *o);
+    pc_order_no_new(o->order_no);
+    o->task_id = a->t->id;
+    o->user_id = a->u->id;
+    o->school_id = a->t->school_id;
+    o->grad_year = a->t->grad_year;
+    snprintf(o->student_no, sizeof o->student_no, "%s", a->c->student_no);
+    copy_json_str(a->rec, "name", o->student_name, sizeof o->student_name);
+    copy_json_str(a->rec, "college", o->college, sizeof o->college);
+    copy_json_str(a->rec, "class", o->class_name, sizeof o->class_name);
+    snprintf(o->status, sizeof o->status, "awaiting_photo");
+    o->amount_fen = a->t->price_fen;
+    rc = pc_store_order_insert(db, o, a->c->code_sha256, &o->id);
+    if (rc == PC_EEXIST)
+        return rc;
+    if (rc == 0) {
+        char target[24];
+        snprintf(target, sizeof target, "%lld", (long long)o->id);
+        cJSON *d = cJSON_CreateObject();
+        cJSON_AddStringToObject(d, "order_no", o->order_no);
+        cJSON_AddStringToObject(d, "student_no", o->student_no);
+        struct pc_audit au = {.actor_type = "user",
+                              .actor_id = a->u->id,
+                              .action = "order.create",
+                              .target_type = "order",
+                              .target_id = o->order_no,
+                              .details = d};
+        rc = pc_store_audit_insert(db, &au);
+        cJSON_Delete(d);
+    }
+    if (rc == 0)
+        rc = pc_store_order_get(db, o->order_no, o);
+    if (rc == 0)
+        *a->gate = PC_GATE_OK;
+    return rc;
+}
+
+int pc_order_confirm(struct pc_db *db, const struct pc_config *cfg, const struct pc_user_auth *u,
+                     int64_t task_id, const char *candidate_id, enum pc_gate *gate,
+                     struct pc_order *o, char dup[33])
+{
+    (void)cfg;
+    dup[0] = '\0';
+    struct pc_task t;
+    int rc = task_gate(db, u, task_id, &t, gate);
+    if (rc || *gate != PC_GATE_OK)
+        return rc;
+    struct pc_store_candidate c;
+    rc = pc_store_candidate_get(db, candidate_id, u->id, task_id, &c);
+    if (rc == PC_ENOTFOUND) {
+        *gate = PC_GATE_CANDIDATE_UNKNOWN;
+        return 0;
+    }
+    if (rc)
+        return rc;
+    /* Confirming twice returns the same order, even after the candidate expired. */
+    rc = pc_store_order_active(db, task_id, c.student_no, o);
+    if (rc == 0) {
+        *gate = o->user_id == u->id ? PC_GATE_OK : PC_GATE_DUPLICATE;
+        snprintf(dup, 33, "%s", o->order_no);
+        free(c.record);
+        return 0;
+    }
+    if (rc != PC_ENOTFOUND || c.expired) {
+        *gate = PC_GATE_CANDIDATE_EXPIRED;
+        free(c.record);
+        return rc == PC_ENOTFOUND ? 0 : rc;
+    }
+    cJSON *rec = cJSON_Parse(c.record);
+    struct confirm_args a = {u, &t, &c, rec, o, gate, dup};
+    rc = pc_db_tx(db, confirm_tx, &a);
+    if (rc == PC_EEXIST) { /* a concurrent confirm won the unique key */
+        rc = pc_store_order_active(db, task_id, c.student_no, o);
+        if (rc == 0) {
+            *gate = o->user_id == u->id ? PC_GATE_OK : PC_GATE_DUPLICATE;
+            snprintf(dup, 33, "%s", o->order_no);
+        }
+    }
+    cJSON_Delete(rec);
+    free(c.record);
+    return rc;
+}

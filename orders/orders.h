@@ -1,0 +1,55 @@
+/* orders/orders.h — from a CHSI collection code to an order: decoding the code, the roster
+ * gate, the candidate the student confirms, and the order created in awaiting_photo
+ * (one active order per task and student, enforced by the database). Worker thread. */
+#ifndef PC_ORDERS_ORDERS_H
+#define PC_ORDERS_ORDERS_H
+
+#include "server/req.h"
+#include "store/store.h"
+
+#include <cjson/cJSON.h>
+#include <stddef.h>
+
+struct pc_config;
+
+enum pc_gate {
+    PC_GATE_OK = 0,
+    PC_GATE_NOT_BOUND,         /* the student has not bound this task (404) */
+    PC_GATE_NOT_OPEN,          /* window not open yet (410) */
+    PC_GATE_CLOSED,            /* window closed (410) */
+    PC_GATE_BAD_IMAGE,         /* not a readable JPEG/PNG (415) */
+    PC_GATE_QR_NOT_FOUND,      /* a picture without a readable QR (422) */
+    PC_GATE_CODE_UNKNOWN,      /* not a collection code we can decode (404) */
+    PC_GATE_NOT_IN_ROSTER,     /* not in this task's roster / another school / name (403) */
+    PC_GATE_ALREADY_COLLECTED, /* collected offline, or an order in a sibling task (409) */
+    PC_GATE_DUPLICATE,         /* already holds an order in this task (409, order_no) */
+    PC_GATE_CANDIDATE_UNKNOWN, /* confirm: no such candidate for this student/task (404) */
+    PC_GATE_CANDIDATE_EXPIRED  /* confirm: decoded too long ago (410) */
+};
+
+/* "P" + yyyymmdd (Asia/Shanghai) + 8 upper-case hex digits: 17 characters. */
+void pc_order_no_new(char out[33]);
+/* API.md's Order object (photo, review and payment parts from later issues stay null). */
+cJSON *pc_order_json(const struct pc_order *o);
+
+struct pc_code_result {
+    enum pc_gate gate;
+    char order_no[33];     /* with PC_GATE_DUPLICATE / ALREADY_COLLECTED when known */
+    char candidate_id[33]; /* with PC_GATE_OK */
+    cJSON *student;        /* with PC_GATE_OK: the record shown for confirmation (caller deletes) */
+};
+
+/* Decodes a code (image bytes, or scanned text when img is NULL) for task_id and applies
+ * the gate. 0 with out->gate set, or a store error. */
+int pc_code_submit(struct pc_db *db, const struct pc_config *cfg, const struct pc_user_auth *u,
+                   int64_t task_id, const void *img, size_t img_len, const char *text,
+                   size_t text_len, struct pc_code_result *out);
+
+/* Creates (or returns, when this student already created it) the order of a candidate.
+ * 0 with *gate set and *o filled on PC_GATE_OK, or a store error. dup receives the other
+ * order's number with PC_GATE_DUPLICATE. */
+int pc_order_confirm(struct pc_db *db, const struct pc_config *cfg, const struct pc_user_auth *u,
+                     int64_t task_id, const char *candidate_id, enum pc_gate *gate,
+                     struct pc_order *o, char dup[33]);
+
+#endif

@@ -1,0 +1,170 @@
+/* roster/roster.c — roster import and amendments (rules); SQL in store/tasks.c. */
+#include "roster/roster.h"
+
+#include "base/err.h"
+#include "roster/csvimport.h"
+#include "users/users.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void audit_roster(struct pc_db *db, const struct pc_staff_auth *by, const char *action,
+                         int64_t task_id, cJSON *details, const char *ip, const char *rid)
+{
+    char target[24];
+    snprintf(target, sizeof target, "%lld", (long long)task_id);
+    struct pc_audit au = {.actor_type = "staff",
+                          .actor_id = by->id,
+                          .actor_name = by->username,
+                          .action = action,
+                          .target_type = "task",
+                          .target_id = target,
+                          .ip = ip,
+                          .request_id = rid,
+                          .details = details};
+    pc_store_audit_insert(db, &au);
+}
+
+struct import_args {
+    int64_t task_id;
+    const struct pc_roster_parse *p;
+    int imported, updated;
+};
+
+static int import_tx(struct pc_db *db, void *arg)
+{
+    struct import_args *a = arg;
+    a->imported = a->updated = 0;
+    for (size_t i = 0; i < a->p->nrows; i++) {
+        const struct pc_roster_row *row = &a->p->rows[i];
+        struct pc_store_roster r = {0};
+        r.seq = row->seq;
+        snprintf(r.college, sizeof r.college, "%s", row->college);
+        snprintf(r.name, sizeof r.name, "%s", row->name);
+        snprintf(r.student_no, sizeof r.student_no, "%s", row->student_no);
+        snprintf(r.class_name, sizeof r.class_name, "%s", row->class_name);
+        snprintf(r.id_masked, sizeof r.id_masked, "%s", row->id_masked);
+        r.collected = row->collected;
+        int outcome = 0;
+        int rc = pc_store_roster_upsert(db, a->task_id, &r, &outcome);
+        if (rc)
+            return rc;
+        if (outcome == 1)
+            a->imported++;
+        else
+            a->updated++;
+    }
+    return 0;
+}
+
+int pc_roster_import(struct pc_db *db, const struct pc_staff_auth *by, int64_t task_id,
+                     const char *data, size_t len, const char *ip, const char *request_id,
+                     struct pc_roster_import_result *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    struct pc_roster_parse p;
+    int rc = pc_roster_parse(data, len, PC_ROSTER_MAX_ROWS, &p, err, errlen);
+    if (rc)
+        return rc;
+    struct import_args a = {task_id, &p, 0, 0};
+    rc = pc_db_tx(db, import_tx, &a);
+    if (rc == 0) {
+        out->imported = a.imported;
+        out->updated = a.updated;
+        snprintf(out->encoding, sizeof out->encoding, "%s", p.encoding);
+        out->rejected = cJSON_CreateArray();
+        for (size_t i = 0; i < p.nerrors; i++) {
+            cJSON *e = cJSON_CreateObject();
+            cJSON_AddNumberToObject(e, "line", (double)p.errors[i].line);
+            cJSON_AddStringToObject(e, "reason", p.errors[i].reason);
+            cJSON_AddItemToArray(out->rejected, e);
+        }
+        cJSON *d = cJSON_CreateObject();
+        cJSON_AddNumberToObject(d, "imported", a.imported);
+        cJSON_AddNumberToObject(d, "updated", a.updated);
+        cJSON_AddNumberToObject(d, "rejected", (double)p.nerrors);
+        cJSON_AddStringToObject(d, "encoding", p.encoding);
+        audit_roster(db, by, "roster.import", task_id, d, ip, request_id);
+        cJSON_Delete(d);
+    }
+    pc_roster_parse_free(&p);
+    return rc;
+}
+
+static int text_field(const cJSON *j, const char *key, char *dst, size_t len, bool name_rules,
+                      const char **field)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, key);
+    if (!v)
+        return 0;
+    char tmp[160];
+    bool ok =
+        cJSON_IsString(v) && (name_rules ? pc_user_name_valid(v->valuestring, tmp, sizeof tmp)
+                                         : pc_user_nickname_valid(v->valuestring, tmp, sizeof tmp));
+    if (!ok || (!tmp[0] && strcmp(key, "class")) || strlen(tmp) >= len) {
+        *field = key;
+        return PC_EINVAL;
+    }
+    snprintf(dst, len, "%s", tmp);
+    return 0;
+}
+
+int pc_roster_patch(struct pc_db *db, const struct pc_staff_auth *by, int64_t task_id,
+                    const char *student_no, const cJSON *j, const char *ip, const char *request_id,
+                    struct pc_store_roster *out, bool *created, const char **field,
+                    const char **message)
+{
+    *field = NULL;
+    *message = "参数不正确";
+    size_t n = strlen(student_no);
+    bool sno_ok = n >= 1 && n <= 32;
+    for (size_t i = 0; sno_ok && i < n; i++) {
+        char c = student_no[i];
+        sno_ok = (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+    }
+    if (!sno_ok)
+        return *field = "student_no", *message = "学号为 1–32 位字母或数字", PC_EINVAL;
+    int rc = pc_store_roster_get(db, task_id, student_no, out);
+    if (rc && rc != PC_ENOTFOUND)
+        return rc;
+    *created = rc == PC_ENOTFOUND;
+    if (*created) {
+        memset(out, 0, sizeof *out);
+        snprintf(out->student_no, sizeof out->student_no, "%s", student_no);
+        if (!cJSON_GetObjectItemCaseSensitive(j, "name") ||
+            !cJSON_GetObjectItemCaseSensitive(j, "college"))
+            return *field = "name", *message = "新增学生需要姓名和学院", PC_EINVAL;
+    }
+    out->collected = -1;
+    if (text_field(j, "name", out->name, sizeof out->name, true, field))
+        return *message = "姓名不正确", PC_EINVAL;
+    if (text_field(j, "college", out->college, sizeof out->college, false, field))
+        return *message = "学院不能为空", PC_EINVAL;
+    if (text_field(j, "class", out->class_name, sizeof out->class_name, false, field))
+        return *message = "班级不正确", PC_EINVAL;
+    const cJSON *seq = cJSON_GetObjectItemCaseSensitive(j, "seq");
+    if (seq) {
+        if (!cJSON_IsNumber(seq) || seq->valuedouble < 0 || seq->valuedouble > 1e7)
+            return *field = "seq", *message = "序号应为非负整数", PC_EINVAL;
+        out->seq = seq->valueint;
+    }
+    const cJSON *off = cJSON_GetObjectItemCaseSensitive(j, "collected_offline");
+    if (off) {
+        if (!cJSON_IsBool(off))
+            return *field = "collected_offline", *message = "collected_offline 应为 true 或 false",
+                   PC_EINVAL;
+        out->collected = cJSON_IsTrue(off) ? 1 : 0;
+    }
+    int outcome;
+    rc = pc_store_roster_upsert(db, task_id, out, &outcome);
+    if (rc == 0)
+        rc = pc_store_roster_get(db, task_id, student_no, out);
+    if (rc == 0) {
+        cJSON *d = cJSON_Duplicate(j, 1);
+        cJSON_AddStringToObject(d, "student_no", student_no);
+        cJSON_AddBoolToObject(d, "created", *created);
+        audit_roster(db, by, "roster.amend", task_id, d, ip, request_id);
+        cJSON_Delete(d);
+    }
+    return rc;
+}
