@@ -39,16 +39,22 @@ struct field {
     int may_be_empty;
 };
 
-#define F(m, k, e)                                                                                 \
-    {                                                                                              \
-#m, offsetof(struct pc_cc_record, m), sizeof(((struct pc_cc_record *)0)->m), k, e          \
-    }
+#define OFF(m)  offsetof(struct pc_cc_record, m)
+#define SIZE(m) sizeof(((struct pc_cc_record *)0)->m)
+/* The string members in DESIGN.md's order (grad_year, a number, is handled apart). */
 static const struct field fields[] = {
-    F(uid, K_UID, 0),           F(name_masked, K_TEXT, 0), F(id_masked, K_TEXT, 1),
-    F(school_code, K_ALNUM, 0), F(school, K_TEXT, 0),      F(student_no, K_ALNUM, 0),
-    F(major, K_TEXT, 1),        F(level, K_TEXT, 1),       F(issued_at, K_TIME, 0),
+    {"uid", OFF(uid), SIZE(uid), K_UID, 0},
+    {"name_masked", OFF(name_masked), SIZE(name_masked), K_TEXT, 0},
+    {"id_masked", OFF(id_masked), SIZE(id_masked), K_TEXT, 1},
+    {"school_code", OFF(school_code), SIZE(school_code), K_ALNUM, 0},
+    {"school", OFF(school), SIZE(school), K_TEXT, 0},
+    {"student_no", OFF(student_no), SIZE(student_no), K_ALNUM, 0},
+    {"major", OFF(major), SIZE(major), K_TEXT, 1},
+    {"level", OFF(level), SIZE(level), K_TEXT, 1},
+    {"issued_at", OFF(issued_at), SIZE(issued_at), K_TIME, 0},
 };
-#undef F
+#undef OFF
+#undef SIZE
 #define NFIELDS   (sizeof fields / sizeof fields[0])
 #define GRAD_NAME "grad_year"
 

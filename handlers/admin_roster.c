@@ -16,8 +16,8 @@
 #include <string.h>
 #include <strings.h>
 
-static const char *const g_states[] = {"not_started",    "awaiting_photo", "unpaid",
-                                       "pending_review", "approved",       "rejected",
+static const char *const g_states[] = {"not_started",      "awaiting_photo", "unpaid",
+                                       "pending_review",   "approved",       "rejected",
                                        "collected_offline"};
 
 void h_admin_roster_import(struct pc_req *r, struct pc_ctx *ctx)
@@ -42,7 +42,8 @@ void h_admin_roster_import(struct pc_req *r, struct pc_ctx *ctx)
         data = p->data;
         len = p->len;
     }
-    if (len >= 4 && (memcmp(data, "PK\x03\x04", 4) == 0 || memcmp(data, "\xd0\xcf\x11\xe0", 4) == 0)) {
+    if (len >= 4 &&
+        (memcmp(data, "PK\x03\x04", 4) == 0 || memcmp(data, "\xd0\xcf\x11\xe0", 4) == 0)) {
         pc_multipart_free(&mp);
         pc_resp_error(r, 415, "ROSTER_NOT_CSV",
                       "请上传 CSV 文件（在 Excel 中“另存为”CSV），不支持 xlsx/xls", NULL);
@@ -56,7 +57,8 @@ void h_admin_roster_import(struct pc_req *r, struct pc_ctx *ctx)
     if (rc == PC_EINVAL || rc == PC_ETOOBIG) {
         cJSON *d = cJSON_CreateObject();
         cJSON_AddStringToObject(d, "reason", err);
-        pc_resp_error(r, rc == PC_ETOOBIG ? 413 : 400, "ROSTER_INVALID", err[0] ? err : "名单文件无法识别", d);
+        pc_resp_error(r, rc == PC_ETOOBIG ? 413 : 400, "ROSTER_INVALID",
+                      err[0] ? err : "名单文件无法识别", d);
         return;
     }
     if (rc) {
@@ -128,8 +130,8 @@ void h_admin_roster_list(struct pc_req *r, struct pc_ctx *ctx)
         return;
     cJSON *items = NULL;
     int64_t last = 0;
-    int rc = pc_store_roster_list(ctx->db, t.id, college, state, after, csv ? 0 : limit, &items,
-                                  &last);
+    int rc =
+        pc_store_roster_list(ctx->db, t.id, college, state, after, csv ? 0 : limit, &items, &last);
     if (rc) {
         pc_resp_from_err(r, ctx, rc);
         return;
@@ -144,8 +146,8 @@ void h_admin_roster_list(struct pc_req *r, struct pc_ctx *ctx)
             const cJSON *seq = cJSON_GetObjectItem(it, "seq");
             if (cJSON_IsNumber(seq))
                 pc_buf_addf(&b, "%d", seq->valueint);
-            static const char *const cols[] = {"college", "name", "student_no", "class", "state",
-                                               "order_no"};
+            static const char *const cols[] = {"college", "name",  "student_no",
+                                               "class",   "state", "order_no"};
             for (size_t k = 0; k < 6; k++) {
                 const cJSON *v = cJSON_GetObjectItem(it, cols[k]);
                 pc_buf_adds(&b, ",");

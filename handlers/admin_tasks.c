@@ -36,8 +36,7 @@ void h_admin_tasks_list(struct pc_req *r, struct pc_ctx *ctx)
 {
     int limit;
     long long before;
-    if (pc_auth_staff(r, ctx, PC_ROLE_ADMIN) || pc_h_limit(r, &limit) ||
-        pc_h_cursor_id(r, &before))
+    if (pc_auth_staff(r, ctx, PC_ROLE_ADMIN) || pc_h_limit(r, &limit) || pc_h_cursor_id(r, &before))
         return;
     struct pc_task *ts = NULL;
     size_t n = 0;

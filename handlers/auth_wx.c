@@ -35,8 +35,7 @@ void pc_h_wechat_error(struct pc_req *r, int rc, int errcode, bool phone)
         if (phone)
             pc_resp_error(r, 400, "PHONE_CODE_INVALID", "手机号授权已失效，请重新授权", NULL);
         else
-            pc_resp_error(r, 400, "WX_CODE_INVALID", "登录凭证已失效，请重新进入小程序登录",
-                          NULL);
+            pc_resp_error(r, 400, "WX_CODE_INVALID", "登录凭证已失效，请重新进入小程序登录", NULL);
     } else if (rc == PC_EUPSTREAM && errcode == 45011) {
         pc_h_rate_limited(r, 60, "微信登录过于频繁，请一分钟后再试");
     } else if (rc == PC_EUPSTREAM && errcode == 40226) {

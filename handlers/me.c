@@ -77,12 +77,14 @@ void h_me_profile(struct pc_req *r, struct pc_ctx *ctx)
     const cJSON *nn = cJSON_GetObjectItemCaseSensitive(j, "nickname");
     char real_name[160], nickname[160];
     if (!cJSON_IsString(rn) || !pc_user_name_valid(rn->valuestring, real_name, sizeof real_name)) {
-        pc_resp_invalid(r, "real_name", "请填写真实姓名（最多 32 个字，只能包含文字、空格和 · . ' -）");
+        pc_resp_invalid(r, "real_name",
+                        "请填写真实姓名（最多 32 个字，只能包含文字、空格和 · . ' -）");
         return;
     }
     nickname[0] = '\0';
     if (nn && !cJSON_IsNull(nn) &&
-        (!cJSON_IsString(nn) || !pc_user_nickname_valid(nn->valuestring, nickname, sizeof nickname))) {
+        (!cJSON_IsString(nn) ||
+         !pc_user_nickname_valid(nn->valuestring, nickname, sizeof nickname))) {
         pc_resp_invalid(r, "nickname", "昵称最多 32 个字");
         return;
     }
@@ -152,8 +154,7 @@ void h_me_avatar(struct pc_req *r, struct pc_ctx *ctx)
     }
     if (info.width > AVATAR_MAX_SIDE || info.height > AVATAR_MAX_SIDE || info.width < 16 ||
         info.height < 16) {
-        pc_resp_error(r, 422, "IMAGE_DIMENSIONS", "头像尺寸应在 16×16 到 4096×4096 像素之间",
-                      NULL);
+        pc_resp_error(r, 422, "IMAGE_DIMENSIONS", "头像尺寸应在 16×16 到 4096×4096 像素之间", NULL);
         goto out;
     }
     char name[64];

@@ -119,8 +119,8 @@ static int gate_error(struct pc_req *r, enum pc_gate g, const char *order_no)
         pc_resp_error(r, 415, "UNSUPPORTED_MEDIA_TYPE", "请上传 JPEG 或 PNG 格式的采集码图片", d);
         break;
     case PC_GATE_QR_NOT_FOUND:
-        pc_resp_error(r, 422, "QR_NOT_FOUND",
-                      "未识别到二维码，请上传在学信网长按保存的采集码原图", d);
+        pc_resp_error(r, 422, "QR_NOT_FOUND", "未识别到二维码，请上传在学信网长按保存的采集码原图",
+                      d);
         break;
     case PC_GATE_CODE_UNKNOWN:
         pc_resp_error(r, 404, "COLLECTION_CODE_UNKNOWN",
@@ -130,12 +130,12 @@ static int gate_error(struct pc_req *r, enum pc_gate g, const char *order_no)
         pc_resp_error(r, 403, "NOT_IN_ROSTER", "你不在本次采集名单中，请联系学院老师确认", d);
         break;
     case PC_GATE_ALREADY_COLLECTED:
-        pc_resp_error(r, 409, "ALREADY_COLLECTED", "你已完成图像采集（线下或其他批次），无需重复采集",
-                      d);
+        pc_resp_error(r, 409, "ALREADY_COLLECTED",
+                      "你已完成图像采集（线下或其他批次），无需重复采集", d);
         break;
     case PC_GATE_DUPLICATE:
-        pc_resp_error(r, 409, "DUPLICATE_SUBMISSION",
-                      "你已提交过本次采集，请在“我的订单”中查看", d);
+        pc_resp_error(r, 409, "DUPLICATE_SUBMISSION", "你已提交过本次采集，请在“我的订单”中查看",
+                      d);
         break;
     case PC_GATE_CANDIDATE_UNKNOWN:
         pc_resp_error(r, 404, "CANDIDATE_NOT_FOUND", "请先上传采集码", d);
@@ -227,8 +227,8 @@ void h_task_confirm(struct pc_req *r, struct pc_ctx *ctx)
     enum pc_gate g;
     struct pc_order o;
     char dup[33];
-    int rc = pc_order_confirm(ctx->db, ctx->cfg, pc_req_user(r), task_id, cid->valuestring, &g,
-                              &o, dup);
+    int rc =
+        pc_order_confirm(ctx->db, ctx->cfg, pc_req_user(r), task_id, cid->valuestring, &g, &o, dup);
     if (rc) {
         pc_resp_from_err(r, ctx, rc);
         return;

@@ -43,8 +43,8 @@ cJSON *pc_order_json(const struct pc_order *o)
     cJSON_AddStringToObject(s, "student_no", o->student_no);
     cJSON_AddItemToObject(s, "college",
                           o->college[0] ? cJSON_CreateString(o->college) : cJSON_CreateNull());
-    cJSON_AddItemToObject(s, "class",
-                          o->class_name[0] ? cJSON_CreateString(o->class_name) : cJSON_CreateNull());
+    cJSON_AddItemToObject(
+        s, "class", o->class_name[0] ? cJSON_CreateString(o->class_name) : cJSON_CreateNull());
     cJSON_AddNumberToObject(j, "amount_fen", (double)o->amount_fen);
     add_time(j, "paid_at", o->paid_at);
     cJSON_AddNullToObject(j, "photo");
@@ -112,8 +112,7 @@ static int roster_gate(struct pc_db *db, const struct pc_task *t, const struct p
     }
     if (rc != PC_ENOTFOUND)
         return rc;
-    rc = pc_store_order_same_year(db, t->school_id, t->grad_year, rec->student_no, t->id,
-                                  order_no);
+    rc = pc_store_order_same_year(db, t->school_id, t->grad_year, rec->student_no, t->id, order_no);
     if (rc == 0) {
         *gate = PC_GATE_ALREADY_COLLECTED;
         return 0;
@@ -132,14 +131,15 @@ static cJSON *student_json(const struct pc_task *t, const struct pc_cc_record *r
     cJSON_AddStringToObject(s, "student_no", rec->student_no);
     cJSON_AddItemToObject(s, "college",
                           in_roster ? cJSON_CreateString(r->college) : cJSON_CreateNull());
-    cJSON_AddItemToObject(s, "class", in_roster && r->class_name[0]
-                                          ? cJSON_CreateString(r->class_name)
-                                          : cJSON_CreateNull());
+    cJSON_AddItemToObject(s, "class",
+                          in_roster && r->class_name[0] ? cJSON_CreateString(r->class_name)
+                                                        : cJSON_CreateNull());
     cJSON_AddStringToObject(s, "school", rec->school[0] ? rec->school : t->school_name);
     cJSON_AddItemToObject(s, "major",
                           rec->major[0] ? cJSON_CreateString(rec->major) : cJSON_CreateNull());
-    cJSON_AddItemToObject(s, "id_no_masked", rec->id_masked[0] ? cJSON_CreateString(rec->id_masked)
-                                                               : cJSON_CreateNull());
+    cJSON_AddItemToObject(s, "id_no_masked",
+                          rec->id_masked[0] ? cJSON_CreateString(rec->id_masked)
+                                            : cJSON_CreateNull());
     return s;
 }
 
@@ -239,8 +239,8 @@ static int confirm_tx(struct pc_db *db, void *arg)
     }
     if (rc && rc != PC_ENOTFOUND)
         return rc;
-    rc = pc_store_order_same_year(db, a->t->school_id, a->t->grad_year, a->c->student_no,
-                                  a->t->id, a->dup);
+    rc = pc_store_order_same_year(db, a->t->school_id, a->t->grad_year, a->c->student_no, a->t->id,
+                                  a->dup);
     if (rc == 0) {
         *a->gate = PC_GATE_ALREADY_COLLECTED;
         return 0;

@@ -12,7 +12,7 @@ enum pc_image_format { PC_IMG_UNKNOWN = 0, PC_IMG_JPEG, PC_IMG_PNG };
 struct pc_image_info {
     enum pc_image_format format;
     int width, height;
-    int components; /* JPEG: 1 gray, 3 colour, 4 CMYK; PNG: channels */
+    int components;   /* JPEG: 1 gray, 3 colour, 4 CMYK; PNG: channels */
     const char *ext;  /* "jpg" / "png" */
     const char *mime; /* "image/jpeg" / "image/png" */
 };

@@ -619,6 +619,10 @@ static void data_record(struct ctx *c)
         add_error(c, "学院名称过长（最多 %zu 字节，约 42 个汉字）", sizeof r.college - 1);
         return;
     }
+    if (r.college[0] == '\0') { /* nothing but control characters */
+        add_error(c, "学院为空");
+        return;
+    }
     /* 班级 */
     if (c->col[COL_CLASS] != COL_NONE) {
         cell_get(c, COL_CLASS, &s, &n);

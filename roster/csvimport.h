@@ -19,6 +19,7 @@
 #define PC_ROSTER_SNO_MAX     32 /* 学号: 1..32 of [A-Za-z0-9] */
 #define PC_ROSTER_HEADER_SCAN 10 /* the header must be among the first 10 non-blank records */
 #define PC_ROSTER_CELL_MAX    (1u << 20) /* one cell over 1 MiB: the file is refused */
+#define PC_ROSTER_ERR_MAX     256        /* an err buffer this big holds every refusal reason */
 
 struct pc_roster_row {
     size_t line;          /* 1-based physical line of the record's start in the file */
@@ -26,7 +27,9 @@ struct pc_roster_row {
     char college[129];    /* 学院, trimmed, never empty; line breaks inside become spaces */
     char name[129];       /* 姓名, trimmed (ASCII spaces/tabs, U+3000, U+00A0), otherwise exact;
                              1..64 characters, no control characters */
-    char student_no[33];  /* 学号, [A-Za-z0-9]{1,32}, letters' case as in the file */
+    char student_no[33];  /* 学号, [A-Za-z0-9]{1,32}: ="..." and ' unwrapped, full-width made
+                             ASCII, letters' case as in the file; unique in rows ignoring
+                             ASCII case */
     char class_name[129]; /* 班级, trimmed like 学院; may be "" */
     char code[2049];      /* 采集码 (text, trimmed) when the column is present, else "" */
     char id_masked[41];   /* 身份证号 masked right away: first 4 + '*'... + last 4 (all '*'
@@ -63,7 +66,8 @@ struct pc_roster_parse {
  *                PC_ROSTER_CELL_MAX), or data is NULL;
  *   PC_ETOOBIG   len > PC_ROSTER_MAX_BYTES, or more than max_rows data records.
  * On failure out is all zero and err (when not NULL) holds a Chinese reason for the clerk;
- * on success err is "". Any thread. */
+ * on success err is "". The parser wipes its own copies of the file; data (which may hold
+ * raw ID numbers) stays the caller's to wipe. Any thread. */
 int pc_roster_parse(const char *data, size_t len, size_t max_rows, struct pc_roster_parse *out,
                     char *err, size_t errlen);
 

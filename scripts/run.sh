@@ -39,16 +39,18 @@ export PORTRAITD_DB_PASSWORD
 PORTRAITD_DB_PASSWORD=$(cat "$var/mariadb/db.password")
 
 # Development secrets, made once: the data key and the sandbox app's AppSecret.
-for f in data.key wechat.secret; do
-  [ -s "$var/$f" ] || (umask 077; openssl rand -hex $([ $f = data.key ] && echo 32 || echo 16) > "$var/$f")
+for f in data.key wechat.secret codes.key; do
+  [ -s "$var/$f" ] || (umask 077; openssl rand -hex $([ $f = wechat.secret ] && echo 16 || echo 32) > "$var/$f")
 done
-export PORTRAITD_CRYPTO_DATA_KEY PORTRAITD_WECHAT_SECRET
+export PORTRAITD_CRYPTO_DATA_KEY PORTRAITD_WECHAT_SECRET PORTRAITD_CODES_KEY
+PORTRAITD_CODES_KEY=$(cat "$var/codes.key")
 PORTRAITD_CRYPTO_DATA_KEY=$(cat "$var/data.key")
 PORTRAITD_WECHAT_SECRET=$(cat "$var/wechat.secret")
 
 # 3. The WeChat sandbox (../shared/SANDBOX.md, docs/sandbox.md), HTTPS with the dev CA.
 "$sandbox" --listen 127.0.0.1:9443 --cert "$var/tls/server.pem" --key "$var/tls/server.key" \
-  --appid "$appid" --secret "$PORTRAITD_WECHAT_SECRET" 2>>"$var/log/sandbox.log" &
+  --appid "$appid" --secret "$PORTRAITD_WECHAT_SECRET" --code-key "$PORTRAITD_CODES_KEY" \
+  2>>"$var/log/sandbox.log" &
 pids+=($!)
 
 # 4. Configuration (regenerated each run; secrets stay in the environment).
@@ -118,6 +120,23 @@ for _ in $(seq 1 100); do
   kill -0 "${pids[1]}" 2>/dev/null || { echo "portraitd exited; see var/log/portraitd.log" >&2; exit 1; }
   sleep 0.1
 done
+# 8. Demo roster (the notice's 101 students) and three minted collection codes.
+cacert=(--cacert "$var/tls/dev-ca.pem")
+tok=$(curl -fsS "${cacert[@]}" https://localhost:8443/api/v1/admin/login \
+  -H 'Content-Type: application/json' \
+  -d "{\"username\":\"admin\",\"password\":\"$admin_pw\"}" | sed 's/.*"token":"\([^"]*\)".*/\1/')
+curl -fsS "${cacert[@]}" -X POST "https://localhost:8443/api/v1/admin/tasks/$task_id/roster" \
+  -H "Authorization: Bearer $tok" -H 'Content-Type: text/csv' \
+  --data-binary @"$root/tests/fixtures/roster/roster-101-utf8.csv" > "$var/log/demo-roster.json"
+mkdir -p "$var/demo"
+awk -F, 'NR>1 && NR<=4 {print $4","$3}' "$root/tests/fixtures/roster/roster-101-utf8.csv" |
+while IFS=, read -r sno name; do
+  curl -fsS "${cacert[@]}" -X POST https://127.0.0.1:9443/__sandbox/collection-code \
+    -d "{\"student_no\":\"$sno\",\"name\":\"$name\",\"school_code\":\"10402\",\"school\":\"$school_name\",\"id_no\":\"110101200201011234\",\"major\":\"英语\",\"grad_year\":2024}" \
+    > "$var/demo/code-$sno.json"
+  sed 's/.*"qr_png_base64":"\([^"]*\)".*/\1/' "$var/demo/code-$sno.json" | base64 -d > "$var/demo/code-$sno.png"
+done
+
 cat <<MSG
 
   portraitd is running on https://localhost:8443  (CA: var/tls/dev-ca.pem)
@@ -127,6 +146,8 @@ cat <<MSG
   WeChat sandbox: https://127.0.0.1:9443  (docs/sandbox.md)
     code=\$(curl -s --cacert var/tls/dev-ca.pem -X POST https://127.0.0.1:9443/__sandbox/login-code -d '{}' | sed 's/.*"code":"\([^"]*\)".*/\1/')
     curl --cacert var/tls/dev-ca.pem https://localhost:8443/api/v1/auth/wx-login -d "{\"code\":\"\$code\"}"
+  demo roster:   101 students imported into task $task_id; collection-code QRs of three of
+                 them in var/demo/code-<student_no>.png (docs/tasks.md walks through the flow)
   stack:         var/dev-stack.json    logs: var/log/    database: var/mariadb/
   Ctrl-C stops everything.
 

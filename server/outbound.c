@@ -151,7 +151,8 @@ static void drain_done(struct pc_outbound *o)
 static void on_socket_event(evutil_socket_t fd, short what, void *arg)
 {
     struct pc_outbound *o = arg;
-    int action = ((what & EV_READ) ? CURL_CSELECT_IN : 0) | ((what & EV_WRITE) ? CURL_CSELECT_OUT : 0);
+    int action =
+        ((what & EV_READ) ? CURL_CSELECT_IN : 0) | ((what & EV_WRITE) ? CURL_CSELECT_OUT : 0);
     int running = 0;
     curl_multi_socket_action(o->multi, fd, action, &running);
     drain_done(o);
@@ -224,8 +225,7 @@ struct pc_outbound *pc_outbound_new(struct event_base *base)
     return o;
 }
 
-int pc_outbound_start(struct pc_outbound *o, const struct pc_out_req *req, pc_out_cb cb,
-                      void *arg)
+int pc_outbound_start(struct pc_outbound *o, const struct pc_out_req *req, pc_out_cb cb, void *arg)
 {
     struct transfer *t = pc_new(struct transfer);
     t->o = o;

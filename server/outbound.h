@@ -16,10 +16,10 @@ struct pc_outbound;
 #define PC_OUT_MAX_HEADERS 8
 
 struct pc_out_req {
-    const char *method; /* "GET" or "POST" */
-    const char *url;    /* https:// only */
+    const char *method;                          /* "GET" or "POST" */
+    const char *url;                             /* https:// only */
     const char *headers[PC_OUT_MAX_HEADERS + 1]; /* "Name: value", NULL-terminated */
-    const char *body;   /* copied by the call; may be NULL */
+    const char *body;                            /* copied by the call; may be NULL */
     size_t body_len;
     long timeout_ms;     /* whole call */
     size_t max_response; /* larger bodies fail with PC_ETOOBIG */
@@ -28,9 +28,9 @@ struct pc_out_req {
 };
 
 struct pc_out_resp {
-    int err;      /* 0, PC_ETIMEOUT, PC_ETOOBIG, PC_EIO (connect, TLS, protocol) */
-    long status;  /* HTTP status when err == 0 */
-    char *body;   /* NUL-terminated; owned by the response */
+    int err;     /* 0, PC_ETIMEOUT, PC_ETOOBIG, PC_EIO (connect, TLS, protocol) */
+    long status; /* HTTP status when err == 0 */
+    char *body;  /* NUL-terminated; owned by the response */
     size_t len;
     double seconds;
     char errmsg[256]; /* libcurl's description when err != 0 */
@@ -47,8 +47,7 @@ void pc_outbound_global_cleanup(void);
 /* A client for base (borrowed). Never NULL. */
 struct pc_outbound *pc_outbound_new(struct event_base *base);
 /* Starts a call; cb runs later on the loop. 0 or PC_EINVAL (bad request). */
-int pc_outbound_start(struct pc_outbound *o, const struct pc_out_req *req, pc_out_cb cb,
-                      void *arg);
+int pc_outbound_start(struct pc_outbound *o, const struct pc_out_req *req, pc_out_cb cb, void *arg);
 /* Calls in flight. */
 size_t pc_outbound_active(const struct pc_outbound *o);
 /* Cancels every call in flight (their callbacks run with err PC_EBUSY) and frees. NULL-safe. */

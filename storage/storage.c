@@ -91,7 +91,8 @@ int pc_storage_put(const struct pc_config *cfg, const char *rel, const void *dat
 fail:
     unlink(tmp);
 fail_noclean:
-    pc_log(PC_LOG_ERROR, "storage write failed", PC_LS("path", rel), PC_LS("error", strerror(errno)));
+    pc_log(PC_LOG_ERROR, "storage write failed", PC_LS("path", rel),
+           PC_LS("error", strerror(errno)));
     return PC_EIO;
 }
 

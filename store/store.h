@@ -155,7 +155,7 @@ struct pc_task {
     char name[129];
     char collection_type[16]; /* centralized | scattered */
     char feature_code[33];
-    char opens_at[32];  /* UTC DATETIME text */
+    char opens_at[32]; /* UTC DATETIME text */
     char closes_at[32];
     int64_t price_fen;
     int edit_days;
@@ -209,9 +209,8 @@ int pc_store_roster_get(struct pc_db *db, int64_t task_id, const char *student_n
 /* Roster rows with their progress state, ordered by id after after_id; college / state may
  * be NULL. limit 0 = all. JSON objects: seq, college, name, student_no, class, state,
  * order_no, collected_offline. */
-int pc_store_roster_list(struct pc_db *db, int64_t task_id, const char *college,
-                         const char *state, int64_t after_id, int limit, cJSON **items,
-                         int64_t *last_id);
+int pc_store_roster_list(struct pc_db *db, int64_t task_id, const char *college, const char *state,
+                         int64_t after_id, int limit, cJSON **items, int64_t *last_id);
 /* {"total","by_state":{...},"colleges":[{"college","total","by_state"}]} */
 int pc_store_roster_stats(struct pc_db *db, int64_t task_id, const char *college, cJSON **out);
 

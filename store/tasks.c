@@ -15,7 +15,7 @@ static const char SQL_SCHOOL_FIND[] =
     "t.id, t.school_id, s.code, s.name, t.name, t.collection_type, t.feature_code, t.opens_at, "   \
     "t.closes_at, t.price_fen, t.edit_days, t.resubmit_cap, t.unpaid_timeout_s, t.grad_year, "     \
     "t.roster_required, t.archived_at IS NOT NULL, t.created_at, t.updated_at, "                   \
-    "UTC_TIMESTAMP(3) < t.opens_at, UTC_TIMESTAMP(3) > t.closes_at "                              \
+    "UTC_TIMESTAMP(3) < t.opens_at, UTC_TIMESTAMP(3) > t.closes_at "                               \
     "FROM tasks t JOIN schools s ON s.id = t.school_id "
 
 static const char SQL_TASK_GET[] = "SELECT " TASK_COLS "WHERE t.id = ?";
@@ -44,10 +44,10 @@ int pc_store_school_find(struct pc_db *db, const char *code_or_name, int64_t *id
                          char name[129])
 {
     struct pc_db_res *res = NULL;
-    int rc = pc_db_query(db, SQL_SCHOOL_FIND,
-                         PC_DB_ARGS(pc_db_str(code_or_name), pc_db_str(code_or_name),
-                                    pc_db_str(code_or_name)),
-                         &res);
+    int rc = pc_db_query(
+        db, SQL_SCHOOL_FIND,
+        PC_DB_ARGS(pc_db_str(code_or_name), pc_db_str(code_or_name), pc_db_str(code_or_name)),
+        &res);
     if (rc)
         return rc;
     rc = pc_db_res_rows(res) ? 0 : PC_ENOTFOUND;
@@ -113,12 +113,12 @@ int pc_store_task_list(struct pc_db *db, int64_t school_id, int64_t before_id, i
 {
     struct pc_db_res *res = NULL;
     int64_t before = before_id > 0 ? before_id : INT64_MAX;
-    int rc = school_id ? pc_db_query(db, SQL_TASK_LIST_SCHOOL,
-                                     PC_DB_ARGS(pc_db_i64(school_id), pc_db_i64(before),
-                                                pc_db_i64(limit)),
-                                     &res)
-                       : pc_db_query(db, SQL_TASK_LIST_ALL,
-                                     PC_DB_ARGS(pc_db_i64(before), pc_db_i64(limit)), &res);
+    int rc = school_id
+                 ? pc_db_query(
+                       db, SQL_TASK_LIST_SCHOOL,
+                       PC_DB_ARGS(pc_db_i64(school_id), pc_db_i64(before), pc_db_i64(limit)), &res)
+                 : pc_db_query(db, SQL_TASK_LIST_ALL,
+                               PC_DB_ARGS(pc_db_i64(before), pc_db_i64(limit)), &res);
     if (rc)
         return rc;
     *n = pc_db_res_rows(res);
@@ -133,15 +133,14 @@ int pc_store_task_insert(struct pc_db *db, const struct pc_task *t, const char *
                          int64_t *id)
 {
     uint64_t iid = 0;
-    int rc = pc_db_exec(db, SQL_TASK_INSERT,
-                        PC_DB_ARGS(pc_db_i64(t->school_id), pc_db_str(t->name),
-                                   pc_db_str(t->collection_type), pc_db_str(t->feature_code),
-                                   pc_db_str(code_norm), pc_db_str(t->opens_at),
-                                   pc_db_str(t->closes_at), pc_db_i64(t->price_fen),
-                                   pc_db_i64(t->edit_days), pc_db_i64(t->resubmit_cap),
-                                   pc_db_i64(t->roster_required), pc_db_i64(t->unpaid_timeout_s),
-                                   pc_db_i64(t->grad_year)),
-                        NULL, &iid);
+    int rc = pc_db_exec(
+        db, SQL_TASK_INSERT,
+        PC_DB_ARGS(pc_db_i64(t->school_id), pc_db_str(t->name), pc_db_str(t->collection_type),
+                   pc_db_str(t->feature_code), pc_db_str(code_norm), pc_db_str(t->opens_at),
+                   pc_db_str(t->closes_at), pc_db_i64(t->price_fen), pc_db_i64(t->edit_days),
+                   pc_db_i64(t->resubmit_cap), pc_db_i64(t->roster_required),
+                   pc_db_i64(t->unpaid_timeout_s), pc_db_i64(t->grad_year)),
+        NULL, &iid);
     if (rc == 0)
         *id = (int64_t)iid;
     return rc;
@@ -149,15 +148,14 @@ int pc_store_task_insert(struct pc_db *db, const struct pc_task *t, const char *
 
 int pc_store_task_update(struct pc_db *db, const struct pc_task *t, const char *code_norm)
 {
-    return pc_db_exec(db, SQL_TASK_UPDATE,
-                      PC_DB_ARGS(pc_db_str(t->name), pc_db_str(t->collection_type),
-                                 pc_db_str(t->feature_code), pc_db_str(code_norm),
-                                 pc_db_str(t->opens_at), pc_db_str(t->closes_at),
-                                 pc_db_i64(t->price_fen), pc_db_i64(t->edit_days),
-                                 pc_db_i64(t->resubmit_cap), pc_db_i64(t->roster_required),
-                                 pc_db_i64(t->unpaid_timeout_s), pc_db_i64(t->grad_year),
-                                 pc_db_i64(t->archived), pc_db_i64(t->id)),
-                      NULL, NULL);
+    return pc_db_exec(
+        db, SQL_TASK_UPDATE,
+        PC_DB_ARGS(pc_db_str(t->name), pc_db_str(t->collection_type), pc_db_str(t->feature_code),
+                   pc_db_str(code_norm), pc_db_str(t->opens_at), pc_db_str(t->closes_at),
+                   pc_db_i64(t->price_fen), pc_db_i64(t->edit_days), pc_db_i64(t->resubmit_cap),
+                   pc_db_i64(t->roster_required), pc_db_i64(t->unpaid_timeout_s),
+                   pc_db_i64(t->grad_year), pc_db_i64(t->archived), pc_db_i64(t->id)),
+        NULL, NULL);
 }
 
 int pc_store_binding_insert(struct pc_db *db, int64_t user_id, int64_t task_id)
@@ -201,8 +199,8 @@ static const char SQL_ROSTER_GET[] =
     "FROM roster_entries r LEFT JOIN orders o ON o.task_id = r.task_id AND "                       \
     "o.student_no = r.student_no AND o.active_key IS NOT NULL "
 static const char SQL_ROSTER_LIST[] =
-    "SELECT r.id, COALESCE(r.seq, 0), r.college, r.name, r.student_no, r.class_name, "
-    ROSTER_STATE ", o.order_no, r.collected_offline " ROSTER_FROM
+    "SELECT r.id, COALESCE(r.seq, 0), r.college, r.name, r.student_no, r.class_name, " ROSTER_STATE
+    ", o.order_no, r.collected_offline " ROSTER_FROM
     "WHERE r.task_id = ? AND r.id > ? AND (? IS NULL OR r.college = ?) "
     "AND (? IS NULL OR " ROSTER_STATE " = ?) ORDER BY r.id LIMIT ?";
 static const char SQL_ROSTER_STATS[] =
@@ -215,14 +213,14 @@ int pc_store_roster_upsert(struct pc_db *db, int64_t task_id, const struct pc_st
 {
     uint64_t affected = 0;
     int c = r->collected;
-    int rc = pc_db_exec(
-        db, SQL_ROSTER_UPSERT,
-        PC_DB_ARGS(pc_db_i64(task_id), r->seq > 0 ? pc_db_i64(r->seq) : pc_db_null(),
-                   pc_db_str(r->college), pc_db_str(r->name), pc_db_str(r->student_no),
-                   pc_db_str(r->class_name[0] ? r->class_name : NULL),
-                   pc_db_str(r->id_masked[0] ? r->id_masked : NULL), pc_db_i64(c), pc_db_i64(c),
-                   pc_db_i64(c), pc_db_i64(c), pc_db_i64(c), pc_db_i64(c)),
-        &affected, NULL);
+    int rc =
+        pc_db_exec(db, SQL_ROSTER_UPSERT,
+                   PC_DB_ARGS(pc_db_i64(task_id), r->seq > 0 ? pc_db_i64(r->seq) : pc_db_null(),
+                              pc_db_str(r->college), pc_db_str(r->name), pc_db_str(r->student_no),
+                              pc_db_str(r->class_name[0] ? r->class_name : NULL),
+                              pc_db_str(r->id_masked[0] ? r->id_masked : NULL), pc_db_i64(c),
+                              pc_db_i64(c), pc_db_i64(c), pc_db_i64(c), pc_db_i64(c), pc_db_i64(c)),
+                   &affected, NULL);
     if (rc == 0)
         *outcome = affected == 1 ? 1 : affected == 2 ? 2 : 0;
     return rc;
@@ -252,9 +250,8 @@ int pc_store_roster_get(struct pc_db *db, int64_t task_id, const char *student_n
     return rc;
 }
 
-int pc_store_roster_list(struct pc_db *db, int64_t task_id, const char *college,
-                         const char *state, int64_t after_id, int limit, cJSON **items,
-                         int64_t *last_id)
+int pc_store_roster_list(struct pc_db *db, int64_t task_id, const char *college, const char *state,
+                         int64_t after_id, int limit, cJSON **items, int64_t *last_id)
 {
     struct pc_db_res *res = NULL;
     *items = NULL;
@@ -295,13 +292,13 @@ int pc_store_roster_stats(struct pc_db *db, int64_t task_id, const char *college
 {
     struct pc_db_res *res = NULL;
     *out = NULL;
-    int rc = pc_db_query(db, SQL_ROSTER_STATS,
-                         PC_DB_ARGS(pc_db_i64(task_id), pc_db_str(college), pc_db_str(college)),
-                         &res);
+    int rc =
+        pc_db_query(db, SQL_ROSTER_STATS,
+                    PC_DB_ARGS(pc_db_i64(task_id), pc_db_str(college), pc_db_str(college)), &res);
     if (rc)
         return rc;
-    static const char *const states[] = {"not_started",    "awaiting_photo", "unpaid",
-                                         "pending_review", "approved",       "rejected",
+    static const char *const states[] = {"not_started",      "awaiting_photo", "unpaid",
+                                         "pending_review",   "approved",       "rejected",
                                          "collected_offline"};
     cJSON *root = cJSON_CreateObject(), *by = cJSON_CreateObject(), *cols = cJSON_CreateArray();
     for (size_t k = 0; k < sizeof states / sizeof states[0]; k++)
@@ -371,9 +368,9 @@ int pc_store_candidate_get(struct pc_db *db, const char *public_id, int64_t user
                            int64_t task_id, struct pc_store_candidate *out)
 {
     struct pc_db_res *res = NULL;
-    int rc = pc_db_query(db, SQL_CAND_GET,
-                         PC_DB_ARGS(pc_db_str(public_id), pc_db_i64(user_id), pc_db_i64(task_id)),
-                         &res);
+    int rc =
+        pc_db_query(db, SQL_CAND_GET,
+                    PC_DB_ARGS(pc_db_str(public_id), pc_db_i64(user_id), pc_db_i64(task_id)), &res);
     if (rc)
         return rc;
     rc = pc_db_res_rows(res) ? 0 : PC_ENOTFOUND;
@@ -395,10 +392,9 @@ int pc_store_candidate_get(struct pc_db *db, const char *public_id, int64_t user
 
 #define ORDER_COLS                                                                                 \
     "id, order_no, task_id, user_id, school_id, COALESCE(grad_year, 0), student_no, "              \
-    "student_name, college, class_name, status, amount_fen, paid_at, editable_until, "            \
+    "student_name, college, class_name, status, amount_fen, paid_at, editable_until, "             \
     "resubmissions, created_at, updated_at FROM orders "
-static const char SQL_ORDER_ACTIVE[] =
-    "SELECT " ORDER_COLS "WHERE active_key = CONCAT(?, '/', ?)";
+static const char SQL_ORDER_ACTIVE[] = "SELECT " ORDER_COLS "WHERE active_key = CONCAT(?, '/', ?)";
 static const char SQL_ORDER_GET[] = "SELECT " ORDER_COLS "WHERE order_no = ?";
 static const char SQL_ORDER_LIST_USER[] =
     "SELECT " ORDER_COLS "WHERE user_id = ? AND id < ? ORDER BY id DESC LIMIT ?";
@@ -481,15 +477,14 @@ int pc_store_order_insert(struct pc_db *db, const struct pc_order *o, const char
                           int64_t *id)
 {
     uint64_t iid = 0;
-    int rc = pc_db_exec(db, SQL_ORDER_INSERT,
-                        PC_DB_ARGS(pc_db_str(o->order_no), pc_db_i64(o->task_id),
-                                   pc_db_i64(o->user_id), pc_db_i64(o->school_id),
-                                   pc_db_i64(o->grad_year), pc_db_str(o->student_no),
-                                   pc_db_str(o->student_name), pc_db_str(o->college),
-                                   pc_db_str(o->class_name[0] ? o->class_name : NULL),
-                                   pc_db_str(code_sha256), pc_db_str(o->status),
-                                   pc_db_i64(o->amount_fen)),
-                        NULL, &iid);
+    int rc = pc_db_exec(
+        db, SQL_ORDER_INSERT,
+        PC_DB_ARGS(pc_db_str(o->order_no), pc_db_i64(o->task_id), pc_db_i64(o->user_id),
+                   pc_db_i64(o->school_id), pc_db_i64(o->grad_year), pc_db_str(o->student_no),
+                   pc_db_str(o->student_name), pc_db_str(o->college),
+                   pc_db_str(o->class_name[0] ? o->class_name : NULL), pc_db_str(code_sha256),
+                   pc_db_str(o->status), pc_db_i64(o->amount_fen)),
+        NULL, &iid);
     if (rc == 0)
         *id = (int64_t)iid;
     return rc;
@@ -499,11 +494,11 @@ int pc_store_order_list_user(struct pc_db *db, int64_t user_id, int64_t before_i
                              struct pc_order **out, size_t *n)
 {
     struct pc_db_res *res = NULL;
-    int rc = pc_db_query(db, SQL_ORDER_LIST_USER,
-                         PC_DB_ARGS(pc_db_i64(user_id),
-                                    pc_db_i64(before_id > 0 ? before_id : INT64_MAX),
-                                    pc_db_i64(limit)),
-                         &res);
+    int rc =
+        pc_db_query(db, SQL_ORDER_LIST_USER,
+                    PC_DB_ARGS(pc_db_i64(user_id), pc_db_i64(before_id > 0 ? before_id : INT64_MAX),
+                               pc_db_i64(limit)),
+                    &res);
     if (rc)
         return rc;
     *n = pc_db_res_rows(res);
@@ -517,8 +512,8 @@ int pc_store_order_list_user(struct pc_db *db, int64_t user_id, int64_t before_i
 int pc_store_school_insert(struct pc_db *db, const char *code, const char *name, int64_t *id)
 {
     uint64_t iid = 0;
-    int rc = pc_db_exec(db, SQL_SCHOOL_INSERT, PC_DB_ARGS(pc_db_str(code), pc_db_str(name)), NULL,
-                        &iid);
+    int rc =
+        pc_db_exec(db, SQL_SCHOOL_INSERT, PC_DB_ARGS(pc_db_str(code), pc_db_str(name)), NULL, &iid);
     if (rc == 0)
         *id = (int64_t)iid;
     return rc;

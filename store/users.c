@@ -36,10 +36,10 @@ int pc_store_user_upsert(struct pc_db *db, const char *openid, const char *union
                          bool *created)
 {
     uint64_t affected = 0, iid = 0;
-    int rc = pc_db_exec(db, SQL_UPSERT,
-                        PC_DB_ARGS(pc_db_str(openid), pc_db_str(unionid),
-                                   pc_db_blob(session_key_enc, enc_len)),
-                        &affected, &iid);
+    int rc = pc_db_exec(
+        db, SQL_UPSERT,
+        PC_DB_ARGS(pc_db_str(openid), pc_db_str(unionid), pc_db_blob(session_key_enc, enc_len)),
+        &affected, &iid);
     if (rc)
         return rc;
     *id = (int64_t)iid;
@@ -106,10 +106,10 @@ int pc_store_user_session_insert(struct pc_db *db, int64_t user_id, const char *
                                  char expires_at[32])
 {
     uint64_t iid = 0;
-    int rc = pc_db_exec(db, SQL_SESSION_INSERT,
-                        PC_DB_ARGS(pc_db_i64(user_id), pc_db_str(token_hash), pc_db_i64(ttl_s),
-                                   pc_db_str(ip)),
-                        NULL, &iid);
+    int rc = pc_db_exec(
+        db, SQL_SESSION_INSERT,
+        PC_DB_ARGS(pc_db_i64(user_id), pc_db_str(token_hash), pc_db_i64(ttl_s), pc_db_str(ip)),
+        NULL, &iid);
     if (rc)
         return rc;
     *session_id = (int64_t)iid;

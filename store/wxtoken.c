@@ -29,9 +29,9 @@ int pc_store_lease_acquire(struct pc_db *db, const char *name, const char *holde
                            bool *held)
 {
     *held = false;
-    int rc = pc_db_exec(db, SQL_LEASE,
-                        PC_DB_ARGS(pc_db_str(name), pc_db_str(holder), pc_db_i64(ttl_s)), NULL,
-                        NULL);
+    int rc =
+        pc_db_exec(db, SQL_LEASE, PC_DB_ARGS(pc_db_str(name), pc_db_str(holder), pc_db_i64(ttl_s)),
+                   NULL, NULL);
     if (rc)
         return rc;
     struct pc_db_res *res = NULL;

@@ -125,8 +125,8 @@ int pc_task_apply_json(struct pc_task *t, const cJSON *j, bool partial, const ch
     }
     const cJSON *type = cJSON_GetObjectItemCaseSensitive(j, "collection_type");
     if (type || req) {
-        if (!cJSON_IsString(type) || (strcmp(type->valuestring, "centralized") &&
-                                      strcmp(type->valuestring, "scattered")))
+        if (!cJSON_IsString(type) ||
+            (strcmp(type->valuestring, "centralized") && strcmp(type->valuestring, "scattered")))
             return *field = "collection_type",
                    *message = "采集类型应为 centralized（集中采集）或 scattered（零散采集）",
                    PC_EINVAL;
@@ -158,8 +158,7 @@ int pc_task_apply_json(struct pc_task *t, const cJSON *j, bool partial, const ch
                  "重新提交次数上限为 0 到 50"},
                 {"unpaid_timeout_s", 60, 86400, offsetof(struct pc_task, unpaid_timeout_s),
                  "未支付超时为 60 到 86400 秒"},
-                {"grad_year", 2000, 2100, offsetof(struct pc_task, grad_year),
-                 "毕业年份不正确"}};
+                {"grad_year", 2000, 2100, offsetof(struct pc_task, grad_year), "毕业年份不正确"}};
     for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++) {
         v = -1;
         if (int_field(j, opts[i].key, opts[i].min, opts[i].max, &v, false, field))
@@ -368,7 +367,7 @@ int pc_task_bind(struct pc_db *db, const struct pc_config *cfg, const struct pc_
         return 0;
     }
     rc = pc_feature_code_norm(feature_code, norm, sizeof norm) ? pc_store_task_by_code(db, norm, t)
-                                                                : PC_ENOTFOUND;
+                                                               : PC_ENOTFOUND;
     if (rc == PC_ENOTFOUND) {
         *result = PC_BIND_UNKNOWN_CODE;
         return guess_state(db, cfg, ukey, ip, true, retry_after_s);

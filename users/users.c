@@ -132,9 +132,11 @@ static size_t utf8_next(const unsigned char *s, size_t n, unsigned *cp)
     if (n == 0)
         return 0;
     unsigned c = s[0];
-    size_t len = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3
-                                                  : (c & 0xf8) == 0xf0     ? 4
-                                                                           : 0;
+    size_t len = c < 0x80             ? 1
+                 : (c & 0xe0) == 0xc0 ? 2
+                 : (c & 0xf0) == 0xe0 ? 3
+                 : (c & 0xf8) == 0xf0 ? 4
+                                      : 0;
     if (len == 0 || len > n)
         return 0;
     unsigned v = len == 1 ? c : len == 2 ? (c & 0x1f) : len == 3 ? (c & 0x0f) : (c & 0x07);
@@ -190,13 +192,12 @@ static bool name_char(unsigned cp)
         (cp >= 0xff00 && cp <= 0xff65) || (cp >= 0xfe30 && cp <= 0xfe4f) ||
         (cp >= 0xe000 && cp <= 0xf8ff))
         return false; /* ASCII digits and symbols, punctuation blocks, private use */
-    return true; /* letters of other scripts: Latin-1 letters, CJK, … */
+    return true;      /* letters of other scripts: Latin-1 letters, CJK, … */
 }
 
 static bool nickname_char(unsigned cp)
 {
-    return cp >= 0x20 && cp != 0x7f && !(cp >= 0x80 && cp < 0xa0) && cp != 0x2028 &&
-           cp != 0x2029;
+    return cp >= 0x20 && cp != 0x7f && !(cp >= 0x80 && cp < 0xa0) && cp != 0x2028 && cp != 0x2029;
 }
 
 bool pc_user_name_valid(const char *in, char *out, size_t len)

@@ -16,10 +16,10 @@
 #include <string.h>
 #include <time.h>
 
-#define LEASE_NAME   "wx_access_token"
-#define LEASE_TTL_S  30
-#define TICK_MS      1000
-#define POLL_MS      50
+#define LEASE_NAME  "wx_access_token"
+#define LEASE_TTL_S 30
+#define TICK_MS     1000
+#define POLL_MS     50
 
 static void aad_for(const struct pc_config *cfg, char *aad, size_t len)
 {
@@ -73,7 +73,8 @@ int pc_wxtoken_job(struct pc_ctx *ctx, void *arg)
         return TICK_MS;
     struct pc_store_wxtoken t;
     int rc = pc_store_wxtoken_get(ctx->db, cfg->wx_appid, &t);
-    if (rc == PC_ENOTFOUND || (rc == 0 && (t.stale || t.expires_in_s <= cfg->wx_token_refresh_ahead_s)))
+    if (rc == PC_ENOTFOUND ||
+        (rc == 0 && (t.stale || t.expires_in_s <= cfg->wx_token_refresh_ahead_s)))
         fetch_and_store(ctx);
     return TICK_MS;
 }

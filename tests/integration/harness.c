@@ -504,7 +504,9 @@ void h_sandbox_start(struct h_sandbox *sb, const char *extra_args)
                       (char *)"--appid",
                       (char *)H_APPID,
                       (char *)"--secret",
-                      (char *)H_SECRET, (char *)"--code-key", (char *)H_CODES_KEY};
+                      (char *)H_SECRET,
+                      (char *)"--code-key",
+                      (char *)H_CODES_KEY};
     int argc = 15;
     char *save = NULL;
     for (char *t = strtok_r(args, " ", &save); t && argc < 31; t = strtok_r(NULL, " ", &save))

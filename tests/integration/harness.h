@@ -102,8 +102,8 @@ void h_login(struct h_srv *srv, const char *username, const char *password, char
 
 /* Starts portraitd-sandbox with extra command-line arguments (may be NULL); waits until it
  * listens. The sandbox's app id and secret are H_APPID / H_SECRET. */
-#define H_APPID  "wx8f3c2a1b0d4e5f60"
-#define H_SECRET "5f0c8e1d2b3a49c6a7d8e9f001122334"
+#define H_APPID     "wx8f3c2a1b0d4e5f60"
+#define H_SECRET    "5f0c8e1d2b3a49c6a7d8e9f001122334"
 #define H_CODES_KEY "c0dec0dec0dec0dec0dec0dec0dec0de0123456789abcdef0123456789abcdef"
 void h_sandbox_start(struct h_sandbox *sb, const char *extra_args);
 /* Stops it (SIGTERM) and returns its exit status (99 on a sanitizer report). */

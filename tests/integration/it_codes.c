@@ -179,7 +179,8 @@ static unsigned char *png_gray(const unsigned char *png, size_t len, int *w, int
 
 /* A phone "screenshot": the QR pasted at (x, y) into a w×h grey canvas with UI-like bars and
  * text-like noise around it. */
-static unsigned char *screenshot(const unsigned char *qr, int qw, int qh, int w, int h, int x, int y)
+static unsigned char *screenshot(const unsigned char *qr, int qw, int qh, int w, int h, int x,
+                                 int y)
 {
     unsigned char *c = malloc((size_t)w * (size_t)h);
     for (int j = 0; j < h; j++)
@@ -213,7 +214,8 @@ static unsigned char *encode_png(const unsigned char *gray, int w, int h, size_t
     return out;
 }
 
-static unsigned char *encode_jpeg(const unsigned char *gray, int w, int h, int q, unsigned long *len)
+static unsigned char *encode_jpeg(const unsigned char *gray, int w, int h, int q,
+                                  unsigned long *len)
 {
     tjhandle tj = tjInitCompress();
     unsigned char *out = NULL;
@@ -297,8 +299,8 @@ static void test_a_clean_qr_png_shows_the_record_and_confirm_creates_one_order(v
     assert_string_equal(cJSON_GetObjectItem(o, "status")->valuestring, "awaiting_photo");
     assert_int_equal(cJSON_GetObjectItem(o, "amount_fen")->valueint, 2500);
     assert_int_equal((long long)cJSON_GetObjectItem(o, "task_id")->valuedouble, g_task);
-    assert_string_equal(
-        cJSON_GetObjectItem(cJSON_GetObjectItem(o, "student"), "name")->valuestring, "陈萱");
+    assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(o, "student"), "name")->valuestring,
+                        "陈萱");
     cJSON_Delete(j);
     h_resp_free(&r);
     confirm(tok, g_task, cand, &r); /* idempotent */
@@ -308,10 +310,9 @@ static void test_a_clean_qr_png_shows_the_record_and_confirm_creates_one_order(v
     assert_int_equal(h_db_int(&g_db, "SELECT COUNT(*) FROM orders WHERE student_no='20200452209'"),
                      1);
     /* The exact bytes of the code are kept with the candidate. */
-    assert_int_equal(h_db_int(&g_db,
-                              "SELECT COUNT(*) FROM collection_candidates WHERE code_raw = '%s'",
-                              m.code),
-                     1);
+    assert_int_equal(
+        h_db_int(&g_db, "SELECT COUNT(*) FROM collection_candidates WHERE code_raw = '%s'", m.code),
+        1);
     /* Uploading the code again: the order already exists. */
     send_text(tok, g_task, m.code, &r);
     h_assert_error(&r, 409, "DUPLICATE_SUBMISSION");
@@ -351,7 +352,8 @@ static void test_jpeg_photo_and_screenshot_with_ui_decode_too(void **state)
     upload(tok, g_task, png, plen, "image/png", &r);
     if (r.status != 200)
         fail_msg("screenshot: %ld %s", r.status, r.body);
-    assert_non_null(strstr(r.body, "MISSANG MI ABA\xe2\x80\x99" "A Medy Evrard"));
+    assert_non_null(strstr(r.body, "MISSANG MI ABA\xe2\x80\x99"
+                                   "A Medy Evrard"));
     h_resp_free(&r);
     /* The same as a JPEG "photo" at quality 70. */
     unsigned long jlen;
@@ -486,7 +488,8 @@ static void test_concurrent_confirms_by_the_same_student_create_one_order(void *
     send_text(x[0].tok, g_task, m.code, &r);
     assert_int_equal(r.status, 200);
     cJSON *j = h_json(&r);
-    snprintf(x[0].cand, sizeof x[0].cand, "%s", cJSON_GetObjectItem(j, "candidate_id")->valuestring);
+    snprintf(x[0].cand, sizeof x[0].cand, "%s",
+             cJSON_GetObjectItem(j, "candidate_id")->valuestring);
     cJSON_Delete(j);
     h_resp_free(&r);
     pthread_t th[6];

@@ -99,12 +99,13 @@ static void test_schema_enforces_one_active_order_per_task_and_student(void **st
 {
     (void)state;
     assert_int_equal(h_db_try(&g_db, "INSERT INTO schools (code, name) VALUES ('99999', 'U')"), 0);
-    assert_int_equal(h_db_try(&g_db,
-                              "INSERT INTO tasks (school_id, name, collection_type, feature_code, "
-                              "feature_code_norm, opens_at, closes_at, price_fen) SELECT id, 't', "
-                              "'centralized', 'ABC', 'abc', UTC_TIMESTAMP(), UTC_TIMESTAMP() + "
-                              "INTERVAL 1 DAY, 2500 FROM schools WHERE code = '99999'"),
-                     0);
+    assert_int_equal(
+        h_db_try(&g_db,
+                 "INSERT INTO tasks (school_id, name, collection_type, feature_code, "
+                 "feature_code_norm, opens_at, closes_at, price_fen, grad_year) SELECT id, 't', "
+                 "'centralized', 'ABC', 'abc', UTC_TIMESTAMP(), UTC_TIMESTAMP() + "
+                 "INTERVAL 1 DAY, 2500, 2024 FROM schools WHERE code = '99999'"),
+        0);
     assert_int_equal(h_db_try(&g_db, "INSERT INTO users (openid) VALUES ('o_schema_test')"), 0);
     assert_int_equal(h_db_try(&g_db, INSERT_ORDER, "P1", "closed"), 0);
     assert_int_equal(h_db_try(&g_db, INSERT_ORDER, "P2", "unpaid"), 0);
@@ -113,10 +114,11 @@ static void test_schema_enforces_one_active_order_per_task_and_student(void **st
     /* ...and so is a reused order number (out_trade_no). */
     assert_int_equal(h_db_try(&g_db, INSERT_ORDER, "P1", "closed"), 1062);
     /* A live task's feature code cannot be reused by another live task... */
-    const char *task2 = "INSERT INTO tasks (school_id, name, collection_type, feature_code, "
-                        "feature_code_norm, opens_at, closes_at, price_fen) SELECT id, 't2', "
-                        "'centralized', 'abc', 'abc', UTC_TIMESTAMP(), UTC_TIMESTAMP() + "
-                        "INTERVAL 1 DAY, 2500 FROM schools WHERE code = '99999'";
+    const char *task2 =
+        "INSERT INTO tasks (school_id, name, collection_type, feature_code, "
+        "feature_code_norm, opens_at, closes_at, price_fen, grad_year) SELECT id, 't2', "
+        "'centralized', 'abc', 'abc', UTC_TIMESTAMP(), UTC_TIMESTAMP() + "
+        "INTERVAL 1 DAY, 2500, 2024 FROM schools WHERE code = '99999'";
     assert_int_equal(h_db_try(&g_db, "%s", task2), 1062);
     /* ...but can once the first is archived. */
     assert_int_equal(h_db_try(&g_db, "UPDATE tasks SET archived_at = UTC_TIMESTAMP() "

@@ -83,7 +83,8 @@ static long long login_as(struct h_srv *srv, const char *openid, const char *ip,
         fail_msg("login %s: %ld %s", openid, r.status, r.body);
     cJSON *j = h_json(&r);
     snprintf(token, len, "%s", cJSON_GetObjectItem(j, "token")->valuestring);
-    long long id = (long long)cJSON_GetObjectItem(cJSON_GetObjectItem(j, "user"), "id")->valuedouble;
+    long long id =
+        (long long)cJSON_GetObjectItem(cJSON_GetObjectItem(j, "user"), "id")->valuedouble;
     cJSON_Delete(j);
     h_resp_free(&r);
     return id;
@@ -119,8 +120,9 @@ static void test_first_login_creates_the_user_and_the_second_finds_it(void **sta
     long long id2 = login_as(&g_srv, "o_first_login", "198.51.100.10", tok2, sizeof tok2);
     assert_int_equal(id2, id);
     assert_int_equal(h_db_int(&g_db, "SELECT COUNT(*) FROM users WHERE openid='o_first_login'"), 1);
-    assert_int_equal(h_db_int(&g_db, "SELECT COUNT(*) FROM audit_log WHERE action='user.login' "
-                                     "AND actor_id=%lld",
+    assert_int_equal(h_db_int(&g_db,
+                              "SELECT COUNT(*) FROM audit_log WHERE action='user.login' "
+                              "AND actor_id=%lld",
                               id),
                      2);
     /* The sandbox saw exactly our appid and secret and the code, over jscode2session. */
@@ -211,8 +213,10 @@ static void test_wechat_errors_map_to_clear_student_errors(void **state)
         int errcode;
         long status;
         const char *code;
-    } cases[] = {{40029, 400, "WX_CODE_INVALID"},  {40163, 400, "WX_CODE_INVALID"},
-                 {45011, 429, "RATE_LIMITED"},     {40226, 403, "WX_LOGIN_REFUSED"},
+    } cases[] = {{40029, 400, "WX_CODE_INVALID"},
+                 {40163, 400, "WX_CODE_INVALID"},
+                 {45011, 429, "RATE_LIMITED"},
+                 {40226, 403, "WX_LOGIN_REFUSED"},
                  {-1, 503, "WECHAT_UNAVAILABLE"}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char code[128], f[128], ip[32], ra[16];
@@ -318,9 +322,12 @@ static void test_profile_completion_and_validation(void **state)
     cJSON_Delete(j);
     h_resp_free(&r);
 
-    static const char *const bad[] = {"{\"real_name\":\"\"}", "{\"real_name\":\"   \"}",
-                                      "{\"real_name\":\"<script>\"}", "{\"real_name\":\"张三3\"}",
-                                      "{\"real_name\":42}", "{\"nickname\":\"x\"}",
+    static const char *const bad[] = {"{\"real_name\":\"\"}",
+                                      "{\"real_name\":\"   \"}",
+                                      "{\"real_name\":\"<script>\"}",
+                                      "{\"real_name\":\"张三3\"}",
+                                      "{\"real_name\":42}",
+                                      "{\"nickname\":\"x\"}",
                                       "{\"real_name\":\"ABCDEFGHIJKLMNOPQRSTUVWXYZABCDEFG\"}"};
     const char *hs[] = {"Content-Type: application/json", NULL, NULL};
     char auth[128];
@@ -331,13 +338,15 @@ static void test_profile_completion_and_validation(void **state)
         h_assert_error(&r, 400, "INVALID_INPUT");
         h_resp_free(&r);
     }
-    const char *latin = "{\"real_name\":\"  MISSANG MI ABA\xe2\x80\x99" "A Medy Evrard \","
+    const char *latin = "{\"real_name\":\"  MISSANG MI ABA\xe2\x80\x99"
+                        "A Medy Evrard \","
                         "\"nickname\":\"Medy\"}";
     h_http(&g_srv, "PUT", "/api/v1/me/profile", hs, latin, strlen(latin), &r);
     assert_int_equal(r.status, 200);
     j = h_json(&r);
     assert_string_equal(cJSON_GetObjectItem(j, "real_name")->valuestring,
-                        "MISSANG MI ABA\xe2\x80\x99" "A Medy Evrard");
+                        "MISSANG MI ABA\xe2\x80\x99"
+                        "A Medy Evrard");
     assert_true(cJSON_IsTrue(cJSON_GetObjectItem(j, "profile_complete")));
     cJSON_Delete(j);
     h_resp_free(&r);
@@ -360,8 +369,7 @@ static void test_phone_binds_and_is_shown_masked(void **state)
     cJSON *pc = h_sb_json(&g_sb, "POST", "/__sandbox/phone-code",
                           "{\"openid\":\"o_phone\",\"phone\":\"13812345678\"}");
     char body[256];
-    snprintf(body, sizeof body, "{\"code\":\"%s\"}",
-             cJSON_GetObjectItem(pc, "code")->valuestring);
+    snprintf(body, sizeof body, "{\"code\":\"%s\"}", cJSON_GetObjectItem(pc, "code")->valuestring);
     cJSON_Delete(pc);
     struct h_resp r;
     h_post_json(&g_srv, "/api/v1/me/phone", tok, body, &r);

@@ -48,11 +48,12 @@ static long long create_task(const char *code, const char *school, const char *t
     char o[40], c[40], body[1024];
     when(open_in, o, sizeof o);
     when(close_in, c, sizeof c);
-    snprintf(body, sizeof body,
-             "{\"name\":\"2024届毕业生图像信息采集 %s\",\"school\":\"%s\",\"collection_type\":\"%s\","
-             "\"feature_code\":\"%s\",\"opens_at\":\"%s\",\"closes_at\":\"%s\",\"price_fen\":2500,"
-             "\"edit_days\":7,\"roster_required\":%s,\"grad_year\":2024}",
-             code, school, type, code, o, c, roster_required ? "true" : "false");
+    snprintf(
+        body, sizeof body,
+        "{\"name\":\"2024届毕业生图像信息采集 %s\",\"school\":\"%s\",\"collection_type\":\"%s\","
+        "\"feature_code\":\"%s\",\"opens_at\":\"%s\",\"closes_at\":\"%s\",\"price_fen\":2500,"
+        "\"edit_days\":7,\"roster_required\":%s,\"grad_year\":2024}",
+        code, school, type, code, o, c, roster_required ? "true" : "false");
     struct h_resp r;
     req_json(&g_srv, "POST", "/api/v1/admin/tasks", g_admin, body, &r);
     if (r.status != 201)
@@ -118,7 +119,8 @@ static int setup(void **state)
     char conf[1024], wx[512];
     h_db_start(&g_db);
     h_sandbox_start(&g_sb, NULL);
-    snprintf(conf, sizeof conf, "%s[auth]\nbind_user_max_failures = 3\nbind_addr_max_failures = 1000\n",
+    snprintf(conf, sizeof conf,
+             "%s[auth]\nbind_user_max_failures = 3\nbind_addr_max_failures = 1000\n",
              h_sandbox_conf(&g_sb, wx, sizeof wx));
     h_srv_start(&g_srv, &g_db, conf, 0);
     h_user_add(&g_srv, "boss", "admin", "boss-password-1");
@@ -201,23 +203,28 @@ static void test_task_input_is_validated_field_by_field(void **state)
          "\"abcd\",\"opens_at\":\"2024-01-18T23:59:59+08:00\",\"closes_at\":"
          "\"2024-01-31T23:59:59+08:00\",\"price_fen\":2500}",
          "collection_type"},
-        {"{\"name\":\"x\",\"school\":\"10001\",\"collection_type\":\"centralized\",\"feature_code\":"
+        {"{\"name\":\"x\",\"school\":\"10001\",\"collection_type\":\"centralized\",\"feature_"
+         "code\":"
          "\"ab\",\"opens_at\":\"2024-01-18T23:59:59+08:00\",\"closes_at\":"
          "\"2024-01-31T23:59:59+08:00\",\"price_fen\":2500}",
          "feature_code"},
-        {"{\"name\":\"x\",\"school\":\"10001\",\"collection_type\":\"centralized\",\"feature_code\":"
+        {"{\"name\":\"x\",\"school\":\"10001\",\"collection_type\":\"centralized\",\"feature_"
+         "code\":"
          "\"abcde\",\"opens_at\":\"2024-01-18 23:59:59\",\"closes_at\":"
          "\"2024-01-31T23:59:59+08:00\",\"price_fen\":2500}",
          "opens_at"},
-        {"{\"name\":\"x\",\"school\":\"10001\",\"collection_type\":\"centralized\",\"feature_code\":"
+        {"{\"name\":\"x\",\"school\":\"10001\",\"collection_type\":\"centralized\",\"feature_"
+         "code\":"
          "\"abcde\",\"opens_at\":\"2024-01-31T23:59:59+08:00\",\"closes_at\":"
          "\"2024-01-18T23:59:59+08:00\",\"price_fen\":2500}",
          "closes_at"},
-        {"{\"name\":\"x\",\"school\":\"10001\",\"collection_type\":\"centralized\",\"feature_code\":"
+        {"{\"name\":\"x\",\"school\":\"10001\",\"collection_type\":\"centralized\",\"feature_"
+         "code\":"
          "\"abcde\",\"opens_at\":\"2024-01-18T23:59:59+08:00\",\"closes_at\":"
          "\"2024-01-31T23:59:59+08:00\",\"price_fen\":25.5}",
          "price_fen"},
-        {"{\"name\":\"x\",\"school\":\"99999\",\"collection_type\":\"centralized\",\"feature_code\":"
+        {"{\"name\":\"x\",\"school\":\"99999\",\"collection_type\":\"centralized\",\"feature_"
+         "code\":"
          "\"abcde\",\"opens_at\":\"2024-01-18T23:59:59+08:00\",\"closes_at\":"
          "\"2024-01-31T23:59:59+08:00\",\"price_fen\":2500}",
          "school"},
@@ -257,10 +264,11 @@ static void test_window_is_shown_and_accepted_in_shanghai_time_and_changes_are_a
     assert_int_equal(cJSON_GetObjectItem(j, "price_fen")->valueint, 3000);
     cJSON_Delete(j);
     h_resp_free(&r);
-    assert_int_equal(h_db_int(&g_db, "SELECT COUNT(*) FROM audit_log WHERE action='task.update' "
-                                     "AND target_id='%lld' AND JSON_VALUE(details,"
-                                     "'$.before.price_fen')=2500 AND JSON_VALUE(details,"
-                                     "'$.after.price_fen')=3000",
+    assert_int_equal(h_db_int(&g_db,
+                              "SELECT COUNT(*) FROM audit_log WHERE action='task.update' "
+                              "AND target_id='%lld' AND JSON_VALUE(details,"
+                              "'$.before.price_fen')=2500 AND JSON_VALUE(details,"
+                              "'$.after.price_fen')=3000",
                               t),
                      1);
 }
@@ -403,9 +411,9 @@ static cJSON *roster_list(long long task, const char *tok, const char *query)
 static void test_roster_imports_in_utf8_bom_gb18030_and_updates_on_reimport(void **state)
 {
     (void)state;
-    static const char *const files[] = {
-        "tests/fixtures/roster/roster-101-utf8.csv", "tests/fixtures/roster/roster-101-utf8-bom.csv",
-        "tests/fixtures/roster/roster-101-gb18030.csv"};
+    static const char *const files[] = {"tests/fixtures/roster/roster-101-utf8.csv",
+                                        "tests/fixtures/roster/roster-101-utf8-bom.csv",
+                                        "tests/fixtures/roster/roster-101-gb18030.csv"};
     char *lists[3];
     for (int i = 0; i < 3; i++) {
         char code[16];
@@ -429,9 +437,8 @@ static void test_roster_imports_in_utf8_bom_gb18030_and_updates_on_reimport(void
         cJSON_Delete(j);
         h_resp_free(&r);
         free(data);
-        assert_int_equal(h_db_int(&g_db, "SELECT COUNT(*) FROM roster_entries WHERE task_id=%lld",
-                                  t),
-                         101);
+        assert_int_equal(
+            h_db_int(&g_db, "SELECT COUNT(*) FROM roster_entries WHERE task_id=%lld", t), 101);
         cJSON *l = roster_list(t, g_admin, "");
         lists[i] = cJSON_PrintUnformatted(cJSON_GetObjectItem(l, "items"));
         cJSON_Delete(l);
@@ -439,7 +446,8 @@ static void test_roster_imports_in_utf8_bom_gb18030_and_updates_on_reimport(void
     /* Same students, same bytes, whatever the file's encoding. */
     assert_string_equal(lists[0], lists[1]);
     assert_string_equal(lists[0], lists[2]);
-    assert_non_null(strstr(lists[0], "MISSANG MI ABA\xe2\x80\x99" "A Medy Evrard"));
+    assert_non_null(strstr(lists[0], "MISSANG MI ABA\xe2\x80\x99"
+                                     "A Medy Evrard"));
     assert_non_null(strstr(lists[0], "2020146F101"));
     for (int i = 0; i < 3; i++)
         free(lists[i]);
@@ -449,7 +457,8 @@ static void test_roster_reports_bad_lines_and_refuses_files_that_are_not_csv(voi
 {
     (void)state;
     long long t = create_task("badlines", "10001", "centralized", -10, 3600, 1);
-    const char csv[] = "学号,姓名,学院\n20201,张三,文学院\n,李四,文学院\n20203,,文学院\n20204,赵六,文学院\n";
+    const char csv[] =
+        "学号,姓名,学院\n20201,张三,文学院\n,李四,文学院\n20203,,文学院\n20204,赵六,文学院\n";
     struct h_resp r;
     import_csv(t, csv, sizeof csv - 1, &r);
     assert_int_equal(r.status, 200);
@@ -495,7 +504,8 @@ static void test_roster_list_filters_exports_csv_and_counts(void **state)
     h_http(&g_srv, "GET", path, hs, NULL, 0, &r);
     assert_int_equal(r.status, 200);
     assert_memory_equal(r.body, "\xef\xbb\xbf序号,学院,姓名,学号,班级,状态", 3 + 34);
-    assert_non_null(strstr(r.body, "\"MISSANG MI ABA\xe2\x80\x99" "A Medy Evrard\""));
+    assert_non_null(strstr(r.body, "\"MISSANG MI ABA\xe2\x80\x99"
+                                   "A Medy Evrard\""));
     h_resp_free(&r);
     snprintf(path, sizeof path, "/api/v1/admin/tasks/%lld/stats", g_task);
     h_get(&g_srv, path, g_admin, &r);
@@ -537,7 +547,7 @@ static void test_college_staff_read_only_their_college(void **state)
     cJSON *items = cJSON_GetObjectItem(l, "items"), *it;
     assert_int_equal(cJSON_GetArraySize(items), 2);
     cJSON_ArrayForEach(it, items)
-    assert_string_equal(cJSON_GetObjectItem(it, "college")->valuestring, "文学院");
+        assert_string_equal(cJSON_GetObjectItem(it, "college")->valuestring, "文学院");
     cJSON_Delete(l);
     char path[160];
     struct h_resp r;
@@ -559,7 +569,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_feature_codes_are_unique_among_live_tasks_ignoring_case),
         cmocka_unit_test(test_task_input_is_validated_field_by_field),
-        cmocka_unit_test(test_window_is_shown_and_accepted_in_shanghai_time_and_changes_are_audited),
+        cmocka_unit_test(
+            test_window_is_shown_and_accepted_in_shanghai_time_and_changes_are_audited),
         cmocka_unit_test(test_school_admins_see_and_change_only_their_school),
         cmocka_unit_test(test_binding_checks_profile_code_type_and_window),
         cmocka_unit_test(test_binding_refuses_a_second_before_opening_and_after_closing),

@@ -419,6 +419,18 @@ static void test_quoted(void **state)
     assert_int_equal(p.rows[2].seq, 9);
     assert_int_equal(p.rows[3].seq, 0);
     pc_roster_parse_free(&p);
+    /* control characters: dropped from 学院/班级 (a 学院 of nothing else is empty), refused
+     * in 姓名 (fuzzer finding) */
+    assert_int_equal(parse_str("学院,姓名,学号,班级\n\x14,甲,1,x\n文\x01学院,乙,2,\x02\n"
+                               "文学院,丙\x7f,3,\n",
+                               10, &p, err, sizeof err),
+                     0);
+    assert_int_equal(p.nrows, 1);
+    assert_string_equal(p.rows[0].college, "文 学院");
+    assert_string_equal(p.rows[0].class_name, "");
+    assert_error(&p, 2, "学院为空");
+    assert_error(&p, 4, "控制字符");
+    pc_roster_parse_free(&p);
 }
 
 static void test_lone_cr(void **state)

@@ -46,9 +46,9 @@ static void test_feature_codes_are_trimmed_and_lower_cased(void **state)
     char out[40];
     assert_true(pc_feature_code_norm("  EvHx53\t", out, sizeof out));
     assert_string_equal(out, "evhx53");
-    assert_false(pc_feature_code_norm("abc", out, sizeof out));          /* too short */
-    assert_false(pc_feature_code_norm("ev hx53", out, sizeof out));      /* inner space */
-    assert_false(pc_feature_code_norm("evhx53！", out, sizeof out));     /* full-width mark */
+    assert_false(pc_feature_code_norm("abc", out, sizeof out));      /* too short */
+    assert_false(pc_feature_code_norm("ev hx53", out, sizeof out));  /* inner space */
+    assert_false(pc_feature_code_norm("evhx53！", out, sizeof out)); /* full-width mark */
     assert_false(pc_feature_code_norm("", out, sizeof out));
     assert_false(pc_feature_code_norm(NULL, out, sizeof out));
     assert_false(pc_feature_code_norm("abcdefghijklmnopqrstuvwxyz0123456", out, sizeof out));
