@@ -41,10 +41,11 @@ static void png_read_mem(png_structp png, png_bytep out, png_size_t n)
     s->off += n;
 }
 
+/* libpng error handler: never returns (libpng requires that), jumps to the setjmp point. */
 static void png_quiet(png_structp png, png_const_charp msg)
 {
-    (void)png;
     (void)msg;
+    png_longjmp(png, 1);
 }
 
 static int probe_png(const unsigned char *p, size_t len, struct pc_image_info *info)

@@ -65,6 +65,9 @@ struct pc_config {
     /* [codes] */
     char *codes_key; /* secret: 64 hex digits */
     int candidate_ttl_s;
+    /* [photo] */
+    int64_t photo_max_bytes;
+    int64_t photo_max_pixels;
     /* [storage] */
     char *storage_dir;
     int64_t avatar_max_bytes;

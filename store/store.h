@@ -251,6 +251,9 @@ struct pc_order {
     int resubmissions;
     char created_at[32];
     char updated_at[32];
+    char photo_at[32];    /* when the current photo was stored; "" when none */
+    char pay_deadline[32];
+    bool edit_expired;    /* editable_until is set and past (database clock) */
 };
 /* The active order (not closed/refunded) of a task and student. 0 or PC_ENOTFOUND. */
 int pc_store_order_active(struct pc_db *db, int64_t task_id, const char *student_no,
@@ -267,6 +270,41 @@ int pc_store_order_get(struct pc_db *db, const char *order_no, struct pc_order *
 /* A student's orders, newest first, ids below before_id (0 = from the newest). */
 int pc_store_order_list_user(struct pc_db *db, int64_t user_id, int64_t before_id, int limit,
                              struct pc_order **out, size_t *n);
+/* The order for update (inside a transaction). */
+int pc_store_order_get_locked(struct pc_db *db, const char *order_no, struct pc_order *out);
+/* Moves an order to status after a photo: adds resub to resubmissions; pay_timeout_s > 0
+ * sets pay_deadline to now + pay_timeout_s. */
+int pc_store_order_photo_state(struct pc_db *db, int64_t order_id, const char *status, int resub,
+                               int pay_timeout_s);
+
+/* ---- photos ---- */
+struct pc_store_photo {
+    int64_t order_id;
+    int64_t user_id;
+    const char *student_no;
+    const char *original_path;
+    const char *normalized_path;
+    const char *original_sha256;
+    const char *normalized_sha256;
+    size_t normalized_bytes;
+    int quality;
+    uint64_t phash;
+    int width, height;
+    const char *checks_json;
+};
+/* Makes p the order's current photo (the previous one stays, no longer current). */
+int pc_store_photo_insert(struct pc_db *db, const struct pc_store_photo *p, int64_t *id);
+/* Paths of the order's current photo. 0 or PC_ENOTFOUND. */
+int pc_store_photo_paths(struct pc_db *db, int64_t order_id, char original[256],
+                         char normalized[256]);
+/* Another student's current photo within max_dist (Hamming) of phash: 0 (their student_no in
+ * other) or PC_ENOTFOUND. */
+int pc_store_photo_similar(struct pc_db *db, const char *student_no, uint64_t phash, int max_dist,
+                           char other[33]);
+/* The enrollment-photo hash a roster entry carries. 0 (*has tells) or a store error. */
+int pc_store_roster_enrollment_phash(struct pc_db *db, int64_t task_id, const char *student_no,
+                                     uint64_t *phash, bool *has);
+
 /* Creates a school (company admins). PC_EEXIST when the code is taken. */
 int pc_store_school_insert(struct pc_db *db, const char *code, const char *name, int64_t *id);
 

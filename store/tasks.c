@@ -396,6 +396,11 @@ int pc_store_candidate_get(struct pc_db *db, const char *public_id, int64_t user
     "resubmissions, created_at, updated_at FROM orders "
 static const char SQL_ORDER_ACTIVE[] = "SELECT " ORDER_COLS "WHERE active_key = CONCAT(?, '/', ?)";
 static const char SQL_ORDER_GET[] = "SELECT " ORDER_COLS "WHERE order_no = ?";
+static const char SQL_ORDER_GET_LOCK[] = "SELECT " ORDER_COLS "WHERE order_no = ? FOR UPDATE";
+static const char SQL_ORDER_PHOTO_STATE[] =
+    "UPDATE orders SET status = ?, resubmissions = resubmissions + ?, "
+    "pay_deadline = IF(? > 0, UTC_TIMESTAMP(3) + INTERVAL ? SECOND, pay_deadline), "
+    "version = version + 1, updated_at = UTC_TIMESTAMP(3) WHERE id = ?";
 static const char SQL_ORDER_LIST_USER[] =
     "SELECT " ORDER_COLS "WHERE user_id = ? AND id < ? ORDER BY id DESC LIMIT ?";
 static const char SQL_SCHOOL_INSERT[] = "INSERT INTO schools (code, name) VALUES (?, ?)";
@@ -427,6 +432,9 @@ static void order_from_row(const struct pc_db_res *res, size_t r, struct pc_orde
     o->resubmissions = (int)pc_db_res_i64(res, r, 14);
     pc_db_res_copy(res, r, 15, o->created_at, sizeof o->created_at);
     pc_db_res_copy(res, r, 16, o->updated_at, sizeof o->updated_at);
+    pc_db_res_copy(res, r, 17, o->photo_at, sizeof o->photo_at);
+    pc_db_res_copy(res, r, 18, o->pay_deadline, sizeof o->pay_deadline);
+    o->edit_expired = pc_db_res_i64(res, r, 19) != 0;
 }
 
 static int order_one(struct pc_db *db, const char *sql, const struct pc_db_arg *args, size_t n,
@@ -517,4 +525,18 @@ int pc_store_school_insert(struct pc_db *db, const char *code, const char *name,
     if (rc == 0)
         *id = (int64_t)iid;
     return rc;
+}
+
+int pc_store_order_get_locked(struct pc_db *db, const char *order_no, struct pc_order *out)
+{
+    return order_one(db, SQL_ORDER_GET_LOCK, PC_DB_ARGS(pc_db_str(order_no)), out);
+}
+
+int pc_store_order_photo_state(struct pc_db *db, int64_t order_id, const char *status, int resub,
+                               int pay_timeout_s)
+{
+    return pc_db_exec(db, SQL_ORDER_PHOTO_STATE,
+                      PC_DB_ARGS(pc_db_str(status), pc_db_i64(resub), pc_db_i64(pay_timeout_s),
+                                 pc_db_i64(pay_timeout_s), pc_db_i64(order_id)),
+                      NULL, NULL);
 }

@@ -1,0 +1,98 @@
+/* store/photos.c — SQL for stored photos and perceptual-hash lookups. */
+#include "store/store.h"
+
+#include "base/err.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char SQL_UNSET_CURRENT[] =
+    "UPDATE photos SET is_current = 0 WHERE order_id = ? AND is_current = 1";
+static const char SQL_INSERT[] =
+    "INSERT INTO photos (order_id, user_id, student_no, original_path, normalized_path, "
+    "original_sha256, normalized_sha256, normalized_bytes, quality, phash, width, height, checks, "
+    "is_current) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)";
+static const char SQL_PATHS[] =
+    "SELECT original_path, normalized_path FROM photos WHERE current_key = ?";
+/* phash is stored as the signed image of the unsigned 64 bits; XOR and BIT_COUNT work on the
+ * bits either way. */
+static const char SQL_SIMILAR[] =
+    "SELECT student_no FROM photos WHERE is_current = 1 AND student_no <> ? AND "
+    "BIT_COUNT(phash ^ CAST(? AS UNSIGNED)) <= ? LIMIT 1";
+static const char SQL_ENROLLMENT[] =
+    "SELECT enrollment_phash FROM roster_entries WHERE task_id = ? AND student_no = ?";
+
+int pc_store_photo_insert(struct pc_db *db, const struct pc_store_photo *p, int64_t *id)
+{
+    int rc = pc_db_exec(db, SQL_UNSET_CURRENT, PC_DB_ARGS(pc_db_i64(p->order_id)), NULL, NULL);
+    if (rc)
+        return rc;
+    char ph[24];
+    snprintf(ph, sizeof ph, "%llu", (unsigned long long)p->phash);
+    uint64_t iid = 0;
+    rc = pc_db_exec(db, SQL_INSERT,
+                    PC_DB_ARGS(pc_db_i64(p->order_id), pc_db_i64(p->user_id),
+                               pc_db_str(p->student_no), pc_db_str(p->original_path),
+                               pc_db_str(p->normalized_path), pc_db_str(p->original_sha256),
+                               pc_db_str(p->normalized_sha256),
+                               pc_db_i64((int64_t)p->normalized_bytes), pc_db_i64(p->quality),
+                               pc_db_str(ph), pc_db_i64(p->width), pc_db_i64(p->height),
+                               pc_db_str(p->checks_json)),
+                    NULL, &iid);
+    if (rc == 0 && id)
+        *id = (int64_t)iid;
+    return rc;
+}
+
+int pc_store_photo_paths(struct pc_db *db, int64_t order_id, char original[256],
+                         char normalized[256])
+{
+    struct pc_db_res *res = NULL;
+    int rc = pc_db_query(db, SQL_PATHS, PC_DB_ARGS(pc_db_i64(order_id)), &res);
+    if (rc)
+        return rc;
+    rc = pc_db_res_rows(res) ? 0 : PC_ENOTFOUND;
+    if (rc == 0) {
+        pc_db_res_copy(res, 0, 0, original, 256);
+        pc_db_res_copy(res, 0, 1, normalized, 256);
+    }
+    pc_db_res_free(res);
+    return rc;
+}
+
+int pc_store_photo_similar(struct pc_db *db, const char *student_no, uint64_t phash, int max_dist,
+                           char other[33])
+{
+    char ph[24];
+    snprintf(ph, sizeof ph, "%llu", (unsigned long long)phash);
+    struct pc_db_res *res = NULL;
+    int rc = pc_db_query(db, SQL_SIMILAR,
+                         PC_DB_ARGS(pc_db_str(student_no), pc_db_str(ph), pc_db_i64(max_dist)),
+                         &res);
+    if (rc)
+        return rc;
+    rc = pc_db_res_rows(res) ? 0 : PC_ENOTFOUND;
+    if (rc == 0)
+        pc_db_res_copy(res, 0, 0, other, 33);
+    pc_db_res_free(res);
+    return rc;
+}
+
+int pc_store_roster_enrollment_phash(struct pc_db *db, int64_t task_id, const char *student_no,
+                                     uint64_t *phash, bool *has)
+{
+    struct pc_db_res *res = NULL;
+    *has = false;
+    int rc = pc_db_query(db, SQL_ENROLLMENT, PC_DB_ARGS(pc_db_i64(task_id), pc_db_str(student_no)),
+                         &res);
+    if (rc)
+        return rc;
+    const char *v = pc_db_res_str(res, 0, 0);
+    if (v) {
+        *phash = strtoull(v, NULL, 10);
+        *has = true;
+    }
+    pc_db_res_free(res);
+    return 0;
+}
