@@ -7,6 +7,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include <stdbool.h>
 #include <string.h>
 
 int pc_rand_bytes(void *p, size_t n)
@@ -165,4 +166,45 @@ int pc_unseal(const unsigned char key[PC_DATA_KEY_BYTES], const char *aad, const
     unsigned char tag[16];
     memcpy(tag, in + 13 + n, 16);
     return gcm(0, key, in + 1, aad, in + 13, n, out, tag);
+}
+
+size_t pc_b64(const void *p, size_t n, char *out)
+{
+    int len = EVP_EncodeBlock((unsigned char *)out, p, (int)n);
+    return len < 0 ? 0 : (size_t)len;
+}
+
+int pc_b64_decode(const char *s, size_t n, void *out, size_t outcap, size_t *outlen)
+{
+    if (n == 0 || n % 4 != 0)
+        return PC_EINVAL;
+    size_t pad = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                  c == '+' || c == '/';
+        if (c == '=' && i >= n - 2) {
+            pad++;
+            ok = true;
+        } else if (pad) {
+            return PC_EINVAL; /* data after padding */
+        }
+        if (!ok)
+            return PC_EINVAL;
+    }
+    size_t need = n / 4 * 3;
+    if (need - pad > outcap)
+        return PC_ETOOBIG;
+    unsigned char tmp[3];
+    unsigned char *o = out;
+    /* Decode block by block so that the output buffer needs only the real length. */
+    for (size_t i = 0, w = 0; i < n; i += 4) {
+        if (EVP_DecodeBlock(tmp, (const unsigned char *)s + i, 4) != 3)
+            return PC_EINVAL;
+        size_t take = (i + 4 == n) ? 3 - pad : 3;
+        memcpy(o + w, tmp, take);
+        w += take;
+    }
+    *outlen = need - pad;
+    return 0;
 }

@@ -22,6 +22,13 @@ size_t pc_b64url(const void *p, size_t n, char *out);
 /* Decodes base64url (no padding) s[0..n) into out (capacity outcap). 0, or PC_EINVAL on a
  * bad character or overflow. *outlen receives the decoded length. */
 int pc_b64url_decode(const char *s, size_t n, void *out, size_t outcap, size_t *outlen);
+/* Standard base64 with padding (RFC 4648 §4), for WeChat Pay signatures and ciphertexts.
+ * pc_b64 writes 4*ceil(n/3)+1 bytes; returns the length. */
+size_t pc_b64(const void *p, size_t n, char *out);
+/* Strict decode: the length must be a multiple of 4, only the alphabet, '=' only as final
+ * padding. 0, or PC_EINVAL (also for "WECHATPAY/SIGNTEST/..." probes) or PC_ETOOBIG
+ * (outcap too small). */
+int pc_b64_decode(const char *s, size_t n, void *out, size_t outcap, size_t *outlen);
 /* Constant-time comparison of two equal-length byte strings: 1 if equal. */
 int pc_ct_equal(const void *a, const void *b, size_t n);
 

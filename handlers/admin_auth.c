@@ -36,12 +36,7 @@ void h_admin_login(struct pc_req *r, struct pc_ctx *ctx)
         return;
     }
     if (rc == PC_ELIMIT) {
-        char ra[16];
-        snprintf(ra, sizeof ra, "%d", out.retry_after_s);
-        pc_resp_header(r, "Retry-After", ra);
-        cJSON *d = cJSON_CreateObject();
-        cJSON_AddNumberToObject(d, "retry_after_s", out.retry_after_s);
-        pc_resp_error(r, 429, "RATE_LIMITED", "登录失败次数过多，请稍后再试", d);
+        pc_h_rate_limited(r, out.retry_after_s, "登录失败次数过多，请稍后再试");
         return;
     }
     if (rc) {

@@ -168,19 +168,8 @@ void h_admin_school_create(struct pc_req *r, struct pc_ctx *ctx)
         pc_resp_from_err(r, ctx, rc);
         return;
     }
-    char target[24];
-    snprintf(target, sizeof target, "%lld", (long long)id);
-    const struct pc_staff_auth *s = pc_req_staff(r);
-    struct pc_audit au = {.actor_type = "staff",
-                          .actor_id = s->id,
-                          .actor_name = s->username,
-                          .action = "school.create",
-                          .target_type = "school",
-                          .target_id = target,
-                          .ip = pc_req_client_ip(r),
-                          .request_id = pc_req_id(r),
-                          .details = j};
-    pc_store_audit_insert(ctx->db, &au);
+    pc_staff_audit(ctx->db, pc_req_staff(r), "school.create", "school", id, j, pc_req_client_ip(r),
+                   pc_req_id(r));
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "id", (double)id);
     cJSON_AddStringToObject(o, "code", code->valuestring);

@@ -48,6 +48,16 @@ void h_admin_roster_import(struct pc_req *r, struct pc_ctx *ctx);
 void h_admin_roster_list(struct pc_req *r, struct pc_ctx *ctx);
 void h_admin_roster_patch(struct pc_req *r, struct pc_ctx *ctx);
 void h_admin_roster_stats(struct pc_req *r, struct pc_ctx *ctx);
+/* photos.c */
+void h_photo_check(struct pc_req *r, struct pc_ctx *ctx);
+void h_order_photo_put(struct pc_req *r, struct pc_ctx *ctx);
+void h_order_photo_get(struct pc_req *r, struct pc_ctx *ctx);
+/* pay.c */
+void h_order_pay(struct pc_req *r, struct pc_ctx *ctx);
+void h_pay_notify(struct pc_req *r, struct pc_ctx *ctx);
+/* refunds.c */
+void h_admin_refund(struct pc_req *r, struct pc_ctx *ctx);
+void h_pay_refund_notify(struct pc_req *r, struct pc_ctx *ctx);
 /* debug.c */
 void h_debug_sleep(struct pc_req *r, struct pc_ctx *ctx);
 
@@ -61,6 +71,13 @@ int pc_h_id_param(struct pc_req *r, const char *name, int64_t *id);
 struct pc_task;
 /* The task of path parameter {id} if the staff member may see it; else 404 (admin_tasks.c). */
 int pc_h_task_for_staff(struct pc_req *r, struct pc_ctx *ctx, struct pc_task *t);
+
+struct pc_multipart;
+/* Reads an uploaded file (multipart field "file", or a raw image/jpeg|png body) of at most
+ * max bytes into data/len (pointing into the request). On failure the response (400, 413,
+ * 415) is set and -1 returned. mp must be freed with pc_multipart_free (upload.c). */
+int pc_h_upload(struct pc_req *r, int64_t max, const char *too_big_message, const char **data,
+                size_t *len, struct pc_multipart *mp);
 
 /* Shared error answers (auth_wx.c). */
 void pc_h_rate_limited(struct pc_req *r, int retry_after_s, const char *message);

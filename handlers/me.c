@@ -97,41 +97,6 @@ void h_me_profile(struct pc_req *r, struct pc_ctx *ctx)
     render_me(r, ctx);
 }
 
-/* Finds the uploaded file: multipart field "file", or a raw image body. */
-static int upload_body(struct pc_req *r, const char **data, size_t *len, struct pc_multipart *mp)
-{
-    const char *ct = pc_req_header(r, "Content-Type");
-    size_t blen;
-    const char *body = pc_req_body(r, &blen);
-    memset(mp, 0, sizeof *mp);
-    if (ct && strncasecmp(ct, "multipart/form-data", 19) == 0) {
-        char err[128];
-        int rc = pc_multipart_parse(ct, body, blen, 16, mp, err, sizeof err);
-        if (rc) {
-            cJSON *d = cJSON_CreateObject();
-            cJSON_AddStringToObject(d, "reason", err);
-            pc_resp_error(r, 400, "MALFORMED_MULTIPART", "上传内容格式错误", d);
-            return -1;
-        }
-        const struct pc_mp_part *p = pc_multipart_get(mp, "file");
-        if (!p || p->len == 0) {
-            pc_resp_invalid(r, "file", "请选择要上传的图片（字段 file）");
-            return -1;
-        }
-        *data = p->data;
-        *len = p->len;
-        return 0;
-    }
-    if (ct && (strncasecmp(ct, "image/jpeg", 10) == 0 || strncasecmp(ct, "image/png", 9) == 0)) {
-        *data = body;
-        *len = blen;
-        return 0;
-    }
-    pc_resp_error(r, 415, "UNSUPPORTED_MEDIA_TYPE",
-                  "请以 multipart/form-data（字段 file）或 image/jpeg、image/png 上传", NULL);
-    return -1;
-}
-
 void h_me_avatar(struct pc_req *r, struct pc_ctx *ctx)
 {
     if (pc_auth_user(r, ctx))
@@ -139,14 +104,8 @@ void h_me_avatar(struct pc_req *r, struct pc_ctx *ctx)
     struct pc_multipart mp;
     const char *data = NULL;
     size_t len = 0;
-    if (upload_body(r, &data, &len, &mp))
+    if (pc_h_upload(r, ctx->cfg->avatar_max_bytes, "头像图片不能超过 2 MB", &data, &len, &mp))
         goto out;
-    if ((int64_t)len > ctx->cfg->avatar_max_bytes) {
-        cJSON *d = cJSON_CreateObject();
-        cJSON_AddNumberToObject(d, "limit_bytes", (double)ctx->cfg->avatar_max_bytes);
-        pc_resp_error(r, 413, "PAYLOAD_TOO_LARGE", "头像图片不能超过 2 MB", d);
-        goto out;
-    }
     struct pc_image_info info;
     if (pc_image_probe(data, len, &info)) {
         pc_resp_error(r, 415, "UNSUPPORTED_MEDIA_TYPE", "头像须为 JPEG 或 PNG 图片", NULL);

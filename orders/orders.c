@@ -47,7 +47,13 @@ cJSON *pc_order_json(const struct pc_order *o)
         s, "class", o->class_name[0] ? cJSON_CreateString(o->class_name) : cJSON_CreateNull());
     cJSON_AddNumberToObject(j, "amount_fen", (double)o->amount_fen);
     add_time(j, "paid_at", o->paid_at);
-    cJSON_AddNullToObject(j, "photo");
+    if (o->photo_at[0]) {
+        cJSON *p = cJSON_AddObjectToObject(j, "photo");
+        add_time(p, "uploaded_at", o->photo_at);
+        cJSON_AddBoolToObject(p, "checks_ok", 1); /* only passing photos are stored */
+    } else {
+        cJSON_AddNullToObject(j, "photo");
+    }
     cJSON_AddNullToObject(j, "review");
     add_time(j, "editable_until", o->editable_until);
     add_time(j, "created_at", o->created_at);

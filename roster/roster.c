@@ -3,27 +3,11 @@
 
 #include "base/err.h"
 #include "roster/csvimport.h"
+#include "staff/staff.h"
 #include "users/users.h"
 
 #include <stdio.h>
 #include <string.h>
-
-static void audit_roster(struct pc_db *db, const struct pc_staff_auth *by, const char *action,
-                         int64_t task_id, cJSON *details, const char *ip, const char *rid)
-{
-    char target[24];
-    snprintf(target, sizeof target, "%lld", (long long)task_id);
-    struct pc_audit au = {.actor_type = "staff",
-                          .actor_id = by->id,
-                          .actor_name = by->username,
-                          .action = action,
-                          .target_type = "task",
-                          .target_id = target,
-                          .ip = ip,
-                          .request_id = rid,
-                          .details = details};
-    pc_store_audit_insert(db, &au);
-}
 
 struct import_args {
     int64_t task_id;
@@ -84,7 +68,7 @@ int pc_roster_import(struct pc_db *db, const struct pc_staff_auth *by, int64_t t
         cJSON_AddNumberToObject(d, "updated", a.updated);
         cJSON_AddNumberToObject(d, "rejected", (double)p.nerrors);
         cJSON_AddStringToObject(d, "encoding", p.encoding);
-        audit_roster(db, by, "roster.import", task_id, d, ip, request_id);
+        pc_staff_audit(db, by, "roster.import", "task", task_id, d, ip, request_id);
         cJSON_Delete(d);
     }
     pc_roster_parse_free(&p);
@@ -163,7 +147,7 @@ int pc_roster_patch(struct pc_db *db, const struct pc_staff_auth *by, int64_t ta
         cJSON *d = cJSON_Duplicate(j, 1);
         cJSON_AddStringToObject(d, "student_no", student_no);
         cJSON_AddBoolToObject(d, "created", *created);
-        audit_roster(db, by, "roster.amend", task_id, d, ip, request_id);
+        pc_staff_audit(db, by, "roster.amend", "task", task_id, d, ip, request_id);
         cJSON_Delete(d);
     }
     return rc;

@@ -65,6 +65,23 @@ struct pc_config {
     /* [codes] */
     char *codes_key; /* secret: 64 hex digits */
     int candidate_ttl_s;
+    /* [pay] */
+    char *pay_mchid;
+    char *pay_api_base;
+    char *pay_ca_file;
+    char *pay_merchant_key_file;
+    char *pay_merchant_serial;
+    char *pay_apiv3_key;      /* secret: 32 characters */
+    char *pay_platform_certs; /* comma-separated PEM files */
+    char *pay_pubkey_id;
+    char *pay_pubkey_file;
+    char *pay_notify_url;
+    char *pay_refund_notify_url;
+    int pay_timeout_ms;
+    int pay_notify_max_skew_s;
+    char *pay_description;
+    int pay_sweep_interval_ms;
+    int pay_sweep_min_age_s;
     /* [photo] */
     int64_t photo_max_bytes;
     int64_t photo_max_pixels;

@@ -75,6 +75,7 @@ struct pc_server {
     int nloops;
     struct pc_workers *workers;
     struct pc_jobs *jobs;
+    const struct pc_pay *pay;
     struct pc_metrics *metrics;
     char instance[128];
     atomic_int draining;
@@ -174,6 +175,7 @@ static void on_call_done(struct pc_out_resp *resp, void *arg)
     pc_out_resp_clear(&r->upstream);
     r->upstream = *resp;
     resp->body = NULL; /* now owned by the request */
+    resp->headers = NULL;
     if (resp->err)
         pc_log(PC_LOG_WARN, "upstream call failed", PC_LS("id", r->id), PC_LS("call", r->call.name),
                PC_LS("error", resp->errmsg));
@@ -294,7 +296,7 @@ static int loop_init(struct pc_server *srv, struct pc_loop *L, int idx, char *er
     const struct pc_config *cfg = srv->cfg;
     L->srv = srv;
     L->idx = idx;
-    L->ctx = (struct pc_ctx){cfg, srv, NULL};
+    L->ctx = (struct pc_ctx){cfg, srv, NULL, srv->pay};
     pthread_mutex_init(&L->mu, NULL);
     L->base = event_base_new();
     L->http = L->base ? evhttp_new(L->base) : NULL;
@@ -481,6 +483,7 @@ static void *worker_init(void *arg)
     ctx->cfg = srv->cfg;
     ctx->srv = srv;
     ctx->db = pc_db_new(srv->cfg);
+    ctx->pay = srv->pay;
     return ctx;
 }
 
@@ -665,4 +668,10 @@ void pc_server_wake_jobs(struct pc_server *srv)
 const char *pc_server_instance(const struct pc_server *srv)
 {
     return srv->instance;
+}
+
+void pc_server_set_pay(struct pc_server *srv, const struct pc_pay *pay)
+{
+    srv->pay = pay;
+    pc_jobs_set_pay(srv->jobs, pay);
 }

@@ -98,6 +98,11 @@ static void *jobs_main(void *arg)
     return NULL;
 }
 
+void pc_jobs_set_pay(struct pc_jobs *j, const struct pc_pay *pay)
+{
+    j->ctx.pay = pay;
+}
+
 void pc_jobs_start(struct pc_jobs *j)
 {
     if (pthread_create(&j->thread, NULL, jobs_main, j) != 0)

@@ -19,6 +19,8 @@ struct pc_jobs *pc_jobs_new(const struct pc_config *cfg, struct pc_server *srv);
 /* Registers a job that first runs as soon as the thread starts. Before pc_jobs_start. */
 void pc_jobs_add(struct pc_jobs *j, const char *name, pc_job_fn fn, void *arg);
 void pc_jobs_start(struct pc_jobs *j);
+/* The WeChat Pay client the jobs' context carries (before pc_jobs_start). */
+void pc_jobs_set_pay(struct pc_jobs *j, const struct pc_pay *pay);
 /* Makes every job due now (e.g. a request saw a rejected access_token). Any thread. */
 void pc_jobs_wake(struct pc_jobs *j);
 /* Stops the thread after the running job and frees. NULL-safe. Main thread. */

@@ -10,6 +10,8 @@
 #include "staff/staff.h"
 #include "store/db.h"
 #include "store/migrate.h"
+#include "payment/sweeper.h"
+#include "payment/wxpay.h"
 #include "wechat/token.h"
 
 #include <event2/thread.h>
@@ -53,9 +55,18 @@ static int cmd_serve(const struct pc_config *cfg)
         pc_log(PC_LOG_ERROR, "cannot start", PC_LS("error", err));
         return 1;
     }
+    struct pc_pay *pay = pc_pay_load(cfg, err, sizeof err);
+    if (!pay && err[0]) {
+        pc_log(PC_LOG_ERROR, "cannot start", PC_LS("error", err));
+        pc_server_free(srv);
+        return 1;
+    }
+    pc_server_set_pay(srv, pay);
     pc_server_add_job(srv, "wx_access_token", pc_wxtoken_job, NULL);
+    pc_server_add_job(srv, "pay_sweeper", pc_pay_sweeper_job, NULL);
     int rc = pc_server_run(srv);
     pc_server_free(srv);
+    pc_pay_free(pay);
     return rc ? 1 : 0;
 }
 

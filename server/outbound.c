@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 struct transfer {
     struct pc_outbound *o;
@@ -59,6 +60,51 @@ static size_t on_body(char *p, size_t size, size_t nmemb, void *arg)
     return n;
 }
 
+#define MAX_HEADER_BYTES 16384
+
+static size_t on_header(char *p, size_t size, size_t nmemb, void *arg)
+{
+    struct transfer *t = arg;
+    size_t n = size * nmemb;
+    if (n > 5 && strncmp(p, "HTTP/", 5) == 0) { /* a new response (after 100 Continue) */
+        t->resp.headers_len = 0;
+        if (t->resp.headers)
+            t->resp.headers[0] = '\0';
+    }
+    if (t->resp.headers_len + n > MAX_HEADER_BYTES)
+        return n; /* keep what fits; WeChat's headers are small */
+    t->resp.headers = pc_xrealloc(t->resp.headers, t->resp.headers_len + n + 1);
+    memcpy(t->resp.headers + t->resp.headers_len, p, n);
+    t->resp.headers_len += n;
+    t->resp.headers[t->resp.headers_len] = '\0';
+    return n;
+}
+
+const char *pc_out_resp_header(const struct pc_out_resp *resp, const char *name, char *buf,
+                               size_t len)
+{
+    size_t nl = strlen(name);
+    for (const char *line = resp->headers; line && *line;) {
+        const char *end = strchr(line, '\n');
+        size_t ll = end ? (size_t)(end - line) : strlen(line);
+        if (ll > nl && line[nl] == ':' && strncasecmp(line, name, nl) == 0) {
+            const char *v = line + nl + 1;
+            while (*v == ' ' || *v == '\t')
+                v++;
+            size_t vl = ll - (size_t)(v - line);
+            while (vl && (v[vl - 1] == '\r' || v[vl - 1] == ' '))
+                vl--;
+            if (vl >= len)
+                return NULL;
+            memcpy(buf, v, vl);
+            buf[vl] = '\0';
+            return buf;
+        }
+        line = end ? end + 1 : NULL;
+    }
+    return NULL;
+}
+
 /* Configures an easy handle for req; shared by the async and the blocking forms. */
 static int setup_easy(CURL *e, const struct pc_out_req *req, struct transfer *t)
 {
@@ -84,6 +130,8 @@ static int setup_easy(CURL *e, const struct pc_out_req *req, struct transfer *t)
     curl_easy_setopt(e, CURLOPT_USERAGENT, "portraitd/1");
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, t);
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, t);
     curl_easy_setopt(e, CURLOPT_PRIVATE, t);
     if (req->method && strcmp(req->method, "POST") == 0) {
         curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
@@ -115,6 +163,7 @@ static void transfer_free(struct transfer *t)
     curl_easy_cleanup(t->easy);
     curl_slist_free_all(t->headers);
     free(t->resp.body);
+    free(t->resp.headers);
     free(t);
 }
 
@@ -289,11 +338,13 @@ void pc_outbound_perform(const struct pc_out_req *req, struct pc_out_resp *resp)
     }
     *resp = t->resp;
     t->resp.body = NULL;
+    t->resp.headers = NULL;
     transfer_free(t);
 }
 
 void pc_out_resp_clear(struct pc_out_resp *resp)
 {
     free(resp->body);
+    free(resp->headers);
     memset(resp, 0, sizeof *resp);
 }

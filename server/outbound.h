@@ -34,7 +34,13 @@ struct pc_out_resp {
     size_t len;
     double seconds;
     char errmsg[256]; /* libcurl's description when err != 0 */
+    char *headers;    /* raw response header lines (NUL-terminated, bounded); owned */
+    size_t headers_len;
 };
+
+/* A response header's value (case-insensitive name, trimmed) copied into buf; NULL if absent. */
+const char *pc_out_resp_header(const struct pc_out_resp *resp, const char *name, char *buf,
+                               size_t len);
 
 /* Called on the loop thread once per started call; resp is valid during the call only
  * (take resp->body by setting it to NULL to keep it). */

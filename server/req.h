@@ -19,10 +19,12 @@ struct pc_req;
 struct pc_server;
 
 /* What a handler may use besides its request. db is NULL for inline (loop) handlers. */
+struct pc_pay;
 struct pc_ctx {
     const struct pc_config *cfg;
     struct pc_server *srv;
     struct pc_db *db;
+    const struct pc_pay *pay; /* WeChat Pay client; NULL when payments are not configured */
 };
 
 typedef void (*pc_handler_fn)(struct pc_req *r, struct pc_ctx *ctx);

@@ -29,6 +29,9 @@ void pc_server_free(struct pc_server *srv);
 /* Registers a background job (server/jobs.h) before pc_server_run. Main thread. */
 #include "server/jobs.h"
 void pc_server_add_job(struct pc_server *srv, const char *name, pc_job_fn fn, void *arg);
+/* Hands the WeChat Pay client (immutable, may be NULL) to every handler's context. Before
+ * pc_server_run. Main thread. */
+void pc_server_set_pay(struct pc_server *srv, const struct pc_pay *pay);
 /* Makes the background jobs run now. Any thread. */
 void pc_server_wake_jobs(struct pc_server *srv);
 /* A name for this process among several instances (host:pid:random). */

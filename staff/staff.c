@@ -291,21 +291,29 @@ int pc_staff_authenticate(struct pc_db *db, const char *token, struct pc_staff_a
     return 0;
 }
 
+int pc_staff_audit(struct pc_db *db, const struct pc_staff_auth *by, const char *action,
+                   const char *target_type, int64_t target_id, const cJSON *details, const char *ip,
+                   const char *request_id)
+{
+    char target[24];
+    snprintf(target, sizeof target, "%lld", (long long)target_id);
+    struct pc_audit au = {.actor_type = "staff",
+                          .actor_id = by->id,
+                          .actor_name = by->username,
+                          .action = action,
+                          .target_type = target_type,
+                          .target_id = target,
+                          .ip = ip,
+                          .request_id = request_id,
+                          .details = details};
+    return pc_store_audit_insert(db, &au);
+}
+
 int pc_staff_logout(struct pc_db *db, const struct pc_staff_auth *auth, const char *ip,
                     const char *request_id)
 {
     int rc = pc_store_staff_session_revoke(db, auth->session_id);
     if (rc)
         return rc;
-    char target[24];
-    snprintf(target, sizeof target, "%lld", (long long)auth->id);
-    struct pc_audit au = {.actor_type = "staff",
-                          .actor_id = auth->id,
-                          .actor_name = auth->username,
-                          .action = "staff.logout",
-                          .target_type = "staff",
-                          .target_id = target,
-                          .ip = ip,
-                          .request_id = request_id};
-    return pc_store_audit_insert(db, &au);
+    return pc_staff_audit(db, auth, "staff.logout", "staff", auth->id, NULL, ip, request_id);
 }

@@ -69,6 +69,12 @@ enum pc_token_state { PC_TOKEN_OK = 0, PC_TOKEN_UNKNOWN, PC_TOKEN_EXPIRED };
  * usable (unknown covers revoked and disabled), or a store error. */
 int pc_staff_authenticate(struct pc_db *db, const char *token, struct pc_staff_auth *out,
                           enum pc_token_state *state);
+/* Writes an audit row for an action of a staff member on target_type/target_id (an integer
+ * id). details is borrowed and may be NULL. Returns the store's result. */
+int pc_staff_audit(struct pc_db *db, const struct pc_staff_auth *by, const char *action,
+                   const char *target_type, int64_t target_id, const cJSON *details, const char *ip,
+                   const char *request_id);
+
 /* Revokes the session of auth and audits it. */
 int pc_staff_logout(struct pc_db *db, const struct pc_staff_auth *auth, const char *ip,
                     const char *request_id);

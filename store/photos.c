@@ -31,15 +31,14 @@ int pc_store_photo_insert(struct pc_db *db, const struct pc_store_photo *p, int6
     char ph[24];
     snprintf(ph, sizeof ph, "%llu", (unsigned long long)p->phash);
     uint64_t iid = 0;
-    rc = pc_db_exec(db, SQL_INSERT,
-                    PC_DB_ARGS(pc_db_i64(p->order_id), pc_db_i64(p->user_id),
-                               pc_db_str(p->student_no), pc_db_str(p->original_path),
-                               pc_db_str(p->normalized_path), pc_db_str(p->original_sha256),
-                               pc_db_str(p->normalized_sha256),
-                               pc_db_i64((int64_t)p->normalized_bytes), pc_db_i64(p->quality),
-                               pc_db_str(ph), pc_db_i64(p->width), pc_db_i64(p->height),
-                               pc_db_str(p->checks_json)),
-                    NULL, &iid);
+    rc = pc_db_exec(
+        db, SQL_INSERT,
+        PC_DB_ARGS(pc_db_i64(p->order_id), pc_db_i64(p->user_id), pc_db_str(p->student_no),
+                   pc_db_str(p->original_path), pc_db_str(p->normalized_path),
+                   pc_db_str(p->original_sha256), pc_db_str(p->normalized_sha256),
+                   pc_db_i64((int64_t)p->normalized_bytes), pc_db_i64(p->quality), pc_db_str(ph),
+                   pc_db_i64(p->width), pc_db_i64(p->height), pc_db_str(p->checks_json)),
+        NULL, &iid);
     if (rc == 0 && id)
         *id = (int64_t)iid;
     return rc;
@@ -67,9 +66,9 @@ int pc_store_photo_similar(struct pc_db *db, const char *student_no, uint64_t ph
     char ph[24];
     snprintf(ph, sizeof ph, "%llu", (unsigned long long)phash);
     struct pc_db_res *res = NULL;
-    int rc = pc_db_query(db, SQL_SIMILAR,
-                         PC_DB_ARGS(pc_db_str(student_no), pc_db_str(ph), pc_db_i64(max_dist)),
-                         &res);
+    int rc =
+        pc_db_query(db, SQL_SIMILAR,
+                    PC_DB_ARGS(pc_db_str(student_no), pc_db_str(ph), pc_db_i64(max_dist)), &res);
     if (rc)
         return rc;
     rc = pc_db_res_rows(res) ? 0 : PC_ENOTFOUND;

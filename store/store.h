@@ -251,9 +251,14 @@ struct pc_order {
     int resubmissions;
     char created_at[32];
     char updated_at[32];
-    char photo_at[32];    /* when the current photo was stored; "" when none */
+    char photo_at[32]; /* when the current photo was stored; "" when none */
     char pay_deadline[32];
-    bool edit_expired;    /* editable_until is set and past (database clock) */
+    bool edit_expired; /* editable_until is set and past (database clock) */
+    char prepay_id[65];
+    bool prepay_live; /* a prepay id valid for at least another minute */
+    bool pay_overdue; /* pay_deadline is set and past */
+    char openid[65];  /* the student's WeChat openid (the payer) */
+    char transaction_id[33];
 };
 /* The active order (not closed/refunded) of a task and student. 0 or PC_ENOTFOUND. */
 int pc_store_order_active(struct pc_db *db, int64_t task_id, const char *student_no,
@@ -276,6 +281,66 @@ int pc_store_order_get_locked(struct pc_db *db, const char *order_no, struct pc_
  * sets pay_deadline to now + pay_timeout_s. */
 int pc_store_order_photo_state(struct pc_db *db, int64_t order_id, const char *status, int resub,
                                int pay_timeout_s);
+
+/* Remembers the prepay id of an order for ttl_s seconds. */
+int pc_store_order_set_prepay(struct pc_db *db, int64_t order_id, const char *prepay_id, int ttl_s);
+/* Moves a locked order to status as paid: transaction_id, paid_at (UTC DATETIME text). */
+int pc_store_order_set_paid(struct pc_db *db, int64_t order_id, const char *status,
+                            const char *transaction_id, const char *paid_at);
+
+/* Unpaid orders the sweeper must look at: a prepay older than min_age_s, or past their
+ * pay deadline. Up to limit order numbers into out (33 bytes each); *n receives how many. */
+int pc_store_orders_to_sweep(struct pc_db *db, int min_age_s, int limit, char (*out)[33],
+                             size_t *n);
+/* Closes a locked order with a reason. */
+int pc_store_order_close(struct pc_db *db, int64_t order_id, const char *reason);
+
+/* ---- payments and notifications ---- */
+/* Records a notification id once: PC_EEXIST when it was recorded before. */
+int pc_store_notification_insert(struct pc_db *db, const char *notify_id, const char *event_type,
+                                 const char *out_trade_no, const char *result);
+struct pc_store_payment {
+    int64_t order_id;
+    const char *out_trade_no;
+    const char *transaction_id;
+    int64_t amount_fen;
+    int64_t payer_total_fen;
+    const char *payer_openid;
+    const char *trade_state;
+    const char *success_time; /* UTC DATETIME text or NULL */
+    const char *source;       /* notify | query | bill */
+    const char *disposition;  /* applied | refund_due | duplicate */
+    const char *raw;          /* the decrypted transaction JSON */
+};
+/* PC_EEXIST when this transaction_id is already recorded. */
+int pc_store_payment_insert(struct pc_db *db, const struct pc_store_payment *p);
+/* Queues a side effect for delivery after commit; dedupe_key may be NULL. */
+int pc_store_outbox_insert(struct pc_db *db, const char *kind, const char *dedupe_key,
+                           const cJSON *payload);
+
+/* ---- refunds ---- */
+struct pc_store_refund {
+    int64_t id;
+    int64_t order_id;
+    char out_refund_no[65];
+    char refund_id[33];
+    int64_t amount_fen;
+    char reason[256];
+    char status[16];
+    char created_at[32];
+};
+/* The order's refund still under way (requested/processing). 0 or PC_ENOTFOUND. */
+int pc_store_refund_open(struct pc_db *db, int64_t order_id, struct pc_store_refund *out);
+int pc_store_refund_get(struct pc_db *db, const char *out_refund_no, bool for_update,
+                        struct pc_store_refund *out);
+int pc_store_refund_count(struct pc_db *db, int64_t order_id, int64_t *n);
+int pc_store_refund_insert(struct pc_db *db, int64_t order_id, const char *out_refund_no,
+                           int64_t amount_fen, const char *reason, int64_t staff_id);
+int pc_store_refund_set(struct pc_db *db, const char *out_refund_no, const char *status,
+                        const char *refund_id, const char *success_time);
+/* Sum of successful refunds of an order. */
+int pc_store_refunded_total(struct pc_db *db, int64_t order_id, int64_t *fen);
+int pc_store_order_set_status(struct pc_db *db, int64_t order_id, const char *status);
 
 /* ---- photos ---- */
 struct pc_store_photo {

@@ -393,7 +393,12 @@ int pc_store_candidate_get(struct pc_db *db, const char *public_id, int64_t user
 #define ORDER_COLS                                                                                 \
     "id, order_no, task_id, user_id, school_id, COALESCE(grad_year, 0), student_no, "              \
     "student_name, college, class_name, status, amount_fen, paid_at, editable_until, "             \
-    "resubmissions, created_at, updated_at FROM orders "
+    "resubmissions, created_at, updated_at, "                                                      \
+    "(SELECT p.created_at FROM photos p WHERE p.current_key = orders.id), pay_deadline, "          \
+    "COALESCE(editable_until < UTC_TIMESTAMP(3), 0), prepay_id, "                                  \
+    "COALESCE(prepay_expires_at > UTC_TIMESTAMP(3) + INTERVAL 60 SECOND, 0), "                     \
+    "COALESCE(pay_deadline < UTC_TIMESTAMP(3), 0), "                                               \
+    "(SELECT u.openid FROM users u WHERE u.id = orders.user_id), transaction_id FROM orders "
 static const char SQL_ORDER_ACTIVE[] = "SELECT " ORDER_COLS "WHERE active_key = CONCAT(?, '/', ?)";
 static const char SQL_ORDER_GET[] = "SELECT " ORDER_COLS "WHERE order_no = ?";
 static const char SQL_ORDER_GET_LOCK[] = "SELECT " ORDER_COLS "WHERE order_no = ? FOR UPDATE";
@@ -435,6 +440,11 @@ static void order_from_row(const struct pc_db_res *res, size_t r, struct pc_orde
     pc_db_res_copy(res, r, 17, o->photo_at, sizeof o->photo_at);
     pc_db_res_copy(res, r, 18, o->pay_deadline, sizeof o->pay_deadline);
     o->edit_expired = pc_db_res_i64(res, r, 19) != 0;
+    pc_db_res_copy(res, r, 20, o->prepay_id, sizeof o->prepay_id);
+    o->prepay_live = pc_db_res_i64(res, r, 21) != 0;
+    o->pay_overdue = pc_db_res_i64(res, r, 22) != 0;
+    pc_db_res_copy(res, r, 23, o->openid, sizeof o->openid);
+    pc_db_res_copy(res, r, 24, o->transaction_id, sizeof o->transaction_id);
 }
 
 static int order_one(struct pc_db *db, const char *sql, const struct pc_db_arg *args, size_t n,

@@ -196,18 +196,7 @@ int pc_task_apply_json(struct pc_task *t, const cJSON *j, bool partial, const ch
 static void audit_task(struct pc_db *db, const struct pc_staff_auth *by, const char *action,
                        int64_t id, cJSON *details, const char *ip, const char *request_id)
 {
-    char target[24];
-    snprintf(target, sizeof target, "%lld", (long long)id);
-    struct pc_audit au = {.actor_type = "staff",
-                          .actor_id = by->id,
-                          .actor_name = by->username,
-                          .action = action,
-                          .target_type = "task",
-                          .target_id = target,
-                          .ip = ip,
-                          .request_id = request_id,
-                          .details = details};
-    pc_store_audit_insert(db, &au);
+    pc_staff_audit(db, by, action, "task", id, details, ip, request_id);
 }
 
 struct create_args {

@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 static char g_workdir[256];
@@ -557,5 +559,74 @@ const char *h_sandbox_conf(const struct h_sandbox *sb, char *buf, size_t len)
              "[codes]\nkey = %s\n[wechat]\nappid = %s\nsecret = %s\napi_base = %s\n"
              "ca_file = %s/tls/dev-ca.pem\n",
              H_CODES_KEY, H_APPID, H_SECRET, sb->base, h_workdir());
+    return buf;
+}
+
+void h_req_json(struct h_srv *srv, const char *method, const char *path, const char *token,
+                const char *body, struct h_resp *out)
+{
+    char auth[200];
+    snprintf(auth, sizeof auth, "Authorization: Bearer %s", token ? token : "");
+    const char *hs[] = {"Content-Type: application/json", token ? auth : NULL, NULL};
+    h_http(srv, method, path, hs, body, body ? strlen(body) : 0, out);
+}
+
+void h_when(long delta, char *out, size_t len)
+{
+    time_t t = time(NULL) + delta + 8 * 3600;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, len, "%Y-%m-%dT%H:%M:%S+08:00", &tm);
+}
+
+long long h_student(struct h_srv *srv, struct h_sandbox *sb, const char *openid,
+                    const char *real_name, char *token, size_t len)
+{
+    char body[256];
+    snprintf(body, sizeof body, "{\"openid\":\"%s\"}", openid);
+    cJSON *lc = h_sb_json(sb, "POST", "/__sandbox/login-code", body);
+    snprintf(body, sizeof body, "{\"code\":\"%s\"}", cJSON_GetObjectItem(lc, "code")->valuestring);
+    cJSON_Delete(lc);
+    struct h_resp r;
+    h_post_json(srv, "/api/v1/auth/wx-login", NULL, body, &r);
+    if (r.status != 200)
+        fail_msg("login %s: %ld %s", openid, r.status, r.body);
+    cJSON *j = h_json(&r);
+    snprintf(token, len, "%s", cJSON_GetObjectItem(j, "token")->valuestring);
+    long long id =
+        (long long)cJSON_GetObjectItem(cJSON_GetObjectItem(j, "user"), "id")->valuedouble;
+    cJSON_Delete(j);
+    h_resp_free(&r);
+    if (real_name) {
+        snprintf(body, sizeof body, "{\"real_name\":\"%s\"}", real_name);
+        h_req_json(srv, "PUT", "/api/v1/me/profile", token, body, &r);
+        if (r.status != 200)
+            fail_msg("profile %s: %ld %s", openid, r.status, r.body);
+        h_resp_free(&r);
+    }
+    return id;
+}
+
+int h_free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t l = sizeof a;
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &l), 0);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+const char *h_read_text(const char *path, char *buf, size_t len)
+{
+    FILE *f = fopen(path, "r");
+    if (!f || !fgets(buf, (int)len, f))
+        fail_msg("cannot read %s", path);
+    fclose(f);
+    buf[strcspn(buf, "\r\n")] = '\0';
     return buf;
 }

@@ -96,6 +96,22 @@ cJSON *h_json(const struct h_resp *r);
 /* Asserts the API.md error shape with this status and code. */
 void h_assert_error(const struct h_resp *r, long status, const char *code);
 void h_resp_free(struct h_resp *r);
+/* A JSON request with an optional bearer token (body may be NULL). */
+void h_req_json(struct h_srv *srv, const char *method, const char *path, const char *token,
+                const char *body, struct h_resp *out);
+/* now + delta seconds as RFC 3339 at +08:00 ("2024-01-18T23:59:59+08:00"). */
+void h_when(long delta, char *out, size_t len);
+struct h_sandbox;
+/* A student logged in through the sandbox as openid (token into token); with real_name,
+ * the profile is completed too. Returns the user id. */
+long long h_student(struct h_srv *srv, struct h_sandbox *sb, const char *openid,
+                    const char *real_name, char *token, size_t len);
+
+/* A loopback TCP port that was free a moment ago (for configs that must name their port). */
+int h_free_port(void);
+/* Reads a small text file of the work directory (trailing newline trimmed) into buf. */
+const char *h_read_text(const char *path, char *buf, size_t len);
+
 /* Logs in and returns a token (static buffer per call site is the caller's). */
 void h_login(struct h_srv *srv, const char *username, const char *password, char *token,
              size_t len);

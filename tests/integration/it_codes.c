@@ -21,19 +21,10 @@ static long long g_task, g_task2;
 static void req_json(const char *method, const char *path, const char *tok, const char *body,
                      struct h_resp *r)
 {
-    char auth[160];
-    snprintf(auth, sizeof auth, "Authorization: Bearer %s", tok ? tok : "");
-    const char *hs[] = {"Content-Type: application/json", tok ? auth : NULL, NULL};
-    h_http(&g_srv, method, path, hs, body, body ? strlen(body) : 0, r);
+    h_req_json(&g_srv, method, path, tok, body, r);
 }
 
-static void when(long delta, char *out, size_t len)
-{
-    time_t t = time(NULL) + delta + 8 * 3600;
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, len, "%Y-%m-%dT%H:%M:%S+08:00", &tm);
-}
+#define when h_when
 
 static long long create_task(const char *code)
 {
@@ -108,21 +99,8 @@ static int teardown(void **state)
 /* A bound student with a real name. */
 static void student(const char *openid, long long task, char *tok, size_t len)
 {
-    char body[256];
-    snprintf(body, sizeof body, "{\"openid\":\"%s\"}", openid);
-    cJSON *lc = h_sb_json(&g_sb, "POST", "/__sandbox/login-code", body);
-    snprintf(body, sizeof body, "{\"code\":\"%s\"}", cJSON_GetObjectItem(lc, "code")->valuestring);
-    cJSON_Delete(lc);
     struct h_resp r;
-    h_post_json(&g_srv, "/api/v1/auth/wx-login", NULL, body, &r);
-    assert_int_equal(r.status, 200);
-    cJSON *j = h_json(&r);
-    snprintf(tok, len, "%s", cJSON_GetObjectItem(j, "token")->valuestring);
-    cJSON_Delete(j);
-    h_resp_free(&r);
-    req_json("PUT", "/api/v1/me/profile", tok, "{\"real_name\":\"同学\"}", &r);
-    assert_int_equal(r.status, 200);
-    h_resp_free(&r);
+    h_student(&g_srv, &g_sb, openid, "同学", tok, len);
     req_json("POST", "/api/v1/tasks/bind", tok,
              task == g_task ? "{\"collection_type\":\"centralized\",\"feature_code\":\"evhx53\"}"
                             : "{\"collection_type\":\"centralized\",\"feature_code\":\"sibling1\"}",

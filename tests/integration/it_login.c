@@ -71,7 +71,7 @@ static void wx_login(struct h_srv *srv, const char *code, const char *ip, struct
     h_http(srv, "POST", "/api/v1/auth/wx-login", hs, body, strlen(body), r);
 }
 
-/* Logs openid in and returns its token and user id. */
+/* Logs openid in (from address ip) and returns its token and user id. */
 static long long login_as(struct h_srv *srv, const char *openid, const char *ip, char *token,
                           size_t len)
 {

@@ -24,22 +24,12 @@ static void msleep(long ms)
     nanosleep(&ts, NULL);
 }
 
-/* RFC 3339 at +08:00 for now + delta seconds. */
-static void when(long delta, char *out, size_t len)
-{
-    time_t t = time(NULL) + delta + 8 * 3600;
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, len, "%Y-%m-%dT%H:%M:%S+08:00", &tm);
-}
+#define when h_when
 
 static void req_json(struct h_srv *s, const char *method, const char *path, const char *tok,
                      const char *body, struct h_resp *r)
 {
-    char auth[160];
-    snprintf(auth, sizeof auth, "Authorization: Bearer %s", tok ? tok : "");
-    const char *hs[] = {"Content-Type: application/json", tok ? auth : NULL, NULL};
-    h_http(s, method, path, hs, body, body ? strlen(body) : 0, r);
+    h_req_json(s, method, path, tok, body, r);
 }
 
 static long long create_task(const char *code, const char *school, const char *type, long open_in,
@@ -74,27 +64,10 @@ static void import_csv(long long task, const char *csv, size_t len, struct h_res
     h_http(&g_srv, "POST", path, hs, csv, len, r);
 }
 
-/* A logged-in student with a real name; token into tok. */
+/* A logged-in student, with a real name when given; token into tok. */
 static void student(const char *openid, const char *real_name, char *tok, size_t len)
 {
-    char body[256];
-    snprintf(body, sizeof body, "{\"openid\":\"%s\"}", openid);
-    cJSON *lc = h_sb_json(&g_sb, "POST", "/__sandbox/login-code", body);
-    snprintf(body, sizeof body, "{\"code\":\"%s\"}", cJSON_GetObjectItem(lc, "code")->valuestring);
-    cJSON_Delete(lc);
-    struct h_resp r;
-    h_post_json(&g_srv, "/api/v1/auth/wx-login", NULL, body, &r);
-    assert_int_equal(r.status, 200);
-    cJSON *j = h_json(&r);
-    snprintf(tok, len, "%s", cJSON_GetObjectItem(j, "token")->valuestring);
-    cJSON_Delete(j);
-    h_resp_free(&r);
-    if (real_name) {
-        snprintf(body, sizeof body, "{\"real_name\":\"%s\"}", real_name);
-        req_json(&g_srv, "PUT", "/api/v1/me/profile", tok, body, &r);
-        assert_int_equal(r.status, 200);
-        h_resp_free(&r);
-    }
+    h_student(&g_srv, &g_sb, openid, real_name, tok, len);
 }
 
 static long bind(const char *tok, const char *type, const char *code, struct h_resp *r)

@@ -61,19 +61,9 @@ static int count_requests(struct h_sandbox *sb, const char *endpoint, const char
 /* Logs a fresh student in on srv and binds a phone number; returns the HTTP status. */
 static long bind_phone(struct h_srv *srv, const char *openid)
 {
-    char body[256];
-    snprintf(body, sizeof body, "{\"openid\":\"%s\"}", openid);
-    cJSON *lc = h_sb_json(&g_sb, "POST", "/__sandbox/login-code", body);
-    snprintf(body, sizeof body, "{\"code\":\"%s\"}", cJSON_GetObjectItem(lc, "code")->valuestring);
-    cJSON_Delete(lc);
+    char body[256], tok[64];
     struct h_resp r;
-    h_post_json(srv, "/api/v1/auth/wx-login", NULL, body, &r);
-    assert_int_equal(r.status, 200);
-    cJSON *j = h_json(&r);
-    char tok[64];
-    snprintf(tok, sizeof tok, "%s", cJSON_GetObjectItem(j, "token")->valuestring);
-    cJSON_Delete(j);
-    h_resp_free(&r);
+    h_student(srv, &g_sb, openid, NULL, tok, sizeof tok);
     snprintf(body, sizeof body, "{\"openid\":\"%s\",\"phone\":\"13900001111\"}", openid);
     cJSON *pc = h_sb_json(&g_sb, "POST", "/__sandbox/phone-code", body);
     snprintf(body, sizeof body, "{\"code\":\"%s\"}", cJSON_GetObjectItem(pc, "code")->valuestring);

@@ -179,11 +179,23 @@ out:
     cJSON_Delete(body);
 }
 
-/* POST /__sandbox/faults {"endpoint","errcode"?,"delay_ms"?,"duplicate"?,"count"?} */
+/* 1 for the WeChat Pay API endpoints (errcode is an HTTP status), 2 for the notification
+ * endpoints (no errcode; drop), 0 for the rest. */
+static int sb_ctl_endpoint_kind(const char *endpoint)
+{
+    static const char *const pay[] = {"jsapi",  "query",     "close",
+                                      "refund", "tradebill", "billdownload"};
+    for (size_t i = 0; i < sizeof pay / sizeof pay[0]; i++)
+        if (!strcmp(endpoint, pay[i]))
+            return 1;
+    return !strcmp(endpoint, "notify") || !strcmp(endpoint, "refund_notify") ? 2 : 0;
+}
+
+/* POST /__sandbox/faults {"endpoint","errcode"?,"delay_ms"?,"duplicate"?,"drop"?,"count"?} */
 static void sb_ctl_faults(struct sb_call *c)
 {
     const char *endpoint = NULL;
-    long errcode = 0, delay_ms = -1, duplicate = -1, count = 1;
+    long errcode = 0, delay_ms = -1, duplicate = -1, count = 1, drop = -1;
     int has_errcode = 0, has_delay = 0, has_dup = 0;
     cJSON *body = sb_ctl_body(c);
     if (!body || sb_ctl_str(c, body, "endpoint", &endpoint) < 0 ||
@@ -192,20 +204,44 @@ static void sb_ctl_faults(struct sb_call *c)
         (has_dup = sb_ctl_int(c, body, "duplicate", 0, 10, &duplicate)) < 0 ||
         sb_ctl_int(c, body, "count", 0, 1000000, &count) < 0)
         goto out;
+    const cJSON *d = cJSON_GetObjectItemCaseSensitive(body, "drop");
+    if (d && !cJSON_IsNull(d)) {
+        if (!cJSON_IsBool(d)) {
+            sb_reply_ctl_error(c, 400, "drop must be true or false");
+            goto out;
+        }
+        drop = cJSON_IsTrue(d) ? 1 : 0;
+    }
     if (!sb_endpoint_known(endpoint)) {
         sb_reply_ctl_error(c, 400, "unknown endpoint '%s'", endpoint ? endpoint : "");
         goto out;
     }
-    if (!has_errcode && !has_delay && !has_dup) {
-        sb_reply_ctl_error(c, 400, "give errcode, delay_ms or duplicate");
+    if (!has_errcode && !has_delay && !has_dup && drop < 0) {
+        sb_reply_ctl_error(c, 400, "give errcode, delay_ms, duplicate or drop");
         goto out;
     }
     if (has_errcode && errcode == 0) {
         sb_reply_ctl_error(c, 400, "errcode must not be 0");
         goto out;
     }
+    int kind = sb_ctl_endpoint_kind(endpoint);
+    if (kind == 1 && has_errcode && (errcode < 400 || errcode > 599)) {
+        sb_reply_ctl_error(c, 400,
+                           "errcode of WeChat Pay endpoint '%s' is an HTTP status "
+                           "(400 to 599)",
+                           endpoint);
+        goto out;
+    }
+    if (kind == 2 && has_errcode) {
+        sb_reply_ctl_error(c, 400, "'%s' takes delay_ms, duplicate or drop, not errcode", endpoint);
+        goto out;
+    }
+    if (kind != 2 && drop >= 0) {
+        sb_reply_ctl_error(c, 400, "drop applies to notify and refund_notify only");
+        goto out;
+    }
     sb_fault_set(c->st, endpoint, has_errcode, errcode, has_delay ? delay_ms : -1, count,
-                 has_dup ? duplicate : -1);
+                 has_dup ? duplicate : -1, drop);
     sb_reply_json(c, 200, sb_fault_json(c->st, endpoint));
 out:
     cJSON_Delete(body);

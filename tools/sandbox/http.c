@@ -6,6 +6,7 @@
 #include "base/log.h"
 #include "base/timeutil.h"
 #include "server/tls.h"
+#include "tools/sandbox/pay.h"
 #include "tools/sandbox/state.h"
 
 #include <errno.h>
@@ -27,7 +28,7 @@
 
 /* Every area's routes; a new area (pay, sms, chsi) adds its table here. */
 static const struct sb_route_table *const sb_tables[] = {&sb_wx_table, &sb_control_table,
-                                                         &sb_chsi_table};
+                                                         &sb_chsi_table, &sb_pay_table};
 #define SB_NTABLES (sizeof sb_tables / sizeof sb_tables[0])
 
 /* A reply held back by a delay fault. */
@@ -127,12 +128,26 @@ static const char *sb_reason(int status)
     switch (status) {
     case 200:
         return "OK";
+    case 204:
+        return "No Content";
     case 400:
         return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
     case 404:
         return "Not Found";
     case 405:
         return "Method Not Allowed";
+    case 409:
+        return "Conflict";
+    case 429:
+        return "Too Many Requests";
+    case 500:
+        return "Internal Server Error";
+    case 503:
+        return "Service Unavailable";
     default:
         return "Error";
     }
@@ -222,6 +237,50 @@ static const char *sb_method_name(enum evhttp_cmd_type t)
     }
 }
 
+/* 1 if path matches pattern, where a "*" segment of the pattern matches one non-empty
+ * segment of path. */
+static int sb_path_match(const char *pattern, const char *path)
+{
+    const char *start = pattern;
+    while (*pattern && *path) {
+        if (pattern > start && pattern[-1] == '/' && pattern[0] == '*' &&
+            (pattern[1] == '/' || !pattern[1])) {
+            size_t seg = strcspn(path, "/");
+            if (!seg)
+                return 0;
+            path += seg;
+            pattern++;
+            continue;
+        }
+        if (*pattern++ != *path++)
+            return 0;
+    }
+    return !*pattern && !*path;
+}
+
+int sb_path_arg(struct sb_call *c, size_t i, char *out, size_t len)
+{
+    const char *s = c->path;
+    for (;;) {
+        if (*s != '/')
+            return -1;
+        s++;
+        size_t seg = strcspn(s, "/");
+        if (i-- == 0) {
+            size_t n = 0;
+            char *raw = pc_xstrndup(s, seg);
+            char *dec = evhttp_uridecode(raw, 0, &n);
+            free(raw);
+            int bad = !dec || !n || n >= len || strlen(dec) != n;
+            if (!bad)
+                memcpy(out, dec, n + 1);
+            free(dec);
+            return bad ? -1 : 0;
+        }
+        s += seg;
+    }
+}
+
 /* The route for (method, path); *path_route is any route of that path (method aside). */
 static const struct sb_route *sb_match(const char *method, const char *path,
                                        const struct sb_route **path_route)
@@ -230,7 +289,7 @@ static const struct sb_route *sb_match(const char *method, const char *path,
     for (size_t t = 0; t < SB_NTABLES; t++) {
         for (size_t i = 0; i < sb_tables[t]->n; i++) {
             const struct sb_route *r = &sb_tables[t]->routes[i];
-            if (strcmp(r->path, path))
+            if (!sb_path_match(r->path, path))
                 continue;
             if (!*path_route)
                 *path_route = r;
@@ -275,19 +334,29 @@ static void sb_on_request(struct evhttp_request *ev, void *arg)
     const struct sb_route *r = sb_match(c.method, c.path, &any);
     if (any && any->endpoint) {
         /* A WeChat-facing endpoint: record the call, failed ones included. */
+        int pay = sb_pay_path(c.path);
         c.endpoint = any->endpoint;
-        c.content_type = SB_WX_CONTENT;
+        c.content_type = pay ? SB_PAY_CONTENT : SB_WX_CONTENT;
         sb_record_request(h->st, &c);
         long fault = 0;
         if (!r) {
-            sb_reply_wx_error(&c, !strcmp(any->method, "GET") ? 43001 : 43002, NULL);
+            if (pay)
+                sb_pay_error(&c, 405, "INVALID_REQUEST", "请求方法不支持");
+            else
+                sb_reply_wx_error(&c, !strcmp(any->method, "GET") ? 43001 : 43002, NULL);
+        } else if (pay && sb_pay_authenticate(&c)) {
+            /* 401 SIGN_ERROR (or 500 without --pay-dir) is set; no fault is used */
         } else {
             sb_fault_take(h->st, c.endpoint, &fault, &delay_ms);
-            if (fault)
+            if (fault && pay)
+                sb_pay_fault_reply(&c, fault);
+            else if (fault)
                 sb_reply_wx_error(&c, fault, NULL);
             else
                 r->fn(&c);
         }
+        if (pay)
+            sb_pay_sign_reply(&c);
     } else if (r) {
         r->fn(&c);
     } else if (any) {

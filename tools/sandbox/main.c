@@ -4,6 +4,8 @@
 
 #include "base/crypto.h"
 #include "base/log.h"
+#include "server/outbound.h"
+#include "tools/sandbox/pay.h"
 #include "tools/sandbox/state.h"
 
 #include <event2/event.h>
@@ -20,6 +22,9 @@ static void sb_usage(FILE *fp)
                 "                         --appid APPID --secret SECRET\n"
                 "                         [--code-ttl-s 300] [--token-ttl-s 7200]\n"
                 "                         [--code-key HEX64]   (collection-code issuer key)\n"
+                "                         [--pay-dir DIR [--pay-mode cert|pubkey]\n"
+                "                          [--notify-schedule S,S,...] [--ca-file FILE]\n"
+                "                          [--refund-delay-ms 1000]]   (WeChat Pay v3)\n"
                 "                         [--log-level debug|info|warn|error]\n"
                 "Stands in for WeChat on development and CI machines (docs/sandbox.md).\n");
 }
@@ -47,6 +52,28 @@ static int sb_write_port_file(const char *path, int port)
     if (fclose(f) || rename(tmp, path))
         return -1;
     return 0;
+}
+
+/* WeChat's retry gaps (wechat-protocols.md §5.4): 15 s … 6 h, about 24 h 4 min in all. */
+#define SB_DEFAULT_SCHEDULE                                                                        \
+    "15,15,30,180,600,1200,1800,1800,1800,3600,10800,10800,10800,21600,21600"
+
+/* Parses "0.2,0.2,0.5" (1 to SB_MAX_SCHEDULE gaps of 0.001 to 86400 s). 0 or -1. */
+static int sb_parse_schedule(const char *s, struct sb_opts *o)
+{
+    o->notify_n = 0;
+    while (*s) {
+        char *end = NULL;
+        double v = strtod(s, &end);
+        if (end == s || !(v >= 0.001 && v <= 86400) || o->notify_n >= SB_MAX_SCHEDULE ||
+            (*end && *end != ','))
+            return -1;
+        o->notify_schedule[o->notify_n++] = v;
+        s = *end ? end + 1 : end;
+        if (end[0] == ',' && !end[1])
+            return -1;
+    }
+    return o->notify_n ? 0 : -1;
 }
 
 #define SB_FLUSH_MS 200 /* after a signal, time for the last replies to reach their clients */
@@ -80,12 +107,20 @@ static int sb_parse_args(int argc, char **argv, struct sb_opts *o)
                                              {"token-ttl-s", required_argument, NULL, 'T'},
                                              {"log-level", required_argument, NULL, 'L'},
                                              {"code-key", required_argument, NULL, 'K'},
+                                             {"pay-dir", required_argument, NULL, 'D'},
+                                             {"pay-mode", required_argument, NULL, 'M'},
+                                             {"notify-schedule", required_argument, NULL, 'S'},
+                                             {"ca-file", required_argument, NULL, 'A'},
+                                             {"refund-delay-ms", required_argument, NULL, 'R'},
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
     memset(o, 0, sizeof *o);
     o->code_ttl_s = 300;
     o->token_ttl_s = 7200;
     o->log_level = "info";
+    o->refund_delay_ms = 1000;
+    if (sb_parse_schedule(SB_DEFAULT_SCHEDULE, o))
+        return -1;
     int ch;
     while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (ch) {
@@ -132,6 +167,35 @@ static int sb_parse_args(int argc, char **argv, struct sb_opts *o)
             }
             o->has_code_key = 1;
             break;
+        case 'D':
+            o->pay_dir = optarg;
+            break;
+        case 'M':
+            if (strcmp(optarg, "cert") && strcmp(optarg, "pubkey")) {
+                fprintf(stderr, "portraitd-sandbox: --pay-mode is cert or pubkey\n");
+                return -1;
+            }
+            o->pay_pubkey_mode = !strcmp(optarg, "pubkey");
+            break;
+        case 'S':
+            if (sb_parse_schedule(optarg, o)) {
+                fprintf(stderr, "portraitd-sandbox: bad --notify-schedule '%s'\n", optarg);
+                return -1;
+            }
+            break;
+        case 'A':
+            o->ca_file = optarg;
+            break;
+        case 'R': {
+            char *end = NULL;
+            long v = strtol(optarg, &end, 10);
+            if (!optarg[0] || *end || v < 0 || v > SB_MAX_DELAY_MS) {
+                fprintf(stderr, "portraitd-sandbox: bad --refund-delay-ms '%s'\n", optarg);
+                return -1;
+            }
+            o->refund_delay_ms = v;
+            break;
+        }
         case 'h':
             sb_usage(stdout);
             exit(0);
@@ -160,16 +224,27 @@ int main(int argc, char **argv)
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);
+    if (pc_outbound_global_init()) {
+        fprintf(stderr, "portraitd-sandbox: cannot initialise libcurl\n");
+        return 1;
+    }
     int rc = 1;
     char err[512] = "";
     struct event_base *base = event_base_new();
     struct sb_state *st = sb_state_new(&opts);
     struct sb_http *h = NULL;
+    struct sb_pay *pay = NULL;
     struct event *sigterm = NULL, *sigint = NULL;
     if (!base) {
         pc_log_msg(PC_LOG_ERROR, "cannot create the event loop");
         goto out;
     }
+    pay = sb_pay_new(base, &opts, st, err, sizeof err);
+    if (!pay) {
+        pc_log(PC_LOG_ERROR, "cannot load the WeChat Pay keys", PC_LS("error", err));
+        goto out;
+    }
+    sb_state_set_pay(st, pay);
     h = sb_http_new(base, &opts, st, err, sizeof err);
     if (!h) {
         pc_log(PC_LOG_ERROR, "cannot start", PC_LS("error", err));
@@ -186,11 +261,14 @@ int main(int argc, char **argv)
     }
     pc_log(PC_LOG_INFO, "listening", PC_LS("listen", opts.listen), PC_LI("port", sb_http_port(h)),
            PC_LS("scheme", opts.plain ? "http" : "https"), PC_LS("appid", opts.appid),
-           PC_LI("code_ttl_s", opts.code_ttl_s), PC_LI("token_ttl_s", opts.token_ttl_s));
+           PC_LI("code_ttl_s", opts.code_ttl_s), PC_LI("token_ttl_s", opts.token_ttl_s),
+           PC_LS("pay", opts.pay_dir ? (opts.pay_pubkey_mode ? "pubkey" : "cert") : "off"));
     event_base_dispatch(base);
     rc = 0;
 out:
     sb_http_free(h);
+    sb_pay_free(pay);
+    sb_state_set_pay(st, NULL);
     if (sigterm)
         event_free(sigterm);
     if (sigint)
@@ -199,6 +277,7 @@ out:
     if (base)
         event_base_free(base);
     libevent_global_shutdown();
+    pc_outbound_global_cleanup();
     if (!rc)
         pc_log_msg(PC_LOG_INFO, "stopped");
     return rc;

@@ -2,8 +2,9 @@
  *
  * One process, one event-loop thread, all state in memory. Every function declared
  * here runs on the loop thread. Each area of the sandbox is one file with one route
- * table: wx_api.c (mini-program endpoints), control.c (/__sandbox/...); later areas
- * (WeChat Pay, SMS, CHSI) add a file and a table to sb_route_tables in http.c. */
+ * table: wx_api.c (mini-program endpoints), control.c (/__sandbox/...), chsi.c, pay.c
+ * (WeChat Pay v3, pay.h); later areas (SMS) add a file and a table to sb_tables in
+ * http.c. */
 #ifndef SB_SANDBOX_H
 #define SB_SANDBOX_H
 
@@ -21,6 +22,8 @@
 #define SB_MAX_OPENID    64                 /* openid / unionid length */
 #define SB_MAX_TEMPLATE  128                /* template_id length */
 #define SB_WX_CONTENT    "application/json; encoding=utf-8"
+#define SB_PAY_CONTENT   "application/json; charset=utf-8"
+#define SB_MAX_SCHEDULE  32 /* --notify-schedule entries */
 #define SB_CTL_CONTENT   "application/json"
 #define SB_TOKEN_OVERLAP 300 /* seconds an old token keeps working */
 
@@ -41,6 +44,12 @@ struct sb_opts {
     int64_t token_ttl_s;
     unsigned char code_key[32]; /* --code-key: the CC1 collection-code key */
     int has_code_key;
+    const char *pay_dir; /* --pay-dir: scripts/gen-pay-keys.sh output; NULL: no WeChat Pay */
+    int pay_pubkey_mode; /* --pay-mode pubkey: sign with the PUB_KEY_ID_ key */
+    const char *ca_file; /* --ca-file: CA bundle for notification deliveries */
+    double notify_schedule[SB_MAX_SCHEDULE]; /* seconds between delivery attempts */
+    size_t notify_n;
+    long refund_delay_ms; /* PROCESSING → SUCCESS */
 };
 
 /* One request being answered. Built and freed by http.c; handlers fill status,
@@ -79,6 +88,7 @@ struct sb_route_table {
 extern const struct sb_route_table sb_wx_table;
 extern const struct sb_route_table sb_control_table;
 extern const struct sb_route_table sb_chsi_table;
+extern const struct sb_route_table sb_pay_table;
 
 /* ---- the HTTP side (http.c) ---- */
 
@@ -111,6 +121,11 @@ void sb_reply_ctl_error(struct sb_call *c, int status, const char *fmt, ...)
 const char *sb_wx_errmsg(long errcode);
 
 /* ---- small helpers ---- */
+
+/* Route paths may hold "*" segments (one non-empty path segment each). Copies path
+ * segment i (0 is the first after the leading '/'), percent-decoded, into out. 0, or -1
+ * when it is missing, empty, holds a NUL or does not fit. */
+int sb_path_arg(struct sb_call *c, size_t i, char *out, size_t len);
 
 /* 1 if s is 1..max characters of [A-Za-z0-9_-]. */
 int sb_id_ok(const char *s, size_t max);

@@ -5,6 +5,7 @@
 #include "base/alloc.h"
 #include "base/crypto.h"
 #include "base/timeutil.h"
+#include "tools/sandbox/pay.h"
 #include "tools/sandbox/validate.h"
 
 #include <event2/http.h>
@@ -179,7 +180,8 @@ static const char *const sb_endpoints[] = {"jscode2session", "getuserphonenumber
 struct sb_fault {
     long errcode, errcode_left;
     long delay_ms, delay_left;
-    long duplicate;
+    long duplicate, duplicate_left;
+    long drop_left;
 };
 
 /* ---------- the state ---------- */
@@ -197,6 +199,7 @@ struct sb_state {
     int force_count;
     struct sb_fault faults[SB_NENDPOINTS];
     struct sb_recs requests, messages;
+    struct sb_pay *pay; /* borrowed */
 };
 
 static int sb_endpoint_index(const char *name)
@@ -268,9 +271,20 @@ void sb_state_free(struct sb_state *st)
     free(st);
 }
 
+void sb_state_set_pay(struct sb_state *st, struct sb_pay *pay)
+{
+    st->pay = pay;
+}
+
+struct sb_pay *sb_state_pay(struct sb_state *st)
+{
+    return st->pay;
+}
+
 void sb_state_reset(struct sb_state *st)
 {
     sb_state_clear(st);
+    sb_pay_reset(st->pay);
     sb_map_init(&st->users);
     sb_map_init(&st->codes);
     sb_map_init(&st->tokens);
@@ -497,7 +511,7 @@ long sb_token_expire(struct sb_state *st, const char *value)
 /* ---------- faults ---------- */
 
 void sb_fault_set(struct sb_state *st, const char *endpoint, int has_errcode, long errcode,
-                  long delay_ms, long count, long duplicate)
+                  long delay_ms, long count, long duplicate, long drop)
 {
     int i = sb_endpoint_index(endpoint);
     if (i < 0)
@@ -511,8 +525,37 @@ void sb_fault_set(struct sb_state *st, const char *endpoint, int has_errcode, lo
         f->delay_ms = delay_ms;
         f->delay_left = count;
     }
-    if (duplicate >= 0)
+    if (duplicate >= 0) {
         f->duplicate = duplicate;
+        f->duplicate_left = duplicate > 0 ? count : 0;
+    }
+    if (drop >= 0)
+        f->drop_left = drop > 0 ? count : 0;
+}
+
+void sb_fault_take_notify(struct sb_state *st, const char *endpoint, long *delay_ms,
+                          long *duplicate, int *drop)
+{
+    *delay_ms = 0;
+    *duplicate = 0;
+    *drop = 0;
+    int i = sb_endpoint_index(endpoint);
+    if (i < 0)
+        return;
+    struct sb_fault *f = &st->faults[i];
+    if (f->drop_left > 0) {
+        f->drop_left--;
+        *drop = 1;
+        return; /* a dropped notification uses no other fault */
+    }
+    if (f->delay_left > 0) {
+        f->delay_left--;
+        *delay_ms = f->delay_ms;
+    }
+    if (f->duplicate_left > 0) {
+        f->duplicate_left--;
+        *duplicate = f->duplicate;
+    }
 }
 
 void sb_fault_take(struct sb_state *st, const char *endpoint, long *errcode, long *delay_ms)
@@ -549,8 +592,14 @@ cJSON *sb_fault_json(struct sb_state *st, const char *endpoint)
         cJSON_AddNumberToObject(j, "delay_ms", (double)f->delay_ms);
         cJSON_AddNumberToObject(j, "delay_count", (double)f->delay_left);
     }
-    if (f->duplicate > 0)
+    if (f->duplicate_left > 0) {
         cJSON_AddNumberToObject(j, "duplicate", (double)f->duplicate);
+        cJSON_AddNumberToObject(j, "duplicate_count", (double)f->duplicate_left);
+    }
+    if (f->drop_left > 0) {
+        cJSON_AddBoolToObject(j, "drop", 1);
+        cJSON_AddNumberToObject(j, "drop_count", (double)f->drop_left);
+    }
     return j;
 }
 

@@ -10,6 +10,8 @@
 
 #include <stdint.h>
 
+struct sb_pay;
+
 #define SB_MAX_USERS        100000
 #define SB_MAX_CODES        100000
 #define SB_MAX_TOKENS       10000
@@ -65,8 +67,12 @@ enum sb_redeem { SB_REDEEM_OK = 0, SB_REDEEM_UNKNOWN, SB_REDEEM_USED, SB_REDEEM_
 struct sb_state *sb_state_new(const struct sb_opts *opts);
 /* Frees everything. NULL-safe. */
 void sb_state_free(struct sb_state *st);
-/* Forgets everything: users, codes, tokens, faults, requests, messages, consents. */
+/* Forgets everything: users, codes, tokens, faults, requests, messages, consents, and the
+ * WeChat Pay state (orders, refunds, deliveries) when a pay side is attached. */
 void sb_state_reset(struct sb_state *st);
+/* Attaches the WeChat Pay side (borrowed; NULL detaches). */
+void sb_state_set_pay(struct sb_state *st, struct sb_pay *pay);
+struct sb_pay *sb_state_pay(struct sb_state *st);
 
 /* ---- users ---- */
 struct sb_user *sb_user_find(struct sb_state *st, const char *openid);
@@ -102,11 +108,15 @@ long sb_token_expire(struct sb_state *st, const char *value);
 /* 1 if name is an endpoint name of the control contract. */
 int sb_endpoint_known(const char *name);
 /* Arms faults for endpoint; a field < 0 leaves that fault as it is. count applies to the
- * errcode and delay faults set by this call. */
+ * errcode, delay, duplicate and drop faults set by this call (drop: 1 arms, 0 clears). */
 void sb_fault_set(struct sb_state *st, const char *endpoint, int has_errcode, long errcode,
-                  long delay_ms, long count, long duplicate);
+                  long delay_ms, long count, long duplicate, long drop);
 /* Takes one use of the faults armed for endpoint: *errcode (0 none), *delay_ms (0 none). */
 void sb_fault_take(struct sb_state *st, const char *endpoint, long *errcode, long *delay_ms);
+/* Takes one use of the faults of a notification endpoint ("notify", "refund_notify"):
+ * *delay_ms before the first attempt, *duplicate extra copies, *drop never deliver. */
+void sb_fault_take_notify(struct sb_state *st, const char *endpoint, long *delay_ms,
+                          long *duplicate, int *drop);
 /* Current faults of endpoint as JSON (caller deletes). */
 cJSON *sb_fault_json(struct sb_state *st, const char *endpoint);
 

@@ -1,0 +1,118 @@
+/* bench/photo_bench.c — time of the whole photo pipeline (pc_photo_process with the standard
+ * file) per photo, next to TurboJPEG's plain full-resolution decode of the same file
+ * (tjDecompress2 to RGB), median of N interleaved runs each, in the same process.
+ * Inputs are generated (photo/testgen.h): a 4032×3024 q92 4:2:0 JPEG with EXIF orientation 6
+ * (a phone held upright) and a 1080×1440 q92 one. Usage: photo_bench [RUNS] (default 21).
+ * Single-threaded; see bench/README.md "Photo pipeline". */
+#include "photo/photo.h"
+#include "photo/testgen.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <turbojpeg.h>
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static int cmp(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* A plain full-resolution decode to RGB (handle made per run, as the pipeline does). */
+static double time_decode(const unsigned char *j, size_t n, unsigned char *rgb)
+{
+    double t0 = now_ms();
+    tjhandle tj = tjInitDecompress();
+    int w = 0, h = 0, ss = -1, cs = -1;
+    if (!tj || tjDecompressHeader3(tj, j, (unsigned long)n, &w, &h, &ss, &cs) != 0 ||
+        tjDecompress2(tj, j, (unsigned long)n, rgb, w, 0, h, TJPF_RGB, 0) != 0) {
+        fprintf(stderr, "decode failed\n");
+        exit(1);
+    }
+    tjDestroy(tj);
+    return now_ms() - t0;
+}
+
+static double time_pipeline(const unsigned char *j, size_t n, struct pc_photo_result *r)
+{
+    struct pc_photo_opts o = {.standardise = true};
+    double t0 = now_ms();
+    if (pc_photo_process(j, n, &o, r) != 0 || !r->ok || !r->jpeg) {
+        fprintf(stderr, "pipeline refused the benchmark photo\n");
+        exit(1);
+    }
+    double t = now_ms() - t0;
+    pc_photo_result_free(r);
+    return t;
+}
+
+static void bench(const char *name, const unsigned char *j, size_t n, int w, int h, int runs)
+{
+    unsigned char *rgb = malloc((size_t)w * h * 3);
+    double *td = calloc((size_t)runs, sizeof *td), *tp = calloc((size_t)runs, sizeof *tp);
+    struct pc_photo_result r;
+    time_decode(j, n, rgb); /* warm-up */
+    time_pipeline(j, n, &r);
+    for (int i = 0; i < runs; i++) {
+        td[i] = time_decode(j, n, rgb);
+        tp[i] = time_pipeline(j, n, &r);
+    }
+    double md = median(td, runs), mp = median(tp, runs);
+    printf("%-28s %9zu B  decode %7.2f ms  pipeline %7.2f ms  ratio %.2f\n", name, n, md, mp,
+           mp / md);
+    free(rgb);
+    free(td);
+    free(tp);
+}
+
+static unsigned char *make(int w, int h, int orientation, size_t *len, int *sw, int *sh)
+{
+    struct pc_photo_testgen g;
+    size_t n;
+    pc_photo_testgen_defaults(&g, w, h);
+    unsigned char *rgb = pc_photo_testgen_render(&g);
+    if (orientation != 1)
+        pc_photo_testgen_store_as(&rgb, &w, &h, orientation);
+    unsigned char *j = pc_photo_testgen_jpeg(rgb, w, h, 92, TJSAMP_420, false, false, &n);
+    free(rgb);
+    *sw = w;
+    *sh = h;
+    if (orientation == 1) {
+        *len = n;
+        return j;
+    }
+    unsigned char *e = pc_photo_testgen_exif(j, n, orientation, len);
+    free(j);
+    return e;
+}
+
+int main(int argc, char **argv)
+{
+    int runs = argc > 1 ? (int)strtol(argv[1], NULL, 10) : 21;
+    if (runs < 1)
+        runs = 1;
+    size_t n;
+    int w, h;
+    printf("photo pipeline vs plain TurboJPEG full decode, median of %d runs each\n", runs);
+    unsigned char *a = make(3024, 4032, 6, &n, &w, &h);
+    bench("4032x3024 q92 (EXIF 6)", a, n, w, h, runs);
+    free(a);
+    a = make(1080, 1440, 1, &n, &w, &h);
+    bench("1080x1440 q92", a, n, w, h, runs);
+    free(a);
+    return 0;
+}

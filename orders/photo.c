@@ -1,0 +1,226 @@
+/* orders/photo.c — photo upload for an order (rules); SQL in store/photos.c, files in
+ * storage/, pixels in photo/. */
+#include "orders/photo.h"
+
+#include "photo/probe.h"
+
+#include "base/crypto.h"
+#include "base/err.h"
+#include "base/log.h"
+#include "server/config.h"
+#include "storage/storage.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+cJSON *pc_photo_checks_json(const struct pc_photo_result *res)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (size_t i = 0; i < res->nchecks; i++) {
+        const struct pc_photo_check *c = &res->checks[i];
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "code", c->code);
+        cJSON_AddBoolToObject(o, "ok", c->ok);
+        cJSON_AddBoolToObject(o, "blocking", c->blocking);
+        cJSON_AddStringToObject(o, "message", c->message);
+        if (c->has_value) {
+            cJSON_AddNumberToObject(o, "value", c->value);
+            cJSON_AddNumberToObject(o, "limit", c->limit);
+        }
+        cJSON_AddItemToArray(a, o);
+    }
+    return a;
+}
+
+int pc_photo_duplicate_checks(struct pc_db *db, int64_t task_id, const char *student_no,
+                              struct pc_photo_result *res)
+{
+    uint64_t enroll = 0;
+    bool has = false;
+    int rc = pc_store_roster_enrollment_phash(db, task_id, student_no, &enroll, &has);
+    if (rc)
+        return rc;
+    if (has) {
+        int d = pc_phash_distance(enroll, res->phash);
+        pc_photo_add_check(res, "ENROLLMENT_PHOTO", d > PC_PHASH_SAME_MAX, true,
+                           d > PC_PHASH_SAME_MAX ? "未使用入学照片"
+                                                 : "不能使用入学时的照片，请重新拍摄近期照片",
+                           d, PC_PHASH_SAME_MAX + 1, true);
+    } else {
+        pc_photo_add_check(res, "ENROLLMENT_PHOTO", true, true, "未使用入学照片", 0, 0, false);
+    }
+    char other[33];
+    rc = pc_store_photo_similar(db, student_no, res->phash, PC_PHASH_SAME_MAX, other);
+    if (rc && rc != PC_ENOTFOUND)
+        return rc;
+    pc_photo_add_check(res, "DUPLICATE_PHOTO", rc == PC_ENOTFOUND, true,
+                       rc == PC_ENOTFOUND ? "照片未被他人使用"
+                                          : "这张照片已被其他同学提交，请本人重新拍摄",
+                       0, 0, false);
+    return 0;
+}
+
+/* Stores bytes under a content-addressed name: photos/<kind>/<aa>/<sha256>.<ext>. A file
+ * that is already there has the same content and is kept. */
+static int put_addressed(const struct pc_config *cfg, const char *kind, const void *data,
+                         size_t len, const char *ext, char sha[PC_SHA256_HEXLEN], char *rel,
+                         size_t rlen)
+{
+    pc_sha256_hex(data, len, sha);
+    snprintf(rel, rlen, "photos/%s/%.2s/%s.%s", kind, sha, sha, ext);
+    char *existing = NULL;
+    size_t elen = 0;
+    if (pc_storage_get(cfg, rel, len, &existing, &elen) == 0 && elen == len &&
+        memcmp(existing, data, len) == 0) {
+        free(existing);
+        return 0;
+    }
+    free(existing);
+    return pc_storage_put(cfg, rel, data, len);
+}
+
+struct upload_tx {
+    const struct pc_user_auth *u;
+    const char *order_no;
+    const struct pc_store_photo *photo;
+    enum pc_upload_outcome *outcome;
+    struct pc_order *o;
+    const char *to;
+};
+
+static enum pc_upload_outcome state_rule(const struct pc_order *o, const struct pc_task *t,
+                                         const char **to, int *resub)
+{
+    *resub = 0;
+    if (!strcmp(o->status, "awaiting_photo")) {
+        if (t->closed)
+            return PC_UPLOAD_WINDOW_CLOSED;
+        *to = "unpaid";
+        return PC_UPLOAD_OK;
+    }
+    if (!strcmp(o->status, "rejected")) {
+        if (o->edit_expired || !o->editable_until[0])
+            return PC_UPLOAD_EDIT_EXPIRED;
+        if (o->resubmissions >= t->resubmit_cap)
+            return PC_UPLOAD_RESUBMIT_LIMIT;
+        *to = "pending_review";
+        *resub = 1;
+        return PC_UPLOAD_OK;
+    }
+    return PC_UPLOAD_STATE;
+}
+
+static int upload_tx(struct pc_db *db, void *arg)
+{
+    struct upload_tx *a = arg;
+    struct pc_task t;
+    int rc = pc_store_order_get_locked(db, a->order_no, a->o);
+    if (rc == 0 && a->o->user_id != a->u->id)
+        rc = PC_ENOTFOUND;
+    if (rc == PC_ENOTFOUND) {
+        *a->outcome = PC_UPLOAD_NOT_FOUND;
+        return 0;
+    }
+    if (rc == 0)
+        rc = pc_store_task_get(db, a->o->task_id, false, &t);
+    if (rc)
+        return rc;
+    int resub;
+    /* Re-checked under the row lock: the state may have moved since the photo was checked. */
+    *a->outcome = state_rule(a->o, &t, &a->to, &resub);
+    if (*a->outcome != PC_UPLOAD_OK)
+        return 0;
+    struct pc_store_photo p = *a->photo;
+    p.order_id = a->o->id;
+    rc = pc_store_photo_insert(db, &p, NULL);
+    if (rc == 0)
+        rc = pc_store_order_photo_state(db, a->o->id, a->to, resub,
+                                        !strcmp(a->to, "unpaid") ? t.unpaid_timeout_s : 0);
+    if (rc == 0) {
+        cJSON *d = cJSON_CreateObject();
+        cJSON_AddStringToObject(d, "from", a->o->status);
+        cJSON_AddStringToObject(d, "to", a->to);
+        cJSON_AddStringToObject(d, "photo", p.normalized_sha256);
+        struct pc_audit au = {.actor_type = "user",
+                              .actor_id = a->u->id,
+                              .action = "order.photo",
+                              .target_type = "order",
+                              .target_id = a->o->order_no,
+                              .details = d};
+        rc = pc_store_audit_insert(db, &au);
+        cJSON_Delete(d);
+    }
+    if (rc == 0)
+        rc = pc_store_order_get(db, a->order_no, a->o);
+    return rc;
+}
+
+int pc_order_photo_upload(struct pc_ctx *ctx, const struct pc_user_auth *u, const char *order_no,
+                          const void *data, size_t len, enum pc_upload_outcome *outcome,
+                          struct pc_photo_result *res, struct pc_order *o)
+{
+    memset(res, 0, sizeof *res);
+    struct pc_task t;
+    int resub;
+    const char *to;
+    /* Cheap refusals first: no pixel work for an order that cannot take a photo. */
+    int rc = pc_store_order_get(ctx->db, order_no, o);
+    if (rc == 0 && o->user_id != u->id)
+        rc = PC_ENOTFOUND;
+    if (rc == PC_ENOTFOUND) {
+        *outcome = PC_UPLOAD_NOT_FOUND;
+        return 0;
+    }
+    if (rc == 0)
+        rc = pc_store_task_get(ctx->db, o->task_id, false, &t);
+    if (rc)
+        return rc;
+    *outcome = state_rule(o, &t, &to, &resub);
+    if (*outcome != PC_UPLOAD_OK)
+        return 0;
+
+    struct pc_photo_opts opts = {.standardise = true, .max_pixels = (long)ctx->cfg->photo_max_pixels};
+    pc_photo_process(data, len, &opts, res);
+    if (res->ok) {
+        rc = pc_photo_duplicate_checks(ctx->db, o->task_id, o->student_no, res);
+        if (rc)
+            return rc;
+    }
+    if (!res->ok || !res->jpeg) {
+        *outcome = PC_UPLOAD_CHECKS_FAILED;
+        return 0;
+    }
+    /* Durable before acknowledged: both files are on disk (fsynced, renamed, directory
+     * fsynced) before the transaction that refers to them commits. */
+    char osha[PC_SHA256_HEXLEN], nsha[PC_SHA256_HEXLEN], orel[160], nrel[160];
+    struct pc_image_info info;
+    const char *ext = pc_image_probe(data, len, &info) == 0 ? info.ext : "bin";
+    rc = put_addressed(ctx->cfg, "original", data, len, ext, osha, orel, sizeof orel);
+    if (rc == 0)
+        rc = put_addressed(ctx->cfg, "standard", res->jpeg, res->jpeg_len, "jpg", nsha, nrel,
+                           sizeof nrel);
+    if (rc)
+        return rc;
+    cJSON *checks = pc_photo_checks_json(res);
+    char *checks_json = cJSON_PrintUnformatted(checks);
+    cJSON_Delete(checks);
+    struct pc_store_photo p = {.user_id = u->id,
+                               .student_no = o->student_no,
+                               .original_path = orel,
+                               .normalized_path = nrel,
+                               .original_sha256 = osha,
+                               .normalized_sha256 = nsha,
+                               .normalized_bytes = res->jpeg_len,
+                               .quality = res->quality,
+                               .phash = res->phash,
+                               .width = res->width,
+                               .height = res->height,
+                               .checks_json = checks_json};
+    char no[33];
+    snprintf(no, sizeof no, "%s", order_no);
+    struct upload_tx a = {u, no, &p, outcome, o, NULL};
+    rc = pc_db_tx(ctx->db, upload_tx, &a);
+    free(checks_json);
+    return rc;
+}

@@ -1,0 +1,69 @@
+/* payment/wxpay.h — the WeChat Pay API v3 client of portraitd: the merchant's keys and the
+ * verification keys loaded once at start-up (immutable, shared by all threads), signed
+ * request builders (JSAPI prepay, query, close, refund), response verification, the
+ * wx.requestPayment parameters, and notification verification + decryption. */
+#ifndef PC_PAYMENT_WXPAY_H
+#define PC_PAYMENT_WXPAY_H
+
+#include "server/outbound.h"
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct pc_config;
+struct pc_pay;
+
+/* Loads keys per the [pay] configuration. Returns NULL with err "" when payments are not
+ * configured (pay.mchid empty), NULL with a message in err when they are but a key cannot
+ * be loaded. Main thread. */
+struct pc_pay *pc_pay_load(const struct pc_config *cfg, char *err, size_t errlen);
+void pc_pay_free(struct pc_pay *p);
+
+/* A signed call; the pc_out_req's strings point into the struct (and body, owned). */
+struct pc_pay_call {
+    struct pc_out_req req;
+    char url[1024];
+    char auth[1200];
+    char *body;
+};
+void pc_pay_call_free(struct pc_pay_call *c);
+
+/* POST /v3/pay/transactions/jsapi for an order. time_expire: Unix seconds. */
+int pc_pay_call_jsapi(const struct pc_pay *p, const char *out_trade_no, int64_t amount_fen,
+                      const char *openid, int64_t time_expire, struct pc_pay_call *c);
+/* GET /v3/pay/transactions/out-trade-no/{no}?mchid= */
+int pc_pay_call_query(const struct pc_pay *p, const char *out_trade_no, struct pc_pay_call *c);
+/* POST /v3/pay/transactions/out-trade-no/{no}/close */
+int pc_pay_call_close(const struct pc_pay *p, const char *out_trade_no, struct pc_pay_call *c);
+
+/* POST /v3/refund/domestic/refunds (amounts in fen; total = the order's amount). */
+int pc_pay_call_refund(const struct pc_pay *p, const char *out_trade_no, const char *out_refund_no,
+                       int64_t refund_fen, int64_t total_fen, const char *reason,
+                       struct pc_pay_call *c);
+
+/* Verifies a WeChat Pay response (2xx must be signed; an unsigned 4xx/5xx is reported as
+ * is). 0 when signed and valid, PC_EAUTH otherwise. */
+int pc_pay_verify_response(const struct pc_pay *p, const struct pc_out_resp *resp);
+
+/* wx.requestPayment arguments for prepay_id: {"timeStamp","nonceStr","package","signType",
+ * "paySign"} (caller deletes). NULL on a signing failure. */
+cJSON *pc_pay_request_payment(const struct pc_pay *p, const char *prepay_id);
+
+/* Header values of a notification as received. */
+struct pc_pay_notify_headers {
+    const char *serial, *timestamp, *nonce, *signature, *signature_type;
+};
+/* Verifies a notification over the raw body (signature, then freshness against now within
+ * pay.notify_max_skew_s), then decrypts resource with the APIv3 key. *resource receives the
+ * plaintext JSON (caller deletes) and *envelope the parsed body (caller deletes).
+ * 0, PC_EAUTH (signature/freshness: answer 401) or PC_EINVAL (undecryptable: 400). */
+int pc_pay_open_notification(const struct pc_pay *p, const struct pc_pay_notify_headers *h,
+                             const char *body, size_t len, int64_t now, cJSON **envelope,
+                             cJSON **resource);
+
+const char *pc_pay_mchid(const struct pc_pay *p);
+const char *pc_pay_appid(const struct pc_pay *p);
+
+#endif

@@ -1,0 +1,263 @@
+/* photo/decode.c — format recognition, header facts and pixel decoding of uploads: JPEG on
+ * TurboJPEG (scaled decoding), PNG on libpng. Pure; any thread (handles per call). */
+#include "photo/internal.h"
+
+#include "base/alloc.h"
+#include "base/err.h"
+
+#include <png.h>
+#include <setjmp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <turbojpeg.h>
+
+void pc__img_alloc(struct pc__img *im, int w, int h, int nch)
+{
+    im->p = pc_xmalloc((size_t)w * (size_t)h * (size_t)nch);
+    im->w = w;
+    im->h = h;
+    im->nch = nch;
+}
+
+void pc__img_free(struct pc__img *im)
+{
+    if (!im)
+        return;
+    pc_free_null(im->p);
+    im->w = im->h = im->nch = 0;
+}
+
+/* ---- JPEG markers ---- */
+
+static bool is_sof(int m)
+{
+    return m >= 0xc0 && m <= 0xcf && m != 0xc4 && m != 0xc8 && m != 0xcc;
+}
+
+/* Walks the marker segments up to SOS: the first SOF type and the first Exif APP1. */
+static void jpeg_markers(const unsigned char *p, size_t len, struct pc__hdr *h)
+{
+    size_t i = 2;
+    while (i < len) {
+        if (p[i] != 0xff)
+            return; /* not at a marker: damaged, TurboJPEG will judge */
+        while (i < len && p[i] == 0xff)
+            i++;
+        if (i >= len)
+            return;
+        int m = p[i++];
+        if (m == 0xd8 || m == 0x01 || (m >= 0xd0 && m <= 0xd7))
+            continue;
+        if (m == 0xd9 || m == 0xda || len - i < 2)
+            return;
+        size_t seg = ((size_t)p[i] << 8) | p[i + 1];
+        if (seg < 2 || seg > len - i)
+            return;
+        const unsigned char *pl = p + i + 2;
+        size_t n = seg - 2;
+        if (is_sof(m) && !h->sof)
+            h->sof = m;
+        if (m == 0xe1 && !h->exif && n >= 6 && memcmp(pl, "Exif\0\0", 6) == 0) {
+            h->exif = pl;
+            h->exif_len = n;
+        }
+        i += seg;
+    }
+}
+
+static void probe_jpeg(const unsigned char *p, size_t len, struct pc__hdr *h)
+{
+    h->fmt = PC__FMT_JPEG;
+    jpeg_markers(p, len, h);
+    tjhandle tj = tjInitDecompress();
+    if (!tj)
+        return;
+    int w = 0, hh = 0, ss = -1, cs = -1; /* §5.3 gotcha 1: a short header leaves these alone */
+    if (tjDecompressHeader3(tj, p, (unsigned long)len, &w, &hh, &ss, &cs) == 0 && w > 0 &&
+        hh > 0) {
+        h->header_ok = true;
+        h->w = w;
+        h->h = hh;
+        h->gray = ss == TJSAMP_GRAY || cs == TJCS_GRAY;
+        h->cmyk = cs == TJCS_CMYK || cs == TJCS_YCCK;
+    }
+    tjDestroy(tj);
+    if (h->exif)
+        h->orientation = pc__exif_orientation(h->exif, h->exif_len);
+}
+
+/* ---- PNG ---- */
+
+struct png_job {
+    const unsigned char *p;
+    size_t len, off;
+    unsigned char *px;    /* decoded rows (RGB or RGBA) */
+    png_bytep *rows;
+};
+
+static void png_read_mem(png_structp png, png_bytep out, png_size_t n)
+{
+    struct png_job *j = png_get_io_ptr(png);
+    if (n > j->len - j->off)
+        png_error(png, "truncated");
+    memcpy(out, j->p + j->off, n);
+    j->off += n;
+}
+
+static void png_fail(png_structp png, png_const_charp msg)
+{
+    (void)msg;
+    png_longjmp(png, 1); /* never let libpng print */
+}
+
+static void png_warn(png_structp png, png_const_charp msg)
+{
+    (void)png;
+    (void)msg;
+}
+
+/* Header only: the IHDR chunk read by hand (libpng's png_read_info would read on to the first
+ * IDAT, and a pixel bomb need not have one). libpng judges the rest when decoding. */
+static void probe_png(const unsigned char *p, size_t len, struct pc__hdr *h)
+{
+    h->fmt = PC__FMT_PNG;
+    h->orientation = 1;
+    if (len < 33 || memcmp(p + 8, "\0\0\0\x0dIHDR", 8) != 0)
+        return;
+    uint32_t w = ((uint32_t)p[16] << 24) | ((uint32_t)p[17] << 16) | ((uint32_t)p[18] << 8) | p[19];
+    uint32_t hh = ((uint32_t)p[20] << 24) | ((uint32_t)p[21] << 16) | ((uint32_t)p[22] << 8) | p[23];
+    int depth = p[24], ct = p[25];
+    if (w == 0 || hh == 0 || w > 0x7fffffffu || hh > 0x7fffffffu)
+        return;
+    if (ct != 0 && ct != 2 && ct != 3 && ct != 4 && ct != 6)
+        return;
+    if (depth != 1 && depth != 2 && depth != 4 && depth != 8 && depth != 16)
+        return;
+    h->w = (int)w;
+    h->h = (int)hh;
+    h->gray = !(ct & PNG_COLOR_MASK_COLOR);
+    h->header_ok = true;
+}
+
+/* Decodes a colour PNG to RGB: palette/low depths expanded, 16 bits stripped, alpha (and
+ * tRNS) composed on white. */
+static int decode_png(const unsigned char *p, size_t len, struct pc__img *out)
+{
+    struct png_job *j = pc_xcalloc(1, sizeof *j);
+    png_structp png = NULL;
+    png_infop pi = NULL;
+    int rc = PC_EINVAL;
+    j->p = p;
+    j->len = len;
+    png = png_create_read_struct(PNG_LIBPNG_VER_STRING, NULL, png_fail, png_warn);
+    if (!png)
+        goto out;
+    pi = png_create_info_struct(png);
+    if (!pi)
+        goto out;
+    if (setjmp(png_jmpbuf(png)))
+        goto out;
+    png_set_read_fn(png, j, png_read_mem);
+    png_read_info(png, pi);
+    if (!(png_get_color_type(png, pi) & PNG_COLOR_MASK_COLOR))
+        png_error(png, "grey");
+    png_set_expand(png);
+    png_set_strip_16(png);
+    png_set_interlace_handling(png);
+    png_read_update_info(png, pi);
+    size_t w = png_get_image_width(png, pi), h = png_get_image_height(png, pi);
+    size_t ch = png_get_channels(png, pi), rowbytes = png_get_rowbytes(png, pi);
+    if (w == 0 || h == 0 || (ch != 3 && ch != 4) || rowbytes != w * ch ||
+        png_get_bit_depth(png, pi) != 8)
+        png_error(png, "unexpected layout");
+    j->px = pc_xmalloc(rowbytes * h);
+    j->rows = pc_xmalloc(h * sizeof *j->rows);
+    for (size_t y = 0; y < h; y++)
+        j->rows[y] = j->px + y * rowbytes;
+    png_read_image(png, j->rows);
+    png_read_end(png, NULL);
+    pc__img_alloc(out, (int)w, (int)h, 3);
+    for (size_t i = 0; i < w * h; i++) {
+        const unsigned char *s = j->px + i * ch;
+        unsigned char *d = out->p + i * 3;
+        if (ch == 3) {
+            d[0] = s[0];
+            d[1] = s[1];
+            d[2] = s[2];
+        } else {
+            unsigned a = s[3];
+            for (int c = 0; c < 3; c++)
+                d[c] = (unsigned char)((s[c] * a + 255 * (255 - a) + 127) / 255);
+        }
+    }
+    rc = 0;
+out:
+    png_destroy_read_struct(png ? &png : NULL, pi ? &pi : NULL, NULL);
+    free(j->px);
+    free(j->rows);
+    free(j);
+    return rc;
+}
+
+/* ---- JPEG ---- */
+
+static int decode_jpeg(const unsigned char *p, size_t len, const struct pc__hdr *h, int min_h,
+                       struct pc__img *out, double *scale)
+{
+    static const tjscalingfactor cand[] = {{1, 8}, {1, 4}, {3, 8}, {1, 2}, {1, 1}};
+    bool swap = h->orientation >= 5;
+    tjscalingfactor f = {1, 1};
+    if (min_h > 0) {
+        for (size_t i = 0; i < sizeof cand / sizeof cand[0]; i++) {
+            int oh = swap ? TJSCALED(h->w, cand[i]) : TJSCALED(h->h, cand[i]);
+            if (oh >= min_h) {
+                f = cand[i];
+                break;
+            }
+        }
+    }
+    int sw = TJSCALED(h->w, f), sh = TJSCALED(h->h, f);
+    int rc = PC_EINVAL;
+    tjhandle tj = tjInitDecompress();
+    if (!tj)
+        return PC_EINVAL;
+    pc__img_alloc(out, sw, sh, 3);
+    if (tjDecompress2(tj, p, (unsigned long)len, out->p, sw, 0, sh, TJPF_RGB,
+                      TJFLAG_LIMITSCANS) != 0) {
+        pc__img_free(out); /* any error or warning (truncation): refuse */
+        goto out;
+    }
+    *scale = (double)sw / h->w;
+    rc = 0;
+out:
+    tjDestroy(tj);
+    return rc;
+}
+
+void pc__probe(const unsigned char *p, size_t len, struct pc__hdr *h)
+{
+    memset(h, 0, sizeof *h);
+    h->orientation = 1;
+    if (len >= 3 && p[0] == 0xff && p[1] == 0xd8 && p[2] == 0xff)
+        probe_jpeg(p, len, h);
+    else if (len >= 8 && png_sig_cmp(p, 0, 8) == 0)
+        probe_png(p, len, h);
+}
+
+int pc__decode(const unsigned char *p, size_t len, const struct pc__hdr *h, int min_h,
+               struct pc__img *out, double *scale)
+{
+    int rc = PC_EINVAL;
+    *scale = 1.0;
+    if (h->fmt == PC__FMT_JPEG)
+        rc = decode_jpeg(p, len, h, min_h, out, scale);
+    else if (h->fmt == PC__FMT_PNG)
+        rc = decode_png(p, len, out);
+    if (rc == 0 && h->fmt == PC__FMT_PNG && (out->w != h->w || out->h != h->h)) {
+        pc__img_free(out);
+        rc = PC_EINVAL;
+    }
+    if (rc == 0)
+        pc__orient(out, h->orientation);
+    return rc;
+}

@@ -1,0 +1,112 @@
+/* photo/internal.h — pieces of the photo pipeline shared between the photo/ sources (pc__ prefix).
+ * Not for use outside photo/ (tests and the benchmark excepted). Pure; any thread. */
+#ifndef PC_PHOTO_INTERNAL_H
+#define PC_PHOTO_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* An owned, tightly packed picture of nch 8-bit channels (3 = RGB, 1 = grey/mask). */
+struct pc__img {
+    unsigned char *p;
+    int w, h, nch;
+};
+
+void pc__img_alloc(struct pc__img *im, int w, int h, int nch);
+void pc__img_free(struct pc__img *im);
+
+/* ---- decode.c ---- */
+
+enum pc__fmt { PC__FMT_UNKNOWN = 0, PC__FMT_JPEG, PC__FMT_PNG };
+
+/* What the header says (no pixel decode). */
+struct pc__hdr {
+    enum pc__fmt fmt;
+    bool header_ok;      /* the header parsed (else IMAGE_CORRUPT) */
+    int w, h;            /* as stored, before orientation */
+    bool gray, cmyk;     /* refused colour spaces */
+    int sof;             /* JPEG SOF marker (0xC0 baseline, 0xC2 progressive ...), 0 if none */
+    int orientation;     /* EXIF 1..8 (1 when absent or PNG) */
+    const unsigned char *exif; /* APP1 payload starting "Exif\0\0" (points into data) */
+    size_t exif_len;
+};
+
+/* Recognises the format by content and reads the header; never allocates pixels. */
+void pc__probe(const unsigned char *p, size_t len, struct pc__hdr *h);
+
+/* Decodes to RGB with EXIF orientation applied. JPEGs are decoded at the smallest TurboJPEG
+ * scaling factor (1/8, 1/4, 3/8, 1/2, 1) whose oriented height is >= min_h (full size when
+ * min_h <= 0 or none is); *scale receives decoded/full. 0, or PC_EINVAL (corrupt, truncated,
+ * unsupported). The caller has checked the pixel cap. */
+int pc__decode(const unsigned char *p, size_t len, const struct pc__hdr *h, int min_h,
+               struct pc__img *out, double *scale);
+
+/* ---- exif.c ---- */
+
+/* EXIF orientation (1..8) of an APP1 payload starting "Exif\0\0"; 1 when absent/invalid. */
+int pc__exif_orientation(const unsigned char *app1, size_t len);
+/* Applies orientation o to im in place (swapping w/h for 5..8). */
+void pc__orient(struct pc__img *im, int o);
+/* True for the mirrored orientations 2, 4, 5, 7. */
+bool pc__orientation_mirrored(int o);
+
+/* ---- standard.c ---- */
+
+/* Area-resamples the box (bx, by, bw, bh) of src — in src pixels, it may reach outside src,
+ * where fill (nch bytes) is used — to dst (already allocated, dst->nch == src->nch). Box
+ * filter of at least one source pixel per output pixel (bilinear-like when enlarging). */
+void pc__resample(const struct pc__img *src, double bx, double by, double bw, double bh,
+                  struct pc__img *dst, const unsigned char *fill);
+
+/* Encodes 480×640 RGB as the standard file: baseline 4:2:0, quality searched in
+ * OUT_Q_MIN..OUT_Q_MAX for OUT_SIZE_MIN..OUT_SIZE_MAX, JFIF 300 dpi, then re-read and
+ * verified. 0 with *jpeg (malloc'd, caller frees), *len, *quality; PC_EINVAL on an encoder
+ * or verification failure. */
+int pc__encode_standard(const struct pc__img *rgb, unsigned char **jpeg, size_t *len,
+                        int *quality);
+
+/* Verifies a standard file: 480×640, colour 4:2:0, baseline SOF0, JFIF 300 dpi. */
+bool pc__verify_standard(const unsigned char *jpeg, size_t len);
+
+/* ---- phash.c ---- */
+
+/* 64-bit DCT pHash of an RGB or grey picture: luminance area-resampled to 32×32, 2-D
+ * DCT-II, the 8×8 lowest frequencies compared with their median. */
+uint64_t pc__phash(const struct pc__img *im);
+
+/* ---- segment.c ---- */
+
+/* Background/subject separation and silhouette geometry on the analysis image. */
+struct pc__seg {
+    int w, h;
+    unsigned char *fg; /* w*h: 1 subject (largest component), 0 background */
+    unsigned char *bgm; /* w*h: 1 flood-filled background */
+    double bg_ycc[3];   /* median of the top band */
+    double bg_rgb[3];
+    double thr;         /* background tolerance T */
+    int *left, *right;  /* per row extents of the subject, -1 when empty */
+    long area;          /* subject pixels */
+    /* geometry (ana px); valid when found */
+    bool found;
+    int head_top;       /* first head row */
+    int neck_y;         /* neck (width minimum) or estimate */
+    bool neck_seen;
+    int shoulder_y;     /* first shoulder row (h when none) */
+    double head_w;      /* max silhouette width above the neck */
+    double head_cx;     /* mean centre of the head rows */
+};
+
+/* Segments rgb (the analysis image). Always fills seg (found=false when no subject). */
+void pc__segment(const struct pc__img *rgb, struct pc__seg *seg);
+void pc__seg_free(struct pc__seg *seg);
+
+/* Per-pixel distance to the background colour (same metric as the segmentation). */
+double pc__bg_dist(const struct pc__seg *seg, const unsigned char *rgb);
+
+/* Colour conversions (sRGB D65). */
+void pc__rgb_to_ycc(const double rgb[3], double ycc[3]);
+void pc__rgb_to_lab(const double rgb[3], double lab[3]);
+void pc__rgb_to_hsv(const double rgb[3], double hsv[3]);
+
+#endif

@@ -1,0 +1,707 @@
+/* photo/photo.c — the photo pipeline: header checks, scaled decode, segmentation, every rule
+ * of docs/photo.md, the normalised 480×640 crop, pHash and the standard file.
+ * Pure; any thread (no state outside the call). */
+#include "photo/photo.h"
+
+#include "base/alloc.h"
+#include "base/err.h"
+#include "photo/internal.h"
+#include "photo/thresholds.h"
+
+#include <assert.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum rule {
+    R_FORMAT,
+    R_CORRUPT,
+    R_TOO_LARGE,
+    R_COLOR_SPACE,
+    R_MIRRORED,
+    R_RESOLUTION,
+    R_SUBJECT,
+    R_CUT_OFF,
+    R_BG_COLOR,
+    R_BG_UNIFORM,
+    R_HEAD_TOP,
+    R_HEAD_SIZE,
+    R_CENTERED,
+    R_SHOULDERS,
+    R_CLOTHING,
+    R_EXPOSURE,
+    R_LIGHTING,
+    R_SHARPNESS,
+    R_OUTPUT_SIZE,
+    R_COUNT
+};
+
+/* code, blocking (may refuse the photo), message when it passes */
+static const struct {
+    const char *code;
+    bool blocking;
+    const char *pass;
+} RULES[R_COUNT] = {
+    [R_FORMAT] = {"FORMAT_UNSUPPORTED", true, "照片格式正确"},
+    [R_CORRUPT] = {"IMAGE_CORRUPT", true, "照片文件完整"},
+    [R_TOO_LARGE] = {"IMAGE_TOO_LARGE", true, "照片像素数正常"},
+    [R_COLOR_SPACE] = {"COLOR_SPACE", true, "彩色照片"},
+    [R_MIRRORED] = {"MIRRORED", true, "照片未镜像"},
+    [R_RESOLUTION] = {"RESOLUTION", true, "照片分辨率足够"},
+    [R_SUBJECT] = {"SUBJECT_PRESENT", true, "检测到人像"},
+    [R_CUT_OFF] = {"SUBJECT_CUT_OFF", true, "人像完整"},
+    [R_BG_COLOR] = {"BACKGROUND_COLOR", true, "背景颜色符合要求"},
+    [R_BG_UNIFORM] = {"BACKGROUND_UNIFORM", true, "背景均匀"},
+    [R_HEAD_TOP] = {"HEAD_TOP", true, "头部位置合适"},
+    [R_HEAD_SIZE] = {"HEAD_SIZE", true, "人像大小合适"},
+    [R_CENTERED] = {"CENTERED", true, "人像居中"},
+    [R_SHOULDERS] = {"SHOULDERS_LEVEL", true, "双肩水平"},
+    [R_CLOTHING] = {"CLOTHING_CONTRAST", true, "衣服与背景区分明显"},
+    [R_EXPOSURE] = {"EXPOSURE", true, "曝光正常"},
+    [R_LIGHTING] = {"LIGHTING_UNEVEN", true, "面部光线均匀"},
+    [R_SHARPNESS] = {"SHARPNESS", true, "照片清晰"},
+    [R_OUTPUT_SIZE] = {"OUTPUT_SIZE", false, "标准照文件大小合适"},
+};
+
+static const char SKIPPED[] = "未检测（请先解决前面的问题）";
+
+/* ---- results ---- */
+
+static void set(struct pc_photo_result *r, enum rule k, bool ok, bool blocking, const char *msg,
+                double value, double limit, bool has_value)
+{
+    struct pc_photo_check *c = &r->checks[k];
+    c->code = RULES[k].code;
+    c->ok = ok;
+    c->blocking = blocking;
+    c->skipped = false;
+    c->message = ok ? RULES[k].pass : msg;
+    c->value = has_value ? value : 0;
+    c->limit = has_value ? limit : 0;
+    c->has_value = has_value;
+}
+
+static void pass(struct pc_photo_result *r, enum rule k, double value, double limit, bool hv)
+{
+    set(r, k, true, RULES[k].blocking, NULL, value, limit, hv);
+}
+
+static void fail(struct pc_photo_result *r, enum rule k, const char *msg, double value,
+                 double limit, bool hv)
+{
+    set(r, k, false, RULES[k].blocking, msg, value, limit, hv);
+}
+
+static void warn(struct pc_photo_result *r, enum rule k, const char *msg, double value,
+                 double limit)
+{
+    set(r, k, false, false, msg, value, limit, true);
+}
+
+static void update_ok(struct pc_photo_result *r)
+{
+    r->ok = true;
+    for (size_t i = 0; i < r->nchecks; i++)
+        if (!r->checks[i].ok && r->checks[i].blocking)
+            r->ok = false;
+}
+
+void pc_photo_add_check(struct pc_photo_result *r, const char *code, bool ok, bool blocking,
+                        const char *message, double value, double limit, bool has_value)
+{
+    if (!r || r->nchecks >= PC_PHOTO_MAX_CHECKS)
+        return;
+    struct pc_photo_check *c = &r->checks[r->nchecks++];
+    memset(c, 0, sizeof *c);
+    c->code = code;
+    c->ok = ok;
+    c->blocking = blocking;
+    c->message = message;
+    c->has_value = has_value;
+    c->value = has_value ? value : 0;
+    c->limit = has_value ? limit : 0;
+    update_ok(r);
+}
+
+const struct pc_photo_check *pc_photo_find_check(const struct pc_photo_result *r,
+                                                 const char *code)
+{
+    for (size_t i = 0; r && code && i < r->nchecks; i++)
+        if (r->checks[i].code && strcmp(r->checks[i].code, code) == 0)
+            return &r->checks[i];
+    return NULL;
+}
+
+void pc_photo_result_free(struct pc_photo_result *r)
+{
+    if (!r)
+        return;
+    pc_free_null(r->jpeg);
+    r->jpeg_len = 0;
+}
+
+/* ---- measurements ---- */
+
+static double luma(const unsigned char *p)
+{
+    return 0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2];
+}
+
+/* BACKGROUND_COLOR: light blue near the spec's RGB(100,197,255), or a neutral light wall
+ * (which the standard file replaces with the reference blue). */
+static void check_bg_color(struct pc_photo_result *r, const struct pc__seg *seg)
+{
+    static const double ref[3] = {100, 197, 255};
+    double lab[3], rlab[3], hsv[3];
+    pc__rgb_to_lab(seg->bg_rgb, lab);
+    pc__rgb_to_lab(ref, rlab);
+    pc__rgb_to_hsv(seg->bg_rgb, hsv);
+    double de = sqrt((lab[0] - rlab[0]) * (lab[0] - rlab[0]) +
+                     (lab[1] - rlab[1]) * (lab[1] - rlab[1]) +
+                     (lab[2] - rlab[2]) * (lab[2] - rlab[2]));
+    double chroma = hypot(lab[1], lab[2]);
+    bool blue = hsv[0] >= PC__T(BG_HUE_MIN) && hsv[0] <= PC__T(BG_HUE_MAX) &&
+                hsv[1] >= PC__T(BG_SAT_MIN) && hsv[2] >= PC__T(BG_VAL_MIN) &&
+                de <= PC__T(BG_DE_MAX);
+    bool neutral = chroma <= PC__T(BG_NEUTRAL_CHROMA_MAX) && lab[0] >= PC__T(BG_NEUTRAL_L_MIN);
+    if (neutral && !blue)
+        pass(r, R_BG_COLOR, chroma, PC__T(BG_NEUTRAL_CHROMA_MAX), true);
+    else if (blue)
+        pass(r, R_BG_COLOR, de, PC__T(BG_DE_MAX), true);
+    else if (hsv[2] < PC__T(BG_VAL_MIN) && (chroma <= PC__T(BG_NEUTRAL_CHROMA_MAX) ||
+                                            (hsv[0] >= PC__T(BG_HUE_MIN) &&
+                                             hsv[0] <= PC__T(BG_HUE_MAX))))
+        fail(r, R_BG_COLOR, "背景太暗，请在光线充足处、浅蓝色或白色的纯色墙前拍摄", de,
+             PC__T(BG_DE_MAX), true);
+    else
+        fail(r, R_BG_COLOR, "背景颜色不符合要求（应为浅蓝色或白色），请在浅蓝色或白色的纯色墙前拍摄",
+             de, PC__T(BG_DE_MAX), true);
+}
+
+/* BACKGROUND_UNIFORM: std(Y) of the wall above the shoulders (3 px away from the subject) and
+ * the difference of the upper-left and upper-right wall. */
+static void check_bg_uniform(struct pc_photo_result *r, const struct pc__img *ana,
+                             const struct pc__seg *seg)
+{
+    int w = seg->w, h = seg->h, rad = 3;
+    int ylim = seg->found ? (seg->shoulder_y < h ? seg->shoulder_y : seg->neck_y) : h / 2;
+    int ypatch = seg->found ? seg->neck_y : h / 2;
+    if (ylim > h)
+        ylim = h;
+    if (ypatch > h)
+        ypatch = h;
+    /* near[i]: a subject pixel within rad (square) */
+    unsigned char *tmp = pc_xcalloc((size_t)w * h, 1), *near = pc_xcalloc((size_t)w * h, 1);
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
+            if (seg->fg[(size_t)y * w + x])
+                for (int k = x - rad; k <= x + rad; k++)
+                    if (k >= 0 && k < w)
+                        tmp[(size_t)y * w + k] = 1;
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
+            if (tmp[(size_t)y * w + x])
+                for (int k = y - rad; k <= y + rad; k++)
+                    if (k >= 0 && k < h)
+                        near[(size_t)k * w + x] = 1;
+    double s = 0, s2 = 0, sl = 0, sr = 0;
+    long n = 0, nl = 0, nr = 0;
+    for (int y = 0; y < ylim; y++)
+        for (int x = 0; x < w; x++) {
+            size_t i = (size_t)y * w + x;
+            if (!seg->bgm[i] || near[i])
+                continue;
+            double v = luma(ana->p + i * 3);
+            s += v;
+            s2 += v * v;
+            n++;
+            if (y < ypatch && x < w / 8) {
+                sl += v;
+                nl++;
+            } else if (y < ypatch && x >= w - w / 8) {
+                sr += v;
+                nr++;
+            }
+        }
+    free(tmp);
+    free(near);
+    double sd = n > 1 ? sqrt(fmax(0, s2 / n - (s / n) * (s / n))) : 0;
+    double lr = nl >= 30 && nr >= 30 ? fabs(sl / nl - sr / nr) : 0;
+    if (lr > PC__T(BG_LR_MAX))
+        fail(r, R_BG_UNIFORM, "背景明暗不均（有阴影），请调整光线或换一面光照均匀的墙再拍", lr,
+             PC__T(BG_LR_MAX), true);
+    else if (sd > PC__T(BG_STD_MAX))
+        fail(r, R_BG_UNIFORM, "背景不干净（有杂物、花纹或阴影），请在纯色墙前拍摄", sd,
+             PC__T(BG_STD_MAX), true);
+    else
+        pass(r, R_BG_UNIFORM, sd, PC__T(BG_STD_MAX), true);
+}
+
+/* Variance of the 4-neighbour Laplacian of the 3×3-Gaussian-smoothed grey box, scaled to a
+ * mean luminance of 128 (a darker picture of the same detail measures the same). */
+static double laplacian_var(const struct pc__img *im, int x0, int y0, int x1, int y1)
+{
+    int w = x1 - x0, h = y1 - y0;
+    if (w < 5 || h < 5)
+        return 0;
+    double *g = pc_xmalloc((size_t)w * h * sizeof *g), *b = pc_xmalloc((size_t)w * h * sizeof *b);
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
+            g[(size_t)y * w + x] = luma(im->p + ((size_t)(y0 + y) * im->w + (x0 + x)) * 3);
+    for (int y = 1; y < h - 1; y++)
+        for (int x = 1; x < w - 1; x++) {
+            double a = 0;
+            for (int dy = -1; dy <= 1; dy++)
+                for (int dx = -1; dx <= 1; dx++)
+                    a += g[(size_t)(y + dy) * w + x + dx] * (dy ? 1 : 2) * (dx ? 1 : 2);
+            b[(size_t)y * w + x] = a / 16;
+        }
+    double s = 0, s2 = 0, m = 0;
+    long n = 0;
+    for (size_t i = 0; i < (size_t)w * h; i++)
+        m += g[i];
+    m /= (double)w * h;
+    for (int y = 2; y < h - 2; y++)
+        for (int x = 2; x < w - 2; x++) {
+            size_t i = (size_t)y * w + x;
+            double l = b[i - 1] + b[i + 1] + b[i - w] + b[i + w] - 4 * b[i];
+            s += l;
+            s2 += l * l;
+            n++;
+        }
+    free(g);
+    free(b);
+    /* exposure-independent: as if the face's mean luminance were 128 */
+    double k = 128 / fmax(m, 16);
+    return n ? (s2 / n - (s / n) * (s / n)) * k * k : 0;
+}
+
+/* The crop (analysis pixels) and what the rules derived from it. */
+struct crop {
+    double s;        /* output px per analysis px */
+    double x0, y0;   /* box origin (ana px) */
+    double cw, ch;   /* box size (ana px) */
+    double head_out; /* head top in the output (px) */
+};
+
+static void eval_geometry(struct pc_photo_result *r, const struct pc__seg *seg, double s_res,
+                          struct crop *c)
+{
+    int w = seg->w, h = seg->h;
+    bool cut_top = seg->head_top <= PC__T(CUT_TOP_ROWS);
+    bool cut_side = false;
+    int yside = seg->shoulder_y < h ? seg->shoulder_y : seg->neck_y;
+    for (int y = seg->head_top; y < yside && y < h; y++)
+        if (seg->left[y] >= 0 && (seg->left[y] <= PC__T(CUT_SIDE_PX) ||
+                                  seg->right[y] >= w - 1 - PC__T(CUT_SIDE_PX)))
+            cut_side = true;
+    if (cut_top)
+        fail(r, R_CUT_OFF, "头顶被裁切，请后退一点或把手机抬高，让头顶上方留出空间", 0, 0, false);
+    else if (cut_side)
+        fail(r, R_CUT_OFF, "人像左右被裁切，请站到画面中间，让头部和双肩完整入镜", 0, 0, false);
+    else
+        pass(r, R_CUT_OFF, 0, 0, false);
+
+    /* crop scale: head top to neck = HEAD_NECK_OUT, face width kept in FACE_OUT_MIN..MAX */
+    double hn = seg->neck_y - seg->head_top, fw = PC__T(FACE_OF_HEAD) * seg->head_w;
+    double s_model = PC__T(HEAD_NECK_OUT) / hn, tol = PC__T(HEAD_NECK_TOL);
+    double s_lo = PC__T(FACE_OUT_MIN) / fw, s_hi = PC__T(FACE_OUT_MAX) / fw;
+    double s = fmin(fmax(s_model, s_lo), s_hi);
+    /* Within the model's tolerance, prefer no enlargement (s <= s_res) and a box no taller
+     * than the input (s >= 1: the analysis image has 640 rows). */
+    if (s > s_res)
+        s = fmax(s_res, fmax(s_model / tol, s_lo));
+    if (s < 1)
+        s = fmin(1, fmin(s_model * tol, s_hi));
+    c->s = s;
+    c->ch = PC_PHOTO_OUT_H / s;
+    c->cw = PC_PHOTO_OUT_W / s;
+
+    /* HEAD_SIZE: the share of the input height the crop needs. */
+    double frac = c->ch / h, fmin_ = PC__T(HEAD_FRAC_MIN) * PC_PHOTO_OUT_H / PC__T(HEAD_NECK_OUT);
+    bool too_big = frac > 1.0 + 1e-9;
+    if (too_big)
+        fail(r, R_HEAD_SIZE, "头部太大（离镜头太近），请后退一点再拍", frac, 1.0, true);
+    else if (frac < fmin_)
+        fail(r, R_HEAD_SIZE, "人像太小（离镜头太远），请靠近一点再拍", frac, fmin_, true);
+    else
+        pass(r, R_HEAD_SIZE, frac, 1.0, true);
+
+    /* HEAD_TOP: a head-top position in [50, 110] output px must exist with the box inside. */
+    double room = seg->head_top * s, below = (h - seg->head_top) * s;
+    double lo = fmax(PC__T(HEAD_TOP_MIN), PC_PHOTO_OUT_H - below);
+    double hi = fmin(PC__T(HEAD_TOP_MAX), room);
+    if (cut_top || too_big)
+        ; /* skipped: SUBJECT_CUT_OFF / HEAD_SIZE says what to do */
+    else if (room < PC__T(HEAD_TOP_MIN))
+        fail(r, R_HEAD_TOP, "头部位置偏高，请后退一点或把手机稍微抬高再拍", room,
+             PC__T(HEAD_TOP_MIN), true);
+    else if (PC_PHOTO_OUT_H - below > PC__T(HEAD_TOP_MAX))
+        fail(r, R_HEAD_TOP, "头部位置偏低（肩部入镜不足），请把手机稍微放低再拍",
+             PC_PHOTO_OUT_H - below, PC__T(HEAD_TOP_MAX), true);
+    else
+        pass(r, R_HEAD_TOP, fmin(fmax(PC__T(HEAD_TOP_TARGET), lo), hi), PC__T(HEAD_TOP_MAX),
+             true);
+    /* the box for the measurements: in the band when possible, else inside the picture */
+    double lo_fit = PC_PHOTO_OUT_H - below, hi_fit = room;
+    if (lo <= hi)
+        c->head_out = fmin(fmax(PC__T(HEAD_TOP_TARGET), lo), hi);
+    else if (lo_fit <= hi_fit)
+        c->head_out = fmin(fmax(PC__T(HEAD_TOP_TARGET), lo_fit), hi_fit);
+    else
+        c->head_out = (lo_fit + hi_fit) / 2;
+    c->y0 = seg->head_top - c->head_out / s;
+
+    /* CENTERED: the head centre in the output after the best box inside the input. */
+    double x0 = seg->head_cx - PC_PHOTO_OUT_W / 2.0 / s;
+    if (c->cw <= w)
+        x0 = fmin(fmax(x0, 0), w - c->cw);
+    c->x0 = x0;
+    double off = (seg->head_cx - x0) * s - PC_PHOTO_OUT_W / 2.0;
+    if (fabs(off) <= PC__T(CENTER_MAX))
+        pass(r, R_CENTERED, fabs(off), PC__T(CENTER_MAX), true);
+    else
+        fail(r, R_CENTERED,
+             off < 0 ? "人像偏左，请站到画面正中间再拍" : "人像偏右，请站到画面正中间再拍",
+             fabs(off), PC__T(CENTER_MAX), true);
+
+    if (too_big)
+        return; /* CLOTHING_CONTRAST, SHOULDERS_LEVEL skipped: the box does not fit */
+    /* CLOTHING_CONTRAST ("黑边"): the subject fills the bottom band of the box. */
+    long cov = 0, tot = 0;
+    int yb0 = (int)floor(c->y0 + c->ch * (1 - PC__T(CLOTH_BAND))), yb1 = (int)ceil(c->y0 + c->ch);
+    int xb0 = (int)floor(c->x0), xb1 = (int)ceil(c->x0 + c->cw);
+    for (int y = yb0; y < yb1; y++)
+        for (int x = xb0; x < xb1; x++) {
+            tot++;
+            if (y >= 0 && y < h && x >= 0 && x < w && seg->fg[(size_t)y * w + x])
+                cov++;
+        }
+    double cover = tot ? (double)cov / tot : 0;
+    bool cloth_ok = cover >= PC__T(CLOTH_COVER_MIN);
+    if (cloth_ok)
+        pass(r, R_CLOTHING, cover, PC__T(CLOTH_COVER_MIN), true);
+    else
+        fail(r, R_CLOTHING,
+             "衣服颜色与背景太接近或肩部未入镜，请换一件与背景反差明显的衣服，并让双肩入镜",
+             cover, PC__T(CLOTH_COVER_MIN), true);
+
+    /* SHOULDERS_LEVEL: heights where the silhouette reaches x = 40 and 440 in the output. */
+    if (!cloth_ok)
+        return; /* skipped */
+    int yl = -1, yr = -1;
+    double d = 200 / s;
+    int ybot = (int)fmin(h - 1, c->y0 + c->ch - 1);
+    if (ybot >= 0 && seg->left[ybot] >= 0)
+        d = fmin(d, 0.9 * fmin(seg->head_cx - seg->left[ybot], seg->right[ybot] - seg->head_cx));
+    if (d >= 0.6 * seg->head_w) {
+        int xl = (int)lround(seg->head_cx - d), xr = (int)lround(seg->head_cx + d);
+        for (int y = seg->neck_y; y < h && xl >= 0 && xl < w; y++)
+            if (seg->fg[(size_t)y * w + xl]) {
+                yl = y;
+                break;
+            }
+        for (int y = seg->neck_y; y < h && xr >= 0 && xr < w; y++)
+            if (seg->fg[(size_t)y * w + xr]) {
+                yr = y;
+                break;
+            }
+    }
+    if (yl < 0 || yr < 0) {
+        fail(r, R_SHOULDERS, "未检测到双肩，请让双肩完整入镜", 0, 0, false);
+        return;
+    }
+    double diff = fabs((double)(yl - yr)) * s;
+    if (diff <= PC__T(SHOULDER_MAX))
+        pass(r, R_SHOULDERS, diff, PC__T(SHOULDER_MAX), true);
+    else
+        fail(r, R_SHOULDERS, "双肩不平，请坐正、双肩保持水平再拍", diff, PC__T(SHOULDER_MAX),
+             true);
+}
+
+/* EXPOSURE, LIGHTING_UNEVEN, SHARPNESS on the face box of the normalised picture. */
+static void eval_face(struct pc_photo_result *r, const struct pc__seg *seg, const struct crop *c,
+                      const struct pc__img *norm, const struct pc__img *alpha, bool res_ok)
+{
+    double s = c->s, hn = (seg->neck_y - seg->head_top) * s, hw = seg->head_w * s;
+    double cx = (seg->head_cx - c->x0) * s, top = (seg->head_top - c->y0) * s;
+    int x0 = (int)lround(cx - 0.3 * hw), x1 = (int)lround(cx + 0.3 * hw);
+    int y0 = (int)lround(top + 0.35 * hn), y1 = (int)lround(top + 0.80 * hn);
+    x0 = x0 < 0 ? 0 : x0;
+    y0 = y0 < 0 ? 0 : y0;
+    x1 = x1 > norm->w ? norm->w : x1;
+    y1 = y1 > norm->h ? norm->h : y1;
+    double sum = 0, sl = 0, sr = 0;
+    long n = 0, nl = 0, nr = 0, dark = 0, clip = 0;
+    for (int y = y0; y < y1; y++)
+        for (int x = x0; x < x1; x++) {
+            size_t i = (size_t)y * norm->w + x;
+            if (alpha->p[i] < 128)
+                continue;
+            double v = luma(norm->p + i * 3);
+            sum += v;
+            n++;
+            dark += v <= PC__T(EXPO_DARK_Y);
+            clip += v >= PC__T(EXPO_CLIP_Y);
+            if (x < cx) {
+                sl += v;
+                nl++;
+            } else {
+                sr += v;
+                nr++;
+            }
+        }
+    if (n < 50) {
+        fail(r, R_EXPOSURE, "未能找到面部区域，请正对镜头再拍", 0, 0, false);
+        fail(r, R_LIGHTING, "未能找到面部区域，请正对镜头再拍", 0, 0, false);
+        fail(r, R_SHARPNESS, "未能找到面部区域，请正对镜头再拍", 0, 0, false);
+        return;
+    }
+    double mean = sum / n, fd = (double)dark / n, fc = (double)clip / n;
+    if (mean < PC__T(EXPO_MEAN_MIN))
+        fail(r, R_EXPOSURE, "照片太暗（面部曝光不足），请到光线充足的地方拍摄", mean,
+             PC__T(EXPO_MEAN_MIN), true);
+    else if (fd > PC__T(EXPO_DARK_FRAC))
+        fail(r, R_EXPOSURE, "面部有大片暗部，请到光线充足、均匀的地方拍摄", fd,
+             PC__T(EXPO_DARK_FRAC), true);
+    else if (mean > PC__T(EXPO_MEAN_MAX))
+        fail(r, R_EXPOSURE, "照片过亮（面部曝光过度），请避开强光或关闭闪光灯再拍", mean,
+             PC__T(EXPO_MEAN_MAX), true);
+    else if (fc > PC__T(EXPO_CLIP_FRAC))
+        fail(r, R_EXPOSURE, "面部有过曝的亮斑，请避开强光或关闭闪光灯再拍", fc,
+             PC__T(EXPO_CLIP_FRAC), true);
+    else
+        pass(r, R_EXPOSURE, mean, PC__T(EXPO_MEAN_MAX), true);
+
+    double ml = nl ? sl / nl : 0, mr = nr ? sr / nr : 0;
+    double ratio = fmax(ml, mr) / fmax(1.0, fmin(ml, mr));
+    const char *side = ml < mr ? "左侧脸偏暗（阴阳脸），请让光线从正面均匀照射再拍"
+                               : "右侧脸偏暗（阴阳脸），请让光线从正面均匀照射再拍";
+    if (ratio > PC__T(LIGHT_BLOCK))
+        fail(r, R_LIGHTING, side, ratio, PC__T(LIGHT_BLOCK), true);
+    else if (ratio > PC__T(LIGHT_WARN))
+        warn(r, R_LIGHTING, side, ratio, PC__T(LIGHT_WARN));
+    else
+        pass(r, R_LIGHTING, ratio, PC__T(LIGHT_WARN), true);
+
+    if (!res_ok)
+        return; /* skipped: the picture is enlarged, sharpness has no fixed scale */
+    double var = laplacian_var(norm, x0, y0, x1, y1);
+    if (var < PC__T(SHARP_BLOCK))
+        fail(r, R_SHARPNESS, "照片模糊，请对焦清楚、拿稳手机再拍", var, PC__T(SHARP_BLOCK),
+             true);
+    else if (var < PC__T(SHARP_WARN))
+        warn(r, R_SHARPNESS, "照片不够清晰，建议对焦清楚、拿稳手机重拍", var, PC__T(SHARP_WARN));
+    else
+        pass(r, R_SHARPNESS, var, PC__T(SHARP_WARN), true);
+}
+
+/* Replaces the background of norm by the reference blue: the subject mask at output scale,
+ * softened, refined by colour distance near the edge. */
+static void replace_background(struct pc__img *norm, const struct pc__img *alpha,
+                               const struct pc__seg *seg)
+{
+    const double blue[3] = {PC__T(OUT_BG_R), PC__T(OUT_BG_G), PC__T(OUT_BG_B)};
+    int w = norm->w, h = norm->h;
+    float *a = pc_xmalloc((size_t)w * h * sizeof *a);
+    for (int y = 0; y < h; y++) /* 5×5 box blur of the mask: a soft band around the edge */
+        for (int x = 0; x < w; x++) {
+            int acc = 0, cnt = 0;
+            for (int dy = -2; dy <= 2; dy++)
+                for (int dx = -2; dx <= 2; dx++) {
+                    int yy = y + dy, xx = x + dx;
+                    if (yy < 0 || yy >= h || xx < 0 || xx >= w)
+                        continue;
+                    acc += alpha->p[(size_t)yy * w + xx];
+                    cnt++;
+                }
+            a[(size_t)y * w + x] = (float)acc / (255.0f * cnt);
+        }
+    for (size_t i = 0; i < (size_t)w * h; i++) {
+        float av = a[i];
+        unsigned char *p = norm->p + i * 3;
+        if (av > 0 && av < 1) {
+            double dcol = pc__bg_dist(seg, p);
+            double ac = fmin(1, fmax(0, (dcol - 0.5 * seg->thr) / seg->thr));
+            av = (float)(0.5 * av + 0.5 * ac);
+        }
+        for (int k = 0; k < 3; k++) {
+            double v = av * p[k] + (1 - av) * blue[k];
+            p[k] = (unsigned char)lround(fmin(255, fmax(0, v)));
+        }
+    }
+    free(a);
+}
+
+/* ---- the pipeline ---- */
+
+int pc_photo_process(const void *data, size_t len, const struct pc_photo_opts *opts,
+                     struct pc_photo_result *r)
+{
+    struct pc__hdr hdr;
+    struct pc__img src = {0}, ana = {0}, norm = {0}, alpha = {0}, mask = {0};
+    struct pc__seg seg = {0};
+    struct crop c = {0};
+    double scale = 1;
+    long max_px = opts && opts->max_pixels > 0 ? opts->max_pixels : (long)PC__T(MAX_PIXELS);
+    if (!r)
+        return PC_EINVAL;
+    memset(r, 0, sizeof *r);
+    r->nchecks = R_COUNT;
+    for (int k = 0; k < R_COUNT; k++) {
+        r->checks[k].code = RULES[k].code;
+        r->checks[k].blocking = RULES[k].blocking;
+        r->checks[k].skipped = true;
+        r->checks[k].message = SKIPPED;
+    }
+    if (!data) {
+        update_ok(r);
+        return PC_EINVAL;
+    }
+
+    /* 1. header: format, damage, pixel cap, colour space, orientation */
+    pc__probe(data, len, &hdr);
+    if (hdr.fmt == PC__FMT_UNKNOWN) {
+        fail(r, R_FORMAT, "照片格式不支持，请上传 JPG 或 PNG 格式的照片（不支持 HEIC、GIF 等）", 0,
+             0, false);
+        goto out;
+    }
+    pass(r, R_FORMAT, 0, 0, false);
+    if (!hdr.header_ok) {
+        fail(r, R_CORRUPT, "照片文件已损坏或不完整，请重新拍摄后上传", 0, 0, false);
+        goto out;
+    }
+    double px = (double)hdr.w * hdr.h;
+    if (hdr.gray)
+        fail(r, R_COLOR_SPACE, "不能上传黑白照片，请上传彩色照片", 0, 0, false);
+    else if (hdr.cmyk)
+        fail(r, R_COLOR_SPACE, "照片颜色模式为 CMYK，请上传手机直接拍摄的彩色照片", 0, 0, false);
+    else
+        pass(r, R_COLOR_SPACE, 0, 0, false);
+    if (px > (double)max_px) {
+        fail(r, R_TOO_LARGE, "照片像素过大，请上传手机直接拍摄的照片", px, (double)max_px, true);
+        goto out;
+    }
+    pass(r, R_TOO_LARGE, px, (double)max_px, true);
+    bool swap = hdr.orientation >= 5;
+    r->width = swap ? hdr.h : hdr.w;
+    r->height = swap ? hdr.w : hdr.h;
+    if (pc__orientation_mirrored(hdr.orientation))
+        fail(r, R_MIRRORED, "照片是镜像的（前置摄像头自拍），请用后置摄像头或关闭镜像后重拍",
+             hdr.orientation, 1, true);
+    else
+        pass(r, R_MIRRORED, hdr.orientation, 1, true);
+    if (!r->checks[R_COLOR_SPACE].ok)
+        goto out;
+    int fw = r->width, fh = r->height;
+    if (fw < PC__T(MIN_SIDE) || fh < PC__T(MIN_SIDE) ||
+        (double)fw / fh > PC__T(MAX_ASPECT) || (double)fh / fw > PC__T(MAX_ASPECT)) {
+        fail(r, R_RESOLUTION, "照片尺寸不符合要求，请上传手机直接拍摄的竖版照片",
+             fmin(fh, fw * 4.0 / 3), PC_PHOTO_OUT_H, true);
+        goto out;
+    }
+
+    /* 2. pixels: scaled decode, orientation */
+    if (pc__decode(data, len, &hdr, (int)PC__T(WORK_MIN_H), &src, &scale) != 0) {
+        fail(r, R_CORRUPT, "照片文件已损坏或不完整，请重新拍摄后上传", 0, 0, false);
+        goto out;
+    }
+    pass(r, R_CORRUPT, 0, 0, false);
+
+    /* 3. the analysis image (640 rows) and segmentation */
+    int ah = (int)PC__T(ANA_H), aw = (int)lround((double)src.w * ah / src.h);
+    aw = aw < 1 ? 1 : aw;
+    pc__img_alloc(&ana, aw, ah, 3);
+    pc__resample(&src, 0, 0, src.w, src.h, &ana, NULL);
+    pc__segment(&ana, &seg);
+    check_bg_color(r, &seg);
+    check_bg_uniform(r, &ana, &seg);
+    if (!seg.found) {
+        fail(r, R_SUBJECT, "未检测到人像，请正对镜头、在纯色墙前拍摄上半身照片", 0, 0, false);
+        double avail = fmin(fh, fw * 4.0 / 3);
+        if (avail >= PC_PHOTO_OUT_H)
+            pass(r, R_RESOLUTION, avail, PC_PHOTO_OUT_H, true);
+        else
+            fail(r, R_RESOLUTION, "照片分辨率太低，请用手机后置摄像头拍摄原图（不要截图或压缩）",
+                 avail, PC_PHOTO_OUT_H, true);
+        r->phash = pc__phash(&ana);
+        r->has_phash = true;
+        goto out;
+    }
+    pass(r, R_SUBJECT, (double)seg.area / ((double)aw * ah), PC__T(SUBJECT_MIN_AREA), true);
+    double fy = (double)src.h / ah, fx = (double)src.w / aw;
+    eval_geometry(r, &seg, fy / scale, &c);
+
+    /* 4. RESOLUTION: the input rows behind the 640 output rows, at full resolution */
+    double ch_full = c.ch * fy / scale;
+    bool res_ok = ch_full >= PC_PHOTO_OUT_H - 0.5;
+    if (res_ok)
+        pass(r, R_RESOLUTION, ch_full, PC_PHOTO_OUT_H, true);
+    else
+        fail(r, R_RESOLUTION, "照片分辨率太低，请用手机后置摄像头拍摄原图（不要截图或压缩）",
+             ch_full, PC_PHOTO_OUT_H, true);
+    if (res_ok && c.ch * fy < PC_PHOTO_OUT_H && scale < 1) {
+        /* the scaled decode is too coarse for this crop: decode again, larger */
+        struct pc__img big = {0};
+        double sc2 = 1;
+        int need = (int)ceil((double)PC_PHOTO_OUT_H * ah / c.ch) + 1;
+        if (pc__decode(data, len, &hdr, need, &big, &sc2) == 0) {
+            pc__img_free(&src);
+            src = big;
+            scale = sc2;
+            fy = (double)src.h / ah;
+            fx = (double)src.w / aw;
+        }
+    }
+
+    /* 5. the normalised 480×640 picture and the subject alpha at output scale */
+    const unsigned char fill[3] = {(unsigned char)seg.bg_rgb[0], (unsigned char)seg.bg_rgb[1],
+                                   (unsigned char)seg.bg_rgb[2]};
+    pc__img_alloc(&norm, PC_PHOTO_OUT_W, PC_PHOTO_OUT_H, 3);
+    pc__resample(&src, c.x0 * fx, c.y0 * fy, c.cw * fx, c.ch * fy, &norm, fill);
+    mask.p = pc_xmalloc((size_t)aw * ah);
+    mask.w = aw;
+    mask.h = ah;
+    mask.nch = 1;
+    for (size_t i = 0; i < (size_t)aw * ah; i++)
+        mask.p[i] = seg.fg[i] ? 255 : 0;
+    pc__img_alloc(&alpha, PC_PHOTO_OUT_W, PC_PHOTO_OUT_H, 1);
+    const unsigned char zero = 0;
+    pc__resample(&mask, c.x0, c.y0, c.cw, c.ch, &alpha, &zero);
+    eval_face(r, &seg, &c, &norm, &alpha, res_ok);
+
+    /* 6. background replacement, pHash, the standard file */
+    replace_background(&norm, &alpha, &seg);
+    r->phash = pc__phash(&norm);
+    r->has_phash = true;
+    update_ok(r);
+    if (opts && opts->standardise && r->ok) {
+        size_t n = 0;
+        int q = 0;
+        if (pc__encode_standard(&norm, &r->jpeg, &n, &q) != 0) {
+            assert(!"standard file failed verification");
+            fail(r, R_OUTPUT_SIZE, "标准照生成失败，请重试", 0, 0, false);
+            r->checks[R_OUTPUT_SIZE].blocking = true;
+        } else {
+            r->jpeg_len = n;
+            r->quality = q;
+            if (n > PC__T(OUT_SIZE_MAX))
+                warn(r, R_OUTPUT_SIZE, "标准照文件大于 40KB（已用最低质量 60 压缩）", (double)n,
+                     PC__T(OUT_SIZE_MAX));
+            else if (n < PC__T(OUT_SIZE_MIN))
+                warn(r, R_OUTPUT_SIZE, "标准照文件小于 20KB（画面较简单，已用最高质量）",
+                     (double)n, PC__T(OUT_SIZE_MIN));
+            else
+                pass(r, R_OUTPUT_SIZE, (double)n, PC__T(OUT_SIZE_MAX), true);
+        }
+    }
+out:
+    update_ok(r);
+    pc__img_free(&src);
+    pc__img_free(&ana);
+    pc__img_free(&norm);
+    pc__img_free(&alpha);
+    pc__img_free(&mask);
+    pc__seg_free(&seg);
+    return 0;
+}

@@ -1,0 +1,90 @@
+/* photo/thresholds.h — every number the photo rules compare with, in one table, each with
+ * its source: the CHSI spec text ("spec"), OFIQ (ISO/IEC 29794-5 reference code), a
+ * [proposal] of /work/shared/photo-and-code.md (§ given), or "calib" (calibrated on the
+ * synthetic portraits of tests/unit/test_photo.c — real uploads must re-calibrate these).
+ * Pixel figures marked "out px" are on the 480×640 output; "ana px" on the analysis image
+ * (the input resampled to 640 rows). Constant tables only; any thread. */
+#ifndef PC_PHOTO_THRESHOLDS_H
+#define PC_PHOTO_THRESHOLDS_H
+
+/* X(name, value, source) */
+#define PC__THRESHOLDS(X)                                                                          \
+    X(MAX_PIXELS, 50e6, "[proposal] §2.1: ~50 MP decompression-bomb cap (header, pre-alloc)")      \
+    X(MIN_SIDE, 32, "calib: below 32 px no portrait can be analysed")                              \
+    X(MAX_ASPECT, 4.0, "calib: long/short side above 4 is no photo of a person")                   \
+    X(WORK_MIN_H, 960, "calib: scaled JPEG decode keeps >= 960 rows (1/4 of a 4032 photo)")        \
+    X(ANA_H, 640, "spec: analysis image has the output's 640 rows (§2.4 normalised geometry)")     \
+    X(SEG_TOP_BAND, 0.05, "§2.3: top 5 % of rows give the background colour (median)")             \
+    X(SEG_Y_WEIGHT, 0.5, "§2.3: d = |Cb-Cb0| + |Cr-Cr0| + 0.5|Y-Y0|")                              \
+    X(SEG_T_K, 3.0, "[proposal] §2.3: adaptive T = 3 sigma(top band) + offset")                    \
+    X(SEG_T_OFFSET, 12.0, "calib: offset of the adaptive T (YCbCr L1 units)")                      \
+    X(SEG_T_MIN, 16.0, "calib: lowest background tolerance (YCbCr L1 units)")                      \
+    X(SEG_T_MAX, 40.0, "calib: highest background tolerance (YCbCr L1 units)")                     \
+    X(SUBJECT_MIN_AREA, 0.06, "calib: the subject covers >= 6 % of the frame")                     \
+    X(HEAD_ROW_MIN_FRAC, 0.015, "§2.4: head_top = first row with a run >= 1.5 % of W (>= 6 px)")   \
+    X(HEAD_ROW_MIN_PX, 6, "§2.4: minimum run of the head-top row (ana px)")                        \
+    X(CUT_TOP_ROWS, 2, "calib: subject in the top 2 ana rows = head cut off")                      \
+    X(CUT_SIDE_PX, 1, "calib: subject within 1 ana px of a side above the shoulders = cut off")    \
+    X(BG_HUE_MIN, 185, "[proposal] §1.4: light-blue hue range, degrees")                           \
+    X(BG_HUE_MAX, 215, "[proposal] §1.4")                                                          \
+    X(BG_SAT_MIN, 0.25, "[proposal] §1.4: HSV saturation")                                         \
+    X(BG_VAL_MIN, 0.55, "[proposal] §1.4: HSV value")                                              \
+    X(BG_DE_MAX, 25, "[proposal] §1.4: CIE76 dE to RGB(100,197,255)")                              \
+    X(BG_NEUTRAL_CHROMA_MAX, 12, "decision: white/light-grey wall (schools' advice §1.3), C*ab")   \
+    X(BG_NEUTRAL_L_MIN, 70, "decision: white/light-grey wall, L* (we replace the background)")     \
+    X(BG_STD_MAX, 10, "[proposal] §2.2: std(Y) of the backdrop 6-8 clean; +2 for phone noise")     \
+    X(BG_LR_MAX, 12, "[proposal] §2.2: |mean Y upper-left - upper-right| < ~12")                   \
+    X(HEAD_TOP_MIN, 50, "spec: head top 50-110 out px below the top edge")                         \
+    X(HEAD_TOP_MAX, 110, "spec")                                                                   \
+    X(HEAD_TOP_TARGET, 70, "HivisionIDPhotos 10-12 % top margin (§2.4), inside the spec band")     \
+    X(HEAD_NECK_OUT, 360, "calib: head top to neck = 360 out px puts eyes ~250, face ~250 px")     \
+    X(HEAD_NECK_TOL, 1.12, "calib: the crop scale may move 12 % off the model to avoid enlarging") \
+    X(FACE_OUT_MIN, 200, "spec 180-300 face width; crop scale clamped to 200-290 out px")          \
+    X(FACE_OUT_MAX, 290, "spec 180-300 face width (margin 10 px)")                                 \
+    X(FACE_OF_HEAD, 0.88, "calib: cheek-to-cheek width ~ 0.88 x silhouette head width")            \
+    X(NECK_NARROW, 0.85, "calib: a neck is a width minimum < 0.85 x head width")                   \
+    X(HEAD_FROM_W, 1.45, "calib: head top to neck ~ 1.45 x head width when no neck is seen")       \
+    X(HEAD_FRAC_MIN, 0.20, "calib: head top to neck >= 20 % of the input height (not too far)")    \
+    X(HEAD_FRAC_MAX, 0.5625, "spec-derived: 360/640, the crop must fit in the input height")       \
+    X(CENTER_MAX, 24, "[proposal] §2.4: |head centre - 240| <= 24 out px (5 % of W)")              \
+    X(SHOULDER_MAX, 15, "[proposal] §2.4: shoulder heights at x=40/440 differ <= 15 out px")       \
+    X(CLOTH_BAND, 0.10, "§2.3 step 6: bottom 10 % of the crop is where shoulders must be")         \
+    X(CLOTH_COVER_MIN, 0.60, "calib: subject covers >= 60 % of the crop width there (black edge)") \
+    X(EXPO_MEAN_MIN, 70, "OFIQ LuminanceMean good range 0.2-0.8 (51-204); face mean Y >= 70")      \
+    X(EXPO_MEAN_MAX, 215, "OFIQ LuminanceMean (0.8 = 204) widened for fair skin: <= 215")          \
+    X(EXPO_DARK_Y, 25, "OFIQ UnderExposurePrevention: L in [0,25]")                                \
+    X(EXPO_DARK_FRAC, 0.10, "calib: <= 10 % of face pixels that dark (eyes, brows ~ 5 %)")        \
+    X(EXPO_CLIP_Y, 247, "OFIQ OverExposurePrevention: L in [247,255]")                             \
+    X(EXPO_CLIP_FRAC, 0.05, "calib (OFIQ scores 1 % as 50/100): <= 5 % clipped face pixels")      \
+    X(LIGHT_WARN, 1.25, "[proposal] §2.5: left/right face luminance ratio within 0.8-1.25")       \
+    X(LIGHT_BLOCK, 1.50, "decision: ratio above 1.5 (strong 阴阳脸) blocks, 1.25-1.5 warns")       \
+    X(SHARP_WARN, 12, "calib: var(Laplacian), 3x3 Gaussian, face at output scale, mean 128")            \
+    X(SHARP_BLOCK, 6, "calib: below this the face is visibly blurred (blocks)")                   \
+    X(OUT_Q_MIN, 60, "spec: quality factor >= 60")                                                 \
+    X(OUT_Q_MAX, 95, "§5.3 gotcha 5: search q in 60..95")                                          \
+    X(OUT_SIZE_MIN, 20480, "spec: 'generally 20-40 KB' (20 KiB)")                                  \
+    X(OUT_SIZE_MAX, 40000, "spec 20-40 KB; 40000 B satisfies both KB and KiB readings")            \
+    X(OUT_DPI, 300, "spec: 300 dpi in JFIF")                                                       \
+    X(OUT_BG_R, 100, "spec: background RGB(100,197,255)")                                          \
+    X(OUT_BG_G, 197, "spec")                                                                       \
+    X(OUT_BG_B, 255, "spec")
+
+enum pc__thr_id {
+#define PC__THR_ENUM(name, value, source) PC__T_##name,
+    PC__THRESHOLDS(PC__THR_ENUM)
+#undef PC__THR_ENUM
+        PC__T_COUNT
+};
+
+struct pc__thr {
+    const char *name;
+    double value;
+    const char *source;
+};
+
+/* The table, indexed by enum pc__thr_id (constant). */
+extern const struct pc__thr pc__thresholds[PC__T_COUNT];
+
+#define PC__T(name) (pc__thresholds[PC__T_##name].value)
+
+#endif

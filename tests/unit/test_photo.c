@@ -1,0 +1,802 @@
+/* tests/unit/test_photo.c — photo/photo.h on synthetic portraits (photo/testgen.h): well-framed
+ * portraits at 480×640, 1080×1440 and 3024×4032 (and 4032×3024 with EXIF orientation 6), all 8
+ * orientations, white wall, progressive JPEG, PNG; one failing picture per rule with the EXACT
+ * set of failing checks; decode refusals (HEIC, GIF, garbage, truncation, CMYK, grey, pixel
+ * bombs); the standard file (480×640, baseline, 4:2:0, 20–40 KB, 300 dpi, blue background,
+ * head top 50–110); pHash calibration; the threshold table.
+ *
+ * PC_WRITE_CORPUS=DIR ./test_photo also writes small seed files for fuzz/corpus/photo. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "photo/internal.h"
+#include "photo/photo.h"
+#include "photo/testgen.h"
+#include "photo/thresholds.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <turbojpeg.h>
+
+/* ---- helpers ---- */
+
+static unsigned char *portrait_jpeg(const struct pc_photo_testgen *g, int q, size_t *len)
+{
+    unsigned char *rgb = pc_photo_testgen_render(g);
+    unsigned char *j = pc_photo_testgen_jpeg(rgb, g->w, g->h, q, TJSAMP_420, false, false, len);
+    free(rgb);
+    assert_non_null(j);
+    return j;
+}
+
+static void process(const void *data, size_t len, bool standardise, struct pc_photo_result *r)
+{
+    struct pc_photo_opts o = {.standardise = standardise};
+    assert_int_equal(pc_photo_process(data, len, &o, r), 0);
+}
+
+static void dump(const struct pc_photo_result *r)
+{
+    for (size_t i = 0; i < r->nchecks; i++) {
+        const struct pc_photo_check *c = &r->checks[i];
+        fprintf(stderr, "  %-20s %s%s value=%.3f limit=%.3f %s\n", c->code,
+                c->skipped ? "skipped" : c->ok ? "ok" : "FAIL", c->blocking ? "" : " (warn)",
+                c->value, c->limit, c->message);
+    }
+}
+
+/* The failing, measured checks are exactly `want` (NULL-terminated). */
+static void expect_fails(const struct pc_photo_result *r, const char *const *want)
+{
+    bool bad = false;
+    size_t nwant = 0;
+    for (; want[nwant]; nwant++) {
+        const struct pc_photo_check *c = pc_photo_find_check(r, want[nwant]);
+        if (!c || c->ok || c->skipped) {
+            fprintf(stderr, "expected %s to fail\n", want[nwant]);
+            bad = true;
+        }
+    }
+    for (size_t i = 0; i < r->nchecks; i++) {
+        const struct pc_photo_check *c = &r->checks[i];
+        if (c->ok || c->skipped)
+            continue;
+        bool listed = false;
+        for (size_t k = 0; k < nwant; k++)
+            listed |= strcmp(want[k], c->code) == 0;
+        if (!listed) {
+            fprintf(stderr, "unexpected failure %s\n", c->code);
+            bad = true;
+        }
+    }
+    if (bad)
+        dump(r);
+    assert_false(bad);
+}
+
+static void expect_skipped(const struct pc_photo_result *r, const char *code)
+{
+    const struct pc_photo_check *c = pc_photo_find_check(r, code);
+    assert_non_null(c);
+    assert_true(c->skipped);
+    assert_false(c->ok);
+}
+
+#define FAILS(r, ...) expect_fails((r), (const char *const[]){__VA_ARGS__, NULL})
+#define PASSES(r)     expect_fails((r), (const char *const[]){NULL})
+
+static bool near_blue(const unsigned char *p, int tol)
+{
+    return abs(p[0] - 100) <= tol && abs(p[1] - 197) <= tol && abs(p[2] - 255) <= tol;
+}
+
+/* Every property of the standard file; size band only when check_size. */
+static void check_standard(const struct pc_photo_result *r, bool check_size)
+{
+    assert_true(r->ok);
+    assert_non_null(r->jpeg);
+    assert_true(pc__verify_standard(r->jpeg, r->jpeg_len));
+    const unsigned char *p = r->jpeg;
+    /* JFIF APP0 with units 1 (dpi), 300 × 300 */
+    assert_memory_equal(p, "\xff\xd8\xff\xe0", 4);
+    assert_memory_equal(p + 6, "JFIF\0", 5);
+    assert_memory_equal(p + 13, "\x01\x01\x2c\x01\x2c", 5);
+    /* baseline: the first SOF is C0 */
+    size_t i = 2;
+    int sof = 0;
+    while (i + 4 <= r->jpeg_len && p[i] == 0xff && !sof) {
+        int m = p[i + 1];
+        if (m == 0xc0 || m == 0xc1 || m == 0xc2 || m == 0xc3 || m == 0xc9 || m == 0xca)
+            sof = m;
+        i += 2 + (((size_t)p[i + 2] << 8) | p[i + 3]);
+    }
+    assert_int_equal(sof, 0xc0);
+    assert_in_range(r->quality, 60, 95);
+    if (check_size)
+        assert_in_range(r->jpeg_len, 20480, 40000);
+    tjhandle tj = tjInitDecompress();
+    int w = 0, h = 0, ss = -1, cs = -1;
+    assert_int_equal(tjDecompressHeader3(tj, p, (unsigned long)r->jpeg_len, &w, &h, &ss, &cs), 0);
+    assert_int_equal(w, 480);
+    assert_int_equal(h, 640);
+    assert_int_equal(ss, TJSAMP_420);
+    assert_int_equal(cs, TJCS_YCbCr);
+    unsigned char *rgb = malloc(480 * 640 * 3);
+    assert_int_equal(tjDecompress2(tj, p, (unsigned long)r->jpeg_len, rgb, 480, 0, 640, TJPF_RGB, 0),
+                     0);
+    tjDestroy(tj);
+    assert_true(near_blue(rgb + (10 * 480 + 10) * 3, 4));
+    assert_true(near_blue(rgb + (10 * 480 + 469) * 3, 4));
+    assert_true(near_blue(rgb + (200 * 480 + 12) * 3, 4));
+    int top = -1;
+    for (int y = 0; y < 640 && top < 0; y++) {
+        int n = 0;
+        for (int x = 0; x < 480; x++) {
+            const unsigned char *q = rgb + ((size_t)y * 480 + x) * 3;
+            n += abs(q[0] - 100) + abs(q[1] - 197) + abs(q[2] - 255) > 60;
+        }
+        if (n >= 6)
+            top = y;
+    }
+    free(rgb);
+    assert_in_range(top, 50, 110);
+}
+
+/* A portrait framed like the standard file itself (head top ~70, head to neck ~360 rows). */
+static void standard_framed(struct pc_photo_testgen *g, int w, int h)
+{
+    pc_photo_testgen_defaults(g, w, h);
+    g->size = 1.83;
+    g->top = 0.109;
+}
+
+/* ---- passing portraits ---- */
+
+static void pass_480x640(void **state)
+{
+    (void)state;
+    struct pc_photo_testgen g;
+    struct pc_photo_result r;
+    size_t n;
+    standard_framed(&g, 480, 640);
+    unsigned char *j = portrait_jpeg(&g, 92, &n);
+    process(j, n, true, &r);
+    PASSES(&r);
+    check_standard(&r, true);
+    assert_int_equal(r.width, 480);
+    assert_int_equal(r.height, 640);
+    assert_int_equal(r.nchecks, 19);
+    for (size_t a = 0; a < r.nchecks; a++) /* every rule reported once, with a message */
+        for (size_t b = a + 1; b < r.nchecks; b++)
+            assert_string_not_equal(r.checks[a].code, r.checks[b].code);
+    for (size_t a = 0; a < r.nchecks; a++)
+        assert_non_null(r.checks[a].message);
+    pc_photo_result_free(&r);
+    free(j);
+}
+
+static void pass_1080x1440(void **state)
+{
+    (void)state;
+    struct pc_photo_testgen g;
+    struct pc_photo_result r;
+    size_t n;
+    pc_photo_testgen_defaults(&g, 1080, 1440);
+    unsigned char *j = portrait_jpeg(&g, 92, &n);
+    process(j, n, true, &r);
+    PASSES(&r);
+    check_standard(&r, true);
+    assert_true(r.has_phash);
+    pc_photo_result_free(&r);
+    /* without standardise: same verdicts, no file */
+    process(j, n, false, &r);
+    assert_true(r.ok);
+    assert_null(r.jpeg);
+    expect_skipped(&r, "OUTPUT_SIZE");
+    pc_photo_result_free(&r);
+    free(j);
+}
+
+static void pass_3024x4032(void **state)
+{
+    (void)state;
+    struct pc_photo_testgen g;
+    struct pc_photo_result r;
+    size_t n;
+    pc_photo_testgen_defaults(&g, 3024, 4032);
+    unsigned char *j = portrait_jpeg(&g, 90, &n);
+    process(j, n, true, &r);
+    PASSES(&r);
+    check_standard(&r, true);
+    assert_int_equal(r.width, 3024);
+    assert_int_equal(r.height, 4032);
+    pc_photo_result_free(&r);
+    free(j);
+}
+
+/* A 4032×3024 sensor picture with EXIF orientation 6 (phone held upright). */
+static void pass_exif_rotated_4032x3024(void **state)
+{
+    (void)state;
+    struct pc_photo_testgen g;
+    struct pc_photo_result r;
+    size_t n, m;
+    int w = 3024, h = 4032;
+    pc_photo_testgen_defaults(&g, w, h);
+    unsigned char *rgb = pc_photo_testgen_render(&g);
+    pc_photo_testgen_store_as(&rgb, &w, &h, 6);
+    assert_int_equal(w, 4032);
+    unsigned char *j = pc_photo_testgen_jpeg(rgb, w, h, 90, TJSAMP_420, false, false, &n);
+    unsigned char *e = pc_photo_testgen_exif(j, n, 6, &m);
+    process(e, m, true, &r);
+    PASSES(&r);
+    check_standard(&r, true);
+    assert_int_equal(r.width, 3024);
+    assert_int_equal(r.height, 4032);
+    pc_photo_result_free(&r);
+    /* the same file without its EXIF is a landscape picture: the subject lies on its side */
+    process(j, n, false, &r);
+    assert_false(r.ok);
+    assert_int_equal(r.width, 4032);
+    pc_photo_result_free(&r);
+    free(rgb);
+    free(j);
+    free(e);
+}
+
+/* All 8 orientations: the displayed picture is the same; 2, 4, 5, 7 are mirror images. */
+static void orientations(void **state)
+{
+    (void)state;
+    for (int o = 1; o <= 8; o++) {
+        struct pc_photo_testgen g;
+        struct pc_photo_result r;
+        size_t n, m;
+        int w = 810, h = 1080;
+        pc_photo_testgen_defaults(&g, w, h);
+        unsigned char *rgb = pc_photo_testgen_render(&g);
+        pc_photo_testgen_store_as(&rgb, &w, &h, o);
+        unsigned char *j = pc_photo_testgen_jpeg(rgb, w, h, 92, TJSAMP_420, false, false, &n);
+        unsigned char *e = pc_photo_testgen_exif(j, n, o, &m);
+        process(e, m, false, &r);
+        if (o == 2 || o == 4 || o == 5 || o == 7)
+            FAILS(&r, "MIRRORED");
+        else
+            PASSES(&r);
+        assert_int_equal(r.width, 810);
+        assert_int_equal(r.height, 1080);
+        const struct pc_photo_check *c = pc_photo_find_check(&r, "MIRRORED");
+        assert_int_equal((int)c->value, o);
+        pc_photo_result_free(&r);
+        free(rgb);
+        free(j);
+        free(e);
+    }
+}
+
+static void pass_white_wall(void **state)
+{
+    (void)state;
+    struct pc_photo_testgen g;
+    struct pc_photo_result r;
+    size_t n;
+    pc_photo_testgen_defaults(&g, 1080, 1440);
+    g.bg[0] = g.bg[1] = 242;
+    g.bg[2] = 238;
+    unsigned char *j = portrait_jpeg(&g, 92, &n);
+    process(j, n, true, &r);
+    PASSES(&r);
+    check_standard(&r, true); /* the white wall became the reference blue */
+    pc_photo_result_free(&r);
+    free(j);
+}
+
+static void pass_progressive(void **state)
+{
+    (void)state;
+    struct pc_photo_testgen g;
+    struct pc_photo_result r;
+    size_t n;
+    pc_photo_testgen_defaults(&g, 1080, 1440);
+    unsigned char *rgb = pc_photo_testgen_render(&g);
+    unsigned char *j = pc_photo_testgen_jpeg(rgb, g.w, g.h, 90, TJSAMP_420, true, false, &n);
+    struct pc__hdr hdr;
+    pc__probe(j, n, &hdr);
+    assert_int_equal(hdr.sof, 0xc2);
+    process(j, n, true, &r);
+    PASSES(&r);
+    check_standard(&r, true); /* the output is baseline even from a progressive input */
+    pc_photo_result_free(&r);
+    free(rgb);
+    free(j);
+}
+
+/* PNG, RGB and RGBA; the API sees bytes only, so "a PNG renamed .jpg" is this same case. */
+static void pass_png(void **state)
+{
+    (void)state;
+    struct pc_photo_testgen g;
+    struct pc_photo_result r;
+    size_t n;
+    pc_photo_testgen_defaults(&g, 1080, 1440);
+    unsigned char *rgb = pc_photo_testgen_render(&g);
+    for (int ch = 3; ch <= 4; ch++) {
+        unsigned char *p = pc_photo_testgen_png(rgb, g.w, g.h, ch, &n);
+        assert_non_null(p);
+        process(p, n, true, &r);
+        PASSES(&r);
+        check_standard(&r, true);
+        pc_photo_result_free(&r);
+        free(p);
+    }
+    free(rgb);
+}
+
+/* ---- one failing picture per rule ---- */
+
+static void fail_case(struct pc_photo_testgen *g, struct pc_photo_result *r)
+{
+    size_t n;
+    unsigned char *j = portrait_jpeg(g, 92, &n);
+    process(j, n, true, r);
+    assert_false(r->ok || r->jpeg);
+    free(j);
+}
+
+static void fail_background(void **state)
+{
+    (void)state;
+    struct pc_photo_testgen g;
+    struct pc_photo_result r;
+    pc_photo_testgen_defaults(&g, 1080, 1440);
+    g.bg[0] = 200; /* red wall */
+    g.bg[1] = 48;
+    g.bg[2] = 44;
+    fail_case(&g, &r);
+    FAILS(&r, "BACKGROUND_COLOR");
+    pc_photo_testgen_defaults(&g, 1080, 1440);
+    g.bg_grad = 50; /* shadow on the right */
+    fail_case(&g, &r);
+    FAILS(&r, "BACKGROUND_UNIFORM");
+}
+
+static void fail_head_position(void **state)
+{
+    (void)state;
+    struct pc_photo_testgen g;
+    struct pc_photo_result r;
+    pc_photo_testgen_defaults(&g, 1080, 1440);
+    g.top = -0.03; /* cut at the top */
+    fail_case(&g, &r);
+    FAILS(&r, "SUBJECT_CUT_OFF");
+    expect_skipped(&r, "HEAD_TOP");
+    pc_photo_testgen_defaults(&g, 1080, 1440);
+    g.top = 0.025; /* too high: no room for 50 px above the head */
+    fail_case(&g, &r);
+    FAILS(&r, "HEAD_TOP");
+    assert_string_equal(pc_photo_find_check(&r, "HEAD_TOP")->message,
+                        "头部位置偏高，请后退一点或把手机稍微抬高再拍");
+    pc_photo_testgen_defaults(&g, 1080, 1440);
+    g.top = 0.56; /* too low: the crop would run out of the picture at the bottom */
+    fail_case(&g, &r);
+    FAILS(&r, "HEAD_TOP");
+    assert_string_equal(pc_photo_find_check(&r, "HEAD_TOP")->message,
+                        "头部位置偏低（肩部入镜不足），请把手机稍微放低再拍");
+}
+
+static void fail_head_size(void **state)
+{
+    (void)state;
+    struct pc_photo_testgen g;
+    struct pc_photo_result r;
+    pc_photo_testgen_defaults(&g, 1080, 1440);
+    g.size = 0.45; /* far away: small, and too few pixels for 640 rows */
+    fail_case(&g, &r);
+    FAILS(&r, "HEAD_SIZE", "RESOLUTION");
+    expect_skipped(&r, "SHARPNESS");
+    pc_photo_testgen_defaults(&g, 1080, 1440);
+    g.size = 2.3; /* too close */
+    g.top = 0.05;
+    fail_case(&g, &r);
+    FAILS(&r, "HEAD_SIZE");
+    expect_skipped(&r, "HEAD_TOP");
+}
+
+static void fail_framing(void **state)
+{
+    (void)state;
+    struct pc_photo_testgen g;
+    struct pc_photo_result r;
+    pc_photo_testgen_defaults(&g, 1080, 1440);
+    g.cx = 0.22;
+    fail_case(&g, &r);
+    FAILS(&r, "CENTERED");
+    assert_string_equal(pc_photo_find_check(&r, "CENTERED")->message,
+                        "人像偏左，请站到画面正中间再拍");
+    pc_photo_testgen_defaults(&g, 1080, 1440);
+    g.tilt = 0.04;
+    fail_case(&g, &r);
+    FAILS(&r, "SHOULDERS_LEVEL");
+    pc_photo_testgen_defaults(&g, 1080, 1440);
+    g.cloth[0] = 96; /* blue clothing on the blue wall */
+    g.cloth[1] = 192;
+    g.cloth[2] = 250;
+    fail_case(&g, &r);
+    FAILS(&r, "CLOTHING_CONTRAST");
+    expect_skipped(&r, "SHOULDERS_LEVEL");
+}
+
+static void fail_light(void **state)
+{
+    (void)state;
+    struct pc_photo_testgen g;
+    struct pc_photo_result r;
+    pc_photo_testgen_defaults(&g, 1080, 1440);
+    g.subject_gain = 0.35; /* backlit */
+    fail_case(&g, &r);
+    FAILS(&r, "EXPOSURE");
+    pc_photo_testgen_defaults(&g, 1080, 1440);
+    g.face_gain = 1.45;
+    fail_case(&g, &r);
+    FAILS(&r, "EXPOSURE");
+    pc_photo_testgen_defaults(&g, 1080, 1440);
+    g.shadow = 0.5;
+    fail_case(&g, &r);
+    FAILS(&r, "LIGHTING_UNEVEN");
+    assert_true(pc_photo_find_check(&r, "LIGHTING_UNEVEN")->blocking);
+    /* a milder shadow only warns: the photo passes and the file is made */
+    pc_photo_testgen_defaults(&g, 1080, 1440);
+    g.shadow = 0.74;
+    size_t n;
+    unsigned char *j = portrait_jpeg(&g, 92, &n);
+    process(j, n, true, &r);
+    FAILS(&r, "LIGHTING_UNEVEN");
+    assert_false(pc_photo_find_check(&r, "LIGHTING_UNEVEN")->blocking);
+    assert_true(r.ok);
+    assert_non_null(r.jpeg);
+    pc_photo_result_free(&r);
+    free(j);
+}
+
+static void fail_blur(void **state)
+{
+    (void)state;
+    struct pc_photo_testgen g;
+    struct pc_photo_result r;
+    pc_photo_testgen_defaults(&g, 1080, 1440);
+    g.blur = 2.5;
+    fail_case(&g, &r);
+    FAILS(&r, "SHARPNESS");
+}
+
+static void fail_mirrored(void **state)
+{
+    (void)state;
+    struct pc_photo_testgen g;
+    struct pc_photo_result r;
+    size_t n, m;
+    pc_photo_testgen_defaults(&g, 1080, 1440);
+    unsigned char *j = portrait_jpeg(&g, 92, &n);
+    unsigned char *e = pc_photo_testgen_exif(j, n, 2, &m);
+    process(e, m, true, &r);
+    FAILS(&r, "MIRRORED");
+    assert_null(r.jpeg);
+    free(j);
+    free(e);
+}
+
+static void fail_too_small(void **state)
+{
+    (void)state;
+    struct pc_photo_testgen g;
+    struct pc_photo_result r;
+    standard_framed(&g, 300, 400);
+    fail_case(&g, &r);
+    FAILS(&r, "RESOLUTION");
+    expect_skipped(&r, "SHARPNESS");
+    assert_true(pc_photo_find_check(&r, "RESOLUTION")->value < 640);
+}
+
+/* ---- decode refusals ---- */
+
+static void refuse(const void *data, size_t len, const char *code)
+{
+    struct pc_photo_result r;
+    process(data, len, true, &r);
+    FAILS(&r, code);
+    assert_false(r.ok);
+    assert_null(r.jpeg);
+    expect_skipped(&r, "SUBJECT_PRESENT");
+}
+
+static void refuse_formats(void **state)
+{
+    (void)state;
+    static const unsigned char heic[] = "\0\0\0\x18" "ftypheic\0\0\0\0mif1heic";
+    static const unsigned char gif[] = "GIF89a\x10\0\x10\0\x80\0\0";
+    static const unsigned char junk[] = "hello, this is not a picture";
+    refuse(heic, sizeof heic - 1, "FORMAT_UNSUPPORTED");
+    refuse(gif, sizeof gif - 1, "FORMAT_UNSUPPORTED");
+    refuse(junk, sizeof junk - 1, "FORMAT_UNSUPPORTED");
+    refuse("", 0, "FORMAT_UNSUPPORTED");
+    struct pc_photo_result r;
+    process(heic, sizeof heic - 1, false, &r);
+    for (size_t i = 1; i < r.nchecks; i++) /* everything after the format is skipped */
+        assert_true(r.checks[i].skipped);
+    assert_int_equal(pc_photo_process(NULL, 0, NULL, &r), -1);
+}
+
+static void refuse_damaged(void **state)
+{
+    (void)state;
+    struct pc_photo_testgen g;
+    size_t n;
+    pc_photo_testgen_defaults(&g, 480, 640);
+    unsigned char *j = portrait_jpeg(&g, 92, &n);
+    refuse(j, n / 2, "IMAGE_CORRUPT"); /* body cut in half */
+    unsigned char head[64] = {0xff, 0xd8, 0xff};
+    refuse(head, sizeof head, "IMAGE_CORRUPT"); /* §5.3 gotcha 1 */
+    unsigned char *rgb = pc_photo_testgen_render(&g);
+    unsigned char *p = pc_photo_testgen_png(rgb, g.w, g.h, 3, &n);
+    refuse(p, n - 40, "IMAGE_CORRUPT");
+    free(p);
+    free(rgb);
+    free(j);
+}
+
+static void refuse_colour(void **state)
+{
+    (void)state;
+    struct pc_photo_testgen g;
+    size_t n;
+    pc_photo_testgen_defaults(&g, 480, 640);
+    unsigned char *rgb = pc_photo_testgen_render(&g);
+    unsigned char *j = pc_photo_testgen_jpeg(rgb, g.w, g.h, 90, TJSAMP_GRAY, false, false, &n);
+    refuse(j, n, "COLOR_SPACE");
+    free(j);
+    j = pc_photo_testgen_jpeg(rgb, g.w, g.h, 90, TJSAMP_444, false, true, &n);
+    refuse(j, n, "COLOR_SPACE");
+    free(j);
+    j = pc_photo_testgen_png(rgb, g.w, g.h, 1, &n);
+    refuse(j, n, "COLOR_SPACE");
+    free(j);
+    free(rgb);
+}
+
+static uint32_t crc32_png(const unsigned char *p, size_t n)
+{
+    uint32_t c = 0xffffffffu;
+    for (size_t i = 0; i < n; i++) {
+        c ^= p[i];
+        for (int k = 0; k < 8; k++)
+            c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
+    }
+    return c ^ 0xffffffffu;
+}
+
+static void put32(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)(v >> 24);
+    p[1] = (unsigned char)(v >> 16);
+    p[2] = (unsigned char)(v >> 8);
+    p[3] = (unsigned char)v;
+}
+
+/* Headers claiming 100000×100000 (PNG) and 60000×60000 (JPEG): refused before any pixel
+ * buffer exists (ASan would report a 30 GB allocation, pc_xmalloc would abort). */
+static void refuse_bombs(void **state)
+{
+    (void)state;
+    unsigned char png[8 + 25 + 12] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+    put32(png + 8, 13);
+    memcpy(png + 12, "IHDR", 4);
+    put32(png + 16, 100000);
+    put32(png + 20, 100000);
+    png[24] = 8; /* depth */
+    png[25] = 2; /* RGB */
+    put32(png + 29, crc32_png(png + 12, 17));
+    put32(png + 33, 0);
+    memcpy(png + 37, "IEND", 4);
+    put32(png + 41, crc32_png(png + 37, 4));
+    refuse(png, sizeof png, "IMAGE_TOO_LARGE");
+
+    struct pc_photo_testgen g;
+    size_t n;
+    pc_photo_testgen_defaults(&g, 64, 64);
+    unsigned char *j = portrait_jpeg(&g, 80, &n);
+    for (size_t i = 2; i + 9 < n; i++) /* patch SOF0's height and width */
+        if (j[i] == 0xff && j[i + 1] == 0xc0) {
+            j[i + 5] = j[i + 7] = 0xea;
+            j[i + 6] = j[i + 8] = 0x60;
+            break;
+        }
+    refuse(j, n, "IMAGE_TOO_LARGE");
+    struct pc_photo_result r;
+    process(j, n, false, &r);
+    assert_true(pc_photo_find_check(&r, "IMAGE_TOO_LARGE")->value > 3.5e9);
+    /* a lower cap from the caller */
+    struct pc_photo_opts o = {.max_pixels = 1000};
+    pc_photo_testgen_defaults(&g, 64, 64);
+    free(j);
+    j = portrait_jpeg(&g, 80, &n);
+    assert_int_equal(pc_photo_process(j, n, &o, &r), 0);
+    FAILS(&r, "IMAGE_TOO_LARGE");
+    free(j);
+}
+
+/* ---- pHash ---- */
+
+static uint64_t hash_of(const unsigned char *data, size_t len)
+{
+    struct pc_photo_result r;
+    process(data, len, false, &r);
+    assert_true(r.has_phash);
+    return r.phash;
+}
+
+static void phash_calibration(void **state)
+{
+    (void)state;
+    struct pc_photo_testgen g;
+    size_t n;
+    pc_photo_testgen_defaults(&g, 1080, 1440);
+    unsigned char *rgb = pc_photo_testgen_render(&g);
+    unsigned char *a = pc_photo_testgen_jpeg(rgb, 1080, 1440, 92, TJSAMP_420, false, false, &n);
+    uint64_t ha = hash_of(a, n);
+    /* re-encoded at q70 */
+    unsigned char *b = pc_photo_testgen_jpeg(rgb, 1080, 1440, 70, TJSAMP_420, false, false, &n);
+    int d_reenc = pc_phash_distance(ha, hash_of(b, n));
+    free(b);
+    /* rescaled to 900×1200 */
+    struct pc__img src = {rgb, 1080, 1440, 3}, dst;
+    pc__img_alloc(&dst, 900, 1200, 3);
+    pc__resample(&src, 0, 0, 1080, 1440, &dst, NULL);
+    b = pc_photo_testgen_jpeg(dst.p, 900, 1200, 85, TJSAMP_420, false, false, &n);
+    int d_scaled = pc_phash_distance(ha, hash_of(b, n));
+    free(b);
+    pc__img_free(&dst);
+    /* the same person shot again: other noise, slightly other framing */
+    pc_photo_testgen_defaults(&g, 1080, 1440);
+    g.seed = 99;
+    g.cx = 0.47;
+    g.top = 0.15;
+    b = portrait_jpeg(&g, 90, &n);
+    int d_reshot = pc_phash_distance(ha, hash_of(b, n));
+    free(b);
+    /* other subjects: long hair and light clothes; a larger head with dark skin */
+    pc_photo_testgen_defaults(&g, 1080, 1440);
+    g.long_hair = true;
+    g.cloth[0] = 200;
+    g.cloth[1] = 60;
+    g.cloth[2] = 60;
+    b = portrait_jpeg(&g, 90, &n);
+    int d_other1 = pc_phash_distance(ha, hash_of(b, n));
+    free(b);
+    pc_photo_testgen_defaults(&g, 1080, 1440);
+    g.size = 1.2;
+    g.skin[0] = 150;
+    g.skin[1] = 105;
+    g.skin[2] = 80;
+    g.hair[0] = g.hair[1] = g.hair[2] = 120;
+    g.cloth[0] = g.cloth[1] = g.cloth[2] = 230;
+    b = portrait_jpeg(&g, 90, &n);
+    int d_other2 = pc_phash_distance(ha, hash_of(b, n));
+    free(b);
+    fprintf(stderr, "phash distances: re-encoded %d, rescaled %d, re-shot %d, other subjects %d %d\n",
+            d_reenc, d_scaled, d_reshot, d_other1, d_other2);
+    assert_in_range(d_reenc, 0, PC_PHASH_SAME_MAX);
+    assert_in_range(d_scaled, 0, PC_PHASH_SAME_MAX);
+    assert_true(d_other1 > PC_PHASH_SAME_MAX);
+    assert_true(d_other2 > PC_PHASH_SAME_MAX);
+    assert_int_equal(pc_phash_distance(0, ~0ull), 64);
+    assert_int_equal(pc_phash_distance(5, 4), 1);
+    free(a);
+    free(rgb);
+}
+
+/* ---- the result API and the table ---- */
+
+static void add_check_and_table(void **state)
+{
+    (void)state;
+    struct pc_photo_testgen g;
+    struct pc_photo_result r;
+    size_t n;
+    pc_photo_testgen_defaults(&g, 1080, 1440);
+    unsigned char *j = portrait_jpeg(&g, 92, &n);
+    process(j, n, false, &r);
+    assert_true(r.ok);
+    pc_photo_add_check(&r, "DUPLICATE_PHOTO", true, true, "ok", 30, 10, true);
+    assert_true(r.ok);
+    pc_photo_add_check(&r, "ENROLLMENT_PHOTO", false, false, "与入学照片相同", 3, 10, true);
+    assert_true(r.ok); /* a warning */
+    pc_photo_add_check(&r, "DUPLICATE_PHOTO", false, true, "同一张照片已用于其他同学", 2, 10, true);
+    assert_false(r.ok);
+    assert_int_equal(r.nchecks, 22);
+    for (int i = 0; i < 20; i++)
+        pc_photo_add_check(&r, "X", true, false, "x", 0, 0, false);
+    assert_int_equal(r.nchecks, PC_PHOTO_MAX_CHECKS);
+    assert_null(pc_photo_find_check(&r, "NOPE"));
+    pc_photo_result_free(&r);
+    pc_photo_result_free(NULL);
+    free(j);
+    for (int i = 0; i < PC__T_COUNT; i++) {
+        assert_non_null(pc__thresholds[i].name);
+        assert_true(strlen(pc__thresholds[i].source) > 3);
+    }
+    assert_true(PC__T(HEAD_TOP_MIN) == 50 && PC__T(HEAD_TOP_MAX) == 110);
+}
+
+/* PC_WRITE_CORPUS=DIR: small seed files for the fuzzer. */
+static void write_file(const char *dir, const char *name, const void *p, size_t n)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(p, 1, n, f), n);
+    fclose(f);
+}
+
+static void corpus(void **state)
+{
+    (void)state;
+    const char *dir = getenv("PC_WRITE_CORPUS");
+    if (!dir)
+        return;
+    struct pc_photo_testgen g;
+    size_t n, m;
+    pc_photo_testgen_defaults(&g, 96, 128);
+    unsigned char *rgb = pc_photo_testgen_render(&g);
+    unsigned char *j = pc_photo_testgen_jpeg(rgb, 96, 128, 75, TJSAMP_420, false, false, &n);
+    write_file(dir, "small.jpg", j, n);
+    unsigned char *e = pc_photo_testgen_exif(j, n, 6, &m);
+    write_file(dir, "small_exif6.jpg", e, m);
+    free(e);
+    free(j);
+    j = pc_photo_testgen_jpeg(rgb, 96, 128, 60, TJSAMP_444, true, false, &n);
+    write_file(dir, "small_progressive.jpg", j, n);
+    free(j);
+    j = pc_photo_testgen_jpeg(rgb, 96, 128, 60, TJSAMP_420, false, true, &n);
+    write_file(dir, "small_cmyk.jpg", j, n);
+    free(j);
+    j = pc_photo_testgen_png(rgb, 96, 128, 4, &n);
+    write_file(dir, "small_rgba.png", j, n);
+    free(j);
+    free(rgb);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(pass_480x640),
+        cmocka_unit_test(pass_1080x1440),
+        cmocka_unit_test(pass_3024x4032),
+        cmocka_unit_test(pass_exif_rotated_4032x3024),
+        cmocka_unit_test(orientations),
+        cmocka_unit_test(pass_white_wall),
+        cmocka_unit_test(pass_progressive),
+        cmocka_unit_test(pass_png),
+        cmocka_unit_test(fail_background),
+        cmocka_unit_test(fail_head_position),
+        cmocka_unit_test(fail_head_size),
+        cmocka_unit_test(fail_framing),
+        cmocka_unit_test(fail_light),
+        cmocka_unit_test(fail_blur),
+        cmocka_unit_test(fail_mirrored),
+        cmocka_unit_test(fail_too_small),
+        cmocka_unit_test(refuse_formats),
+        cmocka_unit_test(refuse_damaged),
+        cmocka_unit_test(refuse_colour),
+        cmocka_unit_test(refuse_bombs),
+        cmocka_unit_test(phash_calibration),
+        cmocka_unit_test(add_check_and_table),
+        cmocka_unit_test(corpus),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
