@@ -143,14 +143,12 @@ void h_pay_notify(struct pc_req *r, struct pc_ctx *ctx)
     }
     size_t len;
     const char *body = pc_req_body(r, &len);
-    struct pc_pay_notify_headers h = {pc_req_header(r, "Wechatpay-Serial"),
-                                      pc_req_header(r, "Wechatpay-Timestamp"),
-                                      pc_req_header(r, "Wechatpay-Nonce"),
-                                      pc_req_header(r, "Wechatpay-Signature"),
-                                      pc_req_header(r, "Wechatpay-Signature-Type")};
+    struct pc_pay_notify_headers h = {
+        pc_req_header(r, "Wechatpay-Serial"), pc_req_header(r, "Wechatpay-Timestamp"),
+        pc_req_header(r, "Wechatpay-Nonce"), pc_req_header(r, "Wechatpay-Signature"),
+        pc_req_header(r, "Wechatpay-Signature-Type")};
     cJSON *env = NULL, *tx = NULL;
-    int rc = pc_pay_open_notification(ctx->pay, &h, body, len, pc_time_now_ms() / 1000, &env,
-                                      &tx);
+    int rc = pc_pay_open_notification(ctx->pay, &h, body, len, pc_time_now_ms() / 1000, &env, &tx);
     if (rc == PC_EAUTH) {
         pc_log(PC_LOG_WARN, "notification refused: signature or timestamp",
                PC_LS("serial", h.serial ? h.serial : ""));

@@ -172,8 +172,8 @@ void h_order_photo_get(struct pc_req *r, struct pc_ctx *ctx)
     char *data = NULL;
     size_t len = 0;
     if (rc == 0)
-        rc = pc_storage_get(ctx->cfg, original ? orig : norm,
-                            (size_t)ctx->cfg->photo_max_bytes + 1, &data, &len);
+        rc = pc_storage_get(ctx->cfg, original ? orig : norm, (size_t)ctx->cfg->photo_max_bytes + 1,
+                            &data, &len);
     if (rc == PC_ENOTFOUND) {
         pc_resp_error(r, 404, "NOT_FOUND", "该订单还没有照片", NULL);
         return;

@@ -116,14 +116,12 @@ void h_pay_refund_notify(struct pc_req *r, struct pc_ctx *ctx)
     }
     size_t len;
     const char *body = pc_req_body(r, &len);
-    struct pc_pay_notify_headers h = {pc_req_header(r, "Wechatpay-Serial"),
-                                      pc_req_header(r, "Wechatpay-Timestamp"),
-                                      pc_req_header(r, "Wechatpay-Nonce"),
-                                      pc_req_header(r, "Wechatpay-Signature"),
-                                      pc_req_header(r, "Wechatpay-Signature-Type")};
+    struct pc_pay_notify_headers h = {
+        pc_req_header(r, "Wechatpay-Serial"), pc_req_header(r, "Wechatpay-Timestamp"),
+        pc_req_header(r, "Wechatpay-Nonce"), pc_req_header(r, "Wechatpay-Signature"),
+        pc_req_header(r, "Wechatpay-Signature-Type")};
     cJSON *env = NULL, *res = NULL;
-    int rc = pc_pay_open_notification(ctx->pay, &h, body, len, pc_time_now_ms() / 1000, &env,
-                                      &res);
+    int rc = pc_pay_open_notification(ctx->pay, &h, body, len, pc_time_now_ms() / 1000, &env, &res);
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(env, "id");
     bool applied = false;
     if (rc == 0)

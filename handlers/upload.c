@@ -30,8 +30,8 @@ int pc_h_upload(struct pc_req *r, int64_t max, const char *too_big_message, cons
         }
         *data = p->data;
         *len = p->len;
-    } else if (ct && (strncasecmp(ct, "image/jpeg", 10) == 0 ||
-                      strncasecmp(ct, "image/png", 9) == 0)) {
+    } else if (ct &&
+               (strncasecmp(ct, "image/jpeg", 10) == 0 || strncasecmp(ct, "image/png", 9) == 0)) {
         *data = body;
         *len = blen;
     } else {

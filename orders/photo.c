@@ -180,7 +180,8 @@ int pc_order_photo_upload(struct pc_ctx *ctx, const struct pc_user_auth *u, cons
     if (*outcome != PC_UPLOAD_OK)
         return 0;
 
-    struct pc_photo_opts opts = {.standardise = true, .max_pixels = (long)ctx->cfg->photo_max_pixels};
+    struct pc_photo_opts opts = {.standardise = true,
+                                 .max_pixels = (long)ctx->cfg->photo_max_pixels};
     pc_photo_process(data, len, &opts, res);
     if (res->ok) {
         rc = pc_photo_duplicate_checks(ctx->db, o->task_id, o->student_no, res);

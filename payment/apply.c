@@ -44,8 +44,8 @@ static int apply_tx(struct pc_db *db, void *arg)
     const char *openid = str(payer, "openid");
     int64_t total = integer(amount, "total"), payer_total = integer(amount, "payer_total");
     if (a->notify_id) {
-        int rc = pc_store_notification_insert(db, a->notify_id, a->event_type, out_trade_no,
-                                              "received");
+        int rc =
+            pc_store_notification_insert(db, a->notify_id, a->event_type, out_trade_no, "received");
         if (rc == PC_EEXIST) {
             *a->result = PC_APPLY_DUPLICATE;
             return 0;
@@ -58,8 +58,9 @@ static int apply_tx(struct pc_db *db, void *arg)
         return 0;
     }
     struct pc_order o;
-    int rc = out_trade_no && strlen(out_trade_no) < 33 ? pc_store_order_get_locked(db, out_trade_no, &o)
-                                                       : PC_ENOTFOUND;
+    int rc = out_trade_no && strlen(out_trade_no) < 33
+                 ? pc_store_order_get_locked(db, out_trade_no, &o)
+                 : PC_ENOTFOUND;
     if (rc && rc != PC_ENOTFOUND)
         return rc;
     const char *appid = str(tx, "appid"), *mchid = str(tx, "mchid");
@@ -135,8 +136,8 @@ static int apply_tx(struct pc_db *db, void *arg)
                           .details = d};
     rc = pc_store_audit_insert(db, &au);
     if (rc == 0)
-        rc = pc_store_outbox_insert(db, to ? "order.paid" : "payment.refund_due",
-                                    transaction_id, d);
+        rc =
+            pc_store_outbox_insert(db, to ? "order.paid" : "payment.refund_due", transaction_id, d);
     cJSON_Delete(d);
     *a->result = to ? PC_APPLY_APPLIED : PC_APPLY_REFUND_DUE;
     return rc;

@@ -10,11 +10,11 @@ struct pc_config;
 struct pc_db;
 
 enum pc_apply_result {
-    PC_APPLY_APPLIED = 0,   /* unpaid (or closed, window open) → pending_review */
-    PC_APPLY_DUPLICATE,     /* already applied (same notification or transaction) */
-    PC_APPLY_REFUND_DUE,    /* money arrived for an order that cannot take it: recorded */
-    PC_APPLY_INCONSISTENT,  /* appid/mchid/amount/openid/order do not match: nothing written */
-    PC_APPLY_NOT_SUCCESS    /* trade_state is not SUCCESS: nothing to apply */
+    PC_APPLY_APPLIED = 0,  /* unpaid (or closed, window open) → pending_review */
+    PC_APPLY_DUPLICATE,    /* already applied (same notification or transaction) */
+    PC_APPLY_REFUND_DUE,   /* money arrived for an order that cannot take it: recorded */
+    PC_APPLY_INCONSISTENT, /* appid/mchid/amount/openid/order do not match: nothing written */
+    PC_APPLY_NOT_SUCCESS   /* trade_state is not SUCCESS: nothing to apply */
 };
 
 /* Applies the decrypted transaction tx. notify_id (the envelope's id) may be NULL (query).

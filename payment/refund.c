@@ -127,7 +127,7 @@ static int apply_tx(struct pc_db *db, void *arg)
     int rc = no && strlen(no) < 65 ? pc_store_refund_get(db, no, true, &r) : PC_ENOTFOUND;
     if (rc)
         return rc == PC_ENOTFOUND ? PC_ECONFLICT : rc;
-    const char *to = !st                        ? NULL
+    const char *to = !st                         ? NULL
                      : !strcmp(st, "SUCCESS")    ? "success"
                      : !strcmp(st, "CLOSED")     ? "closed"
                      : !strcmp(st, "ABNORMAL")   ? "abnormal"

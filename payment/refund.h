@@ -10,11 +10,11 @@
 #include <cjson/cJSON.h>
 
 enum pc_refund_outcome {
-    PC_REFUND_OK = 0,       /* a new refund row (call WeChat with it) */
-    PC_REFUND_EXISTING,     /* an open refund exists: the same one again (idempotent) */
-    PC_REFUND_NOT_FOUND,    /* no such order in the caller's scope */
-    PC_REFUND_STATE,        /* the order was not paid, or is refunded */
-    PC_REFUND_AMOUNT        /* amount ≤ 0 or above what is left */
+    PC_REFUND_OK = 0,    /* a new refund row (call WeChat with it) */
+    PC_REFUND_EXISTING,  /* an open refund exists: the same one again (idempotent) */
+    PC_REFUND_NOT_FOUND, /* no such order in the caller's scope */
+    PC_REFUND_STATE,     /* the order was not paid, or is refunded */
+    PC_REFUND_AMOUNT     /* amount ≤ 0 or above what is left */
 };
 
 /* Records a refund request of amount_fen for order_no (audited). o and r receive the order

@@ -50,10 +50,10 @@ static int close_at_wechat(struct pc_ctx *ctx, const char *order_no)
         return PC_ECRYPTO;
     pc_outbound_perform(&call.req, &resp);
     pc_pay_call_free(&call);
-    int rc = resp.err ? PC_EIO
-             : resp.status == 204 ? 0
+    int rc = resp.err                                                            ? PC_EIO
+             : resp.status == 204                                                ? 0
              : resp.status == 400 && resp.body && strstr(resp.body, "ORDERPAID") ? PC_ECONFLICT
-                                                                                  : PC_EUPSTREAM;
+                                                                                 : PC_EUPSTREAM;
     pc_out_resp_clear(&resp);
     return rc;
 }
@@ -120,7 +120,8 @@ int pc_pay_sweep_order(struct pc_ctx *ctx, const char *order_no)
     struct close_args a = {order_no, false};
     rc = pc_db_tx(ctx->db, close_tx, &a);
     if (rc == 0 && a.closed)
-        pc_log(PC_LOG_INFO, "closed an unpaid order past its deadline", PC_LS("order_no", order_no));
+        pc_log(PC_LOG_INFO, "closed an unpaid order past its deadline",
+               PC_LS("order_no", order_no));
     return rc;
 }
 

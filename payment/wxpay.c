@@ -33,8 +33,8 @@ struct pc_pay *pc_pay_load(const struct pc_config *cfg, char *err, size_t errlen
         goto fail;
     }
     memcpy(p->apiv3, cfg->pay_apiv3_key, 33);
-    p->signer = pc_pay_signer_load(cfg->pay_merchant_key_file, cfg->pay_mchid,
-                                   cfg->pay_merchant_serial);
+    p->signer =
+        pc_pay_signer_load(cfg->pay_merchant_key_file, cfg->pay_mchid, cfg->pay_merchant_serial);
     if (!p->signer) {
         snprintf(err, errlen, "cannot load pay.merchant_key_file %s", cfg->pay_merchant_key_file);
         goto fail;
@@ -56,7 +56,8 @@ struct pc_pay *pc_pay_load(const struct pc_config *cfg, char *err, size_t errlen
         goto fail;
     }
     if (pc_pay_keys_count(p->keys) == 0) {
-        snprintf(err, errlen, "no WeChat Pay verification key (pay.platform_certs or pay.pubkey_*)");
+        snprintf(err, errlen,
+                 "no WeChat Pay verification key (pay.platform_certs or pay.pubkey_*)");
         goto fail;
     }
     return p;
@@ -236,9 +237,9 @@ int pc_pay_open_notification(const struct pc_pay *p, const struct pc_pay_notify_
     }
     size_t cap = strlen(ct->valuestring) + 1, n = 0;
     char *plain = pc_xmalloc(cap);
-    int rc = pc_pay_decrypt(p->apiv3, 32, nc->valuestring,
-                            cJSON_IsString(ad) ? ad->valuestring : "", ct->valuestring, plain,
-                            cap, &n);
+    int rc =
+        pc_pay_decrypt(p->apiv3, 32, nc->valuestring, cJSON_IsString(ad) ? ad->valuestring : "",
+                       ct->valuestring, plain, cap, &n);
     cJSON *tx = rc == 0 ? cJSON_ParseWithLength(plain, n) : NULL;
     OPENSSL_cleanse(plain, cap);
     free(plain);

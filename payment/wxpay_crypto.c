@@ -142,8 +142,8 @@ int pc_pay_authorization(const struct pc_pay_signer *s, const char *method,
         nonce = n;
     }
     size_t mlen = 0;
-    char *msg = pc_pay_request_message(method, canonical_url, timestamp, nonce, body, body_len,
-                                       &mlen);
+    char *msg =
+        pc_pay_request_message(method, canonical_url, timestamp, nonce, body, body_len, &mlen);
     int rc = pc_pay_sign(s, msg, mlen, sig, sizeof sig);
     free(msg);
     if (rc)
@@ -238,8 +238,8 @@ int pc_pay_keys_add_file(struct pc_pay_keys *k, const char *id, const char *path
     char *pem = read_all(path, &len);
     if (!pem)
         return PC_EIO;
-    int rc = id && id[0] ? pc_pay_keys_add_pubkey(k, id, pem, len)
-                         : pc_pay_keys_add_cert(k, pem, len);
+    int rc =
+        id && id[0] ? pc_pay_keys_add_pubkey(k, id, pem, len) : pc_pay_keys_add_cert(k, pem, len);
     free(pem);
     return rc;
 }
@@ -254,8 +254,7 @@ int pc_pay_verify_message(const struct pc_pay_keys *k, const char *serial, const
     unsigned char sig[1024];
     size_t siglen = 0;
     /* A "WECHATPAY/SIGNTEST/..." probe is not base64: it fails here, gracefully. */
-    if (!key || !signature ||
-        pc_b64_decode(signature, strlen(signature), sig, sizeof sig, &siglen))
+    if (!key || !signature || pc_b64_decode(signature, strlen(signature), sig, sizeof sig, &siglen))
         return PC_EAUTH;
     EVP_MD_CTX *c = EVP_MD_CTX_new();
     int ok = c && EVP_DigestVerifyInit(c, NULL, EVP_sha256(), NULL, key) == 1 &&
@@ -330,8 +329,7 @@ int pc_pay_encrypt(const void *key, size_t keylen, const char *nonce, const char
                    const void *plain, size_t len, char *out, size_t outcap)
 {
     const EVP_CIPHER *cipher = gcm_for(keylen);
-    if (!cipher || !nonce || strlen(nonce) != 12 || !aad ||
-        outcap < 4 * ((len + 16 + 2) / 3) + 1)
+    if (!cipher || !nonce || strlen(nonce) != 12 || !aad || outcap < 4 * ((len + 16 + 2) / 3) + 1)
         return PC_EINVAL;
     unsigned char *raw = pc_xmalloc(len + 16);
     int l = 0, fin = 0;

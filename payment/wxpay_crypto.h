@@ -11,8 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PC_PAY_SIG_B64_MAX 700   /* base64 of an RSA-4096 signature fits */
-#define PC_PAY_AUTH_MAX    1024  /* the Authorization header value */
+#define PC_PAY_SIG_B64_MAX 700  /* base64 of an RSA-4096 signature fits */
+#define PC_PAY_AUTH_MAX    1024 /* the Authorization header value */
 #define PC_PAY_SERIAL_MAX  64
 
 struct pc_pay_signer;

@@ -28,8 +28,7 @@ static const char SQL_CLOSE[] =
 static const char SQL_OUTBOX_INSERT[] =
     "INSERT INTO outbox (kind, dedupe_key, payload) VALUES (?, ?, ?)";
 
-int pc_store_order_set_prepay(struct pc_db *db, int64_t order_id, const char *prepay_id,
-                              int ttl_s)
+int pc_store_order_set_prepay(struct pc_db *db, int64_t order_id, const char *prepay_id, int ttl_s)
 {
     return pc_db_exec(db, SQL_SET_PREPAY,
                       PC_DB_ARGS(pc_db_str(prepay_id), pc_db_i64(ttl_s), pc_db_i64(order_id)), NULL,
@@ -70,19 +69,19 @@ int pc_store_outbox_insert(struct pc_db *db, const char *kind, const char *dedup
                            const cJSON *payload)
 {
     char *json = cJSON_PrintUnformatted(payload);
-    int rc = pc_db_exec(db, SQL_OUTBOX_INSERT,
-                        PC_DB_ARGS(pc_db_str(kind), pc_db_str(dedupe_key), pc_db_str(json)), NULL,
-                        NULL);
+    int rc =
+        pc_db_exec(db, SQL_OUTBOX_INSERT,
+                   PC_DB_ARGS(pc_db_str(kind), pc_db_str(dedupe_key), pc_db_str(json)), NULL, NULL);
     free(json);
     return rc;
 }
 
-int pc_store_orders_to_sweep(struct pc_db *db, int min_age_s, int limit, char (*out)[33],
-                             size_t *n)
+int pc_store_orders_to_sweep(struct pc_db *db, int min_age_s, int limit, char (*out)[33], size_t *n)
 {
     struct pc_db_res *res = NULL;
     *n = 0;
-    int rc = pc_db_query(db, SQL_TO_SWEEP, PC_DB_ARGS(pc_db_i64(min_age_s), pc_db_i64(limit)), &res);
+    int rc =
+        pc_db_query(db, SQL_TO_SWEEP, PC_DB_ARGS(pc_db_i64(min_age_s), pc_db_i64(limit)), &res);
     if (rc)
         return rc;
     for (size_t i = 0; i < pc_db_res_rows(res) && *n < (size_t)limit; i++)

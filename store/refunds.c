@@ -27,8 +27,7 @@ static const char SQL_ORDER_STATUS[] =
     "UPDATE orders SET status = ?, version = version + 1, updated_at = UTC_TIMESTAMP(3) "
     "WHERE id = ?";
 
-static int one(struct pc_db *db, const char *sql, struct pc_db_arg arg,
-               struct pc_store_refund *out)
+static int one(struct pc_db *db, const char *sql, struct pc_db_arg arg, struct pc_store_refund *out)
 {
     struct pc_db_res *res = NULL;
     int rc = pc_db_query(db, sql, &arg, 1, &res);

@@ -15,8 +15,8 @@
 static struct h_db g_db;
 static struct h_sandbox g_sb;
 static struct h_srv g_srv;
-static char g_pay[400];      /* gen-pay-keys.sh output */
-static char g_finance[128];  /* finance staff token */
+static char g_pay[400];     /* gen-pay-keys.sh output */
+static char g_finance[128]; /* finance staff token */
 static long long g_task, g_school;
 
 static void msleep(long ms)
@@ -65,10 +65,11 @@ static int setup(void **state)
     h_login(&g_srv, "fin", "finance-pass-1", g_finance, sizeof g_finance);
     h_db_int(&g_db, "INSERT INTO schools (code, name) VALUES ('10402', '演示大学')");
     g_school = h_db_int(&g_db, "SELECT id FROM schools WHERE code='10402'");
-    h_db_int(&g_db, "INSERT INTO tasks (school_id, name, collection_type, feature_code, "
-                    "feature_code_norm, opens_at, closes_at, price_fen, grad_year) VALUES (%lld, "
-                    "'采集', 'centralized', 'paytask', 'paytask', UTC_TIMESTAMP() - INTERVAL 1 DAY, "
-                    "UTC_TIMESTAMP() + INTERVAL 1 DAY, 2500, 2024)",
+    h_db_int(&g_db,
+             "INSERT INTO tasks (school_id, name, collection_type, feature_code, "
+             "feature_code_norm, opens_at, closes_at, price_fen, grad_year) VALUES (%lld, "
+             "'采集', 'centralized', 'paytask', 'paytask', UTC_TIMESTAMP() - INTERVAL 1 DAY, "
+             "UTC_TIMESTAMP() + INTERVAL 1 DAY, 2500, 2024)",
              g_school);
     g_task = h_db_int(&g_db, "SELECT id FROM tasks WHERE feature_code_norm='paytask'");
     return 0;
@@ -140,7 +141,8 @@ static void test_prepay_returns_signed_payment_arguments_and_reuses_the_prepay_i
     const char *pkg = cJSON_GetObjectItem(a, "package")->valuestring;
     assert_string_equal(cJSON_GetObjectItem(a, "signType")->valuestring, "RSA");
     assert_int_equal(strncmp(pkg, "prepay_id=", 10), 0);
-    /* paySign verifies with the merchant's public key over appId\ntimeStamp\nnonceStr\npackage\n. */
+    /* paySign verifies with the merchant's public key over appId\ntimeStamp\nnonceStr\npackage\n.
+     */
     char msg[512], pub_path[512];
     int n = snprintf(msg, sizeof msg, "%s\n%s\n%s\n%s\n", H_APPID, ts, nonce, pkg);
     snprintf(pub_path, sizeof pub_path, "%s/merchant.pub", g_pay);
@@ -204,9 +206,8 @@ static char *notification(const char *out_trade_no, const char *appid, const cha
              "%ld,\"payer_total\":%ld,\"currency\":\"CNY\",\"payer_currency\":\"CNY\"}}",
              appid, mchid ? mchid : payfile("mchid", mch, sizeof mch), out_trade_no,
              (long)(random() % 1000000), openid, amount, amount);
-    assert_int_equal(pc_pay_encrypt(apiv3, 32, "0123456789ab", "transaction", tx, strlen(tx), ct,
-                                    sizeof ct),
-                     0);
+    assert_int_equal(
+        pc_pay_encrypt(apiv3, 32, "0123456789ab", "transaction", tx, strlen(tx), ct, sizeof ct), 0);
     char *body = malloc(4096);
     *len = (size_t)snprintf(body, 4096,
                             "{\"id\":\"%s\",\"create_time\":\"2024-01-19T10:02:12+08:00\","
@@ -236,8 +237,13 @@ static long post_notify(const char *body, size_t len, long ts_shift, const char 
     snprintf(h1, sizeof h1, "Wechatpay-Serial: %s", serial_override ? serial_override : serial);
     snprintf(h2, sizeof h2, "Wechatpay-Timestamp: %s", ts);
     snprintf(h3, sizeof h3, "Wechatpay-Signature: %s", sig_override ? sig_override : sig);
-    const char *hs[] = {"Content-Type: application/json", h1, h2, "Wechatpay-Nonce: NONCE1234567890",
-                        h3, "Wechatpay-Signature-Type: WECHATPAY2-SHA256-RSA2048", NULL};
+    const char *hs[] = {"Content-Type: application/json",
+                        h1,
+                        h2,
+                        "Wechatpay-Nonce: NONCE1234567890",
+                        h3,
+                        "Wechatpay-Signature-Type: WECHATPAY2-SHA256-RSA2048",
+                        NULL};
     struct h_resp r;
     h_http(&g_srv, "POST", "/api/v1/pay/notify", hs, body, len, &r);
     long st = r.status;
@@ -333,7 +339,8 @@ static void test_fifty_concurrent_copies_make_one_transition(void **state)
     char tok[64];
     unpaid_order("o_fifty", "P20240119CCCC0001", tok, sizeof tok);
     size_t len;
-    char *body = notification("P20240119CCCC0001", H_APPID, NULL, 2500, "o_fifty", "EV-fifty", &len);
+    char *body =
+        notification("P20240119CCCC0001", H_APPID, NULL, 2500, "o_fifty", "EV-fifty", &len);
     struct copy c[50];
     pthread_t t[50];
     for (int i = 0; i < 50; i++) {
@@ -390,7 +397,8 @@ static void test_overdue_unpaid_orders_are_queried_then_closed(void **state)
     cJSON_Delete(req);
     /* A payment that arrives after the close (the window is still open) reopens the order. */
     size_t len;
-    char *late = notification("P20240119EEEE0001", H_APPID, NULL, 2500, "o_overdue", "EV-late", &len);
+    char *late =
+        notification("P20240119EEEE0001", H_APPID, NULL, 2500, "o_overdue", "EV-late", &len);
     assert_int_equal(post_notify(late, len, 0, NULL, NULL), 204);
     assert_true(wait_status("P20240119EEEE0001", "pending_review", 100));
     free(late);
@@ -409,8 +417,8 @@ static void test_a_notification_during_a_database_outage_gets_500_then_applies(v
     msleep(900); /* a few deliveries fail with 500 */
     h_db_restart(&g_db);
     assert_true(wait_status("P20240119FFFF0001", "pending_review", 15000));
-    cJSON *n = h_sb_json(&g_sb, "GET", "/__sandbox/notifications?out_trade_no=P20240119FFFF0001",
-                         NULL);
+    cJSON *n =
+        h_sb_json(&g_sb, "GET", "/__sandbox/notifications?out_trade_no=P20240119FFFF0001", NULL);
     char *s = cJSON_PrintUnformatted(n);
     assert_non_null(strstr(s, "\"status\":500"));
     assert_non_null(strstr(s, "\"status\":204"));
@@ -425,14 +433,17 @@ static void test_a_refund_ends_in_refunded_only_through_the_refund_notification(
     char path[96];
     snprintf(path, sizeof path, "/api/v1/admin/orders/%s/refund", no);
     struct h_resp r;
-    h_req_json(&g_srv, "POST", path, g_finance, "{\"amount_fen\":3000,\"reason\":\"重复缴费\"}", &r);
+    h_req_json(&g_srv, "POST", path, g_finance, "{\"amount_fen\":3000,\"reason\":\"重复缴费\"}",
+               &r);
     h_assert_error(&r, 400, "INVALID_INPUT"); /* more than was paid */
     h_resp_free(&r);
-    h_req_json(&g_srv, "POST", path, g_finance, "{\"amount_fen\":2500,\"reason\":\"重复缴费\"}", &r);
+    h_req_json(&g_srv, "POST", path, g_finance, "{\"amount_fen\":2500,\"reason\":\"重复缴费\"}",
+               &r);
     assert_int_equal(r.status, 202);
     assert_non_null(strstr(r.body, "\"status\":\"processing\""));
     h_resp_free(&r);
-    h_req_json(&g_srv, "POST", path, g_finance, "{\"amount_fen\":2500,\"reason\":\"重复缴费\"}", &r);
+    h_req_json(&g_srv, "POST", path, g_finance, "{\"amount_fen\":2500,\"reason\":\"重复缴费\"}",
+               &r);
     assert_true(r.status == 202 || r.status == 409); /* the same refund, or already done */
     h_resp_free(&r);
     assert_true(wait_status(no, "refunded", 10000));

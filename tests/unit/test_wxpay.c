@@ -80,9 +80,9 @@ static void test_authorization_header_signs_the_five_line_message(void **state)
     assert_non_null(strstr(auth, "timestamp=\"1554208460\""));
     /* The signature in the header verifies over exactly METHOD\nURL\nTS\nNONCE\nBODY\n. */
     size_t mlen;
-    char *msg = pc_pay_request_message("POST", "/v3/pay/transactions/out-trade-no/T1/close",
-                                       1554208460, "593BEC0C930BF1AFEB40B4A08C8FB242", body,
-                                       sizeof body - 1, &mlen);
+    char *msg =
+        pc_pay_request_message("POST", "/v3/pay/transactions/out-trade-no/T1/close", 1554208460,
+                               "593BEC0C930BF1AFEB40B4A08C8FB242", body, sizeof body - 1, &mlen);
     assert_string_equal(msg, "POST\n/v3/pay/transactions/out-trade-no/T1/close\n1554208460\n"
                              "593BEC0C930BF1AFEB40B4A08C8FB242\n{\"mchid\":\"1900000001\"}\n");
     char *sig = strstr(auth, "signature=\"") + 11;
@@ -96,7 +96,8 @@ static void test_authorization_header_signs_the_five_line_message(void **state)
     free(msg);
     msg = pc_pay_request_message("GET", "/v3/certificates", 1680144553,
                                  "vDit3y4Fmv45dem0CSmKbBK4tUHRR8Dj", NULL, 0, &mlen);
-    assert_string_equal(msg, "GET\n/v3/certificates\n1680144553\nvDit3y4Fmv45dem0CSmKbBK4tUHRR8Dj\n\n");
+    assert_string_equal(msg,
+                        "GET\n/v3/certificates\n1680144553\nvDit3y4Fmv45dem0CSmKbBK4tUHRR8Dj\n\n");
     free(msg);
     pc_pay_keys_free(k);
     pc_pay_signer_free(s);
@@ -152,12 +153,11 @@ static void test_v3_notification_signature_verifies_and_resource_decrypts(void *
     cJSON *res = cJSON_GetObjectItem(b, "resource");
     char out[1024];
     size_t n = 0;
-    assert_int_equal(pc_pay_decrypt(key, strlen(key),
-                                    cJSON_GetObjectItem(res, "nonce")->valuestring,
-                                    cJSON_GetObjectItem(res, "associated_data")->valuestring,
-                                    cJSON_GetObjectItem(res, "ciphertext")->valuestring, out,
-                                    sizeof out, &n),
-                     0);
+    assert_int_equal(
+        pc_pay_decrypt(key, strlen(key), cJSON_GetObjectItem(res, "nonce")->valuestring,
+                       cJSON_GetObjectItem(res, "associated_data")->valuestring,
+                       cJSON_GetObjectItem(res, "ciphertext")->valuestring, out, sizeof out, &n),
+        0);
     assert_string_equal(out, want);
     cJSON_Delete(b);
     cJSON_Delete(h);
@@ -177,8 +177,13 @@ static void test_signature_probes_and_bad_base64_fail_gracefully(void **state)
     struct pc_pay_keys *k = pc_pay_keys_new();
     assert_int_equal(pc_pay_keys_add_cert(k, cert, clen), 0);
     static const char *const bad[] = {
-        "WECHATPAY/SIGNTEST/MTIzNDU2Nzg5MA==", "WECHATPAY/SIGNTEST/", "not base64 at all!",
-        "YWJj=ZGVm", "YWJjZA", "", "====",
+        "WECHATPAY/SIGNTEST/MTIzNDU2Nzg5MA==",
+        "WECHATPAY/SIGNTEST/",
+        "not base64 at all!",
+        "YWJj=ZGVm",
+        "YWJjZA",
+        "",
+        "====",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_int_equal(pc_pay_verify(k, "D7CE59D1F522D701", "1624523846", "n", "{}", 2, bad[i]),
@@ -265,11 +270,10 @@ static void test_pay_sign_signs_appid_timestamp_nonce_package(void **state)
     char *pem = fx("v1-sign/private_key.pem", &plen), *pub = fx("v1-sign/public.pem", &publen);
     struct pc_pay_signer *s = pc_pay_signer_from_pem(pem, plen, "1900000001", "F5765756002FDD77");
     char sig[PC_PAY_SIG_B64_MAX];
-    assert_int_equal(pc_pay_pay_sign(s, "wxd678efh567hg6787", "1414561699",
-                                     "5K8264ILTKCH16CQ2502SI8ZNMTM67VS",
-                                     "prepay_id=wx201410272009395522657a690389285100", sig,
-                                     sizeof sig),
-                     0);
+    assert_int_equal(
+        pc_pay_pay_sign(s, "wxd678efh567hg6787", "1414561699", "5K8264ILTKCH16CQ2502SI8ZNMTM67VS",
+                        "prepay_id=wx201410272009395522657a690389285100", sig, sizeof sig),
+        0);
     const char msg[] = "wxd678efh567hg6787\n1414561699\n5K8264ILTKCH16CQ2502SI8ZNMTM67VS\n"
                        "prepay_id=wx201410272009395522657a690389285100\n";
     struct pc_pay_keys *k = pc_pay_keys_new();
