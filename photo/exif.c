@@ -43,41 +43,81 @@ void pc__orient(struct pc__img *im, int o)
     int w = im->w, h = im->h, n = im->nch;
     bool swap = o >= 5;
     int ow = swap ? h : w, oh = swap ? w : h;
+    /* source of output (0,0) and source steps for x+1 and y+1, in pixels */
+    long sx0, sy0, xdx, xdy, ydx, ydy;
+    switch (o) {
+    case 2:
+        sx0 = w - 1;
+        sy0 = 0;
+        xdx = -1;
+        xdy = 0;
+        ydx = 0;
+        ydy = 1;
+        break;
+    case 3:
+        sx0 = w - 1;
+        sy0 = h - 1;
+        xdx = -1;
+        xdy = 0;
+        ydx = 0;
+        ydy = -1;
+        break;
+    case 4:
+        sx0 = 0;
+        sy0 = h - 1;
+        xdx = 1;
+        xdy = 0;
+        ydx = 0;
+        ydy = -1;
+        break;
+    case 5:
+        sx0 = 0;
+        sy0 = 0;
+        xdx = 0;
+        xdy = 1;
+        ydx = 1;
+        ydy = 0;
+        break;
+    case 6:
+        sx0 = 0;
+        sy0 = h - 1;
+        xdx = 0;
+        xdy = -1;
+        ydx = 1;
+        ydy = 0;
+        break;
+    case 7:
+        sx0 = w - 1;
+        sy0 = h - 1;
+        xdx = 0;
+        xdy = -1;
+        ydx = -1;
+        ydy = 0;
+        break;
+    default:
+        sx0 = w - 1;
+        sy0 = 0;
+        xdx = 0;
+        xdy = 1;
+        ydx = -1;
+        ydy = 0;
+        break; /* 8 */
+    }
+    long xstep = (xdy * w + xdx) * n, ystep = (ydy * w + ydx) * n;
     unsigned char *dst = pc_xmalloc((size_t)ow * (size_t)oh * (size_t)n);
     for (int y = 0; y < oh; y++) {
-        for (int x = 0; x < ow; x++) {
-            int sx, sy;
-            switch (o) {
-            case 2:
-                sx = w - 1 - x;
-                sy = y;
-                break;
-            case 3:
-                sx = w - 1 - x;
-                sy = h - 1 - y;
-                break;
-            case 4:
-                sx = x;
-                sy = h - 1 - y;
-                break;
-            case 5:
-                sx = y;
-                sy = x;
-                break;
-            case 6:
-                sx = y;
-                sy = h - 1 - x;
-                break;
-            case 7:
-                sx = w - 1 - y;
-                sy = h - 1 - x;
-                break;
-            default: /* 8 */
-                sx = w - 1 - y;
-                sy = x;
-                break;
+        const unsigned char *sp = im->p + (sy0 * w + sx0) * n + (long)y * ystep;
+        unsigned char *dp = dst + (size_t)y * ow * n;
+        if (n == 3) {
+            for (int x = 0; x < ow; x++, sp += xstep, dp += 3) {
+                dp[0] = sp[0];
+                dp[1] = sp[1];
+                dp[2] = sp[2];
             }
-            memcpy(dst + ((size_t)y * ow + x) * n, im->p + ((size_t)sy * w + sx) * n, (size_t)n);
+        } else {
+            for (int x = 0; x < ow; x++, sp += xstep, dp += n)
+                for (int c = 0; c < n; c++)
+                    dp[c] = sp[c];
         }
     }
     free(im->p);

@@ -23,11 +23,11 @@ enum pc__fmt { PC__FMT_UNKNOWN = 0, PC__FMT_JPEG, PC__FMT_PNG };
 /* What the header says (no pixel decode). */
 struct pc__hdr {
     enum pc__fmt fmt;
-    bool header_ok;      /* the header parsed (else IMAGE_CORRUPT) */
-    int w, h;            /* as stored, before orientation */
-    bool gray, cmyk;     /* refused colour spaces */
-    int sof;             /* JPEG SOF marker (0xC0 baseline, 0xC2 progressive ...), 0 if none */
-    int orientation;     /* EXIF 1..8 (1 when absent or PNG) */
+    bool header_ok;  /* the header parsed (else IMAGE_CORRUPT) */
+    int w, h;        /* as stored, before orientation */
+    bool gray, cmyk; /* refused colour spaces */
+    int sof;         /* JPEG SOF marker (0xC0 baseline, 0xC2 progressive ...), 0 if none */
+    int orientation; /* EXIF 1..8 (1 when absent or PNG) */
     const unsigned char *exif; /* APP1 payload starting "Exif\0\0" (points into data) */
     size_t exif_len;
 };
@@ -35,10 +35,11 @@ struct pc__hdr {
 /* Recognises the format by content and reads the header; never allocates pixels. */
 void pc__probe(const unsigned char *p, size_t len, struct pc__hdr *h);
 
-/* Decodes to RGB with EXIF orientation applied. JPEGs are decoded at the smallest TurboJPEG
- * scaling factor (1/8, 1/4, 3/8, 1/2, 1) whose oriented height is >= min_h (full size when
- * min_h <= 0 or none is); *scale receives decoded/full. 0, or PC_EINVAL (corrupt, truncated,
- * unsupported). The caller has checked the pixel cap. */
+/* Decodes to RGB as stored (EXIF orientation NOT applied: pc__resample_oriented does it on
+ * the small results). JPEGs are decoded at the smallest TurboJPEG scaling factor (1/8, 1/4,
+ * 1/2, 1) whose oriented height is >= min_h (full size when min_h <= 0 or none is); *scale
+ * receives decoded/full. 0, or PC_EINVAL (corrupt, truncated, unsupported). The caller has
+ * checked the pixel cap. */
 int pc__decode(const unsigned char *p, size_t len, const struct pc__hdr *h, int min_h,
                struct pc__img *out, double *scale);
 
@@ -59,12 +60,17 @@ bool pc__orientation_mirrored(int o);
 void pc__resample(const struct pc__img *src, double bx, double by, double bw, double bh,
                   struct pc__img *dst, const unsigned char *fill);
 
+/* pc__resample of the box (bx, by, bw, bh) given in the coordinates of src displayed with
+ * EXIF orientation o (src itself is as stored): the box is mapped to stored coordinates,
+ * resampled there, and only the small result is re-oriented into dst. */
+void pc__resample_oriented(const struct pc__img *src, int o, double bx, double by, double bw,
+                           double bh, struct pc__img *dst, const unsigned char *fill);
+
 /* Encodes 480×640 RGB as the standard file: baseline 4:2:0, quality searched in
  * OUT_Q_MIN..OUT_Q_MAX for OUT_SIZE_MIN..OUT_SIZE_MAX, JFIF 300 dpi, then re-read and
  * verified. 0 with *jpeg (malloc'd, caller frees), *len, *quality; PC_EINVAL on an encoder
  * or verification failure. */
-int pc__encode_standard(const struct pc__img *rgb, unsigned char **jpeg, size_t *len,
-                        int *quality);
+int pc__encode_standard(const struct pc__img *rgb, unsigned char **jpeg, size_t *len, int *quality);
 
 /* Verifies a standard file: 480×640, colour 4:2:0, baseline SOF0, JFIF 300 dpi. */
 bool pc__verify_standard(const unsigned char *jpeg, size_t len);
@@ -80,21 +86,21 @@ uint64_t pc__phash(const struct pc__img *im);
 /* Background/subject separation and silhouette geometry on the analysis image. */
 struct pc__seg {
     int w, h;
-    unsigned char *fg; /* w*h: 1 subject (largest component), 0 background */
+    unsigned char *fg;  /* w*h: 1 subject (largest component), 0 background */
     unsigned char *bgm; /* w*h: 1 flood-filled background */
     double bg_ycc[3];   /* median of the top band */
     double bg_rgb[3];
-    double thr;         /* background tolerance T */
-    int *left, *right;  /* per row extents of the subject, -1 when empty */
-    long area;          /* subject pixels */
+    double thr;        /* background tolerance T */
+    int *left, *right; /* per row extents of the subject, -1 when empty */
+    long area;         /* subject pixels */
     /* geometry (ana px); valid when found */
     bool found;
-    int head_top;       /* first head row */
-    int neck_y;         /* neck (width minimum) or estimate */
+    int head_top; /* first head row */
+    int neck_y;   /* neck (width minimum) or estimate */
     bool neck_seen;
-    int shoulder_y;     /* first shoulder row (h when none) */
-    double head_w;      /* max silhouette width above the neck */
-    double head_cx;     /* mean centre of the head rows */
+    int shoulder_y; /* first shoulder row (h when none) */
+    double head_w;  /* max silhouette width above the neck */
+    double head_cx; /* mean centre of the head rows */
 };
 
 /* Segments rgb (the analysis image). Always fills seg (found=false when no subject). */

@@ -123,8 +123,7 @@ void pc_photo_add_check(struct pc_photo_result *r, const char *code, bool ok, bo
     update_ok(r);
 }
 
-const struct pc_photo_check *pc_photo_find_check(const struct pc_photo_result *r,
-                                                 const char *code)
+const struct pc_photo_check *pc_photo_find_check(const struct pc_photo_result *r, const char *code)
 {
     for (size_t i = 0; r && code && i < r->nchecks; i++)
         if (r->checks[i].code && strcmp(r->checks[i].code, code) == 0)
@@ -156,9 +155,9 @@ static void check_bg_color(struct pc_photo_result *r, const struct pc__seg *seg)
     pc__rgb_to_lab(seg->bg_rgb, lab);
     pc__rgb_to_lab(ref, rlab);
     pc__rgb_to_hsv(seg->bg_rgb, hsv);
-    double de = sqrt((lab[0] - rlab[0]) * (lab[0] - rlab[0]) +
-                     (lab[1] - rlab[1]) * (lab[1] - rlab[1]) +
-                     (lab[2] - rlab[2]) * (lab[2] - rlab[2]));
+    double de =
+        sqrt((lab[0] - rlab[0]) * (lab[0] - rlab[0]) + (lab[1] - rlab[1]) * (lab[1] - rlab[1]) +
+             (lab[2] - rlab[2]) * (lab[2] - rlab[2]));
     double chroma = hypot(lab[1], lab[2]);
     bool blue = hsv[0] >= PC__T(BG_HUE_MIN) && hsv[0] <= PC__T(BG_HUE_MAX) &&
                 hsv[1] >= PC__T(BG_SAT_MIN) && hsv[2] >= PC__T(BG_VAL_MIN) &&
@@ -168,14 +167,15 @@ static void check_bg_color(struct pc_photo_result *r, const struct pc__seg *seg)
         pass(r, R_BG_COLOR, chroma, PC__T(BG_NEUTRAL_CHROMA_MAX), true);
     else if (blue)
         pass(r, R_BG_COLOR, de, PC__T(BG_DE_MAX), true);
-    else if (hsv[2] < PC__T(BG_VAL_MIN) && (chroma <= PC__T(BG_NEUTRAL_CHROMA_MAX) ||
-                                            (hsv[0] >= PC__T(BG_HUE_MIN) &&
-                                             hsv[0] <= PC__T(BG_HUE_MAX))))
+    else if (hsv[2] < PC__T(BG_VAL_MIN) &&
+             (chroma <= PC__T(BG_NEUTRAL_CHROMA_MAX) ||
+              (hsv[0] >= PC__T(BG_HUE_MIN) && hsv[0] <= PC__T(BG_HUE_MAX))))
         fail(r, R_BG_COLOR, "背景太暗，请在光线充足处、浅蓝色或白色的纯色墙前拍摄", de,
              PC__T(BG_DE_MAX), true);
     else
-        fail(r, R_BG_COLOR, "背景颜色不符合要求（应为浅蓝色或白色），请在浅蓝色或白色的纯色墙前拍摄",
-             de, PC__T(BG_DE_MAX), true);
+        fail(r, R_BG_COLOR,
+             "背景颜色不符合要求（应为浅蓝色或白色），请在浅蓝色或白色的纯色墙前拍摄", de,
+             PC__T(BG_DE_MAX), true);
 }
 
 /* BACKGROUND_UNIFORM: std(Y) of the wall above the shoulders (3 px away from the subject) and
@@ -292,8 +292,8 @@ static void eval_geometry(struct pc_photo_result *r, const struct pc__seg *seg, 
     bool cut_side = false;
     int yside = seg->shoulder_y < h ? seg->shoulder_y : seg->neck_y;
     for (int y = seg->head_top; y < yside && y < h; y++)
-        if (seg->left[y] >= 0 && (seg->left[y] <= PC__T(CUT_SIDE_PX) ||
-                                  seg->right[y] >= w - 1 - PC__T(CUT_SIDE_PX)))
+        if (seg->left[y] >= 0 &&
+            (seg->left[y] <= PC__T(CUT_SIDE_PX) || seg->right[y] >= w - 1 - PC__T(CUT_SIDE_PX)))
             cut_side = true;
     if (cut_top)
         fail(r, R_CUT_OFF, "头顶被裁切，请后退一点或把手机抬高，让头顶上方留出空间", 0, 0, false);
@@ -340,8 +340,7 @@ static void eval_geometry(struct pc_photo_result *r, const struct pc__seg *seg, 
         fail(r, R_HEAD_TOP, "头部位置偏低（肩部入镜不足），请把手机稍微放低再拍",
              PC_PHOTO_OUT_H - below, PC__T(HEAD_TOP_MAX), true);
     else
-        pass(r, R_HEAD_TOP, fmin(fmax(PC__T(HEAD_TOP_TARGET), lo), hi), PC__T(HEAD_TOP_MAX),
-             true);
+        pass(r, R_HEAD_TOP, fmin(fmax(PC__T(HEAD_TOP_TARGET), lo), hi), PC__T(HEAD_TOP_MAX), true);
     /* the box for the measurements: in the band when possible, else inside the picture */
     double lo_fit = PC_PHOTO_OUT_H - below, hi_fit = room;
     if (lo <= hi)
@@ -383,8 +382,8 @@ static void eval_geometry(struct pc_photo_result *r, const struct pc__seg *seg, 
         pass(r, R_CLOTHING, cover, PC__T(CLOTH_COVER_MIN), true);
     else
         fail(r, R_CLOTHING,
-             "衣服颜色与背景太接近或肩部未入镜，请换一件与背景反差明显的衣服，并让双肩入镜",
-             cover, PC__T(CLOTH_COVER_MIN), true);
+             "衣服颜色与背景太接近或肩部未入镜，请换一件与背景反差明显的衣服，并让双肩入镜", cover,
+             PC__T(CLOTH_COVER_MIN), true);
 
     /* SHOULDERS_LEVEL: heights where the silhouette reaches x = 40 and 440 in the output. */
     if (!cloth_ok)
@@ -415,8 +414,7 @@ static void eval_geometry(struct pc_photo_result *r, const struct pc__seg *seg, 
     if (diff <= PC__T(SHOULDER_MAX))
         pass(r, R_SHOULDERS, diff, PC__T(SHOULDER_MAX), true);
     else
-        fail(r, R_SHOULDERS, "双肩不平，请坐正、双肩保持水平再拍", diff, PC__T(SHOULDER_MAX),
-             true);
+        fail(r, R_SHOULDERS, "双肩不平，请坐正、双肩保持水平再拍", diff, PC__T(SHOULDER_MAX), true);
 }
 
 /* EXPOSURE, LIGHTING_UNEVEN, SHARPNESS on the face box of the normalised picture. */
@@ -488,8 +486,7 @@ static void eval_face(struct pc_photo_result *r, const struct pc__seg *seg, cons
         return; /* skipped: the picture is enlarged, sharpness has no fixed scale */
     double var = laplacian_var(norm, x0, y0, x1, y1);
     if (var < PC__T(SHARP_BLOCK))
-        fail(r, R_SHARPNESS, "照片模糊，请对焦清楚、拿稳手机再拍", var, PC__T(SHARP_BLOCK),
-             true);
+        fail(r, R_SHARPNESS, "照片模糊，请对焦清楚、拿稳手机再拍", var, PC__T(SHARP_BLOCK), true);
     else if (var < PC__T(SHARP_WARN))
         warn(r, R_SHARPNESS, "照片不够清晰，建议对焦清楚、拿稳手机重拍", var, PC__T(SHARP_WARN));
     else
@@ -497,40 +494,46 @@ static void eval_face(struct pc_photo_result *r, const struct pc__seg *seg, cons
 }
 
 /* Replaces the background of norm by the reference blue: the subject mask at output scale,
- * softened, refined by colour distance near the edge. */
+ * softened, refined by colour distance near the edge (exactly the reference away from it). */
 static void replace_background(struct pc__img *norm, const struct pc__img *alpha,
                                const struct pc__seg *seg)
 {
-    const double blue[3] = {PC__T(OUT_BG_R), PC__T(OUT_BG_G), PC__T(OUT_BG_B)};
+    const int blue[3] = {(int)PC__T(OUT_BG_R), (int)PC__T(OUT_BG_G), (int)PC__T(OUT_BG_B)};
     int w = norm->w, h = norm->h;
-    float *a = pc_xmalloc((size_t)w * h * sizeof *a);
-    for (int y = 0; y < h; y++) /* 5×5 box blur of the mask: a soft band around the edge */
+    /* 5×5 box blur of the mask (separable sums): a soft band around the edge */
+    int *rs = pc_xmalloc((size_t)w * h * sizeof *rs);
+    for (int y = 0; y < h; y++) {
+        const unsigned char *m = alpha->p + (size_t)y * w;
         for (int x = 0; x < w; x++) {
-            int acc = 0, cnt = 0;
-            for (int dy = -2; dy <= 2; dy++)
-                for (int dx = -2; dx <= 2; dx++) {
-                    int yy = y + dy, xx = x + dx;
-                    if (yy < 0 || yy >= h || xx < 0 || xx >= w)
-                        continue;
-                    acc += alpha->p[(size_t)yy * w + xx];
-                    cnt++;
-                }
-            a[(size_t)y * w + x] = (float)acc / (255.0f * cnt);
-        }
-    for (size_t i = 0; i < (size_t)w * h; i++) {
-        float av = a[i];
-        unsigned char *p = norm->p + i * 3;
-        if (av > 0 && av < 1) {
-            double dcol = pc__bg_dist(seg, p);
-            double ac = fmin(1, fmax(0, (dcol - 0.5 * seg->thr) / seg->thr));
-            av = (float)(0.5 * av + 0.5 * ac);
-        }
-        for (int k = 0; k < 3; k++) {
-            double v = av * p[k] + (1 - av) * blue[k];
-            p[k] = (unsigned char)lround(fmin(255, fmax(0, v)));
+            int acc = 0;
+            for (int k = x - 2; k <= x + 2; k++)
+                acc += m[k < 0 ? 0 : k >= w ? w - 1 : k];
+            rs[(size_t)y * w + x] = acc;
         }
     }
-    free(a);
+    for (int y = 0; y < h; y++) {
+        for (int x = 0; x < w; x++) {
+            int acc = 0;
+            for (int k = y - 2; k <= y + 2; k++)
+                acc += rs[(size_t)(k < 0 ? 0 : k >= h ? h - 1 : k) * w + x];
+            size_t i = (size_t)y * w + x;
+            unsigned char *p = norm->p + i * 3;
+            if (acc >= 25 * 255)
+                continue; /* subject */
+            if (acc == 0) {
+                for (int c = 0; c < 3; c++)
+                    p[c] = (unsigned char)blue[c];
+                continue;
+            }
+            double av = acc / (25.0 * 255), dcol = pc__bg_dist(seg, p);
+            double ac = (dcol - 0.5 * seg->thr) / seg->thr;
+            ac = ac < 0 ? 0 : ac > 1 ? 1 : ac;
+            av = 0.5 * av + 0.5 * ac;
+            for (int c = 0; c < 3; c++)
+                p[c] = (unsigned char)(av * p[c] + (1 - av) * blue[c] + 0.5);
+        }
+    }
+    free(rs);
 }
 
 /* ---- the pipeline ---- */
@@ -594,8 +597,8 @@ int pc_photo_process(const void *data, size_t len, const struct pc_photo_opts *o
     if (!r->checks[R_COLOR_SPACE].ok)
         goto out;
     int fw = r->width, fh = r->height;
-    if (fw < PC__T(MIN_SIDE) || fh < PC__T(MIN_SIDE) ||
-        (double)fw / fh > PC__T(MAX_ASPECT) || (double)fh / fw > PC__T(MAX_ASPECT)) {
+    if (fw < PC__T(MIN_SIDE) || fh < PC__T(MIN_SIDE) || (double)fw / fh > PC__T(MAX_ASPECT) ||
+        (double)fh / fw > PC__T(MAX_ASPECT)) {
         fail(r, R_RESOLUTION, "照片尺寸不符合要求，请上传手机直接拍摄的竖版照片",
              fmin(fh, fw * 4.0 / 3), PC_PHOTO_OUT_H, true);
         goto out;
@@ -608,11 +611,12 @@ int pc_photo_process(const void *data, size_t len, const struct pc_photo_opts *o
     }
     pass(r, R_CORRUPT, 0, 0, false);
 
-    /* 3. the analysis image (640 rows) and segmentation */
-    int ah = (int)PC__T(ANA_H), aw = (int)lround((double)src.w * ah / src.h);
+    /* 3. the analysis image (640 rows, oriented) and segmentation */
+    int ow = swap ? src.h : src.w, oh = swap ? src.w : src.h; /* decoded, oriented */
+    int ah = (int)PC__T(ANA_H), aw = (int)lround((double)ow * ah / oh);
     aw = aw < 1 ? 1 : aw;
     pc__img_alloc(&ana, aw, ah, 3);
-    pc__resample(&src, 0, 0, src.w, src.h, &ana, NULL);
+    pc__resample_oriented(&src, hdr.orientation, 0, 0, ow, oh, &ana, NULL);
     pc__segment(&ana, &seg);
     check_bg_color(r, &seg);
     check_bg_uniform(r, &ana, &seg);
@@ -629,7 +633,7 @@ int pc_photo_process(const void *data, size_t len, const struct pc_photo_opts *o
         goto out;
     }
     pass(r, R_SUBJECT, (double)seg.area / ((double)aw * ah), PC__T(SUBJECT_MIN_AREA), true);
-    double fy = (double)src.h / ah, fx = (double)src.w / aw;
+    double fy = (double)oh / ah, fx = (double)ow / aw;
     eval_geometry(r, &seg, fy / scale, &c);
 
     /* 4. RESOLUTION: the input rows behind the 640 output rows, at full resolution */
@@ -649,8 +653,10 @@ int pc_photo_process(const void *data, size_t len, const struct pc_photo_opts *o
             pc__img_free(&src);
             src = big;
             scale = sc2;
-            fy = (double)src.h / ah;
-            fx = (double)src.w / aw;
+            ow = swap ? src.h : src.w;
+            oh = swap ? src.w : src.h;
+            fy = (double)oh / ah;
+            fx = (double)ow / aw;
         }
     }
 
@@ -658,7 +664,8 @@ int pc_photo_process(const void *data, size_t len, const struct pc_photo_opts *o
     const unsigned char fill[3] = {(unsigned char)seg.bg_rgb[0], (unsigned char)seg.bg_rgb[1],
                                    (unsigned char)seg.bg_rgb[2]};
     pc__img_alloc(&norm, PC_PHOTO_OUT_W, PC_PHOTO_OUT_H, 3);
-    pc__resample(&src, c.x0 * fx, c.y0 * fy, c.cw * fx, c.ch * fy, &norm, fill);
+    pc__resample_oriented(&src, hdr.orientation, c.x0 * fx, c.y0 * fy, c.cw * fx, c.ch * fy, &norm,
+                          fill);
     mask.p = pc_xmalloc((size_t)aw * ah);
     mask.w = aw;
     mask.h = ah;
@@ -689,8 +696,8 @@ int pc_photo_process(const void *data, size_t len, const struct pc_photo_opts *o
                 warn(r, R_OUTPUT_SIZE, "标准照文件大于 40KB（已用最低质量 60 压缩）", (double)n,
                      PC__T(OUT_SIZE_MAX));
             else if (n < PC__T(OUT_SIZE_MIN))
-                warn(r, R_OUTPUT_SIZE, "标准照文件小于 20KB（画面较简单，已用最高质量）",
-                     (double)n, PC__T(OUT_SIZE_MIN));
+                warn(r, R_OUTPUT_SIZE, "标准照文件小于 20KB（画面较简单，已用最高质量）", (double)n,
+                     PC__T(OUT_SIZE_MIN));
             else
                 pass(r, R_OUTPUT_SIZE, (double)n, PC__T(OUT_SIZE_MAX), true);
         }

@@ -41,8 +41,8 @@ struct pc_photo_result {
     bool ok;             /* every blocking check passed */
     unsigned char *jpeg; /* the standard file when ok && standardise, else NULL */
     size_t jpeg_len;
-    uint64_t phash;   /* DCT pHash of the normalised 480×640 subject (0 when undecodable) */
-    bool has_phash;   /* phash was computed */
+    uint64_t phash;    /* DCT pHash of the normalised 480×640 subject (0 when undecodable) */
+    bool has_phash;    /* phash was computed */
     int width, height; /* input size after EXIF orientation (0 when unknown) */
     int quality;       /* JPEG quality of the standard file (0 when none) */
 };
@@ -65,8 +65,7 @@ void pc_photo_add_check(struct pc_photo_result *r, const char *code, bool ok, bo
                         const char *message, double value, double limit, bool has_value);
 
 /* The first check with this code, or NULL. */
-const struct pc_photo_check *pc_photo_find_check(const struct pc_photo_result *r,
-                                                 const char *code);
+const struct pc_photo_check *pc_photo_find_check(const struct pc_photo_result *r, const char *code);
 
 /* Hamming distance of two pHashes (0..64). */
 int pc_phash_distance(uint64_t a, uint64_t b);

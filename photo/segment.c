@@ -67,8 +67,7 @@ static void px_ycc(const unsigned char *p, int o[3])
 
 static double dist_ycc(const int a[3], const double ref[3])
 {
-    return fabs(a[1] - ref[1]) + fabs(a[2] - ref[2]) +
-           PC__T(SEG_Y_WEIGHT) * fabs(a[0] - ref[0]);
+    return fabs(a[1] - ref[1]) + fabs(a[2] - ref[2]) + PC__T(SEG_Y_WEIGHT) * fabs(a[0] - ref[0]);
 }
 
 double pc__bg_dist(const struct pc__seg *seg, const unsigned char *rgb)
@@ -310,12 +309,12 @@ void pc__segment(const struct pc__img *im, struct pc__seg *s)
                 dh[d > 255 ? 255 : (int)d]++;
             }
         double m = hist_median(dh, (unsigned)(tb * w));
-        s->thr = fmin(PC__T(SEG_T_MAX), fmax(PC__T(SEG_T_MIN), PC__T(SEG_T_K) * m +
-                                                                   PC__T(SEG_T_OFFSET)));
+        s->thr = fmin(PC__T(SEG_T_MAX),
+                      fmax(PC__T(SEG_T_MIN), PC__T(SEG_T_K) * m + PC__T(SEG_T_OFFSET)));
     }
     for (int x = 0; x < w; x++) /* a column whose band is not wall (hair) uses the global */
-        if (dist_ycc((int[3]){(int)colref[x][0], (int)colref[x][1], (int)colref[x][2]},
-                     s->bg_ycc) > s->thr)
+        if (dist_ycc((int[3]){(int)colref[x][0], (int)colref[x][1], (int)colref[x][2]}, s->bg_ycc) >
+            s->thr)
             memcpy(colref[x], s->bg_ycc, sizeof colref[x]);
 
     /* 3-4. candidates, flood fill from the top, left and right borders. */

@@ -12,20 +12,24 @@
 #include <string.h>
 #include <turbojpeg.h>
 
-/* One axis of a separable box filter: output o takes k source samples idx[o*kmax+j]
- * (-1 = the fill colour) with weights wt[o*kmax+j] (j < kmax; unused weights are 0). */
+/* One axis of a separable box filter: output o takes cnt[o] source samples idx[o*kmax+j]
+ * (-1 = the fill colour) with weights wt[o*kmax+j]. */
 struct axis {
     int kmax;
+    int *cnt;
     int *idx;
     float *wt;
+    int32_t *wq; /* wt in 2^14 fixed point */
 };
 
 static void axis_build(struct axis *a, int nout, double b0, double bl, int nsrc, bool clamp)
 {
     double step = bl / nout;
     a->kmax = (int)ceil(step > 1 ? step : 1) + 2;
+    a->cnt = pc_xcalloc((size_t)nout, sizeof *a->cnt);
     a->idx = pc_xmalloc((size_t)nout * a->kmax * sizeof *a->idx);
-    a->wt = pc_xcalloc((size_t)nout * a->kmax, sizeof *a->wt);
+    a->wt = pc_xmalloc((size_t)nout * a->kmax * sizeof *a->wt);
+    a->wq = pc_xmalloc((size_t)nout * a->kmax * sizeof *a->wq);
     for (int o = 0; o < nout; o++) {
         double lo = b0 + o * step, hi = lo + step;
         if (step < 1) { /* enlarging: a one-pixel box at the sample centre (bilinear) */
@@ -33,95 +37,237 @@ static void axis_build(struct axis *a, int nout, double b0, double bl, int nsrc,
             lo = c - 0.5;
             hi = c + 0.5;
         }
-        int k0 = (int)floor(lo), j = 0;
-        for (int k = k0; k < hi && j < a->kmax; k++, j++) {
+        int j = 0;
+        for (int k = (int)floor(lo); k < hi && j < a->kmax; k++) {
             double ov = fmin(hi, k + 1.0) - fmax(lo, (double)k);
+            if (ov <= 0)
+                continue;
             int src = k;
             if (src < 0 || src >= nsrc)
                 src = clamp ? (src < 0 ? 0 : nsrc - 1) : -1;
             a->idx[o * a->kmax + j] = src;
-            a->wt[o * a->kmax + j] = (float)(ov > 0 ? ov / (hi - lo) : 0);
+            a->wt[o * a->kmax + j] = (float)(ov / (hi - lo));
+            a->wq[o * a->kmax + j] = (int32_t)lround(ov / (hi - lo) * 16384);
+            j++;
         }
-        for (; j < a->kmax; j++) {
-            a->idx[o * a->kmax + j] = clamp ? 0 : -1;
-            a->wt[o * a->kmax + j] = 0;
-        }
+        a->cnt[o] = j;
     }
 }
 
 static void axis_free(struct axis *a)
 {
+    free(a->cnt);
     free(a->idx);
     free(a->wt);
+    free(a->wq);
+}
+
+/* Integer k×k block averages of src from (x0, y0) (partial blocks at the edges average what
+ * exists) — a cheap first stage for large reductions. */
+static void box_reduce(const struct pc__img *src, int x0, int y0, int k, int rw, int rh,
+                       struct pc__img *out)
+{
+    int nch = src->nch;
+    pc__img_alloc(out, rw, rh, nch);
+    uint32_t *acc = pc_xmalloc((size_t)rw * nch * sizeof *acc);
+    for (int oy = 0; oy < rh; oy++) {
+        int ya = y0 + oy * k, yb = ya + k < src->h ? ya + k : src->h;
+        memset(acc, 0, (size_t)rw * nch * sizeof *acc);
+        for (int y = ya; y < yb; y++) {
+            const unsigned char *row = src->p + ((size_t)y * src->w + x0) * nch;
+            int xend = src->w - x0;
+            for (int ox = 0; ox < rw; ox++) {
+                int xa = ox * k, xb = xa + k < xend ? xa + k : xend;
+                uint32_t *a = acc + (size_t)ox * nch;
+                const unsigned char *px = row + (size_t)xa * nch;
+                if (nch == 3) {
+                    uint32_t a0 = 0, a1 = 0, a2 = 0;
+                    for (int x = xa; x < xb; x++, px += 3) {
+                        a0 += px[0];
+                        a1 += px[1];
+                        a2 += px[2];
+                    }
+                    a[0] += a0;
+                    a[1] += a1;
+                    a[2] += a2;
+                } else {
+                    for (int x = xa; x < xb; x++, px += nch)
+                        for (int c = 0; c < nch; c++)
+                            a[c] += px[c];
+                }
+            }
+        }
+        for (int ox = 0; ox < rw; ox++) {
+            int xa = x0 + ox * k, xb = xa + k < src->w ? xa + k : src->w;
+            float inv = 1.0f / (float)((xb - xa) * (yb - ya)); /* no integer division */
+            for (int c = 0; c < nch; c++)
+                out->p[((size_t)oy * rw + ox) * nch + c] =
+                    (unsigned char)((float)acc[(size_t)ox * nch + c] * inv + 0.5f);
+        }
+    }
+    free(acc);
 }
 
 void pc__resample(const struct pc__img *src, double bx, double by, double bw, double bh,
                   struct pc__img *dst, const unsigned char *fill)
 {
-    int nch = src->nch, dw = dst->w, dh = dst->h;
+    int nch = src->nch, dw = dst->w, dh = dst->h, rowlen = dw * nch;
+    int kb = (int)floor(fmin(bw / dw, bh / dh));
+    if (kb >= 2 && bx >= 0 && by >= 0 && bx + bw <= src->w && by + bh <= src->h) {
+        /* reduce by whole k×k blocks first, then the fractional rest (< 2 per axis) */
+        int x0 = (int)floor(bx), y0 = (int)floor(by);
+        int rw = (int)ceil((bx + bw - x0) / kb), rh = (int)ceil((by + bh - y0) / kb);
+        struct pc__img small = {0};
+        box_reduce(src, x0, y0, kb, rw, rh, &small);
+        pc__resample(&small, (bx - x0) / kb, (by - y0) / kb, bw / kb, bh / kb, dst, fill);
+        pc__img_free(&small);
+        return;
+    }
     bool clamp = fill == NULL;
     struct axis ax, ay;
     axis_build(&ax, dw, bx, bw, src->w, clamp);
     axis_build(&ay, dh, by, bh, src->h, clamp);
     int ylo = src->h, yhi = -1;
-    for (int i = 0; i < dh * ay.kmax; i++) {
-        if (ay.wt[i] > 0 && ay.idx[i] >= 0) {
-            if (ay.idx[i] < ylo)
-                ylo = ay.idx[i];
-            if (ay.idx[i] > yhi)
-                yhi = ay.idx[i];
+    for (int o = 0; o < dh; o++)
+        for (int j = 0; j < ay.cnt[o]; j++) {
+            int i = ay.idx[o * ay.kmax + j];
+            if (i >= 0 && i < ylo)
+                ylo = i;
+            if (i > yhi)
+                yhi = i;
         }
-    }
     int nrows = yhi >= ylo ? yhi - ylo + 1 : 0;
     float *tmp = pc_xmalloc(((size_t)nrows * dw + 1) * nch * sizeof *tmp);
+    float *acc = pc_xmalloc((size_t)rowlen * sizeof *acc);
     float fillv[4] = {0, 0, 0, 0};
     for (int c = 0; c < nch && fill; c++)
         fillv[c] = fill[c];
-    for (int r = 0; r < nrows; r++) {
+    for (int r = 0; r < nrows; r++) { /* horizontal pass over the rows the box uses */
         const unsigned char *row = src->p + (size_t)(ylo + r) * src->w * nch;
-        float *out = tmp + (size_t)r * dw * nch;
+        float *out = tmp + (size_t)r * rowlen;
         for (int o = 0; o < dw; o++) {
-            float acc[4] = {0, 0, 0, 0};
-            for (int j = 0; j < ax.kmax; j++) {
-                float wgt = ax.wt[o * ax.kmax + j];
-                if (wgt == 0)
-                    continue;
-                int i = ax.idx[o * ax.kmax + j];
-                const unsigned char *px = i >= 0 ? row + (size_t)i * nch : NULL;
-                for (int c = 0; c < nch; c++)
-                    acc[c] += wgt * (px ? px[c] : fillv[c]);
+            const int *ix = ax.idx + o * ax.kmax;
+            const float *wt = ax.wt + o * ax.kmax;
+            int cnt = ax.cnt[o];
+            bool run = cnt > 0 && ix[0] >= 0 && ix[cnt - 1] == ix[0] + cnt - 1;
+            if (nch == 3 && run) { /* the common case: consecutive pixels inside the row */
+                const unsigned char *px = row + (size_t)ix[0] * 3;
+                const int32_t *wq = ax.wq + o * ax.kmax; /* 2^14 fixed point: no int→float */
+                int32_t a0 = 0, a1 = 0, a2 = 0;
+                for (int j = 0; j < cnt; j++, px += 3) {
+                    a0 += wq[j] * px[0];
+                    a1 += wq[j] * px[1];
+                    a2 += wq[j] * px[2];
+                }
+                out[o * 3] = a0 * (1.0f / 16384);
+                out[o * 3 + 1] = a1 * (1.0f / 16384);
+                out[o * 3 + 2] = a2 * (1.0f / 16384);
+            } else if (nch == 1 && run) {
+                const unsigned char *px = row + ix[0];
+                const int32_t *wq = ax.wq + o * ax.kmax;
+                int32_t a0 = 0;
+                for (int j = 0; j < cnt; j++)
+                    a0 += wq[j] * px[j];
+                out[o] = a0 * (1.0f / 16384);
+            } else if (nch == 3) {
+                float a0 = 0, a1 = 0, a2 = 0;
+                for (int j = 0; j < ax.cnt[o]; j++) {
+                    const unsigned char *px = ix[j] >= 0 ? row + (size_t)ix[j] * 3 : NULL;
+                    a0 += wt[j] * (px ? px[0] : fillv[0]);
+                    a1 += wt[j] * (px ? px[1] : fillv[1]);
+                    a2 += wt[j] * (px ? px[2] : fillv[2]);
+                }
+                out[o * 3] = a0;
+                out[o * 3 + 1] = a1;
+                out[o * 3 + 2] = a2;
+            } else {
+                for (int c = 0; c < nch; c++) {
+                    float a = 0;
+                    for (int j = 0; j < ax.cnt[o]; j++)
+                        a += wt[j] * (ix[j] >= 0 ? row[(size_t)ix[j] * nch + c] : fillv[c]);
+                    out[o * nch + c] = a;
+                }
             }
-            for (int c = 0; c < nch; c++)
-                out[o * nch + c] = acc[c];
         }
     }
-    for (int o = 0; o < dh; o++) {
-        unsigned char *drow = dst->p + (size_t)o * dw * nch;
-        float *acc = pc_xcalloc((size_t)dw * nch, sizeof *acc);
-        for (int j = 0; j < ay.kmax; j++) {
+    for (int o = 0; o < dh; o++) { /* vertical pass */
+        unsigned char *drow = dst->p + (size_t)o * rowlen;
+        memset(acc, 0, (size_t)rowlen * sizeof *acc);
+        for (int j = 0; j < ay.cnt[o]; j++) {
             float wgt = ay.wt[o * ay.kmax + j];
-            if (wgt == 0)
-                continue;
             int i = ay.idx[o * ay.kmax + j];
             if (i < 0) {
-                for (int x = 0; x < dw; x++)
-                    for (int c = 0; c < nch; c++)
-                        acc[x * nch + c] += wgt * fillv[c];
+                for (int k = 0; k < rowlen; k++)
+                    acc[k] += wgt * fillv[k % nch];
             } else {
-                const float *row = tmp + (size_t)(i - ylo) * dw * nch;
-                for (int k = 0; k < dw * nch; k++)
+                const float *row = tmp + (size_t)(i - ylo) * rowlen;
+                for (int k = 0; k < rowlen; k++)
                     acc[k] += wgt * row[k];
             }
         }
-        for (int k = 0; k < dw * nch; k++) {
+        for (int k = 0; k < rowlen; k++) {
             float v = acc[k] + 0.5f;
             drow[k] = (unsigned char)(v < 0 ? 0 : v > 255 ? 255 : v);
         }
-        free(acc);
     }
+    free(acc);
     free(tmp);
     axis_free(&ax);
     axis_free(&ay);
+}
+
+void pc__resample_oriented(const struct pc__img *src, int o, double bx, double by, double bw,
+                           double bh, struct pc__img *dst, const unsigned char *fill)
+{
+    double w = src->w, h = src->h, sx, sy, sw = bw, sh = bh;
+    switch (o) {
+    case 2:
+        sx = w - bx - bw;
+        sy = by;
+        break;
+    case 3:
+        sx = w - bx - bw;
+        sy = h - by - bh;
+        break;
+    case 4:
+        sx = bx;
+        sy = h - by - bh;
+        break;
+    case 5:
+        sx = by;
+        sy = bx;
+        sw = bh;
+        sh = bw;
+        break;
+    case 6:
+        sx = by;
+        sy = h - bx - bw;
+        sw = bh;
+        sh = bw;
+        break;
+    case 7:
+        sx = w - by - bh;
+        sy = h - bx - bw;
+        sw = bh;
+        sh = bw;
+        break;
+    case 8:
+        sx = w - by - bh;
+        sy = bx;
+        sw = bh;
+        sh = bw;
+        break;
+    default:
+        pc__resample(src, bx, by, bw, bh, dst, fill);
+        return;
+    }
+    struct pc__img tmp = {0};
+    bool swap = o >= 5;
+    pc__img_alloc(&tmp, swap ? dst->h : dst->w, swap ? dst->w : dst->h, dst->nch);
+    pc__resample(src, sx, sy, sw, sh, &tmp, fill);
+    pc__orient(&tmp, o);
+    memcpy(dst->p, tmp.p, (size_t)dst->w * dst->h * dst->nch);
+    pc__img_free(&tmp);
 }
 
 /* ---- the standard file ---- */
@@ -178,11 +324,10 @@ static size_t encode_q(tjhandle tj, const struct pc__img *rgb, int q, unsigned c
     return sz;
 }
 
-int pc__encode_standard(const struct pc__img *rgb, unsigned char **jpeg, size_t *len,
-                        int *quality)
+int pc__encode_standard(const struct pc__img *rgb, unsigned char **jpeg, size_t *len, int *quality)
 {
     int rc = PC_EINVAL, qmin = (int)PC__T(OUT_Q_MIN), qmax = (int)PC__T(OUT_Q_MAX);
-    size_t smax = (size_t)PC__T(OUT_SIZE_MAX), sz;
+    size_t smax = (size_t)PC__T(OUT_SIZE_MAX), slack = (size_t)PC__T(OUT_SIZE_SLACK), sz = 0;
     unsigned char *buf = NULL;
     *jpeg = NULL;
     *len = 0;
@@ -202,7 +347,8 @@ int pc__encode_standard(const struct pc__img *rgb, unsigned char **jpeg, size_t 
         goto out;
     if (sz > smax) {
         int lo = qmin - 1, hi = qmax; /* size(hi) > smax; lo = the best that fits so far */
-        while (hi - lo > 1) {
+        /* stop once within OUT_SIZE_SLACK of the cap: close enough to the best quality */
+        while (hi - lo > 1 && !(lo >= qmin && lo == last && sz + slack >= smax)) {
             int mid = (lo + hi) / 2;
             if ((sz = encode_q(tj, rgb, mid, buf, cap)) == 0)
                 goto out;

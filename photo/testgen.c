@@ -220,7 +220,7 @@ unsigned char *pc_photo_testgen_jpeg(const unsigned char *rgb, int w, int h, int
         for (size_t i = 0; i < (size_t)w * h; i++) {
             const unsigned char *s = rgb + i * 3;
             unsigned char k = (unsigned char)(255 - (s[0] > s[1] ? (s[0] > s[2] ? s[0] : s[2])
-                                                                  : (s[1] > s[2] ? s[1] : s[2])));
+                                                                 : (s[1] > s[2] ? s[1] : s[2])));
             for (int c = 0; c < 3; c++) /* libjpeg's inverted Adobe CMYK: 255 = no ink */
                 cm[i * 4 + c] = (unsigned char)(255 - (255 - s[c] - k));
             cm[i * 4 + 3] = (unsigned char)(255 - k);
@@ -270,8 +270,9 @@ unsigned char *pc_photo_testgen_png(const unsigned char *rgb, int w, int h, int 
     if (!pi || setjmp(png_jmpbuf(png)))
         goto out;
     png_set_write_fn(png, m, png_write_mem, png_flush_mem);
-    int ct = channels == 1 ? PNG_COLOR_TYPE_GRAY
-                           : channels == 4 ? PNG_COLOR_TYPE_RGBA : PNG_COLOR_TYPE_RGB;
+    int ct = channels == 1   ? PNG_COLOR_TYPE_GRAY
+             : channels == 4 ? PNG_COLOR_TYPE_RGBA
+                             : PNG_COLOR_TYPE_RGB;
     png_set_IHDR(png, pi, (png_uint_32)w, (png_uint_32)h, 8, ct, PNG_INTERLACE_NONE,
                  PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
     png_set_compression_level(png, 1);
@@ -311,8 +312,7 @@ void pc_photo_testgen_store_as(unsigned char **rgb, int *w, int *h, int o)
     *h = im.h;
 }
 
-unsigned char *pc_photo_testgen_exif(const unsigned char *jpeg, size_t len, int o,
-                                     size_t *outlen)
+unsigned char *pc_photo_testgen_exif(const unsigned char *jpeg, size_t len, int o, size_t *outlen)
 {
     ExifData *ed = exif_data_new();
     unsigned char *app = NULL, *res = NULL;

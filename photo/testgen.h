@@ -10,21 +10,21 @@
 #include <stdint.h>
 
 struct pc_photo_testgen {
-    int w, h;               /* pixels as displayed (after orientation) */
-    uint32_t seed;          /* texture and noise */
-    unsigned char bg[3];    /* wall colour */
-    double bg_grad;         /* wall luminance change left→right (levels; + = right darker) */
-    double bg_noise;        /* wall texture amplitude (levels) */
-    double cx;              /* head centre, fraction of the width */
-    double top;             /* hair top, fraction of the height */
-    double size;            /* head size factor (1 = the default framing) */
-    double tilt;            /* right shoulder lower than the left by tilt × h at x = ±150 u */
+    int w, h;            /* pixels as displayed (after orientation) */
+    uint32_t seed;       /* texture and noise */
+    unsigned char bg[3]; /* wall colour */
+    double bg_grad;      /* wall luminance change left→right (levels; + = right darker) */
+    double bg_noise;     /* wall texture amplitude (levels) */
+    double cx;           /* head centre, fraction of the width */
+    double top;          /* hair top, fraction of the height */
+    double size;         /* head size factor (1 = the default framing) */
+    double tilt;         /* right shoulder lower than the left by tilt × h at x = ±150 u */
     unsigned char skin[3], hair[3], cloth[3];
-    double subject_gain;    /* brightness factor of the whole subject (backlit < 1) */
-    double face_gain;       /* brightness factor of the skin only (overexposed > 1) */
-    double shadow;          /* factor on the right half of the face (1 = none) */
-    double blur;            /* Gaussian-like blur sigma in 640-row units (0 = none) */
-    bool long_hair;         /* hair falling to the shoulders */
+    double subject_gain; /* brightness factor of the whole subject (backlit < 1) */
+    double face_gain;    /* brightness factor of the skin only (overexposed > 1) */
+    double shadow;       /* factor on the right half of the face (1 = none) */
+    double blur;         /* Gaussian-like blur sigma in 640-row units (0 = none) */
+    bool long_hair;      /* hair falling to the shoulders */
 };
 
 /* A well-framed portrait on the reference light blue, w×h. */
@@ -40,10 +40,10 @@ unsigned char *pc_photo_testgen_jpeg(const unsigned char *rgb, int w, int h, int
 unsigned char *pc_photo_testgen_png(const unsigned char *rgb, int w, int h, int channels,
                                     size_t *len);
 /* Rearranges displayed RGB pixels into the stored pixels of a camera that writes EXIF
- * orientation o (so that applying o gives the original back). In place; swaps the width and height for o >= 5. */
+ * orientation o (so that applying o gives the original back). In place; swaps the width and height
+ * for o >= 5. */
 void pc_photo_testgen_store_as(unsigned char **rgb, int *w, int *h, int o);
 /* A copy of jpeg with an EXIF APP1 (orientation o, built with libexif) after SOI. */
-unsigned char *pc_photo_testgen_exif(const unsigned char *jpeg, size_t len, int o,
-                                     size_t *outlen);
+unsigned char *pc_photo_testgen_exif(const unsigned char *jpeg, size_t len, int o, size_t *outlen);
 
 #endif

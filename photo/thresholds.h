@@ -12,7 +12,7 @@
     X(MAX_PIXELS, 50e6, "[proposal] §2.1: ~50 MP decompression-bomb cap (header, pre-alloc)")      \
     X(MIN_SIDE, 32, "calib: below 32 px no portrait can be analysed")                              \
     X(MAX_ASPECT, 4.0, "calib: long/short side above 4 is no photo of a person")                   \
-    X(WORK_MIN_H, 960, "calib: scaled JPEG decode keeps >= 960 rows (1/4 of a 4032 photo)")        \
+    X(WORK_MIN_H, 1200, "calib: scaled decode keeps >= 1200 rows: a 55 % crop still has 640")      \
     X(ANA_H, 640, "spec: analysis image has the output's 640 rows (§2.4 normalised geometry)")     \
     X(SEG_TOP_BAND, 0.05, "§2.3: top 5 % of rows give the background colour (median)")             \
     X(SEG_Y_WEIGHT, 0.5, "§2.3: d = |Cb-Cb0| + |Cr-Cr0| + 0.5|Y-Y0|")                              \
@@ -53,17 +53,18 @@
     X(EXPO_MEAN_MIN, 70, "OFIQ LuminanceMean good range 0.2-0.8 (51-204); face mean Y >= 70")      \
     X(EXPO_MEAN_MAX, 215, "OFIQ LuminanceMean (0.8 = 204) widened for fair skin: <= 215")          \
     X(EXPO_DARK_Y, 25, "OFIQ UnderExposurePrevention: L in [0,25]")                                \
-    X(EXPO_DARK_FRAC, 0.10, "calib: <= 10 % of face pixels that dark (eyes, brows ~ 5 %)")        \
+    X(EXPO_DARK_FRAC, 0.10, "calib: <= 10 % of face pixels that dark (eyes, brows ~ 5 %)")         \
     X(EXPO_CLIP_Y, 247, "OFIQ OverExposurePrevention: L in [247,255]")                             \
-    X(EXPO_CLIP_FRAC, 0.05, "calib (OFIQ scores 1 % as 50/100): <= 5 % clipped face pixels")      \
-    X(LIGHT_WARN, 1.25, "[proposal] §2.5: left/right face luminance ratio within 0.8-1.25")       \
+    X(EXPO_CLIP_FRAC, 0.05, "calib (OFIQ scores 1 % as 50/100): <= 5 % clipped face pixels")       \
+    X(LIGHT_WARN, 1.25, "[proposal] §2.5: left/right face luminance ratio within 0.8-1.25")        \
     X(LIGHT_BLOCK, 1.50, "decision: ratio above 1.5 (strong 阴阳脸) blocks, 1.25-1.5 warns")       \
-    X(SHARP_WARN, 12, "calib: var(Laplacian), 3x3 Gaussian, face at output scale, mean 128")            \
-    X(SHARP_BLOCK, 6, "calib: below this the face is visibly blurred (blocks)")                   \
+    X(SHARP_WARN, 12, "calib: var(Laplacian), 3x3 Gaussian, face at output scale, mean 128")       \
+    X(SHARP_BLOCK, 6, "calib: below this the face is visibly blurred (blocks)")                    \
     X(OUT_Q_MIN, 60, "spec: quality factor >= 60")                                                 \
     X(OUT_Q_MAX, 95, "§5.3 gotcha 5: search q in 60..95")                                          \
     X(OUT_SIZE_MIN, 20480, "spec: 'generally 20-40 KB' (20 KiB)")                                  \
     X(OUT_SIZE_MAX, 40000, "spec 20-40 KB; 40000 B satisfies both KB and KiB readings")            \
+    X(OUT_SIZE_SLACK, 6000, "calib: quality search stops within 6000 B under the cap (speed)")     \
     X(OUT_DPI, 300, "spec: 300 dpi in JFIF")                                                       \
     X(OUT_BG_R, 100, "spec: background RGB(100,197,255)")                                          \
     X(OUT_BG_G, 197, "spec")                                                                       \

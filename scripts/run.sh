@@ -47,10 +47,15 @@ PORTRAITD_CODES_KEY=$(cat "$var/codes.key")
 PORTRAITD_CRYPTO_DATA_KEY=$(cat "$var/data.key")
 PORTRAITD_WECHAT_SECRET=$(cat "$var/wechat.secret")
 
+# WeChat Pay development keys (merchant, platform, public-key mode, APIv3 key): var/pay/.
+"$root/scripts/gen-pay-keys.sh" "$var/pay" >/dev/null
+export PORTRAITD_PAY_APIV3_KEY
+PORTRAITD_PAY_APIV3_KEY=$(cat "$var/pay/apiv3.key")
+
 # 3. The WeChat sandbox (../shared/SANDBOX.md, docs/sandbox.md), HTTPS with the dev CA.
 "$sandbox" --listen 127.0.0.1:9443 --cert "$var/tls/server.pem" --key "$var/tls/server.key" \
   --appid "$appid" --secret "$PORTRAITD_WECHAT_SECRET" --code-key "$PORTRAITD_CODES_KEY" \
-  2>>"$var/log/sandbox.log" &
+  --pay-dir "$var/pay" --ca-file "$var/tls/dev-ca.pem" 2>>"$var/log/sandbox.log" &
 pids+=($!)
 
 # 4. Configuration (regenerated each run; secrets stay in the environment).
@@ -68,6 +73,18 @@ workers = 4
 appid = $appid
 api_base = https://127.0.0.1:9443
 ca_file = $var/tls/dev-ca.pem
+
+[pay]
+mchid = $(cat "$var/pay/mchid")
+api_base = https://127.0.0.1:9443
+ca_file = $var/tls/dev-ca.pem
+merchant_key_file = $var/pay/merchant.key
+merchant_serial = $(cat "$var/pay/merchant.serial")
+platform_certs = $var/pay/platform.pem
+pubkey_id = $(cat "$var/pay/pubkey.id")
+pubkey_file = $var/pay/pubkey.pub
+notify_url = https://localhost:8443/api/v1/pay/notify
+refund_notify_url = https://localhost:8443/api/v1/pay/refund-notify
 
 [storage]
 dir = $var/data
@@ -101,7 +118,7 @@ school_id=$("$root/scripts/mariadb.sh" sql "$var/mariadb" portraitd -N -e \
 task_id=$("$root/scripts/mariadb.sh" sql "$var/mariadb" portraitd -N -e \
   "SELECT id FROM tasks WHERE live_code='evhx53'")
 
-# 6. var/dev-stack.json (../shared/SANDBOX.md); the pay fields join with the payment issue.
+# 6. var/dev-stack.json (../shared/SANDBOX.md).
 cat > "$var/dev-stack.json" <<JSON
 {"api_base": "https://localhost:8443/api/v1",
  "sandbox_base": "https://127.0.0.1:9443",
@@ -109,7 +126,18 @@ cat > "$var/dev-stack.json" <<JSON
  "wechat": {"appid": "$appid"},
  "admin": {"username": "admin", "password": "$admin_pw"},
  "school": {"id": $school_id, "code": "10402", "name": "$school_name"},
- "task": {"id": $task_id, "feature_code": "evhx53"}}
+ "task": {"id": $task_id, "feature_code": "evhx53"},
+ "pay": {"appid": "$appid", "mchid": "$(cat "$var/pay/mchid")",
+         "notify_url": "https://localhost:8443/api/v1/pay/notify",
+         "apiv3_key_file": "var/pay/apiv3.key",
+         "merchant_private_key_file": "var/pay/merchant.key",
+         "merchant_serial": "$(cat "$var/pay/merchant.serial")",
+         "merchant_public_key_file": "var/pay/merchant.pub",
+         "platform_private_key_file": "var/pay/platform.key",
+         "platform_serial": "$(cat "$var/pay/platform.serial")",
+         "platform_public_key_file": "var/pay/platform.pub",
+         "pubkey_mode_private_key_file": "var/pay/pubkey.key",
+         "pubkey_id": "$(cat "$var/pay/pubkey.id")"}}
 JSON
 
 # 7. The server, in the foreground of this script.

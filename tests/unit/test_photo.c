@@ -45,8 +45,10 @@ static void dump(const struct pc_photo_result *r)
     for (size_t i = 0; i < r->nchecks; i++) {
         const struct pc_photo_check *c = &r->checks[i];
         fprintf(stderr, "  %-20s %s%s value=%.3f limit=%.3f %s\n", c->code,
-                c->skipped ? "skipped" : c->ok ? "ok" : "FAIL", c->blocking ? "" : " (warn)",
-                c->value, c->limit, c->message);
+                c->skipped ? "skipped"
+                : c->ok    ? "ok"
+                           : "FAIL",
+                c->blocking ? "" : " (warn)", c->value, c->limit, c->message);
     }
 }
 
@@ -127,8 +129,8 @@ static void check_standard(const struct pc_photo_result *r, bool check_size)
     assert_int_equal(ss, TJSAMP_420);
     assert_int_equal(cs, TJCS_YCbCr);
     unsigned char *rgb = malloc(480 * 640 * 3);
-    assert_int_equal(tjDecompress2(tj, p, (unsigned long)r->jpeg_len, rgb, 480, 0, 640, TJPF_RGB, 0),
-                     0);
+    assert_int_equal(
+        tjDecompress2(tj, p, (unsigned long)r->jpeg_len, rgb, 480, 0, 640, TJPF_RGB, 0), 0);
     tjDestroy(tj);
     assert_true(near_blue(rgb + (10 * 480 + 10) * 3, 4));
     assert_true(near_blue(rgb + (10 * 480 + 469) * 3, 4));
@@ -517,7 +519,8 @@ static void refuse(const void *data, size_t len, const char *code)
 static void refuse_formats(void **state)
 {
     (void)state;
-    static const unsigned char heic[] = "\0\0\0\x18" "ftypheic\0\0\0\0mif1heic";
+    static const unsigned char heic[] = "\0\0\0\x18"
+                                        "ftypheic\0\0\0\0mif1heic";
     static const unsigned char gif[] = "GIF89a\x10\0\x10\0\x80\0\0";
     static const unsigned char junk[] = "hello, this is not a picture";
     refuse(heic, sizeof heic - 1, "FORMAT_UNSUPPORTED");
@@ -687,7 +690,8 @@ static void phash_calibration(void **state)
     b = portrait_jpeg(&g, 90, &n);
     int d_other2 = pc_phash_distance(ha, hash_of(b, n));
     free(b);
-    fprintf(stderr, "phash distances: re-encoded %d, rescaled %d, re-shot %d, other subjects %d %d\n",
+    fprintf(stderr,
+            "phash distances: re-encoded %d, rescaled %d, re-shot %d, other subjects %d %d\n",
             d_reenc, d_scaled, d_reshot, d_other1, d_other2);
     assert_in_range(d_reenc, 0, PC_PHASH_SAME_MAX);
     assert_in_range(d_scaled, 0, PC_PHASH_SAME_MAX);
