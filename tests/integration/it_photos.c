@@ -32,11 +32,12 @@ static int setup(void **state)
     h_db_int(&g_db, "INSERT INTO schools (code, name) VALUES ('10402', '演示大学'), "
                     "('10003', '别的大学')");
     g_school = h_db_int(&g_db, "SELECT id FROM schools WHERE code='10402'");
-    h_db_int(&g_db, "INSERT INTO tasks (school_id, name, collection_type, feature_code, "
-                    "feature_code_norm, opens_at, closes_at, price_fen, grad_year, resubmit_cap) "
-                    "VALUES (%lld, '采集', 'centralized', 'phototask', 'phototask', "
-                    "UTC_TIMESTAMP() - INTERVAL 1 DAY, UTC_TIMESTAMP() + INTERVAL 1 DAY, 2500, "
-                    "2024, 1)",
+    h_db_int(&g_db,
+             "INSERT INTO tasks (school_id, name, collection_type, feature_code, "
+             "feature_code_norm, opens_at, closes_at, price_fen, grad_year, resubmit_cap) "
+             "VALUES (%lld, '采集', 'centralized', 'phototask', 'phototask', "
+             "UTC_TIMESTAMP() - INTERVAL 1 DAY, UTC_TIMESTAMP() + INTERVAL 1 DAY, 2500, "
+             "2024, 1)",
              g_school);
     g_task = h_db_int(&g_db, "SELECT id FROM tasks WHERE feature_code_norm='phototask'");
     h_user_add(&g_srv, "boss", "admin", "boss-password-1");
@@ -133,9 +134,9 @@ static int files_in(const char *dir)
 static bool check_ok(const cJSON *checks, const char *code)
 {
     const cJSON *c;
-    cJSON_ArrayForEach(c, checks)
-    if (!strcmp(cJSON_GetObjectItem(c, "code")->valuestring, code))
-        return cJSON_IsTrue(cJSON_GetObjectItem(c, "ok"));
+    cJSON_ArrayForEach(c,
+                       checks) if (!strcmp(cJSON_GetObjectItem(c, "code")->valuestring,
+                                           code)) return cJSON_IsTrue(cJSON_GetObjectItem(c, "ok"));
     fail_msg("no check %s", code);
     return false;
 }
@@ -276,8 +277,8 @@ static void test_state_rules_for_replacing_a_photo(void **state)
     h_resp_free(&r);
 }
 
-static void test_the_same_picture_for_another_student_or_the_enrollment_photo_is_refused(
-    void **state)
+static void
+test_the_same_picture_for_another_student_or_the_enrollment_photo_is_refused(void **state)
 {
     (void)state;
     char tok[64];
@@ -295,15 +296,17 @@ static void test_the_same_picture_for_another_student_or_the_enrollment_photo_is
     h_resp_free(&r);
     /* The roster carries the second student's enrollment-photo hash = this picture. */
     h_db_int(&g_db, "DELETE FROM photos");
-    h_db_int(&g_db, "INSERT INTO roster_entries (task_id, college, name, student_no) VALUES "
-                    "(%lld, '文学院', '拍照同学', '20240119PH000005')",
+    h_db_int(&g_db,
+             "INSERT INTO roster_entries (task_id, college, name, student_no) VALUES "
+             "(%lld, '文学院', '拍照同学', '20240119PH000005')",
              g_task);
     /* compute the picture's hash the way the server does */
     struct pc_photo_opts opts = {.standardise = true, .max_pixels = 0};
     struct pc_photo_result res;
     pc_photo_process(g_good, g_good_len, &opts, &res);
-    h_db_int(&g_db, "UPDATE roster_entries SET enrollment_phash = %llu WHERE "
-                    "student_no='20240119PH000005'",
+    h_db_int(&g_db,
+             "UPDATE roster_entries SET enrollment_phash = %llu WHERE "
+             "student_no='20240119PH000005'",
              (unsigned long long)res.phash);
     pc_photo_result_free(&res);
     put_photo(tok2, "P20240119PH000005", g_good, g_good_len, &r);
@@ -365,7 +368,8 @@ int main(void)
         cmocka_unit_test(test_a_bad_photo_gets_its_reasons_and_nothing_is_stored),
         cmocka_unit_test(test_photos_check_judges_without_storing),
         cmocka_unit_test(test_state_rules_for_replacing_a_photo),
-        cmocka_unit_test(test_the_same_picture_for_another_student_or_the_enrollment_photo_is_refused),
+        cmocka_unit_test(
+            test_the_same_picture_for_another_student_or_the_enrollment_photo_is_refused),
         cmocka_unit_test(test_only_the_owner_and_staff_of_the_school_read_a_photo),
         cmocka_unit_test(test_an_upload_over_the_photo_cap_is_413),
     };
