@@ -38,6 +38,8 @@ fuzz:
 bench: build
 	@scripts/deps.sh bench
 	@bench/run.sh $(BUILD)
+	@bench/photo.sh
+	@bench/server.sh
 
 format:
 	@clang-format -i $$(git ls-files '*.c' '*.h')
