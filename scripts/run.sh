@@ -165,6 +165,8 @@ while IFS=, read -r sno name; do
   sed 's/.*"qr_png_base64":"\([^"]*\)".*/\1/' "$var/demo/code-$sno.json" | base64 -d > "$var/demo/code-$sno.png"
 done
 
+"$build/tools/portraitd-demo-portrait" "$var/demo/portrait-good.jpg" "$var/demo/portrait-bad.jpg"
+
 cat <<MSG
 
   portraitd is running on https://localhost:8443  (CA: var/tls/dev-ca.pem)
@@ -175,7 +177,8 @@ cat <<MSG
     code=\$(curl -s --cacert var/tls/dev-ca.pem -X POST https://127.0.0.1:9443/__sandbox/login-code -d '{}' | sed 's/.*"code":"\([^"]*\)".*/\1/')
     curl --cacert var/tls/dev-ca.pem https://localhost:8443/api/v1/auth/wx-login -d "{\"code\":\"\$code\"}"
   demo roster:   101 students imported into task $task_id; collection-code QRs of three of
-                 them in var/demo/code-<student_no>.png (docs/tasks.md walks through the flow)
+                 them in var/demo/code-<student_no>.png; portraits var/demo/portrait-{good,bad}.jpg
+                 (docs/tasks.md walks through the whole flow by curl)
   stack:         var/dev-stack.json    logs: var/log/    database: var/mariadb/
   Ctrl-C stops everything.
 
