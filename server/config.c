@@ -223,7 +223,7 @@ int pc_config_set(struct pc_config *cfg, const char *section, const char *key, c
 
 void pc_config_defaults(struct pc_config *cfg)
 {
-    char err[16];
+    char err[256]; /* defaults always parse; the buffer only satisfies set_key */
     memset(cfg, 0, sizeof *cfg);
     for (size_t i = 0; i < NKEYS; i++)
         set_key(cfg, &g_keys[i], g_keys[i].def, err, sizeof err);

@@ -469,6 +469,50 @@ static void test_a_refund_ends_in_refunded_only_through_the_refund_notification(
     h_resp_free(&r);
 }
 
+/* WeChat Pay public-key mode: a sandbox that signs with PUB_KEY_ID_… and a server that knows
+ * only that public key (no platform certificate). */
+static void test_public_key_mode_verifies_responses_and_notifications(void **state)
+{
+    (void)state;
+    struct h_sandbox sb;
+    struct h_srv srv;
+    char args[800], wx[600], conf[3000], mchid[32], serial[64], apiv3[64], pkid[96];
+    snprintf(args, sizeof args,
+             "--pay-dir %s --pay-mode pubkey --ca-file %s/tls/dev-ca.pem "
+             "--notify-schedule 0.3,0.3,0.5,1",
+             g_pay, h_workdir());
+    h_sandbox_start(&sb, args);
+    int port = h_free_port();
+    snprintf(conf, sizeof conf,
+             "%s[server]\nlisten = 127.0.0.1:%d\n"
+             "[pay]\nmchid = %s\napi_base = %s\nca_file = %s/tls/dev-ca.pem\n"
+             "merchant_key_file = %s/merchant.key\nmerchant_serial = %s\napiv3_key = %s\n"
+             "pubkey_id = %s\npubkey_file = %s/pubkey.pub\n"
+             "notify_url = https://127.0.0.1:%d/api/v1/pay/notify\n",
+             h_sandbox_conf(&sb, wx, sizeof wx), port, payfile("mchid", mchid, sizeof mchid),
+             sb.base, h_workdir(), g_pay, payfile("merchant.serial", serial, sizeof serial),
+             payfile("apiv3.key", apiv3, sizeof apiv3), payfile("pubkey.id", pkid, sizeof pkid),
+             g_pay, port);
+    h_srv_start(&srv, &g_db, conf, 1);
+    char tok[64];
+    long long uid = h_student(&srv, &sb, "o_pubkey", "公钥同学", tok, sizeof tok);
+    h_db_int(&g_db,
+             "INSERT INTO orders (order_no, task_id, user_id, school_id, grad_year, student_no, "
+             "student_name, status, amount_fen, pay_deadline) VALUES ('P20240119GGGG0001', %lld, "
+             "%lld, %lld, 2024, '20240119GGGG0001', '公钥同学', 'unpaid', 2500, UTC_TIMESTAMP() "
+             "+ INTERVAL 30 MINUTE)",
+             g_task, uid, g_school);
+    struct h_resp r;
+    h_req_json(&srv, "POST", "/api/v1/orders/P20240119GGGG0001/pay", tok, "{}", &r);
+    assert_int_equal(r.status, 200); /* the jsapi reply was signed with the public-key id */
+    h_resp_free(&r);
+    cJSON_Delete(
+        h_sb_json(&sb, "POST", "/__sandbox/pay", "{\"out_trade_no\":\"P20240119GGGG0001\"}"));
+    assert_true(wait_status("P20240119GGGG0001", "pending_review", 5000));
+    assert_int_equal(h_srv_stop(&srv, SIGTERM), 0);
+    assert_int_equal(h_sandbox_stop(&sb), 0);
+}
+
 static void test_server_and_sandbox_exit_0(void **state)
 {
     (void)state;
@@ -487,6 +531,7 @@ int main(void)
         cmocka_unit_test(test_overdue_unpaid_orders_are_queried_then_closed),
         cmocka_unit_test(test_a_notification_during_a_database_outage_gets_500_then_applies),
         cmocka_unit_test(test_a_refund_ends_in_refunded_only_through_the_refund_notification),
+        cmocka_unit_test(test_public_key_mode_verifies_responses_and_notifications),
         cmocka_unit_test(test_server_and_sandbox_exit_0),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
