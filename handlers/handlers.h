@@ -79,6 +79,12 @@ struct pc_multipart;
 int pc_h_upload(struct pc_req *r, int64_t max, const char *too_big_message, const char **data,
                 size_t *len, struct pc_multipart *mp);
 
+/* Opens a WeChat Pay notification of the request (headers + raw body): see
+ * pc_pay_open_notification. 0, PC_EAUTH or PC_EINVAL; caller deletes *env and *res (pay.c). */
+int pc_h_open_notification(struct pc_req *r, struct pc_ctx *ctx, cJSON **env, cJSON **res);
+/* WeChat's failure reply {"code":"FAIL","message"} with status (pay.c). */
+void pc_h_notify_fail(struct pc_req *r, int status, const char *message);
+
 /* Shared error answers (auth_wx.c). */
 void pc_h_rate_limited(struct pc_req *r, int retry_after_s, const char *message);
 void pc_h_wechat_unavailable(struct pc_req *r);

@@ -127,7 +127,7 @@ void h_order_pay(struct pc_req *r, struct pc_ctx *ctx)
 }
 
 /* WeChat's reply shape for a refused notification. */
-static void notify_fail(struct pc_req *r, int status, const char *message)
+void pc_h_notify_fail(struct pc_req *r, int status, const char *message)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "code", "FAIL");
@@ -135,10 +135,25 @@ static void notify_fail(struct pc_req *r, int status, const char *message)
     pc_resp_json(r, status, o);
 }
 
+int pc_h_open_notification(struct pc_req *r, struct pc_ctx *ctx, cJSON **env, cJSON **res)
+{
+    size_t len;
+    const char *body = pc_req_body(r, &len);
+    struct pc_pay_notify_headers h = {
+        pc_req_header(r, "Wechatpay-Serial"), pc_req_header(r, "Wechatpay-Timestamp"),
+        pc_req_header(r, "Wechatpay-Nonce"), pc_req_header(r, "Wechatpay-Signature"),
+        pc_req_header(r, "Wechatpay-Signature-Type")};
+    int rc = pc_pay_open_notification(ctx->pay, &h, body, len, pc_time_now_ms() / 1000, env, res);
+    if (rc == PC_EAUTH)
+        pc_log(PC_LOG_WARN, "notification refused: signature or timestamp",
+               PC_LS("path", pc_req_path(r)), PC_LS("serial", h.serial ? h.serial : ""));
+    return rc;
+}
+
 void h_pay_notify(struct pc_req *r, struct pc_ctx *ctx)
 {
     if (!ctx->pay) {
-        notify_fail(r, 500, "payments are not configured");
+        pc_h_notify_fail(r, 500, "payments are not configured");
         return;
     }
     size_t len;
@@ -152,11 +167,11 @@ void h_pay_notify(struct pc_req *r, struct pc_ctx *ctx)
     if (rc == PC_EAUTH) {
         pc_log(PC_LOG_WARN, "notification refused: signature or timestamp",
                PC_LS("serial", h.serial ? h.serial : ""));
-        notify_fail(r, 401, "签名验证失败");
+        pc_h_notify_fail(r, 401, "签名验证失败");
         return;
     }
     if (rc) {
-        notify_fail(r, 400, "通知内容无法解密");
+        pc_h_notify_fail(r, 400, "通知内容无法解密");
         return;
     }
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(env, "id");
@@ -170,9 +185,9 @@ void h_pay_notify(struct pc_req *r, struct pc_ctx *ctx)
         rc = pc_payment_apply(ctx->db, ctx->cfg, id->valuestring, type->valuestring, tx, "notify",
                               &res);
     if (rc == PC_EINVAL || (rc == 0 && res == PC_APPLY_INCONSISTENT))
-        notify_fail(r, 400, "通知内容与订单不符");
+        pc_h_notify_fail(r, 400, "通知内容与订单不符");
     else if (rc)
-        notify_fail(r, 500, "暂时无法处理，请重试"); /* WeChat retries */
+        pc_h_notify_fail(r, 500, "暂时无法处理，请重试"); /* WeChat retries */
     else
         pc_resp_raw(r, 204, "application/json", "", 0);
     cJSON_Delete(env);

@@ -111,7 +111,7 @@ void h_admin_refund(struct pc_req *r, struct pc_ctx *ctx)
 void h_pay_refund_notify(struct pc_req *r, struct pc_ctx *ctx)
 {
     if (!ctx->pay) {
-        pc_resp_json(r, 500, cJSON_Parse("{\"code\":\"FAIL\",\"message\":\"not configured\"}"));
+        pc_h_notify_fail(r, 500, "payments are not configured");
         return;
     }
     size_t len;
@@ -128,11 +128,11 @@ void h_pay_refund_notify(struct pc_req *r, struct pc_ctx *ctx)
         rc = cJSON_IsString(id) ? pc_refund_apply(ctx->db, id->valuestring, res, &applied)
                                 : PC_EINVAL;
     if (rc == PC_EAUTH)
-        pc_resp_json(r, 401, cJSON_Parse("{\"code\":\"FAIL\",\"message\":\"签名验证失败\"}"));
+        pc_h_notify_fail(r, 401, "签名验证失败");
     else if (rc == PC_EINVAL || rc == PC_ECONFLICT)
-        pc_resp_json(r, 400, cJSON_Parse("{\"code\":\"FAIL\",\"message\":\"通知内容不符\"}"));
+        pc_h_notify_fail(r, 400, "通知内容不符");
     else if (rc)
-        pc_resp_json(r, 500, cJSON_Parse("{\"code\":\"FAIL\",\"message\":\"请重试\"}"));
+        pc_h_notify_fail(r, 500, "暂时无法处理，请重试");
     else
         pc_resp_raw(r, 204, "application/json", "", 0);
     cJSON_Delete(env);

@@ -630,3 +630,13 @@ const char *h_read_text(const char *path, char *buf, size_t len)
     buf[strcspn(buf, "\r\n")] = '\0';
     return buf;
 }
+
+int h_stack_down(struct h_srv *srv, struct h_sandbox *sb, struct h_db *db)
+{
+    if (srv && srv->pid > 0)
+        h_srv_stop(srv, SIGKILL);
+    if (sb && sb->pid > 0)
+        h_sandbox_stop(sb);
+    h_db_destroy(db);
+    return 0;
+}

@@ -107,6 +107,10 @@ struct h_sandbox;
 long long h_student(struct h_srv *srv, struct h_sandbox *sb, const char *openid,
                     const char *real_name, char *token, size_t len);
 
+/* Group teardown of a stack: kills the server (when still running), stops the sandbox (when
+ * given and running), destroys the database. Always 0. */
+int h_stack_down(struct h_srv *srv, struct h_sandbox *sb, struct h_db *db);
+
 /* A loopback TCP port that was free a moment ago (for configs that must name their port). */
 int h_free_port(void);
 /* Reads a small text file of the work directory (trailing newline trimmed) into buf. */

@@ -43,12 +43,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    if (g_srv.pid > 0)
-        h_srv_stop(&g_srv, SIGKILL);
-    if (g_sb.pid > 0)
-        h_sandbox_stop(&g_sb);
-    h_db_destroy(&g_db);
-    return 0;
+    return h_stack_down(&g_srv, &g_sb, &g_db);
 }
 
 /* A fresh wx.login code for openid from the sandbox (copied into code). */

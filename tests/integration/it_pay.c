@@ -78,12 +78,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    if (g_srv.pid > 0)
-        h_srv_stop(&g_srv, SIGKILL);
-    if (g_sb.pid > 0)
-        h_sandbox_stop(&g_sb);
-    h_db_destroy(&g_db);
-    return 0;
+    return h_stack_down(&g_srv, &g_sb, &g_db);
 }
 
 /* A student with an unpaid order (made directly in the store: photo upload is tested

@@ -67,11 +67,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    if (g_srv.pid > 0)
-        h_srv_stop(&g_srv, SIGKILL);
-    if (g_sb.pid > 0)
-        h_sandbox_stop(&g_sb);
-    h_db_destroy(&g_db);
+    h_stack_down(&g_srv, &g_sb, &g_db);
     free(g_good);
     free(g_bad);
     return 0;
@@ -214,7 +210,9 @@ static void test_a_bad_photo_gets_its_reasons_and_nothing_is_stored(void **state
                      1);
     upload(tok, "/api/v1/orders/P20240119PH000002/photo", "PUT", "GIF89a....", 10, &r);
     assert_int_equal(r.status, 422);
-    assert_false(check_ok(cJSON_GetObjectItem(h_json(&r), "checks"), "FORMAT_UNSUPPORTED"));
+    cJSON *jf = h_json(&r);
+    assert_false(check_ok(cJSON_GetObjectItem(jf, "checks"), "FORMAT_UNSUPPORTED"));
+    cJSON_Delete(jf);
     h_resp_free(&r);
 }
 
@@ -292,7 +290,9 @@ test_the_same_picture_for_another_student_or_the_enrollment_photo_is_refused(voi
     order("o_second", "P20240119PH000005", "awaiting_photo", tok2, sizeof tok2);
     put_photo(tok2, "P20240119PH000005", g_good, g_good_len, &r);
     h_assert_error(&r, 422, "PHOTO_CHECKS_FAILED");
-    assert_false(check_ok(cJSON_GetObjectItem(h_json(&r), "checks"), "DUPLICATE_PHOTO"));
+    cJSON *jd = h_json(&r);
+    assert_false(check_ok(cJSON_GetObjectItem(jd, "checks"), "DUPLICATE_PHOTO"));
+    cJSON_Delete(jd);
     h_resp_free(&r);
     /* The roster carries the second student's enrollment-photo hash = this picture. */
     h_db_int(&g_db, "DELETE FROM photos");
@@ -311,7 +311,9 @@ test_the_same_picture_for_another_student_or_the_enrollment_photo_is_refused(voi
     pc_photo_result_free(&res);
     put_photo(tok2, "P20240119PH000005", g_good, g_good_len, &r);
     h_assert_error(&r, 422, "PHOTO_CHECKS_FAILED");
-    assert_false(check_ok(cJSON_GetObjectItem(h_json(&r), "checks"), "ENROLLMENT_PHOTO"));
+    cJSON *je = h_json(&r);
+    assert_false(check_ok(cJSON_GetObjectItem(je, "checks"), "ENROLLMENT_PHOTO"));
+    cJSON_Delete(je);
     h_resp_free(&r);
 }
 
