@@ -4,10 +4,9 @@
 
 #include "base/alloc.h"
 #include "base/err.h"
+#include "base/png.h"
 #include "photo/probe.h"
 
-#include <png.h>
-#include <setjmp.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -190,102 +189,11 @@ static void jpeg_work_size(int w, int h, int side, int *sw, int *sh)
 
 /* ---- PNG ---- */
 
-struct png_job {
-    const unsigned char *p;
-    size_t len, off;
-    unsigned char *px;  /* w*h grey, the result */
-    unsigned char *row; /* grey+alpha scratch (a row, or the whole picture if interlaced) */
-};
-
-static void png_read_mem(png_structp png, png_bytep out, png_size_t n)
-{
-    struct png_job *j = png_get_io_ptr(png);
-    if (n > j->len - j->off)
-        png_error(png, "truncated");
-    memcpy(out, j->p + j->off, n);
-    j->off += n;
-}
-
-static void png_fail(png_structp png, png_const_charp msg)
-{
-    (void)msg;
-    png_longjmp(png, 1); /* never let libpng print to stderr */
-}
-
-static void png_warn(png_structp png, png_const_charp msg)
-{
-    (void)png;
-    (void)msg;
-}
-
-/* Decodes any PNG to 8-bit grey: palette and low bit depths expanded, 16 bits stripped,
- * colour converted to grey, alpha (and tRNS) composed on white. The caller has checked the
- * pixel cap against the header. The job lives on the heap so that nothing changed after
- * setjmp is an automatic variable of this function. */
+/* Decodes any PNG to 8-bit grey, alpha composed on white (base/png). The caller has checked
+ * the pixel cap against the header. */
 static int png_gray(const unsigned char *p, size_t len, struct gray *g)
 {
-    struct png_job *j = pc_xcalloc(1, sizeof *j);
-    png_structp png = NULL;
-    png_infop pi = NULL;
-    int rc = PC_EINVAL;
-    j->p = p;
-    j->len = len;
-    png = png_create_read_struct(PNG_LIBPNG_VER_STRING, NULL, png_fail, png_warn);
-    if (!png)
-        goto out;
-    pi = png_create_info_struct(png);
-    if (!pi)
-        goto out;
-    if (setjmp(png_jmpbuf(png))) {
-        free(j->px);
-        j->px = NULL;
-        goto out;
-    }
-    png_set_read_fn(png, j, png_read_mem);
-    png_read_info(png, pi);
-    int ct = png_get_color_type(png, pi);
-    png_set_expand(png);
-    png_set_strip_16(png);
-    if (ct & PNG_COLOR_MASK_COLOR)
-        png_set_rgb_to_gray_fixed(png, 1, -1, -1);
-    int passes = png_set_interlace_handling(png);
-    png_read_update_info(png, pi);
-    size_t w = png_get_image_width(png, pi), h = png_get_image_height(png, pi);
-    size_t ch = png_get_channels(png, pi), rowbytes = png_get_rowbytes(png, pi);
-    if (w == 0 || h == 0 || (ch != 1 && ch != 2) || rowbytes != w * ch ||
-        png_get_bit_depth(png, pi) != 8)
-        png_error(png, "unexpected layout");
-    j->px = pc_xmalloc(w * h);
-    if (ch == 1) {
-        for (int pass = 0; pass < passes; pass++)
-            for (size_t y = 0; y < h; y++)
-                png_read_row(png, j->px + y * w, NULL);
-    } else {
-        int whole = passes > 1; /* interlaced rows are refined pass after pass */
-        j->row = pc_xmalloc(whole ? rowbytes * h : rowbytes);
-        for (int pass = 0; pass < passes; pass++) {
-            for (size_t y = 0; y < h; y++) {
-                unsigned char *ga = j->row + (whole ? y * rowbytes : 0);
-                png_read_row(png, ga, NULL);
-                if (pass < passes - 1)
-                    continue;
-                for (size_t x = 0; x < w; x++) {
-                    unsigned v = ga[2 * x], a = ga[2 * x + 1];
-                    j->px[y * w + x] = (unsigned char)((v * a + 255 * (255 - a) + 127) / 255);
-                }
-            }
-        }
-    }
-    g->p = j->px;
-    g->w = (int)w;
-    g->h = (int)h;
-    j->px = NULL;
-    rc = 0;
-out:
-    png_destroy_read_struct(png ? &png : NULL, pi ? &pi : NULL, NULL);
-    free(j->row);
-    free(j);
-    return rc;
+    return pc_png_decode(p, len, 1, &g->p, &g->w, &g->h);
 }
 
 /* ---- strategy ---- */

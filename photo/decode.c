@@ -4,9 +4,9 @@
 
 #include "base/alloc.h"
 #include "base/err.h"
+#include "base/png.h"
 
 #include <png.h>
-#include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <turbojpeg.h>
@@ -87,34 +87,6 @@ static void probe_jpeg(const unsigned char *p, size_t len, struct pc__hdr *h)
 
 /* ---- PNG ---- */
 
-struct png_job {
-    const unsigned char *p;
-    size_t len, off;
-    unsigned char *px; /* decoded rows (RGB or RGBA) */
-    png_bytep *rows;
-};
-
-static void png_read_mem(png_structp png, png_bytep out, png_size_t n)
-{
-    struct png_job *j = png_get_io_ptr(png);
-    if (n > j->len - j->off)
-        png_error(png, "truncated");
-    memcpy(out, j->p + j->off, n);
-    j->off += n;
-}
-
-static void png_fail(png_structp png, png_const_charp msg)
-{
-    (void)msg;
-    png_longjmp(png, 1); /* never let libpng print */
-}
-
-static void png_warn(png_structp png, png_const_charp msg)
-{
-    (void)png;
-    (void)msg;
-}
-
 /* Header only: the IHDR chunk read by hand (libpng's png_read_info would read on to the first
  * IDAT, and a pixel bomb need not have one). libpng judges the rest when decoding. */
 static void probe_png(const unsigned char *p, size_t len, struct pc__hdr *h)
@@ -139,64 +111,19 @@ static void probe_png(const unsigned char *p, size_t len, struct pc__hdr *h)
     h->header_ok = true;
 }
 
-/* Decodes a colour PNG to RGB: palette/low depths expanded, 16 bits stripped, alpha (and
- * tRNS) composed on white. */
+/* Decodes a PNG to RGB (grey pictures were refused on their header already). */
 static int decode_png(const unsigned char *p, size_t len, struct pc__img *out)
 {
-    struct png_job *j = pc_xcalloc(1, sizeof *j);
-    png_structp png = NULL;
-    png_infop pi = NULL;
-    int rc = PC_EINVAL;
-    j->p = p;
-    j->len = len;
-    png = png_create_read_struct(PNG_LIBPNG_VER_STRING, NULL, png_fail, png_warn);
-    if (!png)
-        goto out;
-    pi = png_create_info_struct(png);
-    if (!pi)
-        goto out;
-    if (setjmp(png_jmpbuf(png)))
-        goto out;
-    png_set_read_fn(png, j, png_read_mem);
-    png_read_info(png, pi);
-    if (!(png_get_color_type(png, pi) & PNG_COLOR_MASK_COLOR))
-        png_error(png, "grey");
-    png_set_expand(png);
-    png_set_strip_16(png);
-    png_set_interlace_handling(png);
-    png_read_update_info(png, pi);
-    size_t w = png_get_image_width(png, pi), h = png_get_image_height(png, pi);
-    size_t ch = png_get_channels(png, pi), rowbytes = png_get_rowbytes(png, pi);
-    if (w == 0 || h == 0 || (ch != 3 && ch != 4) || rowbytes != w * ch ||
-        png_get_bit_depth(png, pi) != 8)
-        png_error(png, "unexpected layout");
-    j->px = pc_xmalloc(rowbytes * h);
-    j->rows = pc_xmalloc(h * sizeof *j->rows);
-    for (size_t y = 0; y < h; y++)
-        j->rows[y] = j->px + y * rowbytes;
-    png_read_image(png, j->rows);
-    png_read_end(png, NULL);
-    pc__img_alloc(out, (int)w, (int)h, 3);
-    for (size_t i = 0; i < w * h; i++) {
-        const unsigned char *s = j->px + i * ch;
-        unsigned char *d = out->p + i * 3;
-        if (ch == 3) {
-            d[0] = s[0];
-            d[1] = s[1];
-            d[2] = s[2];
-        } else {
-            unsigned a = s[3];
-            for (int c = 0; c < 3; c++)
-                d[c] = (unsigned char)((s[c] * a + 255 * (255 - a) + 127) / 255);
-        }
-    }
-    rc = 0;
-out:
-    png_destroy_read_struct(png ? &png : NULL, pi ? &pi : NULL, NULL);
-    free(j->px);
-    free(j->rows);
-    free(j);
-    return rc;
+    int w, h;
+    unsigned char *px;
+    int rc = pc_png_decode(p, len, 3, &px, &w, &h);
+    if (rc != 0)
+        return rc;
+    out->p = px;
+    out->w = w;
+    out->h = h;
+    out->nch = 3;
+    return 0;
 }
 
 /* ---- JPEG ---- */
