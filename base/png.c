@@ -14,10 +14,10 @@
 struct png_job {
     const unsigned char *p;
     size_t len, off;
-    unsigned char *raw;  /* as libpng delivers it: 1 or 3 channels, plus alpha maybe */
-    png_bytep *rows;     /* row pointers into raw */
-    unsigned char *out;  /* the packed result */
-    int ok;              /* set once *px holds the result */
+    unsigned char *raw; /* as libpng delivers it: 1 or 3 channels, plus alpha maybe */
+    png_bytep *rows;    /* row pointers into raw */
+    unsigned char *out; /* the packed result */
+    int ok;             /* set once *px holds the result */
 };
 
 static void read_mem(png_structp png, png_bytep out, png_size_t n)

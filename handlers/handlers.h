@@ -58,6 +58,10 @@ void h_pay_notify(struct pc_req *r, struct pc_ctx *ctx);
 /* refunds.c */
 void h_admin_refund(struct pc_req *r, struct pc_ctx *ctx);
 void h_pay_refund_notify(struct pc_req *r, struct pc_ctx *ctx);
+/* review.c */
+void h_admin_review_queue(struct pc_req *r, struct pc_ctx *ctx);
+void h_admin_review_reasons(struct pc_req *r, struct pc_ctx *ctx);
+void h_admin_review(struct pc_req *r, struct pc_ctx *ctx);
 /* debug.c */
 void h_debug_sleep(struct pc_req *r, struct pc_ctx *ctx);
 

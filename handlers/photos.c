@@ -1,6 +1,7 @@
 /* handlers/photos.c — POST /photos/check, PUT /orders/{order_no}/photo,
  * GET /orders/{order_no}/photo. */
 #include "handlers/handlers.h"
+#include "review/review.h"
 
 #include "base/err.h"
 #include "orders/orders.h"
@@ -104,7 +105,7 @@ void h_order_photo_put(struct pc_req *r, struct pc_ctx *ctx)
             pc_resp_error(r, 410, "EDIT_PERIOD_EXPIRED", "修改期已过，不能再更换照片", NULL);
             break;
         case PC_UPLOAD_RESUBMIT_LIMIT:
-            pc_resp_error(r, 409, "RESUBMIT_LIMIT", "重新提交次数已用完，请联系学校老师", NULL);
+            pc_resp_error(r, 410, "RESUBMIT_LIMIT", "重新提交次数已用完，请联系学校老师", NULL);
             break;
         case PC_UPLOAD_CHECKS_FAILED:
             checks_failed(r, &res);
@@ -148,7 +149,7 @@ static int may_see_order(struct pc_req *r, struct pc_ctx *ctx, const char *no, s
     }
     if (pc_auth_staff(r, ctx, PC_ROLE_ADMIN | PC_ROLE_REVIEWER))
         return -1;
-    if (rc == PC_ENOTFOUND || !pc_task_in_scope(pc_req_staff(r), o->school_id))
+    if (rc == PC_ENOTFOUND || !pc_review_in_scope(pc_req_staff(r), o->school_id, o->task_id))
         goto not_found;
     return 0;
 not_found:

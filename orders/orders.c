@@ -54,7 +54,19 @@ cJSON *pc_order_json(const struct pc_order *o)
     } else {
         cJSON_AddNullToObject(j, "photo");
     }
-    cJSON_AddNullToObject(j, "review");
+    if (o->review_decision[0]) {
+        cJSON *rv = cJSON_AddObjectToObject(j, "review");
+        cJSON_AddStringToObject(rv, "decision", o->review_decision);
+        cJSON_AddItemToObject(rv, "reason_code",
+                              o->review_code[0] ? cJSON_CreateString(o->review_code)
+                                                : cJSON_CreateNull());
+        cJSON_AddItemToObject(rv, "reason",
+                              o->review_reason[0] ? cJSON_CreateString(o->review_reason)
+                                                  : cJSON_CreateNull());
+        add_time(rv, "at", o->review_at);
+    } else {
+        cJSON_AddNullToObject(j, "review");
+    }
     add_time(j, "editable_until", o->editable_until);
     add_time(j, "created_at", o->created_at);
     add_time(j, "updated_at", o->updated_at);

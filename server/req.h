@@ -50,6 +50,7 @@ struct pc_staff_auth {
     unsigned roles;    /* PC_ROLE_* bits */
     int64_t school_id; /* 0 = company-wide */
     char college[129];
+    int64_t task_id; /* a reviewer assigned to one task; 0 = every task in scope */
 };
 
 /* The student a request is authenticated as (see server/auth.h). */

@@ -199,6 +199,8 @@ static unsigned roles_mask(struct pc_db *db, int64_t staff_id, struct pc_staff_a
             auth->school_id = roles[i].school_id;
         if (auth && roles[i].college[0] && !auth->college[0])
             snprintf(auth->college, sizeof auth->college, "%s", roles[i].college);
+        if (auth && roles[i].task_id && !auth->task_id)
+            auth->task_id = roles[i].task_id;
     }
     return mask;
 }

@@ -1,6 +1,7 @@
 /* store/photos.c — SQL for stored photos and perceptual-hash lookups. */
 #include "store/store.h"
 
+#include "base/alloc.h"
 #include "base/err.h"
 
 #include <stdio.h>
@@ -15,6 +16,7 @@ static const char SQL_INSERT[] =
     "is_current) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)";
 static const char SQL_PATHS[] =
     "SELECT original_path, normalized_path FROM photos WHERE current_key = ?";
+static const char SQL_CHECKS[] = "SELECT checks FROM photos WHERE current_key = ?";
 /* phash is stored as the signed image of the unsigned 64 bits; XOR and BIT_COUNT work on the
  * bits either way. */
 static const char SQL_SIMILAR[] =
@@ -94,4 +96,19 @@ int pc_store_roster_enrollment_phash(struct pc_db *db, int64_t task_id, const ch
     }
     pc_db_res_free(res);
     return 0;
+}
+
+int pc_store_photo_checks(struct pc_db *db, int64_t order_id, char **json)
+{
+    struct pc_db_res *res = NULL;
+    *json = NULL;
+    int rc = pc_db_query(db, SQL_CHECKS, PC_DB_ARGS(pc_db_i64(order_id)), &res);
+    if (rc)
+        return rc;
+    const char *v = pc_db_res_rows(res) ? pc_db_res_str(res, 0, 0) : NULL;
+    rc = v ? 0 : PC_ENOTFOUND;
+    if (v)
+        *json = pc_xstrdup(v);
+    pc_db_res_free(res);
+    return rc;
 }

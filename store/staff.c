@@ -16,7 +16,8 @@ static const char SQL_STAFF_SET_PW[] =
     "UPDATE staff SET password_hash = ?, password_changed_at = UTC_TIMESTAMP(3), "
     "updated_at = UTC_TIMESTAMP(3) WHERE id = ?";
 static const char SQL_STAFF_ROLES[] =
-    "SELECT role, COALESCE(school_id, 0), college FROM staff_roles WHERE staff_id = ? ORDER BY id";
+    "SELECT role, COALESCE(school_id, 0), college, COALESCE(task_id, 0) FROM staff_roles "
+    "WHERE staff_id = ? ORDER BY id";
 static const char SQL_SESSION_INSERT[] =
     "INSERT INTO staff_sessions (staff_id, token_hash, expires_at, created_ip, user_agent) "
     "VALUES (?, ?, UTC_TIMESTAMP(3) + INTERVAL ? SECOND, ?, ?)";
@@ -102,6 +103,7 @@ int pc_store_staff_roles(struct pc_db *db, int64_t staff_id, struct pc_store_rol
         r->school_id = pc_db_res_i64(res, i, 1);
         const char *c = pc_db_res_str(res, i, 2);
         snprintf(r->college, sizeof r->college, "%s", c ? c : "");
+        r->task_id = pc_db_res_i64(res, i, 3);
     }
     pc_db_res_free(res);
     return 0;

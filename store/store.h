@@ -37,6 +37,7 @@ struct pc_store_role {
     char role[16];
     int64_t school_id; /* 0 = none */
     char college[129];
+    int64_t task_id; /* a reviewer's one task; 0 = every task of the school */
 };
 /* Up to max roles of a staff member into out; *n receives how many. */
 int pc_store_staff_roles(struct pc_db *db, int64_t staff_id, struct pc_store_role *out, size_t max,
@@ -259,6 +260,10 @@ struct pc_order {
     bool pay_overdue; /* pay_deadline is set and past */
     char openid[65];  /* the student's WeChat openid (the payer) */
     char transaction_id[33];
+    char review_decision[8]; /* latest review: "approve" / "reject"; "" when none */
+    char review_code[65];
+    char review_reason[256];
+    char review_at[32];
 };
 /* The active order (not closed/refunded) of a task and student. 0 or PC_ENOTFOUND. */
 int pc_store_order_active(struct pc_db *db, int64_t task_id, const char *student_no,
@@ -362,6 +367,9 @@ int pc_store_photo_insert(struct pc_db *db, const struct pc_store_photo *p, int6
 /* Paths of the order's current photo. 0 or PC_ENOTFOUND. */
 int pc_store_photo_paths(struct pc_db *db, int64_t order_id, char original[256],
                          char normalized[256]);
+/* The check results (JSON text, pc_xstrdup: the caller frees it) of the order's current
+ * photo. 0 or PC_ENOTFOUND. */
+int pc_store_photo_checks(struct pc_db *db, int64_t order_id, char **json);
 /* Another student's current photo within max_dist (Hamming) of phash: 0 (their student_no in
  * other) or PC_ENOTFOUND. */
 int pc_store_photo_similar(struct pc_db *db, const char *student_no, uint64_t phash, int max_dist,
@@ -372,5 +380,19 @@ int pc_store_roster_enrollment_phash(struct pc_db *db, int64_t task_id, const ch
 
 /* Creates a school (company admins). PC_EEXIST when the code is taken. */
 int pc_store_school_insert(struct pc_db *db, const char *code, const char *name, int64_t *id);
+
+/* ---- reviews and the outbox (store/reviews.c) ---- */
+
+/* pending_review orders, oldest paid first, after the order after_id (0 = from the start);
+ * school_id and task_id 0 = any. *out (pc_xcalloc) is the caller's. */
+int pc_store_review_queue(struct pc_db *db, int64_t school_id, int64_t task_id, int64_t after_id,
+                          int limit, struct pc_order **out, size_t *n);
+/* Records a decision on an order's current photo. reason_code/reason/note may be NULL. */
+int pc_store_review_insert(struct pc_db *db, int64_t order_id, int64_t reviewer_id,
+                           const char *decision, const char *reason_code, const char *reason,
+                           const char *note, int64_t *review_id);
+/* Moves a pending_review order to approved (editable_until cleared) or rejected
+ * (editable_until = now + edit_days). PC_ECONFLICT when it was not pending_review. */
+int pc_store_order_reviewed(struct pc_db *db, int64_t order_id, bool approved, int edit_days);
 
 #endif

@@ -390,6 +390,10 @@ int pc_store_candidate_get(struct pc_db *db, const char *public_id, int64_t user
 
 /* ---- orders ---- */
 
+/* A field of the order's latest review (NULL when none). */
+#define LAST_REVIEW(col)                                                                           \
+    "(SELECT rv." col " FROM reviews rv WHERE rv.order_id = orders.id ORDER BY rv.id DESC LIMIT "  \
+    "1)"
 #define ORDER_COLS                                                                                 \
     "id, order_no, task_id, user_id, school_id, COALESCE(grad_year, 0), student_no, "              \
     "student_name, college, class_name, status, amount_fen, paid_at, editable_until, "             \
@@ -398,7 +402,16 @@ int pc_store_candidate_get(struct pc_db *db, const char *public_id, int64_t user
     "COALESCE(editable_until < UTC_TIMESTAMP(3), 0), prepay_id, "                                  \
     "COALESCE(prepay_expires_at > UTC_TIMESTAMP(3) + INTERVAL 60 SECOND, 0), "                     \
     "COALESCE(pay_deadline < UTC_TIMESTAMP(3), 0), "                                               \
-    "(SELECT u.openid FROM users u WHERE u.id = orders.user_id), transaction_id FROM orders "
+    "(SELECT u.openid FROM users u WHERE u.id = orders.user_id), transaction_id, " LAST_REVIEW(    \
+        "d"                                                                                        \
+        "e"                                                                                        \
+        "c"                                                                                        \
+        "i"                                                                                        \
+        "s"                                                                                        \
+        "i"                                                                                        \
+        "o"                                                                                        \
+        "n") ", " LAST_REVIEW("reason_code") ", " LAST_REVIEW("reason") ", " LAST_REVIEW("created" \
+                                                                                         "_at") " FROM orders "
 static const char SQL_ORDER_ACTIVE[] = "SELECT " ORDER_COLS "WHERE active_key = CONCAT(?, '/', ?)";
 static const char SQL_ORDER_GET[] = "SELECT " ORDER_COLS "WHERE order_no = ?";
 static const char SQL_ORDER_GET_LOCK[] = "SELECT " ORDER_COLS "WHERE order_no = ? FOR UPDATE";
@@ -408,6 +421,10 @@ static const char SQL_ORDER_PHOTO_STATE[] =
     "version = version + 1, updated_at = UTC_TIMESTAMP(3) WHERE id = ?";
 static const char SQL_ORDER_LIST_USER[] =
     "SELECT " ORDER_COLS "WHERE user_id = ? AND id < ? ORDER BY id DESC LIMIT ?";
+static const char SQL_ORDER_REVIEW_QUEUE[] =
+    "SELECT " ORDER_COLS "WHERE status = 'pending_review' AND (? = 0 OR school_id = ?) AND "
+    "(? = 0 OR task_id = ?) AND (? = 0 OR (paid_at, id) > "
+    "(SELECT o2.paid_at, o2.id FROM orders o2 WHERE o2.id = ?)) ORDER BY paid_at, id LIMIT ?";
 static const char SQL_SCHOOL_INSERT[] = "INSERT INTO schools (code, name) VALUES (?, ?)";
 static const char SQL_ORDER_SAME_YEAR[] =
     "SELECT order_no FROM orders WHERE school_id = ? AND grad_year = ? AND student_no = ? AND "
@@ -445,6 +462,10 @@ static void order_from_row(const struct pc_db_res *res, size_t r, struct pc_orde
     o->pay_overdue = pc_db_res_i64(res, r, 22) != 0;
     pc_db_res_copy(res, r, 23, o->openid, sizeof o->openid);
     pc_db_res_copy(res, r, 24, o->transaction_id, sizeof o->transaction_id);
+    pc_db_res_copy(res, r, 25, o->review_decision, sizeof o->review_decision);
+    pc_db_res_copy(res, r, 26, o->review_code, sizeof o->review_code);
+    pc_db_res_copy(res, r, 27, o->review_reason, sizeof o->review_reason);
+    pc_db_res_copy(res, r, 28, o->review_at, sizeof o->review_at);
 }
 
 static int order_one(struct pc_db *db, const char *sql, const struct pc_db_arg *args, size_t n,
@@ -508,15 +529,11 @@ int pc_store_order_insert(struct pc_db *db, const struct pc_order *o, const char
     return rc;
 }
 
-int pc_store_order_list_user(struct pc_db *db, int64_t user_id, int64_t before_id, int limit,
-                             struct pc_order **out, size_t *n)
+static int order_list(struct pc_db *db, const char *sql, const struct pc_db_arg *args, size_t nargs,
+                      struct pc_order **out, size_t *n)
 {
     struct pc_db_res *res = NULL;
-    int rc =
-        pc_db_query(db, SQL_ORDER_LIST_USER,
-                    PC_DB_ARGS(pc_db_i64(user_id), pc_db_i64(before_id > 0 ? before_id : INT64_MAX),
-                               pc_db_i64(limit)),
-                    &res);
+    int rc = pc_db_query(db, sql, args, nargs, &res);
     if (rc)
         return rc;
     *n = pc_db_res_rows(res);
@@ -525,6 +542,26 @@ int pc_store_order_list_user(struct pc_db *db, int64_t user_id, int64_t before_i
         order_from_row(res, i, &(*out)[i]);
     pc_db_res_free(res);
     return 0;
+}
+
+int pc_store_order_list_user(struct pc_db *db, int64_t user_id, int64_t before_id, int limit,
+                             struct pc_order **out, size_t *n)
+{
+    return order_list(db, SQL_ORDER_LIST_USER,
+                      PC_DB_ARGS(pc_db_i64(user_id),
+                                 pc_db_i64(before_id > 0 ? before_id : INT64_MAX),
+                                 pc_db_i64(limit)),
+                      out, n);
+}
+
+int pc_store_review_queue(struct pc_db *db, int64_t school_id, int64_t task_id, int64_t after_id,
+                          int limit, struct pc_order **out, size_t *n)
+{
+    return order_list(db, SQL_ORDER_REVIEW_QUEUE,
+                      PC_DB_ARGS(pc_db_i64(school_id), pc_db_i64(school_id), pc_db_i64(task_id),
+                                 pc_db_i64(task_id), pc_db_i64(after_id), pc_db_i64(after_id),
+                                 pc_db_i64(limit)),
+                      out, n);
 }
 
 int pc_store_school_insert(struct pc_db *db, const char *code, const char *name, int64_t *id)

@@ -1,14 +1,17 @@
 /* it_photos.c — photos through the server: a good portrait passes every check, becomes the
  * 480×640 CHSI file and moves the order awaiting_photo → unpaid; a bad one gets its exact
  * reasons and nothing is stored; /photos/check stores nothing; the state rules of API.md
- * (rejected within the edit period → pending_review, counted; expired → 410; cap → 409);
- * duplicates (another student's photo, the enrollment photo); who may read a photo. */
+ * (rejected within the edit period → pending_review, counted; expired → 410; cap → 410);
+ * duplicates (another student's photo, the enrollment photo); who may read a photo; review:
+ * the queue, reject → free replacement → approve, input/role/scope checks, two reviewers at
+ * once. */
 #include "harness.h"
 
 #include "photo/photo.h"
 #include "photo/testgen.h"
 
 #include <stdbool.h>
+#include <pthread.h>
 #include <signal.h>
 #include <turbojpeg.h>
 
@@ -261,7 +264,7 @@ static void test_state_rules_for_replacing_a_photo(void **state)
     /* the task allows one resubmission: a second rejection cannot be fixed online */
     h_db_int(&g_db, "UPDATE orders SET status='rejected' WHERE order_no='P20240119PH000003'");
     put_photo(tok, "P20240119PH000003", g_good, g_good_len, &r);
-    h_assert_error(&r, 409, "RESUBMIT_LIMIT");
+    h_assert_error(&r, 410, "RESUBMIT_LIMIT");
     h_resp_free(&r);
     /* the edit period is over */
     h_db_int(&g_db, "UPDATE orders SET resubmissions = 0, editable_until = UTC_TIMESTAMP() - "
@@ -347,6 +350,259 @@ static void test_only_the_owner_and_staff_of_the_school_read_a_photo(void **stat
     h_resp_free(&r);
 }
 
+/* ---- review ---- */
+
+static char g_reviewer[128];
+
+/* The order of openid, paid (payment itself is tested in it_pay), its photo stored. */
+static void paid_order(const char *openid, const char *no, char *tok, size_t len)
+{
+    struct h_resp r;
+    h_db_int(&g_db, "DELETE FROM photos");
+    order(openid, no, "awaiting_photo", tok, len);
+    put_photo(tok, no, g_good, g_good_len, &r);
+    assert_int_equal(r.status, 200);
+    h_resp_free(&r);
+    h_db_int(&g_db,
+             "UPDATE orders SET status='pending_review', paid_at=UTC_TIMESTAMP(3), "
+             "transaction_id=CONCAT('42', '%s') WHERE order_no='%s'",
+             no + 1, no);
+    if (!g_reviewer[0]) {
+        h_user_add(&g_srv, "rev", "reviewer", "reviewer-pass-1");
+        h_login(&g_srv, "rev", "reviewer-pass-1", g_reviewer, sizeof g_reviewer);
+    }
+}
+
+static long review(const char *token, const char *no, const char *json, cJSON **order)
+{
+    char path[96];
+    struct h_resp r;
+    snprintf(path, sizeof path, "/api/v1/admin/orders/%s/review", no);
+    h_post_json(&g_srv, path, token, json, &r);
+    long st = r.status;
+    if (order) {
+        cJSON *j = h_json(&r);
+        *order = cJSON_DetachItemFromObject(j, "order");
+        cJSON_Delete(j);
+    }
+    h_resp_free(&r);
+    return st;
+}
+
+static const cJSON *queued(const cJSON *queue, const char *no)
+{
+    const cJSON *it;
+    cJSON_ArrayForEach(it, cJSON_GetObjectItem(queue, "items"))
+    {
+        if (!strcmp(cJSON_GetObjectItem(it, "order_no")->valuestring, no))
+            return it;
+    }
+    return NULL;
+}
+
+static void test_a_rejected_student_replaces_the_photo_free_and_is_then_approved(void **state)
+{
+    (void)state;
+    const char *no = "P20240119PH000010";
+    char tok[64];
+    struct h_resp r;
+    paid_order("o_review", no, tok, sizeof tok);
+    /* The queue shows it with its check results and both variants. */
+    h_get(&g_srv, "/api/v1/admin/review-queue", g_reviewer, &r);
+    assert_int_equal(r.status, 200);
+    cJSON *q = h_json(&r);
+    h_resp_free(&r);
+    const cJSON *it = queued(q, no);
+    assert_non_null(it);
+    assert_true(cJSON_GetArraySize(cJSON_GetObjectItem(it, "checks")) > 5);
+    const cJSON *urls = cJSON_GetObjectItem(it, "photo_urls");
+    h_get(&g_srv, cJSON_GetObjectItem(urls, "normalized")->valuestring, g_reviewer, &r);
+    assert_int_equal(r.status, 200);
+    assert_true(r.len > 1000 && (unsigned char)r.body[0] == 0xff);
+    h_resp_free(&r);
+    h_get(&g_srv, cJSON_GetObjectItem(urls, "original")->valuestring, g_reviewer, &r);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(r.len, g_good_len);
+    h_resp_free(&r);
+    cJSON_Delete(q);
+    /* Reject: the reason the student reads, a week to fix it, a message queued, audited. */
+    cJSON *o = NULL;
+    assert_int_equal(review(g_reviewer, no,
+                            "{\"decision\":\"reject\",\"reason_code\":\"HAIR_COVERS_EARS\"}", &o),
+                     200);
+    assert_string_equal(cJSON_GetObjectItem(o, "status")->valuestring, "rejected");
+    const cJSON *rv = cJSON_GetObjectItem(o, "review");
+    assert_string_equal(cJSON_GetObjectItem(rv, "decision")->valuestring, "reject");
+    assert_string_equal(cJSON_GetObjectItem(rv, "reason_code")->valuestring, "HAIR_COVERS_EARS");
+    assert_string_equal(cJSON_GetObjectItem(rv, "reason")->valuestring,
+                        "头发遮挡耳朵，请露出双耳后重拍");
+    assert_true(cJSON_IsString(cJSON_GetObjectItem(o, "editable_until")));
+    cJSON_Delete(o);
+    assert_int_equal(h_db_int(&g_db,
+                              "SELECT editable_until BETWEEN UTC_TIMESTAMP(3) + INTERVAL 7 DAY - "
+                              "INTERVAL 1 MINUTE AND UTC_TIMESTAMP(3) + INTERVAL 7 DAY FROM orders "
+                              "WHERE order_no='%s'",
+                              no),
+                     1);
+    assert_int_equal(h_db_int(&g_db,
+                              "SELECT COUNT(*) FROM outbox WHERE kind='student.notice' AND "
+                              "JSON_VALUE(payload, '$.order_no')='%s' AND "
+                              "JSON_VALUE(payload, '$.event')='rejected' AND "
+                              "JSON_VALUE(payload, '$.reason_code')='HAIR_COVERS_EARS' AND "
+                              "JSON_VALUE(payload, '$.editable_until') IS NOT NULL",
+                              no),
+                     1);
+    assert_int_equal(h_db_int(&g_db,
+                              "SELECT COUNT(*) FROM audit_log WHERE action='review.reject' AND "
+                              "target_id=(SELECT id FROM orders WHERE order_no='%s')",
+                              no),
+                     1);
+    /* Decided orders leave the queue; a second decision is refused. */
+    h_get(&g_srv, "/api/v1/admin/review-queue", g_reviewer, &r);
+    q = h_json(&r);
+    h_resp_free(&r);
+    assert_null(queued(q, no));
+    cJSON_Delete(q);
+    assert_int_equal(review(g_reviewer, no, "{\"decision\":\"approve\"}", NULL), 409);
+    /* The student sees why, and replaces the photo a second before the deadline: no payment. */
+    char path[96];
+    snprintf(path, sizeof path, "/api/v1/orders/%s", no);
+    h_get(&g_srv, path, tok, &r);
+    assert_non_null(strstr(r.body, "HAIR_COVERS_EARS"));
+    h_resp_free(&r);
+    h_db_int(&g_db,
+             "UPDATE orders SET editable_until = UTC_TIMESTAMP(3) + INTERVAL 2 SECOND "
+             "WHERE order_no='%s'",
+             no);
+    h_db_int(&g_db, "DELETE FROM photos");
+    put_photo(tok, no, g_good, g_good_len, &r);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "\"status\":\"pending_review\""));
+    h_resp_free(&r);
+    assert_int_equal(h_db_int(&g_db,
+                              "SELECT COUNT(*) FROM orders WHERE order_no='%s' AND "
+                              "transaction_id=CONCAT('42', '%s') AND amount_fen=2500",
+                              no, no + 1),
+                     1);
+    /* Approved is final. */
+    assert_int_equal(review(g_reviewer, no, "{\"decision\":\"approve\"}", &o), 200);
+    assert_string_equal(cJSON_GetObjectItem(o, "status")->valuestring, "approved");
+    assert_true(cJSON_IsNull(cJSON_GetObjectItem(o, "editable_until")));
+    cJSON_Delete(o);
+    put_photo(tok, no, g_good, g_good_len, &r);
+    h_assert_error(&r, 409, "ORDER_STATE");
+    h_resp_free(&r);
+    assert_int_equal(h_db_int(&g_db,
+                              "SELECT COUNT(*) FROM outbox WHERE kind='student.notice' AND "
+                              "JSON_VALUE(payload, '$.order_no')='%s'",
+                              no),
+                     2);
+}
+
+static void test_review_input_roles_and_scope_are_enforced(void **state)
+{
+    (void)state;
+    const char *no = "P20240119PH000011";
+    char tok[64], fin[128], far[128];
+    struct h_resp r;
+    paid_order("o_review2", no, tok, sizeof tok);
+    const char *bad[] = {"{\"decision\":\"maybe\"}",
+                         "{\"decision\":\"reject\"}",
+                         "{\"decision\":\"reject\",\"reason_code\":\"UGLY\"}",
+                         "{\"decision\":\"reject\",\"reason_code\":\"OTHER\"}",
+                         "{\"decision\":\"approve\",\"note\":42}",
+                         "not json"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(review(g_reviewer, no, bad[i], NULL), 400);
+    /* Students, finance, another school's staff, a reviewer of another task: no. */
+    assert_int_equal(review(tok, no, "{\"decision\":\"approve\"}", NULL), 401);
+    h_user_add(&g_srv, "fin", "finance", "finance-pass-1");
+    h_login(&g_srv, "fin", "finance-pass-1", fin, sizeof fin);
+    assert_int_equal(review(fin, no, "{\"decision\":\"approve\"}", NULL), 403);
+    assert_int_equal(review(g_other_admin, no, "{\"decision\":\"approve\"}", NULL), 404);
+    h_user_add(&g_srv, "far", "reviewer", "reviewer-pass-2");
+    h_db_int(&g_db,
+             "UPDATE staff_roles SET task_id = %lld WHERE staff_id = "
+             "(SELECT id FROM staff WHERE username='far')",
+             g_task + 1000);
+    h_login(&g_srv, "far", "reviewer-pass-2", far, sizeof far);
+    assert_int_equal(review(far, no, "{\"decision\":\"approve\"}", NULL), 404);
+    h_get(&g_srv, "/api/v1/admin/review-queue", far, &r);
+    assert_int_equal(r.status, 200);
+    assert_null(strstr(r.body, no));
+    h_resp_free(&r);
+    char path[96];
+    snprintf(path, sizeof path, "/api/v1/admin/review-queue?task_id=%lld", g_task);
+    h_get(&g_srv, path, far, &r);
+    h_assert_error(&r, 404, "NOT_FOUND");
+    h_resp_free(&r);
+    /* Nothing of that changed the order. */
+    assert_int_equal(h_db_int(&g_db,
+                              "SELECT COUNT(*) FROM orders WHERE order_no='%s' AND "
+                              "status='pending_review' AND editable_until IS NULL",
+                              no),
+                     1);
+    assert_int_equal(h_db_int(&g_db,
+                              "SELECT COUNT(*) FROM reviews r JOIN orders o ON "
+                              "o.id=r.order_id WHERE o.order_no='%s'",
+                              no),
+                     0);
+    /* OTHER with a note: the note is what the student reads. */
+    cJSON *o = NULL;
+    assert_int_equal(review(g_reviewer, no,
+                            "{\"decision\":\"reject\",\"reason_code\":\"OTHER\","
+                            "\"note\":\"请摘下帽子后重拍\"}",
+                            &o),
+                     200);
+    assert_string_equal(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(o, "review"), "reason")->valuestring,
+        "请摘下帽子后重拍");
+    cJSON_Delete(o);
+    h_get(&g_srv, "/api/v1/admin/review-reasons", g_reviewer, &r);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "FRINGE_COVERS_BROWS"));
+    h_resp_free(&r);
+}
+
+struct racer {
+    const char *no, *json;
+    long status;
+};
+
+static void *race(void *p)
+{
+    struct racer *c = p;
+    c->status = review(g_reviewer, c->no, c->json, NULL);
+    return NULL;
+}
+
+static void test_two_reviewers_at_once_one_wins_the_other_gets_409(void **state)
+{
+    (void)state;
+    char tok[64];
+    const char *no = "P20240119PH000012";
+    paid_order("o_review3", no, tok, sizeof tok);
+    struct racer c[2] = {{no, "{\"decision\":\"approve\"}", 0},
+                         {no, "{\"decision\":\"reject\",\"reason_code\":\"BLURRY\"}", 0}};
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++)
+        pthread_create(&t[i], NULL, race, &c[i]);
+    for (int i = 0; i < 2; i++)
+        pthread_join(t[i], NULL);
+    assert_true((c[0].status == 200 && c[1].status == 409) ||
+                (c[0].status == 409 && c[1].status == 200));
+    assert_int_equal(h_db_int(&g_db,
+                              "SELECT COUNT(*) FROM reviews r JOIN orders o ON "
+                              "o.id=r.order_id WHERE o.order_no='%s'",
+                              no),
+                     1);
+    assert_int_equal(h_db_int(&g_db,
+                              "SELECT COUNT(*) FROM outbox WHERE "
+                              "JSON_VALUE(payload, '$.order_no')='%s'",
+                              no),
+                     1);
+}
+
 static void test_an_upload_over_the_photo_cap_is_413(void **state)
 {
     (void)state;
@@ -373,6 +629,9 @@ int main(void)
         cmocka_unit_test(
             test_the_same_picture_for_another_student_or_the_enrollment_photo_is_refused),
         cmocka_unit_test(test_only_the_owner_and_staff_of_the_school_read_a_photo),
+        cmocka_unit_test(test_a_rejected_student_replaces_the_photo_free_and_is_then_approved),
+        cmocka_unit_test(test_review_input_roles_and_scope_are_enforced),
+        cmocka_unit_test(test_two_reviewers_at_once_one_wins_the_other_gets_409),
         cmocka_unit_test(test_an_upload_over_the_photo_cap_is_413),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
