@@ -3,6 +3,7 @@
  * Pure; any thread (OpenSSL EVP contexts are per call). */
 #include "codes/codes.h"
 #include "codes/internal.h"
+#include "base/utf8.h"
 
 #include "base/buf.h"
 #include "base/crypto.h"
@@ -83,7 +84,7 @@ static int check_value(const struct field *f, const char *s, size_t n)
             break;
         case K_TEXT:
         case K_TIME: {
-            long cp = pc__utf8_next(s, n, &i);
+            long cp = pc_utf8_next(s, n, &i);
             if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f)) /* -1, C0, DEL, C1 */
                 return 0;
             break;

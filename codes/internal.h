@@ -1,4 +1,4 @@
-/* codes/internal.h — cross-file internals of codes/ (pc__ prefix): UTF-8 stepping, and the
+/* codes/internal.h — cross-file internals of codes/ (pc__ prefix): the
  * codec's deterministic halves used by the tests (a published vector) and the fuzzer.
  * Pure; any thread. Not for use outside codes/, tests and fuzz/. */
 #ifndef PC_CODES_INTERNAL_H
@@ -7,10 +7,6 @@
 #include "codes/codes.h"
 
 #include <stddef.h>
-
-/* Decodes the code point at s[*i] (s holds n bytes) and advances *i past it. Returns the code
- * point, or -1 for an invalid, overlong, surrogate or truncated sequence (advancing one byte). */
-long pc__utf8_next(const char *s, size_t n, size_t *i);
 
 /* pc_cc_encode with a caller-chosen nonce (tests only: a nonce must never repeat per key). */
 int pc__cc_encode_nonce(const unsigned char key[PC_CC_KEY_LEN],

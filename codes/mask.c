@@ -1,48 +1,10 @@
-/* codes/mask.c — UTF-8 stepping, name/ID masking and masked-name matching. Pure; any thread. */
+/* codes/mask.c — name/ID masking and masked-name matching. Pure; any thread. */
 #include "codes/codes.h"
 #include "codes/internal.h"
 
-#include <string.h>
+#include "base/utf8.h"
 
-long pc__utf8_next(const char *s, size_t n, size_t *i)
-{
-    const unsigned char *p = (const unsigned char *)s + *i;
-    size_t left = n - *i;
-    unsigned char c = p[0];
-    long cp, min;
-    size_t len;
-    if (c < 0x80) {
-        *i += 1;
-        return c;
-    }
-    if (c >= 0xc2 && c <= 0xdf) {
-        len = 2, cp = c & 0x1f, min = 0x80;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        len = 3, cp = c & 0x0f, min = 0x800;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        len = 4, cp = c & 0x07, min = 0x10000;
-    } else {
-        *i += 1;
-        return -1;
-    }
-    if (left < len) {
-        *i += 1;
-        return -1;
-    }
-    for (size_t k = 1; k < len; k++) {
-        if ((p[k] & 0xc0) != 0x80) {
-            *i += 1;
-            return -1;
-        }
-        cp = cp << 6 | (p[k] & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
-        *i += 1;
-        return -1;
-    }
-    *i += len;
-    return cp;
-}
+#include <string.h>
 
 static int is_space(char c)
 {
@@ -80,7 +42,7 @@ static size_t count_cps(const char *s, size_t n)
 {
     size_t c = 0;
     for (size_t i = 0; i < n; c++)
-        pc__utf8_next(s, n, &i);
+        pc_utf8_next(s, n, &i);
     return c;
 }
 
@@ -114,7 +76,7 @@ static void mask(const char *s, size_t n, size_t c, size_t head, size_t tail, ch
     size_t i = 0;
     for (size_t k = 0; k < c; k++) {
         size_t start = i;
-        pc__utf8_next(s, n, &i);
+        pc_utf8_next(s, n, &i);
         if (k < head || k >= c - tail)
             put(&o, s + start, i - start);
         else
@@ -142,7 +104,7 @@ void pc_cc_mask_id(const char *id_no, char *out, size_t len)
 static int valid_utf8(const char *s, size_t n)
 {
     for (size_t i = 0; i < n;)
-        if (pc__utf8_next(s, n, &i) < 0)
+        if (pc_utf8_next(s, n, &i) < 0)
             return 0;
     return 1;
 }

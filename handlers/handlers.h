@@ -62,6 +62,10 @@ void h_pay_refund_notify(struct pc_req *r, struct pc_ctx *ctx);
 void h_admin_review_queue(struct pc_req *r, struct pc_ctx *ctx);
 void h_admin_review_reasons(struct pc_req *r, struct pc_ctx *ctx);
 void h_admin_review(struct pc_req *r, struct pc_ctx *ctx);
+/* notify.c */
+void h_me_subscriptions(struct pc_req *r, struct pc_ctx *ctx);
+void h_admin_outbox(struct pc_req *r, struct pc_ctx *ctx);
+void h_admin_outbox_retry(struct pc_req *r, struct pc_ctx *ctx);
 /* debug.c */
 void h_debug_sleep(struct pc_req *r, struct pc_ctx *ctx);
 

@@ -6,6 +6,7 @@
 #include "orders/orders.h"
 #include "review/review.h"
 #include "server/auth.h"
+#include "server/server.h"
 #include "staff/staff.h"
 
 #include <errno.h>
@@ -105,8 +106,7 @@ void h_admin_review(struct pc_req *r, struct pc_ctx *ctx)
         return;
     }
     d.approve = !strcmp(dec->valuestring, "approve");
-    if (note && !cJSON_IsNull(note) &&
-        (!cJSON_IsString(note) || strlen(note->valuestring) > 500)) {
+    if (note && !cJSON_IsNull(note) && (!cJSON_IsString(note) || strlen(note->valuestring) > 500)) {
         pc_resp_invalid(r, "note", "备注应为不超过 500 字节的文字");
         return;
     }
@@ -137,9 +137,11 @@ void h_admin_review(struct pc_req *r, struct pc_ctx *ctx)
         return;
     }
     if (oc == PC_REVIEW_STATE) {
-        pc_resp_error(r, 409, "ORDER_STATE", "该订单不在待审核状态（可能已被其他审核员处理）", NULL);
+        pc_resp_error(r, 409, "ORDER_STATE", "该订单不在待审核状态（可能已被其他审核员处理）",
+                      NULL);
         return;
     }
+    pc_server_wake_jobs(ctx->srv); /* the outbox worker sends the student's message now */
     cJSON *out = cJSON_CreateObject();
     cJSON_AddItemToObject(out, "order", pc_order_json(&o));
     pc_resp_json(r, 200, out);

@@ -137,6 +137,10 @@ static int gate_error(struct pc_req *r, enum pc_gate g, const char *order_no)
         pc_resp_error(r, 409, "DUPLICATE_SUBMISSION", "你已提交过本次采集，请在“我的订单”中查看",
                       d);
         break;
+    case PC_GATE_OTHER_ACCOUNT:
+        pc_resp_error(r, 409, "SUBMITTED_BY_OTHER_ACCOUNT",
+                      "该学生的采集已由另一个微信账号提交，请用原账号查看，或联系学院老师", d);
+        break;
     case PC_GATE_CANDIDATE_UNKNOWN:
         pc_resp_error(r, 404, "CANDIDATE_NOT_FOUND", "请先上传采集码", d);
         break;

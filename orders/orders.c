@@ -123,9 +123,10 @@ static int roster_gate(struct pc_db *db, const struct pc_task *t, const struct p
     struct pc_order o;
     rc = pc_store_order_active(db, t->id, rec->student_no, &o);
     if (rc == 0) {
-        snprintf(order_no, 33, "%s", o.order_no);
         *own = o.user_id == user_id;
-        *gate = PC_GATE_DUPLICATE;
+        if (*own)
+            snprintf(order_no, 33, "%s", o.order_no);
+        *gate = *own ? PC_GATE_DUPLICATE : PC_GATE_OTHER_ACCOUNT;
         return 0;
     }
     if (rc != PC_ENOTFOUND)
@@ -323,8 +324,7 @@ int pc_order_confirm(struct pc_db *db, const struct pc_config *cfg, const struct
     /* Confirming twice returns the same order, even after the candidate expired. */
     rc = pc_store_order_active(db, task_id, c.student_no, o);
     if (rc == 0) {
-        *gate = o->user_id == u->id ? PC_GATE_OK : PC_GATE_DUPLICATE;
-        snprintf(dup, 33, "%s", o->order_no);
+        *gate = o->user_id == u->id ? PC_GATE_OK : PC_GATE_OTHER_ACCOUNT;
         free(c.record);
         return 0;
     }
@@ -338,10 +338,8 @@ int pc_order_confirm(struct pc_db *db, const struct pc_config *cfg, const struct
     rc = pc_db_tx(db, confirm_tx, &a);
     if (rc == PC_EEXIST) { /* a concurrent confirm won the unique key */
         rc = pc_store_order_active(db, task_id, c.student_no, o);
-        if (rc == 0) {
-            *gate = o->user_id == u->id ? PC_GATE_OK : PC_GATE_DUPLICATE;
-            snprintf(dup, 33, "%s", o->order_no);
-        }
+        if (rc == 0)
+            *gate = o->user_id == u->id ? PC_GATE_OK : PC_GATE_OTHER_ACCOUNT;
     }
     cJSON_Delete(rec);
     free(c.record);

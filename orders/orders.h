@@ -23,6 +23,8 @@ enum pc_gate {
     PC_GATE_NOT_IN_ROSTER,     /* not in this task's roster / another school / name (403) */
     PC_GATE_ALREADY_COLLECTED, /* collected offline, or an order in a sibling task (409) */
     PC_GATE_DUPLICATE,         /* already holds an order in this task (409, order_no) */
+    PC_GATE_OTHER_ACCOUNT,     /* the student's order was made by another WeChat account (409,
+                                  its number withheld) */
     PC_GATE_CANDIDATE_UNKNOWN, /* confirm: no such candidate for this student/task (404) */
     PC_GATE_CANDIDATE_EXPIRED  /* confirm: decoded too long ago (410) */
 };

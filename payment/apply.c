@@ -125,6 +125,7 @@ static int apply_tx(struct pc_db *db, void *arg)
     }
     cJSON *d = cJSON_CreateObject();
     cJSON_AddStringToObject(d, "transaction_id", transaction_id);
+    cJSON_AddStringToObject(d, "order_no", o.order_no);
     cJSON_AddNumberToObject(d, "amount_fen", (double)total);
     cJSON_AddStringToObject(d, "from", o.status);
     cJSON_AddStringToObject(d, "to", to ? to : o.status);

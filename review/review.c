@@ -78,6 +78,8 @@ static cJSON *notice_payload(const struct pc_order *o, int64_t review_id)
     cJSON *order = pc_order_json(o);
     cJSON *eu = cJSON_DetachItemFromObjectCaseSensitive(order, "editable_until");
     cJSON_AddItemToObject(p, "editable_until", eu);
+    if (o->editable_until[0])
+        cJSON_AddStringToObject(p, "editable_until_db", o->editable_until);
     cJSON_Delete(order);
     return p;
 }
@@ -103,9 +105,9 @@ static int decide_tx(struct pc_db *db, void *arg)
     if (rc)
         return rc;
     const struct pc_review_reason *why = a->d->approve ? NULL : pc_review_reason(a->d->reason_code);
-    const char *text = !why                                              ? NULL
+    const char *text = !why                                                         ? NULL
                        : !strcmp(why->code, "OTHER") && a->d->note && a->d->note[0] ? a->d->note
-                                                                          : why->text;
+                                                                                    : why->text;
     int64_t review_id = 0;
     rc = pc_store_order_reviewed(db, a->o->id, a->d->approve, t.edit_days > 0 ? t.edit_days : 7);
     if (rc == 0)

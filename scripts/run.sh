@@ -39,9 +39,11 @@ export PORTRAITD_DB_PASSWORD
 PORTRAITD_DB_PASSWORD=$(cat "$var/mariadb/db.password")
 
 # Development secrets, made once: the data key and the sandbox app's AppSecret.
-for f in data.key wechat.secret codes.key; do
-  [ -s "$var/$f" ] || (umask 077; openssl rand -hex $([ $f = wechat.secret ] && echo 16 || echo 32) > "$var/$f")
+for f in data.key wechat.secret codes.key sms.key; do
+  [ -s "$var/$f" ] || (umask 077; openssl rand -hex $([ $f = data.key ] || [ $f = codes.key ] && echo 32 || echo 16) > "$var/$f")
 done
+export PORTRAITD_SMS_API_KEY
+PORTRAITD_SMS_API_KEY=$(cat "$var/sms.key")
 export PORTRAITD_CRYPTO_DATA_KEY PORTRAITD_WECHAT_SECRET PORTRAITD_CODES_KEY
 PORTRAITD_CODES_KEY=$(cat "$var/codes.key")
 PORTRAITD_CRYPTO_DATA_KEY=$(cat "$var/data.key")
@@ -55,7 +57,8 @@ PORTRAITD_PAY_APIV3_KEY=$(cat "$var/pay/apiv3.key")
 # 3. The WeChat sandbox (../shared/SANDBOX.md, docs/sandbox.md), HTTPS with the dev CA.
 "$sandbox" --listen 127.0.0.1:9443 --cert "$var/tls/server.pem" --key "$var/tls/server.key" \
   --appid "$appid" --secret "$PORTRAITD_WECHAT_SECRET" --code-key "$PORTRAITD_CODES_KEY" \
-  --pay-dir "$var/pay" --ca-file "$var/tls/dev-ca.pem" 2>>"$var/log/sandbox.log" &
+  --pay-dir "$var/pay" --ca-file "$var/tls/dev-ca.pem" --sms-key "$PORTRAITD_SMS_API_KEY" \
+  2>>"$var/log/sandbox.log" &
 pids+=($!)
 
 # 4. Configuration (regenerated each run; secrets stay in the environment).
@@ -85,6 +88,16 @@ pubkey_id = $(cat "$var/pay/pubkey.id")
 pubkey_file = $var/pay/pubkey.pub
 notify_url = https://localhost:8443/api/v1/pay/notify
 refund_notify_url = https://localhost:8443/api/v1/pay/refund-notify
+
+[notify]
+template_paid = TPL_DEMO_PAID
+template_approved = TPL_DEMO_APPROVED
+template_rejected = TPL_DEMO_REJECTED
+interval_ms = 500
+
+[sms]
+api_base = https://127.0.0.1:9443
+ca_file = $var/tls/dev-ca.pem
 
 [storage]
 dir = $var/data
@@ -165,7 +178,7 @@ while IFS=, read -r sno name; do
   sed 's/.*"qr_png_base64":"\([^"]*\)".*/\1/' "$var/demo/code-$sno.json" | base64 -d > "$var/demo/code-$sno.png"
 done
 
-"$build/tools/portraitd-demo-portrait" "$var/demo/portrait-good.jpg" "$var/demo/portrait-bad.jpg"
+"$build/tools/portraitd-demo-portrait" "$var/demo"
 
 cat <<MSG
 
@@ -177,7 +190,7 @@ cat <<MSG
     code=\$(curl -s --cacert var/tls/dev-ca.pem -X POST https://127.0.0.1:9443/__sandbox/login-code -d '{}' | sed 's/.*"code":"\([^"]*\)".*/\1/')
     curl --cacert var/tls/dev-ca.pem https://localhost:8443/api/v1/auth/wx-login -d "{\"code\":\"\$code\"}"
   demo roster:   101 students imported into task $task_id; collection-code QRs of three of
-                 them in var/demo/code-<student_no>.png; portraits var/demo/portrait-{good,bad}.jpg
+                 them in var/demo/code-<student_no>.png; portraits var/demo/portrait-{good,good-2,good-3,good-4,bad}.jpg
                  (docs/tasks.md walks through the whole flow by curl)
   stack:         var/dev-stack.json    logs: var/log/    database: var/mariadb/
   Ctrl-C stops everything.

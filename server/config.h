@@ -82,6 +82,29 @@ struct pc_config {
     char *pay_description;
     int pay_sweep_interval_ms;
     int pay_sweep_min_age_s;
+    /* [notify] */
+    int notify_interval_ms;     /* how often the outbox worker looks for due messages */
+    int notify_batch;           /* messages claimed per round */
+    int notify_max_attempts;    /* a message is parked as dead after this many */
+    int notify_backoff_base_ms; /* first retry delay; doubles per attempt, with jitter */
+    int notify_backoff_max_ms;
+    int notify_lease_s;    /* a claimed message is retried by anyone after this */
+    char *notify_tpl_paid; /* subscription template ids; empty = not sent that way */
+    char *notify_tpl_approved;
+    char *notify_tpl_rejected;
+    char *notify_fields_paid; /* "thing1=task,amount2=amount,…": data key = value name */
+    char *notify_fields_approved;
+    char *notify_fields_rejected;
+    char *notify_page;              /* mini-program page opened from a message */
+    char *notify_miniprogram_state; /* developer | trial | formal */
+    int closeout_interval_ms;       /* [tasks] how often the window close-out job looks */
+    /* [sms] */
+    char *sms_api_base; /* empty = no SMS */
+    char *sms_api_key;  /* secret */
+    char *sms_ca_file;
+    char *sms_sign;
+    int sms_timeout_ms;
+    char *sms_events; /* events that fall back to SMS: comma list of paid, approved, rejected */
     /* [photo] */
     int64_t photo_max_bytes;
     int64_t photo_max_pixels;

@@ -10,6 +10,8 @@
 #include "staff/staff.h"
 #include "store/db.h"
 #include "store/migrate.h"
+#include "tasks/tasks.h"
+#include "notify/notify.h"
 #include "payment/sweeper.h"
 #include "payment/wxpay.h"
 #include "wechat/token.h"
@@ -64,6 +66,8 @@ static int cmd_serve(const struct pc_config *cfg)
     pc_server_set_pay(srv, pay);
     pc_server_add_job(srv, "wx_access_token", pc_wxtoken_job, NULL);
     pc_server_add_job(srv, "pay_sweeper", pc_pay_sweeper_job, NULL);
+    pc_server_add_job(srv, "outbox", pc_notify_outbox_job, NULL);
+    pc_server_add_job(srv, "window_closeout", pc_task_closeout_job, NULL);
     int rc = pc_server_run(srv);
     pc_server_free(srv);
     pc_pay_free(pay);

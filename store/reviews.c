@@ -18,9 +18,9 @@ int pc_store_review_insert(struct pc_db *db, int64_t order_id, int64_t reviewer_
 {
     uint64_t id = 0;
     int rc = pc_db_exec(db, SQL_REVIEW_INSERT,
-                        PC_DB_ARGS(pc_db_i64(order_id), pc_db_i64(order_id),
-                                   pc_db_i64(reviewer_id), pc_db_str(decision),
-                                   pc_db_str(reason_code), pc_db_str(reason), pc_db_str(note)),
+                        PC_DB_ARGS(pc_db_i64(order_id), pc_db_i64(order_id), pc_db_i64(reviewer_id),
+                                   pc_db_str(decision), pc_db_str(reason_code), pc_db_str(reason),
+                                   pc_db_str(note)),
                         NULL, &id);
     if (rc == 0 && review_id)
         *review_id = (int64_t)id;
@@ -31,9 +31,8 @@ int pc_store_order_reviewed(struct pc_db *db, int64_t order_id, bool approved, i
 {
     uint64_t n = 0;
     int rc = pc_db_exec(db, SQL_ORDER_REVIEWED,
-                        PC_DB_ARGS(pc_db_i64(approved), pc_db_i64(approved),
-                                   pc_db_i64(edit_days), pc_db_i64(order_id)),
+                        PC_DB_ARGS(pc_db_i64(approved), pc_db_i64(approved), pc_db_i64(edit_days),
+                                   pc_db_i64(order_id)),
                         &n, NULL);
     return rc ? rc : n ? 0 : PC_ECONFLICT;
 }
-

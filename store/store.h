@@ -395,4 +395,57 @@ int pc_store_review_insert(struct pc_db *db, int64_t order_id, int64_t reviewer_
  * (editable_until = now + edit_days). PC_ECONFLICT when it was not pending_review. */
 int pc_store_order_reviewed(struct pc_db *db, int64_t order_id, bool approved, int edit_days);
 
+/* ---- notifications (store/notify.c) ---- */
+
+/* Records one wx.requestSubscribeMessage result: accepted adds one sendable message (capped). */
+int pc_store_consent_add(struct pc_db *db, int64_t user_id, const char *template_id, int accepted,
+                         const char *result);
+int pc_store_consent_remaining(struct pc_db *db, int64_t user_id, const char *template_id,
+                               int *remaining);
+/* One message sent: one consent used. */
+int pc_store_consent_take(struct pc_db *db, int64_t user_id, const char *template_id);
+/* WeChat said 43101: nothing left. */
+int pc_store_consent_clear(struct pc_db *db, int64_t user_id, const char *template_id);
+
+struct pc_outbox_msg {
+    int64_t id;
+    char kind[33];
+    char *payload; /* JSON text (owned) */
+    int attempts;  /* including the one in progress for a claimed message */
+    char state[10];
+    char last_error[501];
+    char next_try_at[32];
+    char created_at[32];
+    char sent_via[17];
+    char sent_at[32];
+};
+void pc_store_outbox_msgs_free(struct pc_outbox_msg *m, size_t n);
+/* Claims up to limit due messages for holder for lease_s seconds (its own transaction,
+ * FOR UPDATE SKIP LOCKED: several instances never claim the same one). *out is the
+ * caller's (pc_store_outbox_msgs_free). */
+int pc_store_outbox_claim(struct pc_db *db, const char *holder, int lease_s, int limit,
+                          struct pc_outbox_msg **out, size_t *n);
+/* Delivered through via ("subscribe", "sms", "none"); note (may be NULL) says why none. */
+int pc_store_outbox_done(struct pc_db *db, int64_t id, const char *holder, const char *via,
+                         const char *note);
+/* Failed: due again after delay_ms, or dead once attempts reached max_attempts. */
+int pc_store_outbox_retry(struct pc_db *db, int64_t id, const char *holder, int max_attempts,
+                          int64_t delay_ms, const char *error);
+/* Newest first below before_id (0 = from the newest); state NULL = any. */
+int pc_store_outbox_list(struct pc_db *db, const char *state, int64_t before_id, int limit,
+                         struct pc_outbox_msg **out, size_t *n);
+int pc_store_outbox_get(struct pc_db *db, int64_t id, struct pc_outbox_msg *out);
+/* A dead message becomes pending again with fresh attempts; PC_ECONFLICT if not dead. */
+int pc_store_outbox_requeue(struct pc_db *db, int64_t id);
+
+/* Tasks whose window closed and whose close-out has not run since. */
+int pc_store_closeout_due(struct pc_db *db, int64_t *task_ids, size_t max, size_t *n);
+/* Orders of the task to close now: awaiting_photo, or unpaid without a prepay id. */
+int pc_store_closeout_orders(struct pc_db *db, int64_t task_id, char (*out)[33], size_t max,
+                             size_t *n);
+/* Unpaid orders with a prepay id get pay_deadline = now: the pay sweeper queries WeChat and
+ * then closes them (never blind). */
+int pc_store_closeout_prepaid(struct pc_db *db, int64_t task_id, uint64_t *changed);
+int pc_store_closeout_mark(struct pc_db *db, int64_t task_id);
+
 #endif

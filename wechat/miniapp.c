@@ -170,3 +170,31 @@ int pc_wx_stable_token_parse(const struct pc_out_resp *resp, char *token, size_t
     cJSON_Delete(j);
     return rc;
 }
+
+int pc_wx_subscribe_call(const struct pc_config *cfg, const char *access_token, const cJSON *msg,
+                         struct pc_wx_call *c)
+{
+    base_call(cfg, "POST", "subscribe_send", c);
+    snprintf(c->url, sizeof c->url, "%s/cgi-bin/message/subscribe/send?access_token=%s",
+             cfg->wx_api_base, access_token);
+    char *s = cJSON_PrintUnformatted(msg);
+    int rc = s && strlen(s) < sizeof c->body ? 0 : PC_ETOOBIG;
+    if (rc == 0) {
+        snprintf(c->body, sizeof c->body, "%s", s);
+        c->req.body = c->body;
+        c->req.body_len = strlen(c->body);
+        c->req.headers[1] = "Content-Type: application/json";
+    }
+    free(s);
+    return rc;
+}
+
+int pc_wx_subscribe_parse(const struct pc_out_resp *resp, int *errcode)
+{
+    cJSON *j;
+    int rc = parse_reply(resp, &j, errcode);
+    if (rc == 0 && !cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(j, "errcode")))
+        rc = PC_EIO; /* subscribe/send always says errcode 0 when it sent */
+    cJSON_Delete(j);
+    return rc;
+}

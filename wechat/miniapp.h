@@ -9,13 +9,14 @@
 
 #include "server/outbound.h"
 
+#include <cjson/cJSON.h>
 #include <stdbool.h>
 #include <stddef.h>
 
 struct pc_config;
 
 #define PC_WX_URL_MAX  2048
-#define PC_WX_BODY_MAX 1024
+#define PC_WX_BODY_MAX 4096
 
 struct pc_wx_call {
     struct pc_out_req req;
@@ -47,6 +48,13 @@ int pc_wx_phone_parse(const struct pc_out_resp *resp, char *phone, size_t len, i
 void pc_wx_stable_token_call(const struct pc_config *cfg, struct pc_wx_call *c);
 int pc_wx_stable_token_parse(const struct pc_out_resp *resp, char *token, size_t len,
                              int *expires_in, int *errcode);
+
+/* POST /cgi-bin/message/subscribe/send?access_token=T with msg ({"touser","template_id",
+ * "page"?,"data","miniprogram_state"?}; borrowed). PC_ETOOBIG when it does not fit. */
+int pc_wx_subscribe_call(const struct pc_config *cfg, const char *access_token, const cJSON *msg,
+                         struct pc_wx_call *c);
+/* 0 when sent; PC_EUPSTREAM with *errcode (43101: no consent left; 47003: bad data). */
+int pc_wx_subscribe_parse(const struct pc_out_resp *resp, int *errcode);
 
 /* 1 for the errcodes that mean "this access_token is no good" (40001, 42001, 40014). */
 bool pc_wx_token_rejected(int errcode);

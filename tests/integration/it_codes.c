@@ -291,6 +291,13 @@ static void test_a_clean_qr_png_shows_the_record_and_confirm_creates_one_order(v
     h_assert_error(&r, 409, "DUPLICATE_SUBMISSION");
     assert_non_null(strstr(r.body, order_no));
     h_resp_free(&r);
+    /* The same code from another WeChat account: refused, and the order number withheld. */
+    char tok2[64];
+    student("o_chen_other", g_task, tok2, sizeof tok2);
+    send_text(tok2, g_task, m.code, &r);
+    h_assert_error(&r, 409, "SUBMITTED_BY_OTHER_ACCOUNT");
+    assert_null(strstr(r.body, order_no));
+    h_resp_free(&r);
     /* The order is the student's: listed, readable; not readable by someone else. */
     char path[96];
     snprintf(path, sizeof path, "/api/v1/orders/%s", order_no);

@@ -25,6 +25,7 @@ static void sb_usage(FILE *fp)
                 "                         [--pay-dir DIR [--pay-mode cert|pubkey]\n"
                 "                          [--notify-schedule S,S,...] [--ca-file FILE]\n"
                 "                          [--refund-delay-ms 1000]]   (WeChat Pay v3)\n"
+                "                         [--sms-key KEY]   (SMS gateway API key)\n"
                 "                         [--log-level debug|info|warn|error]\n"
                 "Stands in for WeChat on development and CI machines (docs/sandbox.md).\n");
 }
@@ -112,6 +113,7 @@ static int sb_parse_args(int argc, char **argv, struct sb_opts *o)
                                              {"notify-schedule", required_argument, NULL, 'S'},
                                              {"ca-file", required_argument, NULL, 'A'},
                                              {"refund-delay-ms", required_argument, NULL, 'R'},
+                                             {"sms-key", required_argument, NULL, 'Y'},
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
     memset(o, 0, sizeof *o);
@@ -185,6 +187,9 @@ static int sb_parse_args(int argc, char **argv, struct sb_opts *o)
             break;
         case 'A':
             o->ca_file = optarg;
+            break;
+        case 'Y':
+            o->sms_key = optarg;
             break;
         case 'R': {
             char *end = NULL;

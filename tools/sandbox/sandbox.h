@@ -50,6 +50,7 @@ struct sb_opts {
     double notify_schedule[SB_MAX_SCHEDULE]; /* seconds between delivery attempts */
     size_t notify_n;
     long refund_delay_ms; /* PROCESSING → SUCCESS */
+    const char *sms_key;  /* --sms-key: the SMS gateway's API key; NULL accepts any */
 };
 
 /* One request being answered. Built and freed by http.c; handlers fill status,
@@ -89,6 +90,7 @@ extern const struct sb_route_table sb_wx_table;
 extern const struct sb_route_table sb_control_table;
 extern const struct sb_route_table sb_chsi_table;
 extern const struct sb_route_table sb_pay_table;
+extern const struct sb_route_table sb_sms_table;
 
 /* ---- the HTTP side (http.c) ---- */
 

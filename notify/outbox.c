@@ -1,0 +1,261 @@
+/* notify/outbox.c — the outbox worker (jobs thread): claim due messages, deliver each by
+ * subscription message or SMS, record the outcome. See notify.h. */
+#include "notify/notify.h"
+
+#include "base/crypto.h"
+#include "base/err.h"
+#include "base/log.h"
+#include "server/config.h"
+#include "server/outbound.h"
+#include "server/server.h"
+#include "store/store.h"
+#include "wechat/miniapp.h"
+#include "wechat/token.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum outcome { SENT, RETRY, UNSENT };
+
+struct delivery {
+    struct pc_ctx *ctx;
+    enum pc_notify_event event;
+    struct pc_notify_values v;
+    const char *openid;
+    int64_t user_id;
+    char phone[24];
+    char via[17];
+    char note[501]; /* the error of a RETRY, or why nothing was sent */
+};
+
+static const char *jstr(const cJSON *o, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* Sends the subscription message if a template is configured and a consent is left.
+ * SENT, RETRY (transient: try the whole message again later) or UNSENT (fall back). */
+static enum outcome by_subscription(struct delivery *d)
+{
+    struct pc_ctx *ctx = d->ctx;
+    const struct pc_config *cfg = ctx->cfg;
+    cJSON *msg = NULL;
+    char err[256];
+    int rc = pc_notify_subscribe_msg(cfg, d->event, d->openid, &d->v, &msg, err, sizeof err);
+    if (rc == PC_ENOTFOUND)
+        return UNSENT;
+    if (rc) {
+        snprintf(d->note, sizeof d->note, "subscribe: %s", err);
+        pc_log(PC_LOG_WARN, "subscription message cannot be built", PC_LS("error", err));
+        return UNSENT;
+    }
+    char tpl[65]; /* msg is gone by the time the consent is used */
+    snprintf(tpl, sizeof tpl, "%s", jstr(msg, "template_id"));
+    int left = 0;
+    rc = pc_store_consent_remaining(ctx->db, d->user_id, tpl, &left);
+    if (rc == 0 && left <= 0) {
+        snprintf(d->note, sizeof d->note, "subscribe: no consent left");
+        cJSON_Delete(msg);
+        return UNSENT;
+    }
+    char token[PC_WX_TOKEN_MAX];
+    int64_t version = 0;
+    if (rc == 0)
+        rc = pc_wxtoken_current(ctx, token, sizeof token, &version);
+    if (rc) {
+        snprintf(d->note, sizeof d->note, "subscribe: %s", pc_strerror(rc));
+        cJSON_Delete(msg);
+        return RETRY;
+    }
+    struct pc_wx_call call;
+    struct pc_out_resp resp;
+    rc = pc_wx_subscribe_call(cfg, token, msg, &call);
+    cJSON_Delete(msg);
+    if (rc) {
+        snprintf(d->note, sizeof d->note, "subscribe: message too large");
+        return UNSENT;
+    }
+    pc_outbound_perform(&call.req, &resp);
+    int errcode = 0;
+    rc = pc_wx_subscribe_parse(&resp, &errcode);
+    if (rc == PC_EIO)
+        snprintf(d->note, sizeof d->note, "subscribe: %s (HTTP %ld)",
+                 resp.err ? resp.errmsg : "bad reply", resp.status);
+    pc_out_resp_clear(&resp);
+    if (rc == 0) {
+        pc_store_consent_take(ctx->db, d->user_id, tpl);
+        snprintf(d->via, sizeof d->via, "subscribe");
+        return SENT;
+    }
+    if (rc == PC_EIO)
+        return RETRY;
+    snprintf(d->note, sizeof d->note, "subscribe: errcode %d", errcode);
+    if (errcode == 43101) { /* refused or used up: a normal outcome (§3) */
+        pc_store_consent_clear(ctx->db, d->user_id, tpl);
+        pc_log(PC_LOG_DEBUG, "no subscription left (43101)", PC_LI("user_id", d->user_id));
+        return UNSENT;
+    }
+    if (pc_wx_token_rejected(errcode)) { /* the owner replaces it; we try again soon */
+        pc_store_wxtoken_mark_stale(ctx->db, cfg->wx_appid, version);
+        pc_server_wake_jobs(ctx->srv);
+        return RETRY;
+    }
+    if (errcode == 40003 || errcode == 40037 || errcode == 47003 || errcode == 41030) {
+        pc_log(PC_LOG_WARN, "subscription message refused for good", PC_LI("errcode", errcode));
+        return UNSENT; /* our template or data is wrong: retrying cannot help */
+    }
+    return RETRY; /* -1 system busy, 45009 quota, … */
+}
+
+static bool sms_for(const struct pc_config *cfg, enum pc_notify_event e)
+{
+    const char *name = pc_notify_event_name(e), *p = cfg->sms_events ? cfg->sms_events : "";
+    size_t n = strlen(name);
+    while ((p = strstr(p, name)) != NULL) {
+        bool start = p == cfg->sms_events || p[-1] == ',' || p[-1] == ' ';
+        if (start && (p[n] == '\0' || p[n] == ',' || p[n] == ' '))
+            return true;
+        p += n;
+    }
+    return false;
+}
+
+static enum outcome by_sms(struct delivery *d)
+{
+    const struct pc_config *cfg = d->ctx->cfg;
+    if (!sms_for(cfg, d->event) || !cfg->sms_api_base || !cfg->sms_api_base[0])
+        return UNSENT;
+    if (!d->phone[0]) {
+        size_t l = strlen(d->note);
+        snprintf(d->note + l, sizeof d->note - l, "%sno phone bound", l ? "; " : "");
+        return UNSENT;
+    }
+    char text[1024], url[512], auth[320];
+    pc_notify_sms_text(cfg, d->event, &d->v, text, sizeof text);
+    cJSON *b = cJSON_CreateObject();
+    cJSON_AddStringToObject(b, "phone", d->phone);
+    cJSON_AddStringToObject(b, "text", text);
+    char *body = cJSON_PrintUnformatted(b);
+    cJSON_Delete(b);
+    snprintf(url, sizeof url, "%s/sms/v1/send", cfg->sms_api_base);
+    snprintf(auth, sizeof auth, "Authorization: Bearer %s", cfg->sms_api_key ? cfg->sms_api_key : "");
+    struct pc_out_req req = {.method = "POST",
+                             .url = url,
+                             .headers = {"Content-Type: application/json",
+                                         "Accept: application/json", auth, NULL},
+                             .body = body,
+                             .body_len = strlen(body),
+                             .timeout_ms = cfg->sms_timeout_ms,
+                             .max_response = 65536,
+                             .ca_file = cfg->sms_ca_file,
+                             .name = "sms"};
+    struct pc_out_resp resp;
+    pc_outbound_perform(&req, &resp);
+    free(body);
+    cJSON *r = !resp.err && resp.status == 200 ? cJSON_ParseWithLength(resp.body, resp.len) : NULL;
+    const cJSON *code = cJSON_GetObjectItemCaseSensitive(r, "code");
+    enum outcome out = cJSON_IsNumber(code) && code->valueint == 0 ? SENT : RETRY;
+    if (out == SENT)
+        snprintf(d->via, sizeof d->via, "sms");
+    else
+        snprintf(d->note, sizeof d->note, "sms: %s (HTTP %ld%s%s)",
+                 resp.err ? resp.errmsg : "refused", resp.status, resp.body ? ", " : "",
+                 resp.body ? resp.body : "");
+    cJSON_Delete(r);
+    pc_out_resp_clear(&resp);
+    return out;
+}
+
+/* Works out the event and its values from the message and the order, then sends. */
+static enum outcome deliver(struct pc_ctx *ctx, const struct pc_outbox_msg *m,
+                            struct delivery *d)
+{
+    cJSON *p = cJSON_Parse(m->payload);
+    const char *no = jstr(p, "order_no");
+    struct pc_order o;
+    struct pc_task t;
+    struct pc_store_user u;
+    enum outcome out = UNSENT;
+    memset(d, 0, sizeof *d);
+    d->ctx = ctx;
+    snprintf(d->via, sizeof d->via, "none");
+    const char *ev = !strcmp(m->kind, "order.paid") ? "paid" : jstr(p, "event");
+    d->event = !ev                         ? PC_NOTIFY_NONE
+               : !strcmp(ev, "paid")       ? PC_NOTIFY_PAID
+               : !strcmp(ev, "approved")   ? PC_NOTIFY_APPROVED
+               : !strcmp(ev, "rejected")   ? PC_NOTIFY_REJECTED
+                                           : PC_NOTIFY_NONE;
+    int rc = d->event == PC_NOTIFY_NONE || !no || strlen(no) > 32
+                 ? PC_ENOTFOUND
+                 : pc_store_order_get(ctx->db, no, &o);
+    if (rc == 0)
+        rc = pc_store_task_get(ctx->db, o.task_id, false, &t);
+    if (rc == 0)
+        rc = pc_store_user_get(ctx->db, o.user_id, &u);
+    if (rc == PC_ENOTFOUND) {
+        snprintf(d->note, sizeof d->note, "nothing to send: unknown event or order");
+        goto out;
+    }
+    if (rc) {
+        snprintf(d->note, sizeof d->note, "store: %s", pc_strerror(rc));
+        out = RETRY;
+        goto out;
+    }
+    /* What the student is told is what was decided then, not what the order says now. */
+    d->v = (struct pc_notify_values){.student = o.student_name,
+                                     .task = t.name,
+                                     .order_no = o.order_no,
+                                     .amount_fen = o.amount_fen,
+                                     .paid_at = o.paid_at,
+                                     .reason = jstr(p, "reason"),
+                                     .deadline = jstr(p, "editable_until_db")};
+    d->openid = o.openid;
+    d->user_id = o.user_id;
+    snprintf(d->phone, sizeof d->phone, "%s", u.phone);
+    out = by_subscription(d);
+    if (out == UNSENT)
+        out = by_sms(d);
+out:
+    cJSON_Delete(p);
+    return out;
+}
+
+int pc_notify_outbox_job(struct pc_ctx *ctx, void *arg)
+{
+    (void)arg;
+    const struct pc_config *cfg = ctx->cfg;
+    const char *me = pc_server_instance(ctx->srv);
+    struct pc_outbox_msg *ms = NULL;
+    size_t n = 0;
+    if (pc_store_outbox_claim(ctx->db, me, cfg->notify_lease_s, cfg->notify_batch, &ms, &n))
+        return cfg->notify_interval_ms;
+    for (size_t i = 0; i < n; i++) {
+        struct delivery d;
+        enum outcome out = deliver(ctx, &ms[i], &d);
+        int rc;
+        if (out == RETRY) {
+            uint32_t rnd = 0;
+            pc_rand_bytes(&rnd, sizeof rnd);
+            int64_t delay = pc_notify_backoff_ms(cfg, ms[i].attempts, rnd);
+            rc = pc_store_outbox_retry(ctx->db, ms[i].id, me, cfg->notify_max_attempts, delay,
+                                       d.note);
+            pc_log(ms[i].attempts >= cfg->notify_max_attempts ? PC_LOG_ERROR : PC_LOG_WARN,
+                   ms[i].attempts >= cfg->notify_max_attempts ? "message parked as dead"
+                                                              : "message delivery failed",
+                   PC_LI("outbox_id", ms[i].id), PC_LI("attempt", ms[i].attempts),
+                   PC_LS("error", d.note), PC_LI("retry_in_ms", delay));
+        } else {
+            rc = pc_store_outbox_done(ctx->db, ms[i].id, me, d.via, d.note[0] ? d.note : NULL);
+            pc_log(PC_LOG_INFO, "message delivered", PC_LI("outbox_id", ms[i].id),
+                   PC_LS("event", pc_notify_event_name(d.event)), PC_LS("via", d.via));
+        }
+        if (rc)
+            pc_log(PC_LOG_WARN, "outbox row not updated; its lease will expire",
+                   PC_LI("outbox_id", ms[i].id), PC_LS("error", pc_strerror(rc)));
+    }
+    pc_store_outbox_msgs_free(ms, n);
+    return n == (size_t)cfg->notify_batch ? 1 : cfg->notify_interval_ms;
+}
