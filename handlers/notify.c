@@ -87,8 +87,7 @@ void h_admin_outbox_retry(struct pc_req *r, struct pc_ctx *ctx)
     if (company_admin(r, ctx) || pc_h_id_param(r, "id", &id))
         return;
     struct pc_outbox_msg m;
-    int rc = pc_notify_requeue(ctx->db, pc_req_staff(r), id, pc_req_client_ip(r), pc_req_id(r),
-                               &m);
+    int rc = pc_notify_requeue(ctx->db, pc_req_staff(r), id, pc_req_client_ip(r), pc_req_id(r), &m);
     if (rc == PC_ENOTFOUND) {
         pc_resp_error(r, 404, "NOT_FOUND", "消息不存在", NULL);
         return;

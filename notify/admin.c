@@ -97,7 +97,8 @@ cJSON *pc_notify_outbox_json(const struct pc_outbox_msg *m)
     /* A delivered message keeps why a channel was skipped as a note, not as an error. */
     bool done = !strcmp(m->state, "done");
     cJSON_AddItemToObject(o, done ? "note" : "last_error",
-                          m->last_error[0] ? cJSON_CreateString(m->last_error) : cJSON_CreateNull());
+                          m->last_error[0] ? cJSON_CreateString(m->last_error)
+                                           : cJSON_CreateNull());
     cJSON_AddItemToObject(o, "sent_via",
                           m->sent_via[0] ? cJSON_CreateString(m->sent_via) : cJSON_CreateNull());
     add_time(o, "next_try_at", m->next_try_at);
@@ -106,10 +107,11 @@ cJSON *pc_notify_outbox_json(const struct pc_outbox_msg *m)
     cJSON *p = cJSON_Parse(m->payload);
     const cJSON *no = cJSON_GetObjectItemCaseSensitive(p, "order_no");
     const cJSON *ev = cJSON_GetObjectItemCaseSensitive(p, "event");
-    cJSON_AddItemToObject(o, "order_no", cJSON_IsString(no) ? cJSON_CreateString(no->valuestring)
-                                                            : cJSON_CreateNull());
-    cJSON_AddItemToObject(o, "event", cJSON_IsString(ev) ? cJSON_CreateString(ev->valuestring)
-                                                         : cJSON_CreateNull());
+    cJSON_AddItemToObject(o, "order_no",
+                          cJSON_IsString(no) ? cJSON_CreateString(no->valuestring)
+                                             : cJSON_CreateNull());
+    cJSON_AddItemToObject(
+        o, "event", cJSON_IsString(ev) ? cJSON_CreateString(ev->valuestring) : cJSON_CreateNull());
     cJSON_Delete(p);
     return o;
 }
@@ -136,8 +138,8 @@ static int requeue_tx(struct pc_db *db, void *arg)
     return rc;
 }
 
-int pc_notify_requeue(struct pc_db *db, const struct pc_staff_auth *by, int64_t id,
-                      const char *ip, const char *request_id, struct pc_outbox_msg *m)
+int pc_notify_requeue(struct pc_db *db, const struct pc_staff_auth *by, int64_t id, const char *ip,
+                      const char *request_id, struct pc_outbox_msg *m)
 {
     struct requeue_args a = {by, id, ip, request_id, m};
     memset(m, 0, sizeof *m);

@@ -113,11 +113,11 @@ int pc_notify_fit_value(const char *key, const char *value, char *out, size_t ou
         rc = strlen(value) <= max && strlen(value) < outlen && value[0] ? 0 : -1;
         if (rc == 0) {
             snprintf(out, outlen, "%s", value);
-            bool ok = !strcmp(prefix, "number")         ? all_of(value, ".", true, false)
-                      : !strcmp(prefix, "letter")       ? all_of(value, NULL, false, true)
-                      : !strcmp(prefix, "phone_number") ? all_of(value, "+-() ", true, false)
-                                                        : all_of(value, "!#$%&*+-./:;<=>?@^_~",
-                                                                 false, false);
+            bool ok = !strcmp(prefix, "number")   ? all_of(value, ".", true, false)
+                      : !strcmp(prefix, "letter") ? all_of(value, NULL, false, true)
+                      : !strcmp(prefix, "phone_number")
+                          ? all_of(value, "+-() ", true, false)
+                          : all_of(value, "!#$%&*+-./:;<=>?@^_~", false, false);
             rc = ok ? 0 : -1;
         }
     } else if (!strcmp(prefix, "amount")) {
@@ -203,9 +203,8 @@ static void named(const char *name, enum pc_notify_event e, const struct pc_noti
     snprintf(out, outlen, "%s", s ? s : "");
 }
 
-int pc_notify_subscribe_msg(const struct pc_config *cfg, enum pc_notify_event e,
-                            const char *openid, const struct pc_notify_values *v, cJSON **msg,
-                            char *err, size_t errlen)
+int pc_notify_subscribe_msg(const struct pc_config *cfg, enum pc_notify_event e, const char *openid,
+                            const struct pc_notify_values *v, cJSON **msg, char *err, size_t errlen)
 {
     const char *tpl = e == PC_NOTIFY_PAID       ? cfg->notify_tpl_paid
                       : e == PC_NOTIFY_APPROVED ? cfg->notify_tpl_approved

@@ -42,9 +42,9 @@ int pc_notify_fit_value(const char *key, const char *value, char *out, size_t ou
  * field map (cfg notify.*), values fitted. *msg is the caller's. 0, PC_ENOTFOUND (no
  * template configured for e), or PC_EINVAL (a bad field map or a value that cannot fit;
  * err says which). */
-int pc_notify_subscribe_msg(const struct pc_config *cfg, enum pc_notify_event e,
-                            const char *openid, const struct pc_notify_values *v, cJSON **msg,
-                            char *err, size_t errlen);
+int pc_notify_subscribe_msg(const struct pc_config *cfg, enum pc_notify_event e, const char *openid,
+                            const struct pc_notify_values *v, cJSON **msg, char *err,
+                            size_t errlen);
 
 /* The SMS text for event e, starting with sms.sign. */
 void pc_notify_sms_text(const struct pc_config *cfg, enum pc_notify_event e,
@@ -71,7 +71,7 @@ int pc_notify_record_consents(struct pc_db *db, int64_t user_id, const cJSON *bo
 cJSON *pc_notify_outbox_json(const struct pc_outbox_msg *m);
 /* Staff re-queue a dead message (fresh attempts), audited. *m is the message afterwards
  * (payload freed by the caller with free()). PC_ENOTFOUND, PC_ECONFLICT (not dead). */
-int pc_notify_requeue(struct pc_db *db, const struct pc_staff_auth *by, int64_t id,
-                      const char *ip, const char *request_id, struct pc_outbox_msg *m);
+int pc_notify_requeue(struct pc_db *db, const struct pc_staff_auth *by, int64_t id, const char *ip,
+                      const char *request_id, struct pc_outbox_msg *m);
 
 #endif

@@ -141,17 +141,18 @@ static enum outcome by_sms(struct delivery *d)
     char *body = cJSON_PrintUnformatted(b);
     cJSON_Delete(b);
     snprintf(url, sizeof url, "%s/sms/v1/send", cfg->sms_api_base);
-    snprintf(auth, sizeof auth, "Authorization: Bearer %s", cfg->sms_api_key ? cfg->sms_api_key : "");
-    struct pc_out_req req = {.method = "POST",
-                             .url = url,
-                             .headers = {"Content-Type: application/json",
-                                         "Accept: application/json", auth, NULL},
-                             .body = body,
-                             .body_len = strlen(body),
-                             .timeout_ms = cfg->sms_timeout_ms,
-                             .max_response = 65536,
-                             .ca_file = cfg->sms_ca_file,
-                             .name = "sms"};
+    snprintf(auth, sizeof auth, "Authorization: Bearer %s",
+             cfg->sms_api_key ? cfg->sms_api_key : "");
+    struct pc_out_req req = {
+        .method = "POST",
+        .url = url,
+        .headers = {"Content-Type: application/json", "Accept: application/json", auth, NULL},
+        .body = body,
+        .body_len = strlen(body),
+        .timeout_ms = cfg->sms_timeout_ms,
+        .max_response = 65536,
+        .ca_file = cfg->sms_ca_file,
+        .name = "sms"};
     struct pc_out_resp resp;
     pc_outbound_perform(&req, &resp);
     free(body);
@@ -170,8 +171,7 @@ static enum outcome by_sms(struct delivery *d)
 }
 
 /* Works out the event and its values from the message and the order, then sends. */
-static enum outcome deliver(struct pc_ctx *ctx, const struct pc_outbox_msg *m,
-                            struct delivery *d)
+static enum outcome deliver(struct pc_ctx *ctx, const struct pc_outbox_msg *m, struct delivery *d)
 {
     cJSON *p = cJSON_Parse(m->payload);
     const char *no = jstr(p, "order_no");
@@ -183,11 +183,11 @@ static enum outcome deliver(struct pc_ctx *ctx, const struct pc_outbox_msg *m,
     d->ctx = ctx;
     snprintf(d->via, sizeof d->via, "none");
     const char *ev = !strcmp(m->kind, "order.paid") ? "paid" : jstr(p, "event");
-    d->event = !ev                         ? PC_NOTIFY_NONE
-               : !strcmp(ev, "paid")       ? PC_NOTIFY_PAID
-               : !strcmp(ev, "approved")   ? PC_NOTIFY_APPROVED
-               : !strcmp(ev, "rejected")   ? PC_NOTIFY_REJECTED
-                                           : PC_NOTIFY_NONE;
+    d->event = !ev                       ? PC_NOTIFY_NONE
+               : !strcmp(ev, "paid")     ? PC_NOTIFY_PAID
+               : !strcmp(ev, "approved") ? PC_NOTIFY_APPROVED
+               : !strcmp(ev, "rejected") ? PC_NOTIFY_REJECTED
+                                         : PC_NOTIFY_NONE;
     int rc = d->event == PC_NOTIFY_NONE || !no || strlen(no) > 32
                  ? PC_ENOTFOUND
                  : pc_store_order_get(ctx->db, no, &o);

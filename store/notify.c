@@ -94,14 +94,14 @@ int pc_store_consent_remaining(struct pc_db *db, int64_t user_id, const char *te
 
 int pc_store_consent_take(struct pc_db *db, int64_t user_id, const char *template_id)
 {
-    return pc_db_exec(db, SQL_CONSENT_TAKE,
-                      PC_DB_ARGS(pc_db_i64(user_id), pc_db_str(template_id)), NULL, NULL);
+    return pc_db_exec(db, SQL_CONSENT_TAKE, PC_DB_ARGS(pc_db_i64(user_id), pc_db_str(template_id)),
+                      NULL, NULL);
 }
 
 int pc_store_consent_clear(struct pc_db *db, int64_t user_id, const char *template_id)
 {
-    return pc_db_exec(db, SQL_CONSENT_CLEAR,
-                      PC_DB_ARGS(pc_db_i64(user_id), pc_db_str(template_id)), NULL, NULL);
+    return pc_db_exec(db, SQL_CONSENT_CLEAR, PC_DB_ARGS(pc_db_i64(user_id), pc_db_str(template_id)),
+                      NULL, NULL);
 }
 
 static void msg_from_row(const struct pc_db_res *res, size_t r, struct pc_outbox_msg *m)
@@ -120,8 +120,8 @@ static void msg_from_row(const struct pc_db_res *res, size_t r, struct pc_outbox
     pc_db_res_copy(res, r, 9, m->sent_at, sizeof m->sent_at);
 }
 
-static int msgs_query(struct pc_db *db, const char *sql, const struct pc_db_arg *args,
-                      size_t nargs, struct pc_outbox_msg **out, size_t *n)
+static int msgs_query(struct pc_db *db, const char *sql, const struct pc_db_arg *args, size_t nargs,
+                      struct pc_outbox_msg **out, size_t *n)
 {
     struct pc_db_res *res = NULL;
     int rc = pc_db_query(db, sql, args, nargs, &res);
@@ -164,8 +164,8 @@ static int claim_tx(struct pc_db *db, void *arg)
                         NULL, NULL);
     pc_db_res_free(res);
     if (rc == 0)
-        rc = msgs_query(db, SQL_OUTBOX_MINE,
-                        PC_DB_ARGS(pc_db_str(a->holder), pc_db_i64(a->limit)), a->out, a->n);
+        rc = msgs_query(db, SQL_OUTBOX_MINE, PC_DB_ARGS(pc_db_str(a->holder), pc_db_i64(a->limit)),
+                        a->out, a->n);
     return rc;
 }
 
@@ -188,8 +188,7 @@ int pc_store_outbox_done(struct pc_db *db, int64_t id, const char *holder, const
                          const char *note)
 {
     return pc_db_exec(db, SQL_OUTBOX_DONE,
-                      PC_DB_ARGS(pc_db_str(via), pc_db_str(note), pc_db_i64(id),
-                                 pc_db_str(holder)),
+                      PC_DB_ARGS(pc_db_str(via), pc_db_str(note), pc_db_i64(id), pc_db_str(holder)),
                       NULL, NULL);
 }
 
@@ -252,8 +251,8 @@ int pc_store_closeout_due(struct pc_db *db, int64_t *task_ids, size_t max, size_
 {
     char buf[32][33];
     size_t got = 0;
-    int rc = ids(db, SQL_CLOSEOUT_DUE, PC_DB_ARGS(pc_db_i64((int64_t)(max < 32 ? max : 32))),
-                 buf, max < 32 ? max : 32, &got);
+    int rc = ids(db, SQL_CLOSEOUT_DUE, PC_DB_ARGS(pc_db_i64((int64_t)(max < 32 ? max : 32))), buf,
+                 max < 32 ? max : 32, &got);
     *n = 0;
     for (size_t i = 0; rc == 0 && i < got; i++)
         task_ids[(*n)++] = strtoll(buf[i], NULL, 10);

@@ -163,8 +163,8 @@ static void consent(const char *tok, const char *openid, bool at_wechat_too)
     }
 }
 
-static void test_a_rejection_reaches_the_student_by_subscription_with_reason_and_deadline(
-    void **state)
+static void
+test_a_rejection_reaches_the_student_by_subscription_with_reason_and_deadline(void **state)
 {
     (void)state;
     char tok[64];
@@ -199,8 +199,9 @@ static void test_a_rejection_reaches_the_student_by_subscription_with_reason_and
                      0);
     char via[32];
     snprintf(via, sizeof via, "%lld",
-             h_db_int(&g_db, "SELECT sent_via='subscribe' FROM outbox WHERE "
-                             "JSON_VALUE(payload, '$.order_no')='%s'",
+             h_db_int(&g_db,
+                      "SELECT sent_via='subscribe' FROM outbox WHERE "
+                      "JSON_VALUE(payload, '$.order_no')='%s'",
                       no));
     assert_string_equal(via, "1");
 }
@@ -222,8 +223,9 @@ static void test_without_consent_the_rejection_goes_by_sms_to_the_bound_phone(vo
     assert_non_null(strstr(text, "前打开小程序重新上传照片"));
     assert_non_null(strstr(text, no));
     cJSON_Delete(m);
-    assert_int_equal(h_db_int(&g_db, "SELECT sent_via='sms' FROM outbox WHERE "
-                                     "JSON_VALUE(payload, '$.order_no')='%s'",
+    assert_int_equal(h_db_int(&g_db,
+                              "SELECT sent_via='sms' FROM outbox WHERE "
+                              "JSON_VALUE(payload, '$.order_no')='%s'",
                               no),
                      1);
     /* The gateway saw our key. */
@@ -254,8 +256,7 @@ static void test_43101_from_wechat_falls_back_to_sms_and_clears_the_consent(void
                      0);
 }
 
-static void test_a_rejected_access_token_is_replaced_by_its_owner_and_the_message_sent(
-    void **state)
+static void test_a_rejected_access_token_is_replaced_by_its_owner_and_the_message_sent(void **state)
 {
     (void)state;
     char tok[64];
@@ -287,8 +288,7 @@ static void test_failures_are_retried_with_backoff_and_then_delivered_once(void 
     cJSON_Delete(m);
 }
 
-static void test_a_message_is_dead_after_the_cap_visible_to_staff_and_can_be_requeued(
-    void **state)
+static void test_a_message_is_dead_after_the_cap_visible_to_staff_and_can_be_requeued(void **state)
 {
     (void)state;
     char tok[64];
@@ -331,8 +331,9 @@ static void test_a_message_is_dead_after_the_cap_visible_to_staff_and_can_be_req
     cJSON *m = messages("sms");
     assert_int_equal(count_to(m, "13800138006", NULL), 1);
     cJSON_Delete(m);
-    assert_int_equal(h_db_int(&g_db, "SELECT COUNT(*) FROM audit_log WHERE action='outbox.retry' "
-                                     "AND target_id='%lld'",
+    assert_int_equal(h_db_int(&g_db,
+                              "SELECT COUNT(*) FROM audit_log WHERE action='outbox.retry' "
+                              "AND target_id='%lld'",
                               id),
                      1);
 }
@@ -344,8 +345,7 @@ static void test_two_instances_drain_one_outbox_and_send_each_message_once(void 
     cJSON_Delete(h_sb_json(&g_sb, "POST", "/__sandbox/reset", NULL));
     enum { N = 60 };
     for (int i = 0; i < N; i++) {
-        h_db_int(&g_db, "INSERT INTO users (openid, phone) VALUES ('o_bulk%02d', '139%08d')", i,
-                 i);
+        h_db_int(&g_db, "INSERT INTO users (openid, phone) VALUES ('o_bulk%02d', '139%08d')", i, i);
         h_db_int(&g_db,
                  "INSERT INTO orders (order_no, task_id, user_id, school_id, grad_year, "
                  "student_no, student_name, status, amount_fen, paid_at) VALUES "
@@ -406,12 +406,14 @@ static void test_the_window_close_out_closes_unpaid_orders_and_keeps_paid_ones(v
                  i, t, i, g_school, i, st[i]);
     }
     msleep(600); /* open window: nothing happens */
-    assert_int_equal(h_db_int(&g_db, "SELECT COUNT(*) FROM orders WHERE task_id=%lld AND "
-                                     "status='closed'",
+    assert_int_equal(h_db_int(&g_db,
+                              "SELECT COUNT(*) FROM orders WHERE task_id=%lld AND "
+                              "status='closed'",
                               t),
                      0);
-    h_db_int(&g_db, "UPDATE tasks SET closes_at = UTC_TIMESTAMP(3) - INTERVAL 1 SECOND WHERE "
-                    "id=%lld",
+    h_db_int(&g_db,
+             "UPDATE tasks SET closes_at = UTC_TIMESTAMP(3) - INTERVAL 1 SECOND WHERE "
+             "id=%lld",
              t);
     for (int i = 0; i < 100; i++) {
         if (h_db_int(&g_db, "SELECT closed_out_at IS NOT NULL FROM tasks WHERE id=%lld", t))
@@ -423,15 +425,17 @@ static void test_the_window_close_out_closes_unpaid_orders_and_keeps_paid_ones(v
                               "AND closed_reason='window_closed'",
                               t),
                      2);
-    assert_int_equal(h_db_int(&g_db, "SELECT COUNT(*) FROM orders WHERE task_id=%lld AND "
-                                     "status IN ('pending_review','approved','rejected')",
+    assert_int_equal(h_db_int(&g_db,
+                              "SELECT COUNT(*) FROM orders WHERE task_id=%lld AND "
+                              "status IN ('pending_review','approved','rejected')",
                               t),
                      3);
     assert_int_equal(h_db_int(&g_db, "SELECT COUNT(*) FROM audit_log WHERE action='order.close' "
                                      "AND target_id LIKE 'P2024CLOSE%%'"),
                      2);
-    assert_int_equal(h_db_int(&g_db, "SELECT COUNT(*) FROM audit_log WHERE "
-                                     "action='task.closeout' AND target_id='%lld'",
+    assert_int_equal(h_db_int(&g_db,
+                              "SELECT COUNT(*) FROM audit_log WHERE "
+                              "action='task.closeout' AND target_id='%lld'",
                               t),
                      1);
 }
@@ -441,9 +445,12 @@ static void test_bad_consent_bodies_are_refused_and_change_nothing(void **state)
     (void)state;
     char tok[64];
     h_student(&g_srv, &g_sb, "o_nt9", NULL, tok, sizeof tok);
-    const char *bad[] = {"{}", "{\"template_ids\":[]}", "{\"template_ids\":{}}",
+    const char *bad[] = {"{}",
+                         "{\"template_ids\":[]}",
+                         "{\"template_ids\":{}}",
                          "{\"template_ids\":{\"TPL\":\"yes\"}}",
-                         "{\"template_ids\":{\"bad id\":\"accept\"}}", "[1"};
+                         "{\"template_ids\":{\"bad id\":\"accept\"}}",
+                         "[1"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         struct h_resp r;
         h_post_json(&g_srv, "/api/v1/me/subscriptions", tok, bad[i], &r);
@@ -477,8 +484,7 @@ int main(void)
         cmocka_unit_test(
             test_a_rejected_access_token_is_replaced_by_its_owner_and_the_message_sent),
         cmocka_unit_test(test_failures_are_retried_with_backoff_and_then_delivered_once),
-        cmocka_unit_test(
-            test_a_message_is_dead_after_the_cap_visible_to_staff_and_can_be_requeued),
+        cmocka_unit_test(test_a_message_is_dead_after_the_cap_visible_to_staff_and_can_be_requeued),
         cmocka_unit_test(test_two_instances_drain_one_outbox_and_send_each_message_once),
         cmocka_unit_test(test_the_window_close_out_closes_unpaid_orders_and_keeps_paid_ones),
         cmocka_unit_test(test_bad_consent_bodies_are_refused_and_change_nothing),

@@ -51,10 +51,14 @@ static void test_names_letters_strings_numbers_and_amounts(void **state)
     assert_null(fit("character_string4", "订单"));
     assert_string_equal(fit("number5", "12.5"), "12.5");
     assert_null(fit("number5", "12a"));
-    assert_string_equal(fit("amount2", "\xc2\xa5" "25.00"), "\xc2\xa5" "25.00");
+    assert_string_equal(fit("amount2", "\xc2\xa5"
+                                       "25.00"),
+                        "\xc2\xa5"
+                        "25.00");
     assert_string_equal(fit("amount2", "$3元"), "$3元");
-    assert_null(fit("amount2", "25.00"));            /* no currency symbol */
-    assert_null(fit("amount2", "\xc2\xa5" "12345678901")); /* 11 digits */
+    assert_null(fit("amount2", "25.00")); /* no currency symbol */
+    assert_null(fit("amount2", "\xc2\xa5"
+                               "12345678901")); /* 11 digits */
     assert_string_equal(fit("phone_number6", "+86 138-0013-8000"), "+86 138-0013-8000");
     assert_null(fit("letter7", "abc1"));
 }
@@ -62,10 +66,10 @@ static void test_names_letters_strings_numbers_and_amounts(void **state)
 static void test_unknown_or_malformed_keys_are_refused(void **state)
 {
     (void)state;
-    assert_null(fit("thing", "x"));  /* no field number */
-    assert_null(fit("1", "x"));      /* no type */
+    assert_null(fit("thing", "x"));   /* no field number */
+    assert_null(fit("1", "x"));       /* no type */
     assert_null(fit("colour1", "x")); /* unknown type */
-    assert_null(fit("enum1", "A"));  /* the template's values are unknown here */
+    assert_null(fit("enum1", "A"));   /* the template's values are unknown here */
 }
 
 static const struct pc_notify_values g_v = {.student = "王小明",
@@ -119,7 +123,8 @@ static void test_missing_templates_and_bad_field_maps_are_reported(void **state)
     cfg.notify_tpl_paid = strdup("TPL_PAID");
     assert_int_equal(
         pc_notify_subscribe_msg(&cfg, PC_NOTIFY_PAID, "o_abc", &g_v, &m, err, sizeof err), 0);
-    assert_string_equal(value(m, "amount2"), "\xc2\xa5" "25.00");
+    assert_string_equal(value(m, "amount2"), "\xc2\xa5"
+                                             "25.00");
     assert_string_equal(value(m, "time3"), "2024年1月19日 10:03");
     assert_string_equal(value(m, "character_string4"), "P20240119PH000001");
     cJSON_Delete(m);
@@ -139,8 +144,7 @@ static void test_missing_templates_and_bad_field_maps_are_reported(void **state)
     pc_config_free(&cfg);
 }
 
-static void test_the_rejection_sms_says_why_until_when_and_that_nothing_is_paid_again(
-    void **state)
+static void test_the_rejection_sms_says_why_until_when_and_that_nothing_is_paid_again(void **state)
 {
     (void)state;
     struct pc_config cfg;

@@ -14,10 +14,11 @@
 static void test_the_catalogue_covers_every_rule_of_the_notice(void **state)
 {
     (void)state;
-    const char *codes[] = {"BACKGROUND", "GLASSES_GLARE", "TINTED_LENSES",
-                           "FRINGE_COVERS_BROWS", "HAIR_COVERS_EARS", "JEWELLERY", "MAKEUP",
-                           "CLOTHING", "POSTURE", "EXPRESSION", "BLURRY",
-                           "ENROLLMENT_PHOTO_REUSED", "NOT_THE_STUDENT", "OTHER"};
+    const char *codes[] = {
+        "BACKGROUND",       "GLASSES_GLARE", "TINTED_LENSES", "FRINGE_COVERS_BROWS",
+        "HAIR_COVERS_EARS", "JEWELLERY",     "MAKEUP",        "CLOTHING",
+        "POSTURE",          "EXPRESSION",    "BLURRY",        "ENROLLMENT_PHOTO_REUSED",
+        "NOT_THE_STUDENT",  "OTHER"};
     for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
         const struct pc_review_reason *r = pc_review_reason(codes[i]);
         assert_non_null(r);

@@ -39,8 +39,8 @@ static void sb_sms_send(struct sb_call *c)
 {
     static unsigned long seq;
     if (c->opts->sms_key) {
-        const char *auth = evhttp_find_header(evhttp_request_get_input_headers(c->ev),
-                                              "Authorization");
+        const char *auth =
+            evhttp_find_header(evhttp_request_get_input_headers(c->ev), "Authorization");
         char want[300];
         snprintf(want, sizeof want, "Bearer %s", c->opts->sms_key);
         if (!auth || strcmp(auth, want) != 0) {
