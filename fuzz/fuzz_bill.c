@@ -24,8 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         for (size_t i = 0; i < a.n; i++)
             if (!memchr(a.rows[i].out_trade_no, 0, sizeof a.rows[i].out_trade_no) ||
-                !memchr(a.rows[i].attach, 0, sizeof a.rows[i].attach) ||
-                !a.rows[i].out_trade_no[0])
+                !memchr(a.rows[i].attach, 0, sizeof a.rows[i].attach) || !a.rows[i].out_trade_no[0])
                 abort();
         if (pc_bill_parse((const char *)data, size, &b, err, sizeof err) != 0 || b.n != a.n ||
             (a.n && memcmp(a.rows, b.rows, a.n * sizeof *a.rows) != 0))
@@ -39,7 +38,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (i == size || data[i] == ',' || k == sizeof piece - 1) {
             piece[k] = '\0';
             int64_t v;
-            if (pc_bill_decimal(piece, 2, &v) == 0 && (v > 999999999999999999LL || v < -999999999999999999LL))
+            if (pc_bill_decimal(piece, 2, &v) == 0 &&
+                (v > 999999999999999999LL || v < -999999999999999999LL))
                 abort();
             k = 0;
             continue;

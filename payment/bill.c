@@ -65,13 +65,32 @@ static size_t split(char *line, size_t n, char **f, size_t max, bool strip)
 }
 
 enum col {
-    C_TIME, C_APPID, C_MCHID, C_TXID, C_OTN, C_OPENID, C_TTYPE, C_TSTATE, C_SETTLE, C_COUPON,
-    C_RID, C_ORN, C_REFUND, C_RSTATE, C_ATTACH, C_FEE, C_RATE, C_ORDER, C_RAPPLIED, NCOLS
+    C_TIME,
+    C_APPID,
+    C_MCHID,
+    C_TXID,
+    C_OTN,
+    C_OPENID,
+    C_TTYPE,
+    C_TSTATE,
+    C_SETTLE,
+    C_COUPON,
+    C_RID,
+    C_ORN,
+    C_REFUND,
+    C_RSTATE,
+    C_ATTACH,
+    C_FEE,
+    C_RATE,
+    C_ORDER,
+    C_RAPPLIED,
+    NCOLS
 };
 static const char *const col_names[NCOLS] = {
-    "交易时间",   "公众账号ID", "商户号",   "微信订单号", "商户订单号", "用户标识", "交易类型",
-    "交易状态",   "应结订单金额", "代金券金额", "微信退款单号", "商户退款单号", "退款金额",
-    "退款状态",   "商户数据包", "手续费",   "费率",       "订单金额",   "申请退款金额"};
+    "交易时间",     "公众账号ID",   "商户号",   "微信订单号",   "商户订单号",
+    "用户标识",     "交易类型",     "交易状态", "应结订单金额", "代金券金额",
+    "微信退款单号", "商户退款单号", "退款金额", "退款状态",     "商户数据包",
+    "手续费",       "费率",         "订单金额", "申请退款金额"};
 
 static int copy_field(const char *v, char *dst, size_t cap)
 {

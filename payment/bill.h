@@ -14,34 +14,34 @@
 #include <stdint.h>
 
 struct pc_bill_row {
-    char time[20];          /* 交易时间, "YYYY-MM-DD HH:MM:SS" Beijing time */
-    char appid[33];         /* 公众账号ID */
-    char mchid[33];         /* 商户号 */
-    char transaction_id[65]; /* 微信订单号 */
-    char out_trade_no[65];  /* 商户订单号 */
-    char openid[129];       /* 用户标识 */
-    char trade_type[17];    /* JSAPI, NATIVE, … */
-    char trade_state[17];   /* SUCCESS or REFUND */
-    int64_t settle_fen;     /* 应结订单金额 */
-    int64_t coupon_fen;     /* 代金券金额 */
-    char refund_id[65];     /* 微信退款单号 ("0" or "" when none) */
-    char out_refund_no[65]; /* 商户退款单号 */
-    int64_t refund_fen;     /* 退款金额 */
-    char refund_state[17];  /* 退款状态 */
-    char attach[129];       /* 商户数据包 */
-    int64_t fee_e5;         /* 手续费 in 1e-5 yuan (the bill gives 5 decimals) */
-    char rate[17];          /* 费率, e.g. "0.60%" */
-    int64_t order_fen;      /* 订单金额 */
+    char time[20];              /* 交易时间, "YYYY-MM-DD HH:MM:SS" Beijing time */
+    char appid[33];             /* 公众账号ID */
+    char mchid[33];             /* 商户号 */
+    char transaction_id[65];    /* 微信订单号 */
+    char out_trade_no[65];      /* 商户订单号 */
+    char openid[129];           /* 用户标识 */
+    char trade_type[17];        /* JSAPI, NATIVE, … */
+    char trade_state[17];       /* SUCCESS or REFUND */
+    int64_t settle_fen;         /* 应结订单金额 */
+    int64_t coupon_fen;         /* 代金券金额 */
+    char refund_id[65];         /* 微信退款单号 ("0" or "" when none) */
+    char out_refund_no[65];     /* 商户退款单号 */
+    int64_t refund_fen;         /* 退款金额 */
+    char refund_state[17];      /* 退款状态 */
+    char attach[129];           /* 商户数据包 */
+    int64_t fee_e5;             /* 手续费 in 1e-5 yuan (the bill gives 5 decimals) */
+    char rate[17];              /* 费率, e.g. "0.60%" */
+    int64_t order_fen;          /* 订单金额 */
     int64_t refund_applied_fen; /* 申请退款金额 */
 };
 
 struct pc_bill_summary {
-    int64_t count;              /* 总交易单数 ("45.0" in the file) */
-    int64_t settle_total_fen;   /* 应结订单总金额 */
-    int64_t refund_total_fen;   /* 退款总金额 */
-    int64_t coupon_refund_total_fen; /* 充值券退款总金额 */
-    int64_t fee_total_e5;       /* 手续费总金额 */
-    int64_t order_total_fen;    /* 订单总金额 */
+    int64_t count;                    /* 总交易单数 ("45.0" in the file) */
+    int64_t settle_total_fen;         /* 应结订单总金额 */
+    int64_t refund_total_fen;         /* 退款总金额 */
+    int64_t coupon_refund_total_fen;  /* 充值券退款总金额 */
+    int64_t fee_total_e5;             /* 手续费总金额 */
+    int64_t order_total_fen;          /* 订单总金额 */
     int64_t refund_applied_total_fen; /* 申请退款总金额 */
 };
 

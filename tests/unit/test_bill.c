@@ -89,8 +89,8 @@ static void test_decimals_are_exact_and_strict(void **state)
     assert_int_equal(v, -1);
     assert_int_equal(pc_bill_decimal("9999999999999.99", 2, &v), 0);
     assert_int_equal(v, 999999999999999LL);
-    const char *bad[] = {"", ".5", "5.", "1e3", " 1", "1,000", "0.001", "1.2.3", "-", "abc",
-                         "1234567890123456"};
+    const char *bad[] = {
+        "", ".5", "5.", "1e3", " 1", "1,000", "0.001", "1.2.3", "-", "abc", "1234567890123456"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_int_equal(pc_bill_decimal(bad[i], 2, &v), PC_EINVAL);
 }
