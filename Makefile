@@ -40,6 +40,7 @@ bench: build
 	@bench/run.sh $(BUILD)
 	@bench/photo.sh
 	@bench/server.sh
+	@bench/outbox.sh
 
 format:
 	@clang-format -i $$(git ls-files '*.c' '*.h')
