@@ -45,8 +45,9 @@ static double drain(const char *tag, int n)
              tag);
     char like[32];
     snprintf(like, sizeof like, "b:P%s%%", tag);
-    while (h_db_int(&g_db, "SELECT COUNT(*) FROM outbox WHERE dedupe_key LIKE '%s' AND "
-                           "state='done'",
+    while (h_db_int(&g_db,
+                    "SELECT COUNT(*) FROM outbox WHERE dedupe_key LIKE '%s' AND "
+                    "state='done'",
                     like) < n) {
         struct timespec ts = {0, 20000000};
         nanosleep(&ts, NULL);
@@ -57,11 +58,13 @@ static double drain(const char *tag, int n)
     printf("   %d messages by SMS in %.2f s: %.0f messages/s; claimed by %lld instance(s), "
            "largest share %lld\n",
            n, s, n / s,
-           h_db_int(&g_db, "SELECT COUNT(DISTINCT claimed_by) FROM outbox WHERE dedupe_key LIKE "
-                           "'%s'",
+           h_db_int(&g_db,
+                    "SELECT COUNT(DISTINCT claimed_by) FROM outbox WHERE dedupe_key LIKE "
+                    "'%s'",
                     like),
-           h_db_int(&g_db, "SELECT MAX(c) FROM (SELECT COUNT(*) c FROM outbox WHERE dedupe_key "
-                           "LIKE '%s' GROUP BY claimed_by) x",
+           h_db_int(&g_db,
+                    "SELECT MAX(c) FROM (SELECT COUNT(*) c FROM outbox WHERE dedupe_key "
+                    "LIKE '%s' GROUP BY claimed_by) x",
                     like));
     return s;
 }

@@ -3,7 +3,7 @@
 #include "notify/notify.h"
 
 #include "base/err.h"
-#include "base/timeutil.h"
+#include "base/json.h"
 #include "server/config.h"
 #include "staff/staff.h"
 #include "store/store.h"
@@ -78,15 +78,6 @@ int pc_notify_record_consents(struct pc_db *db, int64_t user_id, const cJSON *bo
     return 0;
 }
 
-static void add_time(cJSON *o, const char *key, const char *db)
-{
-    char t[40];
-    if (db[0] && pc_time_db_to_api(db, t, sizeof t) == 0)
-        cJSON_AddStringToObject(o, key, t);
-    else
-        cJSON_AddNullToObject(o, key);
-}
-
 cJSON *pc_notify_outbox_json(const struct pc_outbox_msg *m)
 {
     cJSON *o = cJSON_CreateObject();
@@ -101,9 +92,9 @@ cJSON *pc_notify_outbox_json(const struct pc_outbox_msg *m)
                                            : cJSON_CreateNull());
     cJSON_AddItemToObject(o, "sent_via",
                           m->sent_via[0] ? cJSON_CreateString(m->sent_via) : cJSON_CreateNull());
-    add_time(o, "next_try_at", m->next_try_at);
-    add_time(o, "sent_at", m->sent_at);
-    add_time(o, "created_at", m->created_at);
+    pc_json_add_time(o, "next_try_at", m->next_try_at);
+    pc_json_add_time(o, "sent_at", m->sent_at);
+    pc_json_add_time(o, "created_at", m->created_at);
     cJSON *p = cJSON_Parse(m->payload);
     const cJSON *no = cJSON_GetObjectItemCaseSensitive(p, "order_no");
     const cJSON *ev = cJSON_GetObjectItemCaseSensitive(p, "event");

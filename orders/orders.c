@@ -3,6 +3,7 @@
 
 #include "base/crypto.h"
 #include "base/err.h"
+#include "base/json.h"
 #include "base/log.h"
 #include "base/timeutil.h"
 #include "codes/codes.h"
@@ -23,15 +24,6 @@ void pc_order_no_new(char out[33])
              rnd[2], rnd[3]);
 }
 
-static void add_time(cJSON *o, const char *key, const char *db_text)
-{
-    char t[32];
-    if (db_text && db_text[0] && pc_time_db_to_api(db_text, t, sizeof t) == 0)
-        cJSON_AddStringToObject(o, key, t);
-    else
-        cJSON_AddNullToObject(o, key);
-}
-
 cJSON *pc_order_json(const struct pc_order *o)
 {
     cJSON *j = cJSON_CreateObject();
@@ -46,10 +38,10 @@ cJSON *pc_order_json(const struct pc_order *o)
     cJSON_AddItemToObject(
         s, "class", o->class_name[0] ? cJSON_CreateString(o->class_name) : cJSON_CreateNull());
     cJSON_AddNumberToObject(j, "amount_fen", (double)o->amount_fen);
-    add_time(j, "paid_at", o->paid_at);
+    pc_json_add_time(j, "paid_at", o->paid_at);
     if (o->photo_at[0]) {
         cJSON *p = cJSON_AddObjectToObject(j, "photo");
-        add_time(p, "uploaded_at", o->photo_at);
+        pc_json_add_time(p, "uploaded_at", o->photo_at);
         cJSON_AddBoolToObject(p, "checks_ok", 1); /* only passing photos are stored */
     } else {
         cJSON_AddNullToObject(j, "photo");
@@ -63,13 +55,13 @@ cJSON *pc_order_json(const struct pc_order *o)
         cJSON_AddItemToObject(rv, "reason",
                               o->review_reason[0] ? cJSON_CreateString(o->review_reason)
                                                   : cJSON_CreateNull());
-        add_time(rv, "at", o->review_at);
+        pc_json_add_time(rv, "at", o->review_at);
     } else {
         cJSON_AddNullToObject(j, "review");
     }
-    add_time(j, "editable_until", o->editable_until);
-    add_time(j, "created_at", o->created_at);
-    add_time(j, "updated_at", o->updated_at);
+    pc_json_add_time(j, "editable_until", o->editable_until);
+    pc_json_add_time(j, "created_at", o->created_at);
+    pc_json_add_time(j, "updated_at", o->updated_at);
     return j;
 }
 
