@@ -66,6 +66,8 @@ void h_admin_review(struct pc_req *r, struct pc_ctx *ctx);
 void h_me_subscriptions(struct pc_req *r, struct pc_ctx *ctx);
 void h_admin_outbox(struct pc_req *r, struct pc_ctx *ctx);
 void h_admin_outbox_retry(struct pc_req *r, struct pc_ctx *ctx);
+/* finance.c */
+void h_finance_payments(struct pc_req *r, struct pc_ctx *ctx);
 /* debug.c */
 void h_debug_sleep(struct pc_req *r, struct pc_ctx *ctx);
 

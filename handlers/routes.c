@@ -33,6 +33,7 @@ const struct pc_route pc_routes[] = {
     {"GET", "/api/v1/admin/review-reasons", h_admin_review_reasons, 0},
     {"POST", "/api/v1/admin/orders/{order_no}/review", h_admin_review, 0},
     {"GET", "/api/v1/admin/outbox", h_admin_outbox, 0},
+    {"GET", "/api/v1/finance/payments", h_finance_payments, 0},
     {"POST", "/api/v1/admin/outbox/{id}/retry", h_admin_outbox_retry, 0},
     {"POST", "/api/v1/admin/schools", h_admin_school_create, 0},
     {"GET", "/api/v1/admin/tasks", h_admin_tasks_list, 0},

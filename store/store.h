@@ -448,4 +448,32 @@ int pc_store_closeout_orders(struct pc_db *db, int64_t task_id, char (*out)[33],
 int pc_store_closeout_prepaid(struct pc_db *db, int64_t task_id, uint64_t *changed);
 int pc_store_closeout_mark(struct pc_db *db, int64_t task_id);
 
+/* ---- finance (store/finance.c) ---- */
+
+struct pc_finance_payment {
+    int64_t id;
+    char out_trade_no[33];
+    char transaction_id[33];
+    int64_t amount_fen;
+    char success_time[32];
+    char source[8];
+    char disposition[12];
+    char order_status[20];
+    int64_t task_id;
+    char task_name[129];
+    int64_t school_id;
+    char school_code[17];
+    char school_name[129];
+    char college[129];
+    char class_name[129];
+    char student_no[33];
+    char student_name[129];
+    int64_t refunded_fen; /* successful refunds of the order */
+};
+/* Payments whose success_time is in [from_db, to_db) (UTC DATETIME text), school_id and
+ * task_id 0 = any, ids above after_id, oldest first. *out (pc_xcalloc) is the caller's. */
+int pc_store_finance_payments(struct pc_db *db, const char *from_db, const char *to_db,
+                              int64_t school_id, int64_t task_id, int64_t after_id, int limit,
+                              struct pc_finance_payment **out, size_t *n);
+
 #endif

@@ -7,6 +7,7 @@
 
 #include "payment/wxpay_crypto.h"
 
+#include <csv.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <signal.h>
@@ -464,6 +465,101 @@ static void test_a_refund_ends_in_refunded_only_through_the_refund_notification(
     h_resp_free(&r);
 }
 
+/* CSV cells collected by libcsv: rows × up to 16 columns of up to 200 bytes. */
+struct cells {
+    char v[64][16][200];
+    int row, col;
+};
+
+static void on_cell(void *s, size_t len, void *data)
+{
+    struct cells *c = data;
+    if (c->row < 64 && c->col < 16)
+        snprintf(c->v[c->row][c->col], sizeof c->v[0][0], "%.*s", (int)len, (const char *)s);
+    c->col++;
+}
+
+static void on_row(int ch, void *data)
+{
+    (void)ch;
+    struct cells *c = data;
+    c->row++;
+    c->col = 0;
+}
+
+static void test_finance_lists_the_day_s_payments_as_json_and_as_a_csv_excel_opens(void **state)
+{
+    (void)state;
+    const char *no = "P20240119AAAA0001"; /* paid, then refunded above */
+    char day[16], path[160];
+    long long d = h_db_int(&g_db,
+                           "SELECT DATE_FORMAT(success_time + INTERVAL 8 HOUR, "
+                           "'%%Y%%m%%d') FROM payments WHERE out_trade_no='%s'",
+                           no);
+    snprintf(day, sizeof day, "%04lld-%02lld-%02lld", d / 10000, d / 100 % 100, d % 100);
+    snprintf(path, sizeof path, "/api/v1/finance/payments?from=%s&to=%s", day, day);
+    struct h_resp r;
+    h_get(&g_srv, path, g_finance, &r);
+    assert_int_equal(r.status, 200);
+    cJSON *j = h_json(&r);
+    h_resp_free(&r);
+    const cJSON *it, *mine = NULL;
+    int n = 0;
+    cJSON_ArrayForEach(it, cJSON_GetObjectItem(j, "items"))
+    {
+        n++;
+        if (!strcmp(cJSON_GetObjectItem(it, "out_trade_no")->valuestring, no))
+            mine = it;
+    }
+    assert_int_equal(n, h_db_int(&g_db,
+                                 "SELECT COUNT(*) FROM payments WHERE DATE_FORMAT(success_time + "
+                                 "INTERVAL 8 HOUR, '%%Y%%m%%d') = %lld",
+                                 d));
+    assert_non_null(mine);
+    assert_int_equal(cJSON_GetObjectItem(mine, "amount_fen")->valueint, 2500);
+    assert_int_equal(cJSON_GetObjectItem(mine, "refunded_fen")->valueint, 2500);
+    assert_string_equal(cJSON_GetObjectItem(mine, "order_status")->valuestring, "refunded");
+    cJSON_Delete(j);
+    /* The same as CSV: BOM, CRLF, yuan with two decimals; read back with a CSV parser. */
+    char auth[160];
+    snprintf(auth, sizeof auth, "Authorization: Bearer %s", g_finance);
+    const char *hs[] = {auth, "Accept: text/csv", NULL};
+    h_http(&g_srv, "GET", path, hs, NULL, 0, &r);
+    assert_int_equal(r.status, 200);
+    assert_memory_equal(r.body, "\xef\xbb\xbf", 3);
+    assert_non_null(strstr(r.body, "\r\n"));
+    struct cells *c = calloc(1, sizeof *c);
+    struct csv_parser p;
+    csv_init(&p, CSV_APPEND_NULL);
+    assert_int_equal(csv_parse(&p, r.body + 3, r.len - 3, on_cell, on_row, c), r.len - 3);
+    csv_fini(&p, on_cell, on_row, c);
+    csv_free(&p);
+    h_resp_free(&r);
+    assert_int_equal(c->row, n + 1);
+    assert_string_equal(c->v[0][0], "支付时间");
+    assert_string_equal(c->v[0][3], "金额(元)");
+    int found = 0;
+    for (int i = 1; i < c->row; i++)
+        if (!strcmp(c->v[i][1], no)) {
+            found = 1;
+            assert_string_equal(c->v[i][3], "25.00");
+            assert_string_equal(c->v[i][4], "25.00");
+            assert_int_equal(strlen(c->v[i][0]), 19); /* "YYYY-MM-DD HH:MM:SS" */
+        }
+    assert_true(found);
+    free(c);
+    /* Bad ranges and other roles are refused. */
+    h_get(&g_srv, "/api/v1/finance/payments?from=2024-02-30", g_finance, &r);
+    h_assert_error(&r, 400, "INVALID_INPUT");
+    h_resp_free(&r);
+    h_get(&g_srv, "/api/v1/finance/payments?from=2024-01-19&to=2024-01-18", g_finance, &r);
+    h_assert_error(&r, 400, "INVALID_INPUT");
+    h_resp_free(&r);
+    h_get(&g_srv, path, NULL, &r);
+    h_assert_error(&r, 401, "UNAUTHORIZED");
+    h_resp_free(&r);
+}
+
 /* WeChat Pay public-key mode: a sandbox that signs with PUB_KEY_ID_… and a server that knows
  * only that public key (no platform certificate). */
 static void test_public_key_mode_verifies_responses_and_notifications(void **state)
@@ -526,6 +622,7 @@ int main(void)
         cmocka_unit_test(test_overdue_unpaid_orders_are_queried_then_closed),
         cmocka_unit_test(test_a_notification_during_a_database_outage_gets_500_then_applies),
         cmocka_unit_test(test_a_refund_ends_in_refunded_only_through_the_refund_notification),
+        cmocka_unit_test(test_finance_lists_the_day_s_payments_as_json_and_as_a_csv_excel_opens),
         cmocka_unit_test(test_public_key_mode_verifies_responses_and_notifications),
         cmocka_unit_test(test_server_and_sandbox_exit_0),
     };

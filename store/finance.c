@@ -1,0 +1,59 @@
+/* store/finance.c — SQL for finance views: payments with their order, task and school. */
+#include "store/store.h"
+
+#include "base/alloc.h"
+#include "base/err.h"
+
+#include <string.h>
+
+static const char SQL_PAYMENTS[] =
+    "SELECT p.id, p.out_trade_no, p.transaction_id, p.amount_fen, p.success_time, p.source, "
+    "p.disposition, o.status, o.task_id, t.name, s.id, s.code, s.name, COALESCE(o.college, ''), "
+    "COALESCE(o.class_name, ''), o.student_no, o.student_name, "
+    "(SELECT COALESCE(SUM(r.amount_fen), 0) FROM refunds r WHERE r.order_id = o.id AND "
+    "r.status = 'success') "
+    "FROM payments p JOIN orders o ON o.id = p.order_id JOIN tasks t ON t.id = o.task_id "
+    "JOIN schools s ON s.id = o.school_id "
+    "WHERE p.success_time >= ? AND p.success_time < ? AND (? = 0 OR o.school_id = ?) AND "
+    "(? = 0 OR o.task_id = ?) AND p.id > ? ORDER BY p.id LIMIT ?";
+
+int pc_store_finance_payments(struct pc_db *db, const char *from_db, const char *to_db,
+                              int64_t school_id, int64_t task_id, int64_t after_id, int limit,
+                              struct pc_finance_payment **out, size_t *n)
+{
+    struct pc_db_res *res = NULL;
+    *out = NULL;
+    *n = 0;
+    int rc = pc_db_query(db, SQL_PAYMENTS,
+                         PC_DB_ARGS(pc_db_str(from_db), pc_db_str(to_db), pc_db_i64(school_id),
+                                    pc_db_i64(school_id), pc_db_i64(task_id), pc_db_i64(task_id),
+                                    pc_db_i64(after_id), pc_db_i64(limit)),
+                         &res);
+    if (rc)
+        return rc;
+    *n = pc_db_res_rows(res);
+    *out = pc_xcalloc(*n ? *n : 1, sizeof **out);
+    for (size_t i = 0; i < *n; i++) {
+        struct pc_finance_payment *p = &(*out)[i];
+        p->id = pc_db_res_i64(res, i, 0);
+        pc_db_res_copy(res, i, 1, p->out_trade_no, sizeof p->out_trade_no);
+        pc_db_res_copy(res, i, 2, p->transaction_id, sizeof p->transaction_id);
+        p->amount_fen = pc_db_res_i64(res, i, 3);
+        pc_db_res_copy(res, i, 4, p->success_time, sizeof p->success_time);
+        pc_db_res_copy(res, i, 5, p->source, sizeof p->source);
+        pc_db_res_copy(res, i, 6, p->disposition, sizeof p->disposition);
+        pc_db_res_copy(res, i, 7, p->order_status, sizeof p->order_status);
+        p->task_id = pc_db_res_i64(res, i, 8);
+        pc_db_res_copy(res, i, 9, p->task_name, sizeof p->task_name);
+        p->school_id = pc_db_res_i64(res, i, 10);
+        pc_db_res_copy(res, i, 11, p->school_code, sizeof p->school_code);
+        pc_db_res_copy(res, i, 12, p->school_name, sizeof p->school_name);
+        pc_db_res_copy(res, i, 13, p->college, sizeof p->college);
+        pc_db_res_copy(res, i, 14, p->class_name, sizeof p->class_name);
+        pc_db_res_copy(res, i, 15, p->student_no, sizeof p->student_no);
+        pc_db_res_copy(res, i, 16, p->student_name, sizeof p->student_name);
+        p->refunded_fen = pc_db_res_i64(res, i, 17);
+    }
+    pc_db_res_free(res);
+    return 0;
+}
