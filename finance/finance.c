@@ -20,8 +20,7 @@ static int day_start(const char *day, int64_t *t)
 int pc_finance_days(const char *from, const char *to, char from_db[32], char to_db[32])
 {
     int64_t a, b;
-    if (day_start(from, &a) || day_start(to ? to : from, &b) || b < a ||
-        b - a > 365LL * 86400)
+    if (day_start(from, &a) || day_start(to ? to : from, &b) || b < a || b - a > 365LL * 86400)
         return PC_EINVAL;
     b += 86400;
     if (pc_time_format_db(a, from_db, 32) || pc_time_format_db(b, to_db, 32))

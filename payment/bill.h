@@ -61,4 +61,15 @@ void pc_bill_free(struct pc_bill *b);
  * into units of 10^-decimals yuan. 0 or PC_EINVAL (no exponents, no spaces, ≤ 15 digits). */
 int pc_bill_decimal(const char *s, int decimals, int64_t *out);
 
+struct pc_pay;
+
+/* Blocking (a worker or the jobs thread): the two-step v3 download of bill_date's ALL bill
+ * (YYYY-MM-DD, Beijing): the signed GET /v3/bill/tradebill (its answer's signature
+ * verified), then the signed GET of download_url (whose answer is not signed), gunzipped,
+ * its SHA-1 compared with hash_value, then parsed. 0, PC_ENOTFOUND (WeChat has no bill for
+ * that day: NO_STATEMENT_EXIST), PC_EUPSTREAM / PC_EIO / PC_ECRYPTO (hash mismatch) /
+ * PC_EINVAL (malformed bill), with a message in err. */
+int pc_bill_fetch(const struct pc_pay *p, const char *bill_date, struct pc_bill *out, char *err,
+                  size_t errlen);
+
 #endif

@@ -149,6 +149,29 @@ int pc_pay_call_query(const struct pc_pay *p, const char *out_trade_no, struct p
     return sign_call(p, "GET", path, NULL, "query", c);
 }
 
+int pc_pay_call_tradebill(const struct pc_pay *p, const char *bill_date, bool gzip,
+                          struct pc_pay_call *c)
+{
+    char path[128];
+    if (!bill_date || strlen(bill_date) != 10 || strspn(bill_date, "0123456789-") != 10)
+        return PC_EINVAL;
+    snprintf(path, sizeof path, "/v3/bill/tradebill?bill_date=%s&bill_type=ALL%s", bill_date,
+             gzip ? "&tar_type=GZIP" : "");
+    return sign_call(p, "GET", path, NULL, "tradebill", c);
+}
+
+int pc_pay_call_download(const struct pc_pay *p, const char *download_url, struct pc_pay_call *c)
+{
+    size_t base = strlen(p->cfg->pay_api_base);
+    if (!download_url || strncmp(download_url, p->cfg->pay_api_base, base) != 0 ||
+        download_url[base] != '/' || strlen(download_url) >= sizeof c->url)
+        return PC_EINVAL;
+    int rc = sign_call(p, "GET", download_url + base, NULL, "billdownload", c);
+    c->req.max_response = 256u << 20;
+    c->req.headers[1] = "Accept: */*";
+    return rc;
+}
+
 int pc_pay_call_close(const struct pc_pay *p, const char *out_trade_no, struct pc_pay_call *c)
 {
     char path[256];

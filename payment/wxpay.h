@@ -43,6 +43,13 @@ int pc_pay_call_refund(const struct pc_pay *p, const char *out_trade_no, const c
                        int64_t refund_fen, int64_t total_fen, const char *reason,
                        struct pc_pay_call *c);
 
+/* GET /v3/bill/tradebill?bill_date=YYYY-MM-DD&bill_type=ALL[&tar_type=GZIP] */
+int pc_pay_call_tradebill(const struct pc_pay *p, const char *bill_date, bool gzip,
+                          struct pc_pay_call *c);
+/* GET of a tradebill reply's download_url, signed like any v3 call (its answer is not).
+ * PC_EINVAL unless the URL lies under pay.api_base. */
+int pc_pay_call_download(const struct pc_pay *p, const char *download_url, struct pc_pay_call *c);
+
 /* Verifies a WeChat Pay response (2xx must be signed; an unsigned 4xx/5xx is reported as
  * is). 0 when signed and valid, PC_EAUTH otherwise. */
 int pc_pay_verify_response(const struct pc_pay *p, const struct pc_out_resp *resp);

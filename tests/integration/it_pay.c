@@ -7,6 +7,12 @@
 
 #include "payment/wxpay_crypto.h"
 
+#include "base/err.h"
+#include "base/timeutil.h"
+#include "payment/bill.h"
+#include "payment/wxpay.h"
+#include "server/config.h"
+
 #include <csv.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -18,6 +24,7 @@ static struct h_sandbox g_sb;
 static struct h_srv g_srv;
 static char g_pay[400];     /* gen-pay-keys.sh output */
 static char g_finance[128]; /* finance staff token */
+static char g_conf[3000];   /* the server's configuration (the bill test loads it too) */
 static long long g_task, g_school;
 
 static void msleep(long ms)
@@ -36,7 +43,8 @@ static const char *payfile(const char *name, char *buf, size_t len)
 static int setup(void **state)
 {
     (void)state;
-    char cmd[600], wx[600], conf[3000], mchid[32], serial[64], apiv3[64], plat[64];
+    char cmd[600], wx[600], mchid[32], serial[64], apiv3[64], plat[64];
+    char *conf = g_conf;
     snprintf(g_pay, sizeof g_pay, "%s/pay", h_workdir());
     snprintf(cmd, sizeof cmd, "'%s/scripts/gen-pay-keys.sh' '%s' >/dev/null", PC_SOURCE_DIR, g_pay);
     assert_int_equal(system(cmd), 0);
@@ -48,7 +56,7 @@ static int setup(void **state)
     h_db_start(&g_db);
     h_sandbox_start(&g_sb, args);
     int port = h_free_port();
-    snprintf(conf, sizeof conf,
+    snprintf(conf, sizeof g_conf,
              "%s[server]\nlisten = 127.0.0.1:%d\n"
              "[pay]\nmchid = %s\napi_base = %s\nca_file = %s/tls/dev-ca.pem\n"
              "merchant_key_file = %s/merchant.key\nmerchant_serial = %s\napiv3_key = %s\n"
@@ -560,6 +568,62 @@ static void test_finance_lists_the_day_s_payments_as_json_and_as_a_csv_excel_ope
     h_resp_free(&r);
 }
 
+static void
+test_the_day_s_trade_bill_downloads_in_two_signed_steps_and_matches_the_store(void **state)
+{
+    (void)state;
+    char path[400], err[256], day[40];
+    snprintf(path, sizeof path, "%s/client.conf", h_workdir());
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(g_conf, f);
+    fclose(f);
+    struct pc_config cfg;
+    pc_config_defaults(&cfg);
+    assert_int_equal(pc_config_load(&cfg, path, err, sizeof err), 0);
+    struct pc_pay *pay = pc_pay_load(&cfg, err, sizeof err);
+    assert_non_null(pay);
+    pc_time_rfc3339(pc_time_now_ms() / 1000, day, sizeof day, PC_TZ_SHANGHAI_MIN);
+    day[10] = '\0';
+    struct pc_bill b;
+    int rc = pc_bill_fetch(pay, day, &b, err, sizeof err);
+    if (rc)
+        fail_msg("pc_bill_fetch: %d %s", rc, err);
+    assert_true(b.n >= 2);
+    assert_int_equal(b.sum.count, (int64_t)b.n);
+    /* Every payment in the bill is one we recorded, with the same amount; the refund too. */
+    int64_t settle = 0;
+    int refunds = 0;
+    for (size_t i = 0; i < b.n; i++) {
+        const struct pc_bill_row *r = &b.rows[i];
+        if (!strcmp(r->trade_state, "SUCCESS")) {
+            settle += r->settle_fen;
+            assert_int_equal(h_db_int(&g_db,
+                                      "SELECT COUNT(*) FROM payments WHERE out_trade_no='%s' AND "
+                                      "transaction_id='%s' AND amount_fen=%lld",
+                                      r->out_trade_no, r->transaction_id, (long long)r->settle_fen),
+                             1);
+        } else {
+            assert_string_equal(r->trade_state, "REFUND");
+            refunds++;
+            assert_int_equal(h_db_int(&g_db,
+                                      "SELECT COUNT(*) FROM refunds WHERE out_refund_no='%s' AND "
+                                      "status='success' AND amount_fen=%lld",
+                                      r->out_refund_no, (long long)r->refund_fen),
+                             1);
+        }
+    }
+    assert_int_equal(refunds, 1);
+    assert_int_equal(settle, b.sum.settle_total_fen);
+    assert_int_equal(b.sum.refund_total_fen, 2500);
+    pc_bill_free(&b);
+    /* A day without transactions has no bill. */
+    assert_int_equal(pc_bill_fetch(pay, "2020-01-01", &b, err, sizeof err), PC_ENOTFOUND);
+    assert_non_null(strstr(err, "NO_STATEMENT_EXIST"));
+    pc_pay_free(pay);
+    pc_config_free(&cfg);
+}
+
 /* WeChat Pay public-key mode: a sandbox that signs with PUB_KEY_ID_… and a server that knows
  * only that public key (no platform certificate). */
 static void test_public_key_mode_verifies_responses_and_notifications(void **state)
@@ -623,6 +687,8 @@ int main(void)
         cmocka_unit_test(test_a_notification_during_a_database_outage_gets_500_then_applies),
         cmocka_unit_test(test_a_refund_ends_in_refunded_only_through_the_refund_notification),
         cmocka_unit_test(test_finance_lists_the_day_s_payments_as_json_and_as_a_csv_excel_opens),
+        cmocka_unit_test(
+            test_the_day_s_trade_bill_downloads_in_two_signed_steps_and_matches_the_store),
         cmocka_unit_test(test_public_key_mode_verifies_responses_and_notifications),
         cmocka_unit_test(test_server_and_sandbox_exit_0),
     };

@@ -277,6 +277,7 @@ static void sb_ctl_messages(struct sb_call *c)
 static void sb_ctl_reset(struct sb_call *c)
 {
     sb_state_reset(c->st);
+    sb_bill_reset();
     cJSON *j = cJSON_CreateObject();
     cJSON_AddBoolToObject(j, "reset", 1);
     sb_reply_json(c, 200, j);

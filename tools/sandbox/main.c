@@ -273,6 +273,7 @@ int main(int argc, char **argv)
 out:
     sb_http_free(h);
     sb_pay_free(pay);
+    sb_bill_reset();
     sb_state_set_pay(st, NULL);
     if (sigterm)
         event_free(sigterm);

@@ -417,6 +417,8 @@ void sb_pay_sign_reply(struct sb_call *c)
     struct sb_pay *p = sb_pay_of(c);
     if (!p || !p->ready)
         return;
+    if (c->endpoint && !strcmp(c->endpoint, "billdownload") && c->status == 200)
+        return; /* the bill file itself is not signed (§6.4) */
     struct sb_pay_sig sig;
     if (c->status == 204)
         pc_buf_reset(&c->out);

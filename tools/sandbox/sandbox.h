@@ -91,6 +91,9 @@ extern const struct sb_route_table sb_control_table;
 extern const struct sb_route_table sb_chsi_table;
 extern const struct sb_route_table sb_pay_table;
 extern const struct sb_route_table sb_sms_table;
+extern const struct sb_route_table sb_bill_table;
+/* Forgets the trade bills waiting for download (bill.c). */
+void sb_bill_reset(void);
 
 /* ---- the HTTP side (http.c) ---- */
 
