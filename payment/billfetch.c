@@ -75,8 +75,7 @@ int pc_bill_fetch(const struct pc_pay *p, const char *bill_date, struct pc_bill 
         return PC_EIO;
     }
     if (pc_pay_verify_response(p, &resp)) {
-        snprintf(err, errlen, "tradebill: answer not signed by WeChat Pay (HTTP %ld)",
-                 resp.status);
+        snprintf(err, errlen, "tradebill: answer not signed by WeChat Pay (HTTP %ld)", resp.status);
         pc_out_resp_clear(&resp);
         return PC_EUPSTREAM;
     }

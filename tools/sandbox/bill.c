@@ -78,8 +78,8 @@ static void render(struct sb_pay *p, int64_t day_s, const char *type, struct pc_
         for (o = p->orders; o && strcmp(o->out_trade_no, r->out_trade_no); o = o->next)
             ;
         when(r->success_s, t, sizeof t);
-        pc_buf_addf(b, "`%s,`%s,`%s,`0,`,`%s,`%s,`%s,`JSAPI,`REFUND,`OTHERS,`CNY,`0.00,`0.00,",
-                    t, o ? o->appid : "", p->mchid, r->transaction_id, r->out_trade_no,
+        pc_buf_addf(b, "`%s,`%s,`%s,`0,`,`%s,`%s,`%s,`JSAPI,`REFUND,`OTHERS,`CNY,`0.00,`0.00,", t,
+                    o ? o->appid : "", p->mchid, r->transaction_id, r->out_trade_no,
                     o ? o->openid : "");
         pc_buf_addf(b, "`%s,`%s,", r->refund_id, r->out_refund_no);
         yuan(b, r->refund);
@@ -134,7 +134,8 @@ static void sb_bill_tradebill(struct sb_call *c)
     if (!type)
         type = "ALL";
     if (!date || strlen(date) != 10 ||
-        (snprintf(iso, sizeof iso, "%sT00:00:00+08:00", date), pc_time_parse_rfc3339(iso, &day_s))) {
+        (snprintf(iso, sizeof iso, "%sT00:00:00+08:00", date),
+         pc_time_parse_rfc3339(iso, &day_s))) {
         sb_pay_error(c, 400, "PARAM_ERROR", "bill_date格式不正确");
         return;
     }
