@@ -43,7 +43,7 @@ bench: build
 	@bench/outbox.sh
 
 format:
-	@clang-format -i $$(git ls-files '*.c' '*.h')
+	@clang-format -i $$(git ls-files --cached --others --exclude-standard '*.c' '*.h')
 
 check-format:
 	@scripts/check-format.sh

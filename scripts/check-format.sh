@@ -4,10 +4,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v clang-format >/dev/null || { echo "check-format: clang-format not installed"; exit 1; }
 bad=()
-for f in $(git ls-files '*.c' '*.h'); do
+for f in $(git ls-files --cached --others --exclude-standard '*.c' '*.h'); do
   clang-format --dry-run --Werror "$f" >/dev/null 2>&1 || bad+=("$f")
 done
 if [ ${#bad[@]} -gt 0 ]; then
   echo "not clang-formatted (run 'make format'): ${bad[*]}"; exit 1
 fi
-echo "check-format: $(git ls-files '*.c' '*.h' | wc -l) files formatted"
+echo "check-format: $(git ls-files --cached --others --exclude-standard '*.c' '*.h' | wc -l) files formatted"
