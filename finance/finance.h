@@ -24,4 +24,15 @@ cJSON *pc_finance_payment_json(const struct pc_finance_payment *p);
 void pc_finance_csv_header(struct pc_buf *b);
 void pc_finance_csv_row(struct pc_buf *b, const struct pc_finance_payment *p);
 
+struct pc_ctx;
+/* Jobs thread (blocking): downloads bill_date's trade bill and compares it with the store:
+ * matched payments, amount mismatches, payments in the bill but not here (healed through an
+ * order query, and reported), payments here but not in the bill, refunds, and totals per
+ * school and task. *report (the caller's) on 0; else err says why. */
+int pc_finance_reconcile(struct pc_ctx *ctx, const char *bill_date, cJSON **report, char *err,
+                         size_t errlen);
+/* Jobs thread, lease "reconciliation": runs requested days, and requests yesterday's after
+ * 10:30 Beijing time (WeChat publishes a bill after 10:00). */
+int pc_finance_recon_job(struct pc_ctx *ctx, void *arg);
+
 #endif

@@ -7,6 +7,7 @@
 #include "base/timeutil.h"
 #include "finance/finance.h"
 #include "server/auth.h"
+#include "server/server.h"
 #include "staff/staff.h"
 
 #include <errno.h>
@@ -114,5 +115,83 @@ void h_finance_payments(struct pc_req *r, struct pc_ctx *ctx)
         cJSON_AddNullToObject(o, "next_cursor");
     }
     free(ps);
+    pc_resp_json(r, 200, o);
+}
+
+/* "YYYY-MM-DD" of a real day, not in the future, within WeChat's three months. */
+static bool bill_day_ok(const char *d)
+{
+    char a[32], b[32], today[40];
+    if (!d || pc_finance_days(d, NULL, a, b))
+        return false;
+    int64_t now = pc_time_now_ms() / 1000;
+    pc_time_rfc3339(now, today, sizeof today, PC_TZ_SHANGHAI_MIN);
+    today[10] = '\0';
+    char old[40];
+    pc_time_rfc3339(now - 92 * 86400, old, sizeof old, PC_TZ_SHANGHAI_MIN);
+    old[10] = '\0';
+    return strcmp(d, today) <= 0 && strcmp(d, old) >= 0;
+}
+
+void h_finance_recon_request(struct pc_req *r, struct pc_ctx *ctx)
+{
+    if (pc_auth_staff(r, ctx, PC_ROLE_FINANCE))
+        return;
+    cJSON *j = pc_req_json(r);
+    if (!j)
+        return;
+    const cJSON *d = cJSON_GetObjectItemCaseSensitive(j, "bill_date");
+    if (!cJSON_IsString(d) || !bill_day_ok(d->valuestring)) {
+        pc_resp_invalid(r, "bill_date", "bill_date 应为最近三个月内的日期 YYYY-MM-DD（北京时间）");
+        return;
+    }
+    if (!ctx->pay) {
+        pc_resp_error(r, 503, "PAYMENT_UNAVAILABLE", "支付服务暂时不可用，请稍后重试", NULL);
+        return;
+    }
+    int rc = pc_store_recon_request(ctx->db, d->valuestring, pc_req_staff(r)->id);
+    if (rc == 0) {
+        cJSON *det = cJSON_CreateObject();
+        cJSON_AddStringToObject(det, "bill_date", d->valuestring);
+        rc = pc_staff_audit(ctx->db, pc_req_staff(r), "reconciliation.request", "reconciliation", 0,
+                            det, pc_req_client_ip(r), pc_req_id(r));
+        cJSON_Delete(det);
+    }
+    if (rc) {
+        pc_resp_from_err(r, ctx, rc);
+        return;
+    }
+    pc_server_wake_jobs(ctx->srv);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "bill_date", d->valuestring);
+    cJSON_AddStringToObject(o, "state", "requested");
+    pc_resp_json(r, 202, o);
+}
+
+void h_finance_recon_get(struct pc_req *r, struct pc_ctx *ctx)
+{
+    if (pc_auth_staff(r, ctx, PC_ROLE_FINANCE))
+        return;
+    const char *d = pc_req_param(r, "bill_date");
+    char a[32], b[32], state[12], error[501];
+    char *report = NULL;
+    int rc = d && strlen(d) == 10 && pc_finance_days(d, NULL, a, b) == 0
+                 ? pc_store_recon_get(ctx->db, d, state, error, &report)
+                 : PC_ENOTFOUND;
+    if (rc == PC_ENOTFOUND) {
+        pc_resp_error(r, 404, "NOT_FOUND", "该日期没有对账记录", NULL);
+        return;
+    }
+    if (rc) {
+        pc_resp_from_err(r, ctx, rc);
+        return;
+    }
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "bill_date", d);
+    cJSON_AddStringToObject(o, "state", state);
+    cJSON_AddItemToObject(o, "error", error[0] ? cJSON_CreateString(error) : cJSON_CreateNull());
+    cJSON *rep = report ? cJSON_Parse(report) : NULL;
+    cJSON_AddItemToObject(o, "report", rep ? rep : cJSON_CreateNull());
+    free(report);
     pc_resp_json(r, 200, o);
 }

@@ -34,6 +34,8 @@ const struct pc_route pc_routes[] = {
     {"POST", "/api/v1/admin/orders/{order_no}/review", h_admin_review, 0},
     {"GET", "/api/v1/admin/outbox", h_admin_outbox, 0},
     {"GET", "/api/v1/finance/payments", h_finance_payments, 0},
+    {"POST", "/api/v1/finance/reconciliations", h_finance_recon_request, 0},
+    {"GET", "/api/v1/finance/reconciliations/{bill_date}", h_finance_recon_get, 0},
     {"POST", "/api/v1/admin/outbox/{id}/retry", h_admin_outbox_retry, 0},
     {"POST", "/api/v1/admin/schools", h_admin_school_create, 0},
     {"GET", "/api/v1/admin/tasks", h_admin_tasks_list, 0},

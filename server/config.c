@@ -180,6 +180,8 @@ static const struct key g_keys[] = {
      "mini-program page a message opens (?order_no= is appended); empty = none"},
     {"notify", "miniprogram_state", K_STR, O(notify_miniprogram_state), "formal", 0, 0, false,
      "which version of the mini-program a message opens: developer, trial or formal"},
+    {"finance", "reconcile_interval_ms", K_INT, O(recon_interval_ms), "60000", 50, 3600000, false,
+     "how often the reconciliation job looks for requested days (and yesterday's bill)"},
     {"tasks", "closeout_interval_ms", K_INT, O(closeout_interval_ms), "30000", 50, 3600000, false,
      "how often the window close-out job looks for tasks whose window has closed"},
     {"sms", "api_base", K_STR, O(sms_api_base), "", 0, 0, false,

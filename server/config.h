@@ -98,6 +98,7 @@ struct pc_config {
     char *notify_page;              /* mini-program page opened from a message */
     char *notify_miniprogram_state; /* developer | trial | formal */
     int closeout_interval_ms;       /* [tasks] how often the window close-out job looks */
+    int recon_interval_ms;          /* [finance] how often the reconciliation job looks */
     /* [sms] */
     char *sms_api_base; /* empty = no SMS */
     char *sms_api_key;  /* secret */

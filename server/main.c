@@ -11,6 +11,7 @@
 #include "store/db.h"
 #include "store/migrate.h"
 #include "tasks/tasks.h"
+#include "finance/finance.h"
 #include "notify/notify.h"
 #include "payment/sweeper.h"
 #include "payment/wxpay.h"
@@ -68,6 +69,7 @@ static int cmd_serve(const struct pc_config *cfg)
     pc_server_add_job(srv, "pay_sweeper", pc_pay_sweeper_job, NULL);
     pc_server_add_job(srv, "outbox", pc_notify_outbox_job, NULL);
     pc_server_add_job(srv, "window_closeout", pc_task_closeout_job, NULL);
+    pc_server_add_job(srv, "reconciliation", pc_finance_recon_job, NULL);
     int rc = pc_server_run(srv);
     pc_server_free(srv);
     pc_pay_free(pay);

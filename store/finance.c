@@ -57,3 +57,98 @@ int pc_store_finance_payments(struct pc_db *db, const char *from_db, const char 
     pc_db_res_free(res);
     return 0;
 }
+
+static const char SQL_RECON_REQUEST[] =
+    "INSERT INTO reconciliations (bill_date, state, requested_by) VALUES (?, 'requested', ?) "
+    "ON DUPLICATE KEY UPDATE state = IF(state = 'running', state, 'requested'), "
+    "requested_by = VALUES(requested_by), error = NULL, updated_at = UTC_TIMESTAMP(3)";
+static const char SQL_RECON_DUE[] =
+    "SELECT DATE_FORMAT(bill_date, '%Y-%m-%d') FROM reconciliations WHERE state = 'requested' OR "
+    "(state = 'running' AND updated_at < UTC_TIMESTAMP(3) - INTERVAL 10 MINUTE) "
+    "ORDER BY bill_date LIMIT 1";
+static const char SQL_RECON_SET[] =
+    "UPDATE reconciliations SET state = ?, error = ?, report = COALESCE(?, report), "
+    "updated_at = UTC_TIMESTAMP(3) WHERE bill_date = ?";
+static const char SQL_RECON_GET[] =
+    "SELECT state, COALESCE(error, ''), report FROM reconciliations WHERE bill_date = ?";
+static const char SQL_RECON_EXISTS[] = "SELECT COUNT(*) FROM reconciliations WHERE bill_date = ?";
+static const char SQL_PAYMENT_BY_TX[] =
+    "SELECT p.amount_fen, o.order_no, o.school_id, o.task_id FROM payments p JOIN orders o ON "
+    "o.id = p.order_id WHERE p.transaction_id = ?";
+
+int pc_store_recon_request(struct pc_db *db, const char *bill_date, int64_t staff_id)
+{
+    return pc_db_exec(
+        db, SQL_RECON_REQUEST,
+        PC_DB_ARGS(pc_db_str(bill_date), staff_id ? pc_db_i64(staff_id) : pc_db_null()), NULL,
+        NULL);
+}
+
+int pc_store_recon_due(struct pc_db *db, char bill_date[11])
+{
+    struct pc_db_res *res = NULL;
+    int rc = pc_db_query(db, SQL_RECON_DUE, NULL, 0, &res);
+    if (rc)
+        return rc;
+    rc = pc_db_res_rows(res) ? 0 : PC_ENOTFOUND;
+    if (rc == 0)
+        pc_db_res_copy(res, 0, 0, bill_date, 11);
+    pc_db_res_free(res);
+    return rc;
+}
+
+int pc_store_recon_exists(struct pc_db *db, const char *bill_date, bool *exists)
+{
+    struct pc_db_res *res = NULL;
+    int rc = pc_db_query(db, SQL_RECON_EXISTS, PC_DB_ARGS(pc_db_str(bill_date)), &res);
+    if (rc == 0)
+        *exists = pc_db_res_i64(res, 0, 0) > 0;
+    pc_db_res_free(res);
+    return rc;
+}
+
+int pc_store_recon_set(struct pc_db *db, const char *bill_date, const char *state,
+                       const char *error, const char *report_json)
+{
+    return pc_db_exec(db, SQL_RECON_SET,
+                      PC_DB_ARGS(pc_db_str(state), pc_db_str(error), pc_db_str(report_json),
+                                 pc_db_str(bill_date)),
+                      NULL, NULL);
+}
+
+int pc_store_recon_get(struct pc_db *db, const char *bill_date, char state[12], char error[501],
+                       char **report_json)
+{
+    struct pc_db_res *res = NULL;
+    *report_json = NULL;
+    int rc = pc_db_query(db, SQL_RECON_GET, PC_DB_ARGS(pc_db_str(bill_date)), &res);
+    if (rc)
+        return rc;
+    rc = pc_db_res_rows(res) ? 0 : PC_ENOTFOUND;
+    if (rc == 0) {
+        pc_db_res_copy(res, 0, 0, state, 12);
+        pc_db_res_copy(res, 0, 1, error, 501);
+        const char *r = pc_db_res_str(res, 0, 2);
+        *report_json = r ? pc_xstrdup(r) : NULL;
+    }
+    pc_db_res_free(res);
+    return rc;
+}
+
+int pc_store_payment_by_tx(struct pc_db *db, const char *transaction_id, int64_t *amount_fen,
+                           char order_no[33], int64_t *school_id, int64_t *task_id)
+{
+    struct pc_db_res *res = NULL;
+    int rc = pc_db_query(db, SQL_PAYMENT_BY_TX, PC_DB_ARGS(pc_db_str(transaction_id)), &res);
+    if (rc)
+        return rc;
+    rc = pc_db_res_rows(res) ? 0 : PC_ENOTFOUND;
+    if (rc == 0) {
+        *amount_fen = pc_db_res_i64(res, 0, 0);
+        pc_db_res_copy(res, 0, 1, order_no, 33);
+        *school_id = pc_db_res_i64(res, 0, 2);
+        *task_id = pc_db_res_i64(res, 0, 3);
+    }
+    pc_db_res_free(res);
+    return rc;
+}

@@ -476,4 +476,19 @@ int pc_store_finance_payments(struct pc_db *db, const char *from_db, const char 
                               int64_t school_id, int64_t task_id, int64_t after_id, int limit,
                               struct pc_finance_payment **out, size_t *n);
 
+/* Reconciliations (one per Beijing bill day). request: new or back to 'requested'. */
+int pc_store_recon_request(struct pc_db *db, const char *bill_date, int64_t staff_id);
+/* The oldest day waiting (or stuck running for 10 minutes). 0 or PC_ENOTFOUND. */
+int pc_store_recon_due(struct pc_db *db, char bill_date[11]);
+int pc_store_recon_exists(struct pc_db *db, const char *bill_date, bool *exists);
+/* report_json NULL keeps the previous report. */
+int pc_store_recon_set(struct pc_db *db, const char *bill_date, const char *state,
+                       const char *error, const char *report_json);
+/* *report_json (pc_xstrdup, NULL when none) is the caller's. 0 or PC_ENOTFOUND. */
+int pc_store_recon_get(struct pc_db *db, const char *bill_date, char state[12], char error[501],
+                       char **report_json);
+/* The recorded payment of a WeChat transaction id. 0 or PC_ENOTFOUND. */
+int pc_store_payment_by_tx(struct pc_db *db, const char *transaction_id, int64_t *amount_fen,
+                           char order_no[33], int64_t *school_id, int64_t *task_id);
+
 #endif
