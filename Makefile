@@ -41,6 +41,7 @@ bench: build
 	@bench/photo.sh
 	@bench/server.sh
 	@bench/outbox.sh
+	@bench/export.sh
 
 format:
 	@clang-format -i $$(git ls-files --cached --others --exclude-standard '*.c' '*.h')

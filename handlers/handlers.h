@@ -70,6 +70,8 @@ void h_admin_outbox_retry(struct pc_req *r, struct pc_ctx *ctx);
 void h_finance_payments(struct pc_req *r, struct pc_ctx *ctx);
 void h_finance_recon_request(struct pc_req *r, struct pc_ctx *ctx);
 void h_finance_recon_get(struct pc_req *r, struct pc_ctx *ctx);
+/* export.c */
+void h_admin_task_export(struct pc_req *r, struct pc_ctx *ctx);
 /* debug.c */
 void h_debug_sleep(struct pc_req *r, struct pc_ctx *ctx);
 

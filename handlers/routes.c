@@ -46,6 +46,7 @@ const struct pc_route pc_routes[] = {
     {"GET", "/api/v1/admin/tasks/{id}/roster", h_admin_roster_list, 0},
     {"PATCH", "/api/v1/admin/tasks/{id}/roster/{student_no}", h_admin_roster_patch, 0},
     {"GET", "/api/v1/admin/tasks/{id}/stats", h_admin_roster_stats, 0},
+    {"GET", "/api/v1/admin/tasks/{id}/export.zip", h_admin_task_export, 0},
     {"GET", "/__debug/sleep", h_debug_sleep, PC_ROUTE_DEBUG},
 };
 const size_t pc_routes_count = sizeof pc_routes / sizeof pc_routes[0];

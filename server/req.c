@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <strings.h>
 #include <sys/socket.h>
 
@@ -101,6 +102,7 @@ struct pc_req *pc__req_new(struct evhttp_request *ev, bool trust_proxy, const ch
     struct pc_req *r = pc_new(struct pc_req);
     r->ev = ev;
     r->route_idx = -1;
+    r->resp_fd = -1;
     snprintf(r->method, sizeof r->method, "%s", method_name(evhttp_request_get_command(ev)));
     const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(ev);
     const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
@@ -180,7 +182,11 @@ void pc__req_send(struct pc_req *r)
     for (size_t i = 0; i < r->nresp_hdrs; i++)
         evhttp_add_header(oh, r->resp_hdrs[i].name, r->resp_hdrs[i].value);
     struct evbuffer *b = evbuffer_new();
-    if (r->resp_len) {
+    if (r->resp_fd >= 0) { /* libevent reads the file as the connection drains; it closes fd */
+        if (evbuffer_add_file(b, r->resp_fd, 0, (ev_off_t)r->resp_len) != 0)
+            close(r->resp_fd);
+        r->resp_fd = -1;
+    } else if (r->resp_len) {
         evbuffer_add_reference(b, r->resp_body, r->resp_len, free_body_cb, NULL);
         r->resp_body = NULL;
     }
@@ -262,6 +268,8 @@ void pc__req_free(struct pc_req *r)
     free(r->body);
     cJSON_Delete(r->json);
     free(r->resp_body);
+    if (r->resp_fd >= 0)
+        close(r->resp_fd);
     for (size_t i = 0; i < r->nresp_hdrs; i++) {
         free(r->resp_hdrs[i].name);
         free(r->resp_hdrs[i].value);
@@ -380,6 +388,10 @@ cJSON *pc_req_json(struct pc_req *r)
 static void set_body(struct pc_req *r, int status, const char *ctype, char *body, size_t len)
 {
     free(r->resp_body);
+    if (r->resp_fd >= 0) {
+        close(r->resp_fd);
+        r->resp_fd = -1;
+    }
     r->status = status;
     r->resp_ctype = ctype;
     r->resp_body = body;
@@ -398,6 +410,13 @@ void pc_resp_json(struct pc_req *r, int status, cJSON *body)
 void pc_resp_raw(struct pc_req *r, int status, const char *content_type, const void *p, size_t n)
 {
     set_body(r, status, content_type, pc_xmemdup(p, n), n);
+}
+
+void pc_resp_file(struct pc_req *r, int status, const char *content_type, int fd, size_t len)
+{
+    set_body(r, status, content_type, NULL, 0);
+    r->resp_fd = fd;
+    r->resp_len = len;
 }
 
 void pc_resp_error(struct pc_req *r, int status, const char *code, const char *message,

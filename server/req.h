@@ -100,6 +100,9 @@ void *pc_req_data(const struct pc_req *r);
 void pc_resp_json(struct pc_req *r, int status, cJSON *body);
 /* Raw body copied from p. */
 void pc_resp_raw(struct pc_req *r, int status, const char *content_type, const void *p, size_t n);
+/* The body is the first len bytes of the open file fd, sent without being read into memory;
+ * the request owns fd from here on (closed after sending, or when the request is freed). */
+void pc_resp_file(struct pc_req *r, int status, const char *content_type, int fd, size_t len);
 /* API.md error shape {"error":{"code","message"[,"details"]}}; takes ownership of details. */
 void pc_resp_error(struct pc_req *r, int status, const char *code, const char *message,
                    cJSON *details);

@@ -59,6 +59,7 @@ struct pc_req {
     int status;
     char *resp_body;
     size_t resp_len;
+    int resp_fd; /* a file body (pc_resp_file), -1 when none; closed by whoever sends or frees */
     const char *resp_ctype;
     struct pc_hdr resp_hdrs[PC_MAX_RHEADER];
     size_t nresp_hdrs;

@@ -135,3 +135,22 @@ int pc_storage_get(const struct pc_config *cfg, const char *rel, size_t max, cha
     *len = off;
     return 0;
 }
+
+int pc_storage_path(const struct pc_config *cfg, const char *rel, char *out, size_t len)
+{
+    if (!safe_rel(rel))
+        return PC_EINVAL;
+    int n = snprintf(out, len, "%s/%s", cfg->storage_dir, rel);
+    return n > 0 && (size_t)n < len ? 0 : PC_EINVAL;
+}
+
+int pc_storage_tmpfile(const struct pc_config *cfg, char *path, size_t len)
+{
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s/tmp", cfg->storage_dir);
+    mkdir(dir, 0700);
+    int n = snprintf(path, len, "%s/XXXXXX", dir);
+    if (n <= 0 || (size_t)n >= len)
+        return -1;
+    return mkstemp(path);
+}

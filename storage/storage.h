@@ -17,4 +17,11 @@ int pc_storage_put(const struct pc_config *cfg, const char *rel, const void *dat
 int pc_storage_get(const struct pc_config *cfg, const char *rel, size_t max, char **data,
                    size_t *len);
 
+/* The filesystem path of rel (for readers that stream a file themselves, e.g. the zip
+ * writer). 0 or PC_EINVAL. */
+int pc_storage_path(const struct pc_config *cfg, const char *rel, char *out, size_t len);
+/* Creates an empty private temporary file under storage.dir/tmp/ (for large responses that
+ * must not sit in memory); path receives its name. An fd, or -1. */
+int pc_storage_tmpfile(const struct pc_config *cfg, char *path, size_t len);
+
 #endif

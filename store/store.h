@@ -491,4 +491,24 @@ int pc_store_recon_get(struct pc_db *db, const char *bill_date, char state[12], 
 int pc_store_payment_by_tx(struct pc_db *db, const char *transaction_id, int64_t *amount_fen,
                            char order_no[33], int64_t *school_id, int64_t *task_id);
 
+/* ---- photo export (store/export.c) ---- */
+struct pc_export_row {
+    int64_t id; /* order id (approved) or roster entry id (missing): the paging cursor */
+    char order_no[33];
+    char student_no[33];
+    char name[129];
+    char college[129];
+    char class_name[129];
+    char approved_at[32];
+    char path[256];  /* the standard photo's storage path; "" when none */
+    char sha256[65]; /* of that file */
+    char state[20];  /* missing rows: the student's progress */
+};
+/* Approved orders of the task with their current photo, by id above after_id. */
+int pc_store_export_approved(struct pc_db *db, int64_t task_id, int64_t after_id, int limit,
+                             struct pc_export_row **out, size_t *n);
+/* Roster students of the task without an approved order, with their progress. */
+int pc_store_export_missing(struct pc_db *db, int64_t task_id, int64_t after_id, int limit,
+                            struct pc_export_row **out, size_t *n);
+
 #endif

@@ -7,6 +7,7 @@
  * once. */
 #include "harness.h"
 
+#include "base/crypto.h"
 #include "photo/photo.h"
 #include "photo/testgen.h"
 
@@ -14,6 +15,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <turbojpeg.h>
+#include <zip.h>
 
 static struct h_db g_db;
 static struct h_sandbox g_sb;
@@ -603,6 +605,97 @@ static void test_two_reviewers_at_once_one_wins_the_other_gets_409(void **state)
                      1);
 }
 
+/* The zip member name's bytes (caller frees), or NULL. */
+static char *zip_member(zip_t *z, const char *name, size_t *len)
+{
+    zip_stat_t st;
+    if (zip_stat(z, name, 0, &st) != 0)
+        return NULL;
+    zip_file_t *f = zip_fopen(z, name, 0);
+    assert_non_null(f);
+    char *buf = malloc(st.size + 1);
+    assert_int_equal(zip_fread(f, buf, st.size), (zip_int64_t)st.size);
+    zip_fclose(f);
+    buf[st.size] = '\0';
+    *len = st.size;
+    return buf;
+}
+
+static void test_the_export_zip_holds_approved_photos_a_manifest_and_the_missing(void **state)
+{
+    (void)state;
+    const char *no = "P20240119PH000020";
+    char path[128], file[400], tok[64];
+    paid_order("o_export", no, tok, sizeof tok);
+    assert_int_equal(review(g_reviewer, no, "{\"decision\":\"approve\"}", NULL), 200);
+    snprintf(path, sizeof path, "/api/v1/admin/tasks/%lld/export.zip", g_task);
+    struct h_resp r;
+    h_get(&g_srv, path, g_admin, &r);
+    assert_int_equal(r.status, 200);
+    char ct[64];
+    assert_string_equal(h_header(&r, "Content-Type", ct, sizeof ct), "application/zip");
+    snprintf(file, sizeof file, "%s/export.zip", h_workdir());
+    FILE *f = fopen(file, "wb");
+    assert_int_equal(fwrite(r.body, 1, r.len, f), r.len);
+    fclose(f);
+    h_resp_free(&r);
+    int zerr = 0;
+    zip_t *z = zip_open(file, ZIP_RDONLY | ZIP_CHECKCONS, &zerr);
+    assert_non_null(z);
+    size_t len, mlen, elen;
+    char *jpg = zip_member(z, "20240119PH000020.jpg", &len); /* the order's student number */
+    assert_non_null(jpg);
+    assert_true((unsigned char)jpg[0] == 0xff && (unsigned char)jpg[1] == 0xd8);
+    char sha[PC_SHA256_HEXLEN];
+    pc_sha256_hex(jpg, len, sha);
+    free(jpg);
+    char *manifest = zip_member(z, "manifest.csv", &mlen);
+    char *errors = zip_member(z, "errors.csv", &elen);
+    assert_non_null(manifest);
+    assert_non_null(errors);
+    assert_memory_equal(manifest, "\xef\xbb\xbf", 3);
+    assert_non_null(strstr(manifest, sha)); /* the manifest's checksum is the file's */
+    assert_non_null(strstr(manifest, no));
+    assert_int_equal(
+        h_db_int(&g_db, "SELECT COUNT(*) FROM photos WHERE normalized_sha256='%s'", sha), 1);
+    /* Only approved orders with their photo are in it; an approved order whose photo is gone
+     * (P20240119PH000010: the tests deleted the photo rows) and the roster student without
+     * an approved order are in errors.csv with the reason. */
+    assert_int_equal(zip_get_num_entries(z, 0),
+                     2 + h_db_int(&g_db,
+                                  "SELECT COUNT(*) FROM orders o JOIN photos p ON "
+                                  "p.current_key = o.id WHERE o.task_id=%lld AND "
+                                  "o.status='approved'",
+                                  g_task));
+    assert_non_null(strstr(errors, "20240119PH000005"));
+    assert_non_null(strstr(errors, "P20240119PH000010"));
+    assert_non_null(strstr(errors, "没有照片"));
+    free(manifest);
+    free(errors);
+    zip_close(z);
+    /* Grouped by college; and who may not export. */
+    snprintf(path, sizeof path, "/api/v1/admin/tasks/%lld/export.zip?group=college", g_task);
+    h_get(&g_srv, path, g_admin, &r);
+    assert_int_equal(r.status, 200);
+    f = fopen(file, "wb");
+    assert_int_equal(fwrite(r.body, 1, r.len, f), r.len);
+    fclose(f);
+    h_resp_free(&r);
+    z = zip_open(file, ZIP_RDONLY | ZIP_CHECKCONS, &zerr);
+    assert_non_null(z);
+    zip_stat_t st;
+    assert_int_equal(zip_stat(z, "未分学院/20240119PH000020.jpg", 0, &st), 0);
+    zip_close(z);
+    h_get(&g_srv, path, g_reviewer, &r);
+    assert_int_equal(r.status, 403);
+    h_resp_free(&r);
+    h_get(&g_srv, path, g_other_admin, &r);
+    h_assert_error(&r, 404, "NOT_FOUND");
+    h_resp_free(&r);
+    assert_int_equal(h_db_int(&g_db, "SELECT COUNT(*) FROM audit_log WHERE action='task.export'"),
+                     2);
+}
+
 static void test_an_upload_over_the_photo_cap_is_413(void **state)
 {
     (void)state;
@@ -632,6 +725,7 @@ int main(void)
         cmocka_unit_test(test_a_rejected_student_replaces_the_photo_free_and_is_then_approved),
         cmocka_unit_test(test_review_input_roles_and_scope_are_enforced),
         cmocka_unit_test(test_two_reviewers_at_once_one_wins_the_other_gets_409),
+        cmocka_unit_test(test_the_export_zip_holds_approved_photos_a_manifest_and_the_missing),
         cmocka_unit_test(test_an_upload_over_the_photo_cap_is_413),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -1,0 +1,175 @@
+/* export/export.c — the task photo zip. See export.h. */
+#include "export/export.h"
+
+#include "base/buf.h"
+#include "base/err.h"
+#include "base/log.h"
+#include "base/timeutil.h"
+#include "storage/storage.h"
+#include "store/store.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zip.h>
+
+#define PAGE 500
+
+static void cell(struct pc_buf *b, const char *v, bool last)
+{
+    pc_buf_adds(b, "\"");
+    for (const char *p = v ? v : ""; *p; p++)
+        pc_buf_add(b, *p == '"' ? "\"\"" : p, *p == '"' ? 2 : 1);
+    pc_buf_adds(b, last ? "\"\r\n" : "\",");
+}
+
+static void error_row(struct pc_buf *b, const struct pc_export_row *e, const char *why)
+{
+    cell(b, e->college, false);
+    cell(b, e->class_name, false);
+    cell(b, e->name, false);
+    cell(b, e->student_no, false);
+    cell(b, e->order_no, false);
+    cell(b, why, true);
+}
+
+static const char *missing_reason(const char *state)
+{
+    return !strcmp(state, "not_started")         ? "未开始采集"
+           : !strcmp(state, "awaiting_photo")    ? "未上传照片"
+           : !strcmp(state, "unpaid")            ? "未付款"
+           : !strcmp(state, "pending_review")    ? "待审核"
+           : !strcmp(state, "rejected")          ? "审核未通过，待重新上传"
+           : !strcmp(state, "refunded")          ? "已退款"
+           : !strcmp(state, "collected_offline") ? "已线下采集"
+                                                 : state;
+}
+
+/* A zip member name part: no path separators or control characters. */
+static void clean(const char *in, char *out, size_t len)
+{
+    size_t k = 0;
+    for (const char *p = in; *p && k + 1 < len; p++)
+        out[k++] = (*p == '/' || *p == '\\' || (unsigned char)*p < 0x20) ? '_' : *p;
+    out[k] = '\0';
+    if (!k)
+        snprintf(out, len, "未分学院");
+}
+
+int pc_export_task_zip(struct pc_db *db, const struct pc_config *cfg, int64_t task_id,
+                       bool by_college, struct pc_export_result *out)
+{
+    char tmp[1200];
+    struct pc_buf manifest, errors;
+    struct pc_export_row *rows = NULL;
+    size_t n = 0;
+    int64_t after = 0;
+    int rc = 0, zerr = 0;
+    memset(out, 0, sizeof *out);
+    out->fd = -1;
+    int fd = pc_storage_tmpfile(cfg, tmp, sizeof tmp);
+    if (fd < 0)
+        return PC_EIO;
+    close(fd);
+    zip_t *za = zip_open(tmp, ZIP_CREATE | ZIP_TRUNCATE, &zerr);
+    if (!za) {
+        unlink(tmp);
+        return PC_EIO;
+    }
+    pc_buf_init(&manifest, 64u << 20);
+    pc_buf_init(&errors, 64u << 20);
+    pc_buf_adds(&manifest, "\xef\xbb\xbf学院,班级,姓名,学号,订单号,审核通过时间,文件,SHA-256\r\n");
+    pc_buf_adds(&errors, "\xef\xbb\xbf学院,班级,姓名,学号,订单号,原因\r\n");
+    do {
+        rc = pc_store_export_approved(db, task_id, after, PAGE, &rows, &n);
+        for (size_t i = 0; rc == 0 && i < n; i++) {
+            const struct pc_export_row *e = &rows[i];
+            char full[1400], name[600], college[300], no[64], when[40] = "";
+            after = e->id;
+            struct stat st;
+            if (!e->path[0] || pc_storage_path(cfg, e->path, full, sizeof full) ||
+                stat(full, &st) != 0 || !S_ISREG(st.st_mode)) {
+                error_row(&errors, e, e->path[0] ? "照片文件缺失" : "没有照片");
+                out->errors++;
+                continue;
+            }
+            clean(e->student_no, no, sizeof no);
+            clean(e->college, college, sizeof college);
+            if (by_college)
+                snprintf(name, sizeof name, "%s/%s.jpg", college, no);
+            else
+                snprintf(name, sizeof name, "%s.jpg", no);
+            zip_source_t *src = zip_source_file(za, full, 0, -1) /* to the end */;
+            zip_int64_t idx = src ? zip_file_add(za, name, src, ZIP_FL_ENC_UTF_8) : -1;
+            if (idx < 0) {
+                if (src)
+                    zip_source_free(src);
+                error_row(&errors, e, "重复的学号或无法读取的照片");
+                out->errors++;
+                continue;
+            }
+            zip_set_file_compression(za, (zip_uint64_t)idx, ZIP_CM_STORE, 0);
+            if (e->approved_at[0] && pc_time_db_to_api(e->approved_at, when, sizeof when) == 0)
+                when[19] = '\0', when[10] = ' ';
+            cell(&manifest, e->college, false);
+            cell(&manifest, e->class_name, false);
+            cell(&manifest, e->name, false);
+            cell(&manifest, e->student_no, false);
+            cell(&manifest, e->order_no, false);
+            cell(&manifest, when, false);
+            cell(&manifest, name, false);
+            cell(&manifest, e->sha256, true);
+            out->photos++;
+        }
+        free(rows);
+        rows = NULL;
+    } while (rc == 0 && n == PAGE);
+    after = 0;
+    while (rc == 0) {
+        rc = pc_store_export_missing(db, task_id, after, PAGE, &rows, &n);
+        for (size_t i = 0; rc == 0 && i < n; i++) {
+            after = rows[i].id;
+            error_row(&errors, &rows[i], missing_reason(rows[i].state));
+            out->errors++;
+        }
+        free(rows);
+        rows = NULL;
+        if (n < PAGE)
+            break;
+    }
+    zip_source_t *ms = rc == 0 ? zip_source_buffer(za, manifest.p, manifest.len, 0) : NULL;
+    if (ms && zip_file_add(za, "manifest.csv", ms, ZIP_FL_ENC_UTF_8) < 0) {
+        zip_source_free(ms);
+        rc = PC_EIO;
+    }
+    zip_source_t *es = rc == 0 ? zip_source_buffer(za, errors.p, errors.len, 0) : NULL;
+    if (es && zip_file_add(za, "errors.csv", es, ZIP_FL_ENC_UTF_8) < 0) {
+        zip_source_free(es);
+        rc = PC_EIO;
+    }
+    if (rc == 0 && zip_close(za) != 0) {
+        pc_log(PC_LOG_ERROR, "export zip not written", PC_LS("error", zip_strerror(za)));
+        rc = PC_EIO;
+    }
+    if (rc)
+        zip_discard(za);
+    pc_buf_free(&manifest);
+    pc_buf_free(&errors);
+    if (rc == 0) {
+        out->fd = open(tmp, O_RDONLY | O_CLOEXEC);
+        struct stat st;
+        if (out->fd < 0 || fstat(out->fd, &st) != 0)
+            rc = PC_EIO;
+        else
+            out->len = (size_t)st.st_size;
+    }
+    unlink(tmp);
+    if (rc && out->fd >= 0) {
+        close(out->fd);
+        out->fd = -1;
+    }
+    return rc;
+}
