@@ -141,3 +141,11 @@ char *pc_buf_take(struct pc_buf *b, size_t *len)
     b->len = b->cap = 0;
     return p;
 }
+
+void pc_buf_add_csv_cell(struct pc_buf *b, const char *v, int last)
+{
+    pc_buf_adds(b, "\"");
+    for (const char *p = v ? v : ""; *p; p++)
+        pc_buf_add(b, *p == '"' ? "\"\"" : p, *p == '"' ? 2 : 1);
+    pc_buf_adds(b, last ? "\"\r\n" : "\",");
+}

@@ -18,22 +18,14 @@
 
 #define PAGE 500
 
-static void cell(struct pc_buf *b, const char *v, bool last)
-{
-    pc_buf_adds(b, "\"");
-    for (const char *p = v ? v : ""; *p; p++)
-        pc_buf_add(b, *p == '"' ? "\"\"" : p, *p == '"' ? 2 : 1);
-    pc_buf_adds(b, last ? "\"\r\n" : "\",");
-}
-
 static void error_row(struct pc_buf *b, const struct pc_export_row *e, const char *why)
 {
-    cell(b, e->college, false);
-    cell(b, e->class_name, false);
-    cell(b, e->name, false);
-    cell(b, e->student_no, false);
-    cell(b, e->order_no, false);
-    cell(b, why, true);
+    pc_buf_add_csv_cell(b, e->college, false);
+    pc_buf_add_csv_cell(b, e->class_name, false);
+    pc_buf_add_csv_cell(b, e->name, false);
+    pc_buf_add_csv_cell(b, e->student_no, false);
+    pc_buf_add_csv_cell(b, e->order_no, false);
+    pc_buf_add_csv_cell(b, why, true);
 }
 
 static const char *missing_reason(const char *state)
@@ -114,14 +106,14 @@ int pc_export_task_zip(struct pc_db *db, const struct pc_config *cfg, int64_t ta
             zip_set_file_compression(za, (zip_uint64_t)idx, ZIP_CM_STORE, 0);
             if (e->approved_at[0] && pc_time_db_to_api(e->approved_at, when, sizeof when) == 0)
                 when[19] = '\0', when[10] = ' ';
-            cell(&manifest, e->college, false);
-            cell(&manifest, e->class_name, false);
-            cell(&manifest, e->name, false);
-            cell(&manifest, e->student_no, false);
-            cell(&manifest, e->order_no, false);
-            cell(&manifest, when, false);
-            cell(&manifest, name, false);
-            cell(&manifest, e->sha256, true);
+            pc_buf_add_csv_cell(&manifest, e->college, false);
+            pc_buf_add_csv_cell(&manifest, e->class_name, false);
+            pc_buf_add_csv_cell(&manifest, e->name, false);
+            pc_buf_add_csv_cell(&manifest, e->student_no, false);
+            pc_buf_add_csv_cell(&manifest, e->order_no, false);
+            pc_buf_add_csv_cell(&manifest, when, false);
+            pc_buf_add_csv_cell(&manifest, name, false);
+            pc_buf_add_csv_cell(&manifest, e->sha256, true);
             out->photos++;
         }
         free(rows);

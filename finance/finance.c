@@ -62,14 +62,6 @@ cJSON *pc_finance_payment_json(const struct pc_finance_payment *p)
     return o;
 }
 
-static void cell(struct pc_buf *b, const char *v, bool last)
-{
-    pc_buf_adds(b, "\"");
-    for (const char *p = v ? v : ""; *p; p++)
-        pc_buf_add(b, *p == '"' ? "\"\"" : p, *p == '"' ? 2 : 1);
-    pc_buf_adds(b, last ? "\"\r\n" : "\",");
-}
-
 void pc_finance_csv_header(struct pc_buf *b)
 {
     pc_buf_adds(b, "\xef\xbb\xbf支付时间,商户订单号,微信订单号,金额(元),已退款(元),学校代码,学校,"
@@ -85,18 +77,18 @@ void pc_finance_csv_row(struct pc_buf *b, const struct pc_finance_payment *p)
         when[10] = ' ';
     pc_finance_yuan(p->amount_fen, amount, sizeof amount);
     pc_finance_yuan(p->refunded_fen, refunded, sizeof refunded);
-    cell(b, when, false);
-    cell(b, p->out_trade_no, false);
-    cell(b, p->transaction_id, false);
-    cell(b, amount, false);
-    cell(b, refunded, false);
-    cell(b, p->school_code, false);
-    cell(b, p->school_name, false);
-    cell(b, p->task_name, false);
-    cell(b, p->college, false);
-    cell(b, p->class_name, false);
-    cell(b, p->student_no, false);
-    cell(b, p->student_name, false);
-    cell(b, p->order_status, false);
-    cell(b, p->source, true);
+    pc_buf_add_csv_cell(b, when, false);
+    pc_buf_add_csv_cell(b, p->out_trade_no, false);
+    pc_buf_add_csv_cell(b, p->transaction_id, false);
+    pc_buf_add_csv_cell(b, amount, false);
+    pc_buf_add_csv_cell(b, refunded, false);
+    pc_buf_add_csv_cell(b, p->school_code, false);
+    pc_buf_add_csv_cell(b, p->school_name, false);
+    pc_buf_add_csv_cell(b, p->task_name, false);
+    pc_buf_add_csv_cell(b, p->college, false);
+    pc_buf_add_csv_cell(b, p->class_name, false);
+    pc_buf_add_csv_cell(b, p->student_no, false);
+    pc_buf_add_csv_cell(b, p->student_name, false);
+    pc_buf_add_csv_cell(b, p->order_status, false);
+    pc_buf_add_csv_cell(b, p->source, true);
 }

@@ -93,18 +93,6 @@ static int roster_reader(struct pc_req *r, struct pc_ctx *ctx, struct pc_task *t
     return 0;
 }
 
-static void csv_cell(struct pc_buf *b, const char *v)
-{
-    pc_buf_adds(b, "\"");
-    for (const char *p = v ? v : ""; *p; p++) {
-        if (*p == '"')
-            pc_buf_adds(b, "\"\"");
-        else
-            pc_buf_add(b, p, 1);
-    }
-    pc_buf_adds(b, "\"");
-}
-
 void h_admin_roster_list(struct pc_req *r, struct pc_ctx *ctx)
 {
     struct pc_task t;
@@ -148,12 +136,11 @@ void h_admin_roster_list(struct pc_req *r, struct pc_ctx *ctx)
                 pc_buf_addf(&b, "%d", seq->valueint);
             static const char *const cols[] = {"college", "name",  "student_no",
                                                "class",   "state", "order_no"};
+            pc_buf_adds(&b, ",");
             for (size_t k = 0; k < 6; k++) {
                 const cJSON *v = cJSON_GetObjectItem(it, cols[k]);
-                pc_buf_adds(&b, ",");
-                csv_cell(&b, cJSON_IsString(v) ? v->valuestring : "");
+                pc_buf_add_csv_cell(&b, cJSON_IsString(v) ? v->valuestring : "", k == 5);
             }
-            pc_buf_adds(&b, "\r\n");
         }
         cJSON_Delete(items);
         pc_resp_raw(r, 200, "text/csv; charset=utf-8", b.p ? b.p : "", b.len);
