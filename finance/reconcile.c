@@ -16,7 +16,7 @@
 #include <string.h>
 
 #define LEASE       "reconciliation"
-#define LEASE_TTL_S 600
+#define LEASE_TTL_S 120 /* a dead holder blocks others this long; renewed every run */
 #define PAGE        1000
 
 /* Totals of one school and task: what we recorded and what WeChat settled. */
