@@ -183,6 +183,11 @@ void pc__req_send(struct pc_req *r)
         evhttp_add_header(oh, r->resp_hdrs[i].name, r->resp_hdrs[i].value);
     struct evbuffer *b = evbuffer_new();
     if (r->resp_fd >= 0) { /* libevent reads the file as the connection drains; it closes fd */
+        /* A large file to a slow client outlasts server.timeout_s, which libevent applies to
+         * the whole write: give it an hour (the download's own pace decides). */
+        struct evhttp_connection *con = evhttp_request_get_connection(r->ev);
+        if (con)
+            evhttp_connection_set_timeout(con, 3600);
         if (evbuffer_add_file(b, r->resp_fd, 0, (ev_off_t)r->resp_len) != 0)
             close(r->resp_fd);
         r->resp_fd = -1;
