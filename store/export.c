@@ -12,25 +12,27 @@ static const char SQL_APPROVED[] =
     "COALESCE(o.class_name, ''), "
     "(SELECT rv.created_at FROM reviews rv WHERE rv.order_id = o.id AND rv.decision = "
     "'approve' ORDER BY rv.id DESC LIMIT 1), COALESCE(p.normalized_path, ''), "
-    "COALESCE(p.normalized_sha256, '') FROM orders o LEFT JOIN photos p ON p.current_key = o.id "
+    "COALESCE(p.normalized_sha256, ''), 'approved' FROM orders o LEFT JOIN photos p ON "
+    "p.current_key = o.id "
     "WHERE o.task_id = ? AND o.status = 'approved' AND o.id > ? ORDER BY o.id LIMIT ?";
 /* Roster students without an approved order, with their progress. */
 static const char SQL_MISSING[] =
-    "SELECT r.id, r.college, COALESCE(r.class_name, ''), r.name, r.student_no, "
+    "SELECT r.id, '', r.student_no, r.name, r.college, COALESCE(r.class_name, ''), NULL, '', '', "
     "IF(r.collected_offline = 1, 'collected_offline', COALESCE((SELECT o.status FROM orders o "
     "WHERE o.task_id = r.task_id AND o.student_no = r.student_no AND o.status <> 'closed' "
     "ORDER BY o.id DESC LIMIT 1), 'not_started')) st FROM roster_entries r "
     "WHERE r.task_id = ? AND r.id > ? HAVING st <> 'approved' ORDER BY r.id LIMIT ?";
 
-int pc_store_export_approved(struct pc_db *db, int64_t task_id, int64_t after_id, int limit,
-                             struct pc_export_row **out, size_t *n)
+/* Both queries answer the same columns: id, order_no, student_no, name, college, class,
+ * approval time, photo path, its SHA-256, progress state. */
+static int page(struct pc_db *db, const char *sql, int64_t task_id, int64_t after_id, int limit,
+                struct pc_export_row **out, size_t *n)
 {
     struct pc_db_res *res = NULL;
     *out = NULL;
     *n = 0;
-    int rc =
-        pc_db_query(db, SQL_APPROVED,
-                    PC_DB_ARGS(pc_db_i64(task_id), pc_db_i64(after_id), pc_db_i64(limit)), &res);
+    int rc = pc_db_query(
+        db, sql, PC_DB_ARGS(pc_db_i64(task_id), pc_db_i64(after_id), pc_db_i64(limit)), &res);
     if (rc)
         return rc;
     *n = pc_db_res_rows(res);
@@ -46,33 +48,20 @@ int pc_store_export_approved(struct pc_db *db, int64_t task_id, int64_t after_id
         pc_db_res_copy(res, i, 6, e->approved_at, sizeof e->approved_at);
         pc_db_res_copy(res, i, 7, e->path, sizeof e->path);
         pc_db_res_copy(res, i, 8, e->sha256, sizeof e->sha256);
+        pc_db_res_copy(res, i, 9, e->state, sizeof e->state);
     }
     pc_db_res_free(res);
     return 0;
 }
 
+int pc_store_export_approved(struct pc_db *db, int64_t task_id, int64_t after_id, int limit,
+                             struct pc_export_row **out, size_t *n)
+{
+    return page(db, SQL_APPROVED, task_id, after_id, limit, out, n);
+}
+
 int pc_store_export_missing(struct pc_db *db, int64_t task_id, int64_t after_id, int limit,
                             struct pc_export_row **out, size_t *n)
 {
-    struct pc_db_res *res = NULL;
-    *out = NULL;
-    *n = 0;
-    int rc =
-        pc_db_query(db, SQL_MISSING,
-                    PC_DB_ARGS(pc_db_i64(task_id), pc_db_i64(after_id), pc_db_i64(limit)), &res);
-    if (rc)
-        return rc;
-    *n = pc_db_res_rows(res);
-    *out = pc_xcalloc(*n ? *n : 1, sizeof **out);
-    for (size_t i = 0; i < *n; i++) {
-        struct pc_export_row *e = &(*out)[i];
-        e->id = pc_db_res_i64(res, i, 0);
-        pc_db_res_copy(res, i, 1, e->college, sizeof e->college);
-        pc_db_res_copy(res, i, 2, e->class_name, sizeof e->class_name);
-        pc_db_res_copy(res, i, 3, e->name, sizeof e->name);
-        pc_db_res_copy(res, i, 4, e->student_no, sizeof e->student_no);
-        pc_db_res_copy(res, i, 5, e->state, sizeof e->state);
-    }
-    pc_db_res_free(res);
-    return 0;
+    return page(db, SQL_MISSING, task_id, after_id, limit, out, n);
 }
