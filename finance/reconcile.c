@@ -8,8 +8,7 @@
 #include "base/timeutil.h"
 #include "payment/bill.h"
 #include "payment/sweeper.h"
-#include "server/config.h"
-#include "server/server.h"
+#include "config/config.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -189,8 +188,7 @@ int pc_finance_recon_job(struct pc_ctx *ctx, void *arg)
 {
     (void)arg;
     bool held = false;
-    if (!ctx->pay ||
-        pc_store_lease_acquire(ctx->db, LEASE, pc_server_instance(ctx->srv), LEASE_TTL_S, &held) ||
+    if (!ctx->pay || pc_store_lease_acquire(ctx->db, LEASE, ctx->instance, LEASE_TTL_S, &held) ||
         !held)
         return ctx->cfg->recon_interval_ms;
     /* Yesterday's bill is ready after 10:00 Beijing time: request it once. */

@@ -1,7 +1,7 @@
 /* handlers/admin_audit.c — GET /api/v1/admin/audit: the audit log, newest first (admin). */
 #include "handlers/handlers.h"
 
-#include "server/auth.h"
+#include "handlers/auth.h"
 #include "staff/staff.h"
 #include "store/store.h"
 

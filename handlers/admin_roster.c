@@ -6,7 +6,7 @@
 #include "base/buf.h"
 #include "base/err.h"
 #include "roster/roster.h"
-#include "server/auth.h"
+#include "handlers/auth.h"
 #include "server/multipart.h"
 #include "staff/staff.h"
 #include "store/store.h"

@@ -3,7 +3,7 @@
 #include "handlers/handlers.h"
 
 #include "base/err.h"
-#include "server/auth.h"
+#include "handlers/auth.h"
 #include "staff/staff.h"
 #include "store/store.h"
 #include "tasks/tasks.h"

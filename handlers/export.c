@@ -4,7 +4,7 @@
 
 #include "base/err.h"
 #include "export/export.h"
-#include "server/auth.h"
+#include "handlers/auth.h"
 #include "staff/staff.h"
 #include "store/store.h"
 

@@ -6,7 +6,7 @@
 #include "base/err.h"
 #include "base/timeutil.h"
 #include "finance/finance.h"
-#include "server/auth.h"
+#include "handlers/auth.h"
 #include "server/server.h"
 #include "staff/staff.h"
 
@@ -161,7 +161,7 @@ void h_finance_recon_request(struct pc_req *r, struct pc_ctx *ctx)
         pc_resp_from_err(r, ctx, rc);
         return;
     }
-    pc_server_wake_jobs(ctx->srv);
+    pc_ctx_wake_jobs(ctx);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "bill_date", d->valuestring);
     cJSON_AddStringToObject(o, "state", "requested");

@@ -4,7 +4,7 @@
 
 #include "base/err.h"
 #include "notify/notify.h"
-#include "server/auth.h"
+#include "handlers/auth.h"
 #include "server/server.h"
 #include "staff/staff.h"
 #include "store/store.h"
@@ -100,7 +100,7 @@ void h_admin_outbox_retry(struct pc_req *r, struct pc_ctx *ctx)
         pc_resp_from_err(r, ctx, rc);
         return;
     }
-    pc_server_wake_jobs(ctx->srv);
+    pc_ctx_wake_jobs(ctx);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddItemToObject(o, "message", pc_notify_outbox_json(&m));
     free(m.payload);

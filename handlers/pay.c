@@ -7,8 +7,8 @@
 #include "base/timeutil.h"
 #include "payment/apply.h"
 #include "payment/wxpay.h"
-#include "server/auth.h"
-#include "server/config.h"
+#include "handlers/auth.h"
+#include "config/config.h"
 #include "server/server.h"
 #include "store/store.h"
 
@@ -85,7 +85,7 @@ static void pay_done(struct pc_req *r, struct pc_ctx *ctx)
             reply_payment(r, ctx, pid->valuestring);
     } else if (cJSON_IsString(code) && !strcmp(code->valuestring, "ORDERPAID")) {
         /* Paid at WeChat: the notification (or the sweeper's query) will move the order. */
-        pc_server_wake_jobs(ctx->srv);
+        pc_ctx_wake_jobs(ctx);
         pc_resp_error(r, 409, "ORDER_PAID", "订单已支付，正在确认，请稍候刷新", NULL);
     } else {
         const cJSON *msg = cJSON_GetObjectItemCaseSensitive(j, "message");

@@ -8,7 +8,7 @@
 #include "base/timeutil.h"
 #include "payment/refund.h"
 #include "payment/wxpay.h"
-#include "server/auth.h"
+#include "handlers/auth.h"
 #include "staff/staff.h"
 
 #include <stdlib.h>

@@ -5,7 +5,7 @@
 #include "base/err.h"
 #include "orders/orders.h"
 #include "review/review.h"
-#include "server/auth.h"
+#include "handlers/auth.h"
 #include "server/server.h"
 #include "staff/staff.h"
 
@@ -141,7 +141,7 @@ void h_admin_review(struct pc_req *r, struct pc_ctx *ctx)
                       NULL);
         return;
     }
-    pc_server_wake_jobs(ctx->srv); /* the outbox worker sends the student's message now */
+    pc_ctx_wake_jobs(ctx); /* the outbox worker sends the student's message now */
     cJSON *out = cJSON_CreateObject();
     cJSON_AddItemToObject(out, "order", pc_order_json(&o));
     pc_resp_json(r, 200, out);

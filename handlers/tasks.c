@@ -6,8 +6,8 @@
 #include "base/err.h"
 #include "base/timeutil.h"
 #include "orders/orders.h"
-#include "server/auth.h"
-#include "server/config.h"
+#include "handlers/auth.h"
+#include "config/config.h"
 #include "server/multipart.h"
 #include "tasks/tasks.h"
 

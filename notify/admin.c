@@ -4,7 +4,7 @@
 
 #include "base/err.h"
 #include "base/json.h"
-#include "server/config.h"
+#include "config/config.h"
 #include "staff/staff.h"
 #include "store/store.h"
 

@@ -11,7 +11,7 @@
 #ifndef PC_NOTIFY_H
 #define PC_NOTIFY_H
 
-#include "server/req.h"
+#include "core/ctx.h"
 
 #include <cjson/cJSON.h>
 #include <stddef.h>

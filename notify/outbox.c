@@ -5,9 +5,8 @@
 #include "base/crypto.h"
 #include "base/err.h"
 #include "base/log.h"
-#include "server/config.h"
-#include "server/outbound.h"
-#include "server/server.h"
+#include "config/config.h"
+#include "net/outbound.h"
 #include "store/store.h"
 #include "wechat/miniapp.h"
 #include "wechat/token.h"
@@ -100,7 +99,7 @@ static enum outcome by_subscription(struct delivery *d)
     }
     if (pc_wx_token_rejected(errcode)) { /* the owner replaces it; we try again soon */
         pc_store_wxtoken_mark_stale(ctx->db, cfg->wx_appid, version);
-        pc_server_wake_jobs(ctx->srv);
+        pc_ctx_wake_jobs(ctx);
         return RETRY;
     }
     if (errcode == 40003 || errcode == 40037 || errcode == 47003 || errcode == 41030) {
@@ -227,7 +226,7 @@ int pc_notify_outbox_job(struct pc_ctx *ctx, void *arg)
 {
     (void)arg;
     const struct pc_config *cfg = ctx->cfg;
-    const char *me = pc_server_instance(ctx->srv);
+    const char *me = ctx->instance;
     struct pc_outbox_msg *ms = NULL;
     size_t n = 0;
     if (pc_store_outbox_claim(ctx->db, me, cfg->notify_lease_s, cfg->notify_batch, &ms, &n))

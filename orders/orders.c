@@ -7,7 +7,7 @@
 #include "base/log.h"
 #include "base/timeutil.h"
 #include "codes/codes.h"
-#include "server/config.h"
+#include "config/config.h"
 
 #include <openssl/crypto.h>
 #include <stdio.h>

@@ -4,7 +4,7 @@
 #ifndef PC_ORDERS_ORDERS_H
 #define PC_ORDERS_ORDERS_H
 
-#include "server/req.h"
+#include "core/ctx.h"
 #include "store/store.h"
 
 #include <cjson/cJSON.h>

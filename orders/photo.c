@@ -7,7 +7,7 @@
 #include "base/crypto.h"
 #include "base/err.h"
 #include "base/log.h"
-#include "server/config.h"
+#include "config/config.h"
 #include "storage/storage.h"
 
 #include <stdio.h>

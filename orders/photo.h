@@ -6,7 +6,7 @@
 #define PC_ORDERS_PHOTO_H
 
 #include "photo/photo.h"
-#include "server/req.h"
+#include "core/ctx.h"
 #include "store/store.h"
 
 enum pc_upload_outcome {

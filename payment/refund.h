@@ -4,7 +4,7 @@
 #ifndef PC_PAYMENT_REFUND_H
 #define PC_PAYMENT_REFUND_H
 
-#include "server/req.h"
+#include "core/ctx.h"
 #include "store/store.h"
 
 #include <cjson/cJSON.h>

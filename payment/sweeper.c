@@ -5,8 +5,7 @@
 #include "base/log.h"
 #include "payment/apply.h"
 #include "payment/wxpay.h"
-#include "server/config.h"
-#include "server/server.h"
+#include "config/config.h"
 #include "store/store.h"
 
 #include <stdio.h>
@@ -131,8 +130,7 @@ int pc_pay_sweeper_job(struct pc_ctx *ctx, void *arg)
     if (!ctx->pay)
         return 60000;
     bool held = false;
-    if (pc_store_lease_acquire(ctx->db, LEASE, pc_server_instance(ctx->srv), LEASE_TTL_S, &held) ||
-        !held)
+    if (pc_store_lease_acquire(ctx->db, LEASE, ctx->instance, LEASE_TTL_S, &held) || !held)
         return ctx->cfg->pay_sweep_interval_ms;
     char nos[BATCH][33];
     size_t n = 0;

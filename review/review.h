@@ -5,7 +5,7 @@
 #ifndef PC_REVIEW_H
 #define PC_REVIEW_H
 
-#include "server/req.h"
+#include "core/ctx.h"
 #include "store/store.h"
 
 #include <cjson/cJSON.h>

@@ -3,7 +3,7 @@
 #ifndef PC_ROSTER_ROSTER_H
 #define PC_ROSTER_ROSTER_H
 
-#include "server/req.h"
+#include "core/ctx.h"
 #include "store/store.h"
 
 #include <cjson/cJSON.h>

@@ -5,7 +5,7 @@
 #ifndef PC_STAFF_STAFF_H
 #define PC_STAFF_STAFF_H
 
-#include "server/req.h"
+#include "core/ctx.h"
 
 #include <cjson/cJSON.h>
 #include <stddef.h>

@@ -6,7 +6,7 @@
 #include "base/err.h"
 #include "base/log.h"
 #include "base/timeutil.h"
-#include "server/config.h"
+#include "config/config.h"
 
 #include <mysql.h>
 #include <errmsg.h>

@@ -4,8 +4,7 @@
 
 #include "base/err.h"
 #include "base/log.h"
-#include "server/config.h"
-#include "server/server.h"
+#include "config/config.h"
 #include "store/store.h"
 
 #include <stdio.h>
@@ -102,8 +101,7 @@ int pc_task_closeout_job(struct pc_ctx *ctx, void *arg)
 {
     (void)arg;
     bool held = false;
-    if (pc_store_lease_acquire(ctx->db, LEASE, pc_server_instance(ctx->srv), LEASE_TTL_S, &held) ||
-        !held)
+    if (pc_store_lease_acquire(ctx->db, LEASE, ctx->instance, LEASE_TTL_S, &held) || !held)
         return ctx->cfg->closeout_interval_ms;
     int64_t ids[16];
     size_t n = 0;

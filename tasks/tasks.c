@@ -3,7 +3,7 @@
 
 #include "base/err.h"
 #include "base/timeutil.h"
-#include "server/config.h"
+#include "config/config.h"
 #include "staff/staff.h"
 
 #include <ctype.h>

@@ -4,7 +4,7 @@
 #ifndef PC_TASKS_TASKS_H
 #define PC_TASKS_TASKS_H
 
-#include "server/req.h"
+#include "core/ctx.h"
 #include "store/store.h"
 
 #include <cjson/cJSON.h>

@@ -5,7 +5,7 @@
 #include "base/err.h"
 #include "base/log.h"
 #include "base/timeutil.h"
-#include "server/config.h"
+#include "config/config.h"
 #include "storage/storage.h"
 #include "store/store.h"
 #include "wechat/miniapp.h"

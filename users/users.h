@@ -6,7 +6,7 @@
 #ifndef PC_USERS_USERS_H
 #define PC_USERS_USERS_H
 
-#include "server/req.h"
+#include "core/ctx.h"
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -7,7 +7,7 @@
 #ifndef PC_WECHAT_TOKEN_H
 #define PC_WECHAT_TOKEN_H
 
-#include "server/req.h"
+#include "core/ctx.h"
 
 #include <stddef.h>
 #include <stdint.h>

@@ -11,7 +11,7 @@
 #include "base/timeutil.h"
 #include "payment/bill.h"
 #include "payment/wxpay.h"
-#include "server/config.h"
+#include "config/config.h"
 
 #include <csv.h>
 #include <pthread.h>

@@ -1,6 +1,6 @@
-/* server/config.c — the configuration table, INI loading (libinih) and env overrides.
+/* config/config.c — the configuration table, INI loading (libinih) and env overrides.
  * Loaded once on the main thread before any other thread starts. */
-#include "server/config.h"
+#include "config/config.h"
 
 #include "base/alloc.h"
 #include "base/err.h"

@@ -1,7 +1,7 @@
-/* server/outbound.c — libcurl multi-socket glue for libevent (after curl's hiperfifo.c
+/* net/outbound.c — libcurl multi-socket glue for libevent (after curl's hiperfifo.c
  * pattern: a socket callback that maps curl's interest onto events, a timer callback that
  * arms one evtimer, and a completion drain after every socket action). */
-#include "server/outbound.h"
+#include "net/outbound.h"
 
 #include "base/alloc.h"
 #include "base/err.h"

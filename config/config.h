@@ -1,12 +1,12 @@
-/* server/config.h — portraitd's configuration: an INI file plus environment overrides.
+/* config/config.h — portraitd's configuration: an INI file plus environment overrides.
  *
  * Every key lives in one table (config.c) with its type, default and a one-line
  * description; docs/configuration.md lists the same keys and a unit test keeps the
  * two in step. Any key can be overridden by the environment variable
  * PORTRAITD_<SECTION>_<KEY> (upper case), which is how secrets are passed.
  * A loaded config is immutable and shared read-only by all threads. */
-#ifndef PC_SERVER_CONFIG_H
-#define PC_SERVER_CONFIG_H
+#ifndef PC_CONFIG_CONFIG_H
+#define PC_CONFIG_CONFIG_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,12 +1,12 @@
-/* server/outbound.h — outbound HTTPS calls (WeChat, later WeChat Pay, SMS) with libcurl.
+/* net/outbound.h — outbound HTTPS calls (WeChat, later WeChat Pay, SMS) with libcurl.
  *
  * pc_outbound is libcurl's multi-socket API driven by one libevent event_base: calls
  * never block the loop, connections are reused per loop, peer certificate and host name
  * are always verified, only HTTPS is allowed, every call has a total timeout and a
  * bounded response size. One pc_outbound per loop; it is used only on that loop's thread.
  * pc_outbound_perform is the blocking form for background threads. */
-#ifndef PC_SERVER_OUTBOUND_H
-#define PC_SERVER_OUTBOUND_H
+#ifndef PC_NET_OUTBOUND_H
+#define PC_NET_OUTBOUND_H
 
 #include <stddef.h>
 

@@ -1,8 +1,7 @@
-/* server/auth.c — bearer-token guard for staff routes. */
-#include "server/auth.h"
+/* handlers/auth.c — the bearer-token guard for staff and student routes. */
+#include "handlers/auth.h"
 
 #include "base/err.h"
-#include "server/req_internal.h"
 #include "staff/staff.h"
 #include "users/users.h"
 
@@ -55,7 +54,8 @@ int pc_auth_user(struct pc_req *r, struct pc_ctx *ctx)
     if (take_bearer(r, token))
         return -1;
     enum pc_user_token_state st;
-    int rc = pc_user_authenticate(ctx->db, token, &r->user, &st);
+    struct pc_user_auth u;
+    int rc = pc_user_authenticate(ctx->db, token, &u, &st);
     if (rc) {
         pc_resp_from_err(r, ctx, rc);
         return -1;
@@ -64,7 +64,7 @@ int pc_auth_user(struct pc_req *r, struct pc_ctx *ctx)
         token_refused(r, st == PC_USER_TOKEN_EXPIRED);
         return -1;
     }
-    r->has_user = true;
+    pc_req_set_user(r, &u);
     return 0;
 }
 
@@ -74,7 +74,8 @@ int pc_auth_staff(struct pc_req *r, struct pc_ctx *ctx, unsigned roles_any)
     if (take_bearer(r, token))
         return -1;
     enum pc_token_state st;
-    int rc = pc_staff_authenticate(ctx->db, token, &r->staff, &st);
+    struct pc_staff_auth s;
+    int rc = pc_staff_authenticate(ctx->db, token, &s, &st);
     if (rc) {
         pc_resp_from_err(r, ctx, rc);
         return -1;
@@ -83,8 +84,8 @@ int pc_auth_staff(struct pc_req *r, struct pc_ctx *ctx, unsigned roles_any)
         token_refused(r, st == PC_TOKEN_EXPIRED);
         return -1;
     }
-    r->has_staff = true;
-    if (roles_any && !(r->staff.roles & (roles_any | PC_ROLE_ADMIN))) {
+    pc_req_set_staff(r, &s);
+    if (roles_any && !(s.roles & (roles_any | PC_ROLE_ADMIN))) {
         pc_resp_error(r, 403, "FORBIDDEN", "没有权限执行此操作", NULL);
         return -1;
     }

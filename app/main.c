@@ -1,11 +1,12 @@
-/* server/main.c — the portraitd command line: serve, migrate, user, config.
+/* app/main.c — the portraitd command line: serve, migrate, user, config.
  * Main thread only. */
 #include "base/crypto.h"
 #include "base/err.h"
 #include "base/log.h"
+#include "app/jobs.h"
 #include "handlers/handlers.h"
-#include "server/config.h"
-#include "server/outbound.h"
+#include "config/config.h"
+#include "net/outbound.h"
 #include "server/server.h"
 #include "staff/staff.h"
 #include "store/db.h"
@@ -24,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #ifndef PC_VERSION
 #define PC_VERSION "dev"
@@ -42,6 +44,17 @@ static void usage(FILE *fp)
         "       portraitd version\n"
         "The configuration file defaults to $PORTRAITD_CONFIG; every key can be overridden\n"
         "with PORTRAITD_<SECTION>_<KEY> (see docs/configuration.md).\n");
+}
+
+/* host:pid:random — names this process among several (lease holders, outbox claims). */
+static void instance_name(char *out, size_t len)
+{
+    unsigned char rnd[4];
+    char host[64] = "localhost";
+    pc_rand_bytes(rnd, sizeof rnd);
+    gethostname(host, sizeof host - 1);
+    snprintf(out, len, "%s:%d:%02x%02x%02x%02x", host, (int)getpid(), rnd[0], rnd[1], rnd[2],
+             rnd[3]);
 }
 
 static int cmd_serve(const struct pc_config *cfg)
@@ -64,13 +77,21 @@ static int cmd_serve(const struct pc_config *cfg)
         pc_server_free(srv);
         return 1;
     }
-    pc_server_set_pay(srv, pay);
-    pc_server_add_job(srv, "wx_access_token", pc_wxtoken_job, NULL);
-    pc_server_add_job(srv, "pay_sweeper", pc_pay_sweeper_job, NULL);
-    pc_server_add_job(srv, "outbox", pc_notify_outbox_job, NULL);
-    pc_server_add_job(srv, "window_closeout", pc_task_closeout_job, NULL);
-    pc_server_add_job(srv, "reconciliation", pc_finance_recon_job, NULL);
+    /* The domain's context: handlers get a copy per worker, the jobs their own. */
+    char instance[128];
+    instance_name(instance, sizeof instance);
+    struct pc_ctx base = {.cfg = cfg, .pay = pay, .instance = instance};
+    struct pc_jobs *jobs = pc_jobs_new(&base);
+    pc_jobs_add(jobs, "wx_access_token", pc_wxtoken_job, NULL);
+    pc_jobs_add(jobs, "pay_sweeper", pc_pay_sweeper_job, NULL);
+    pc_jobs_add(jobs, "outbox", pc_notify_outbox_job, NULL);
+    pc_jobs_add(jobs, "window_closeout", pc_task_closeout_job, NULL);
+    pc_jobs_add(jobs, "reconciliation", pc_finance_recon_job, NULL);
+    pc_server_set_context(srv, &base);
+    pc_server_block_signals(); /* before the first thread: only pc_server_run takes them */
+    pc_jobs_start(jobs);
     int rc = pc_server_run(srv);
+    pc_jobs_free(jobs);
     pc_server_free(srv);
     pc_pay_free(pay);
     return rc ? 1 : 0;

@@ -1,11 +1,11 @@
-/* server/auth.h — the reusable guard for staff routes.
+/* handlers/auth.h — the reusable guard for staff and student routes.
  *
  * pc_auth_staff resolves "Authorization: Bearer <token>" and checks roles; on failure it
  * has already set the response (401 UNAUTHORIZED / TOKEN_EXPIRED with WWW-Authenticate,
  * 403 FORBIDDEN, 503 when the database is down) and the handler just returns.
  * Worker thread (it reads the database). */
-#ifndef PC_SERVER_AUTH_H
-#define PC_SERVER_AUTH_H
+#ifndef PC_HANDLERS_AUTH_H
+#define PC_HANDLERS_AUTH_H
 
 #include "server/req.h"
 

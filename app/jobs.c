@@ -1,5 +1,5 @@
-/* server/jobs.c — the background-jobs thread: a due-time list and a condition variable. */
-#include "server/jobs.h"
+/* app/jobs.c — the background-jobs thread: a due-time list and a condition variable. */
+#include "app/jobs.h"
 
 #include "base/alloc.h"
 #include "base/log.h"
@@ -32,11 +32,18 @@ struct pc_jobs {
     pthread_cond_t cv;
 };
 
-struct pc_jobs *pc_jobs_new(const struct pc_config *cfg, struct pc_server *srv)
+static void wake_cb(void *arg)
+{
+    pc_jobs_wake(arg);
+}
+
+struct pc_jobs *pc_jobs_new(struct pc_ctx *base)
 {
     struct pc_jobs *j = pc_new(struct pc_jobs);
-    j->ctx.cfg = cfg;
-    j->ctx.srv = srv;
+    base->wake_jobs = wake_cb;
+    base->wake_arg = j;
+    j->ctx = *base;
+    j->ctx.db = NULL;
     pthread_mutex_init(&j->mu, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
@@ -96,11 +103,6 @@ static void *jobs_main(void *arg)
     pc_db_free(j->ctx.db);
     mysql_thread_end();
     return NULL;
-}
-
-void pc_jobs_set_pay(struct pc_jobs *j, const struct pc_pay *pay)
-{
-    j->ctx.pay = pay;
 }
 
 void pc_jobs_start(struct pc_jobs *j)
