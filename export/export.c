@@ -6,7 +6,7 @@
 #include "base/log.h"
 #include "base/timeutil.h"
 #include "storage/storage.h"
-#include "store/store.h"
+#include "store/export.h"
 
 #include <fcntl.h>
 #include <stdio.h>

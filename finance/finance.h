@@ -5,7 +5,7 @@
 #define PC_FINANCE_H
 
 #include "base/buf.h"
-#include "store/store.h"
+#include "store/finance.h"
 
 #include <cjson/cJSON.h>
 #include <stddef.h>

@@ -9,6 +9,8 @@
 #include "payment/bill.h"
 #include "payment/sweeper.h"
 #include "config/config.h"
+#include "store/leases.h"
+#include "store/payments.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,7 +88,7 @@ int pc_finance_reconcile(struct pc_ctx *ctx, const char *bill_date, cJSON **repo
     for (size_t i = 0; rc == 0 && i < bill.n; i++) {
         const struct pc_bill_row *b = &bill.rows[i];
         if (!strcmp(b->trade_state, "REFUND")) {
-            struct pc_store_refund ref;
+            struct pc_refund ref;
             int q = strlen(b->out_refund_no) < 65
                         ? pc_store_refund_get(ctx->db, b->out_refund_no, false, &ref)
                         : PC_ENOTFOUND;

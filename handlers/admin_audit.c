@@ -3,7 +3,7 @@
 
 #include "handlers/auth.h"
 #include "staff/staff.h"
-#include "store/store.h"
+#include "store/audit.h"
 
 void h_admin_audit(struct pc_req *r, struct pc_ctx *ctx)
 {

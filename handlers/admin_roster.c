@@ -9,7 +9,8 @@
 #include "handlers/auth.h"
 #include "server/multipart.h"
 #include "staff/staff.h"
-#include "store/store.h"
+#include "store/roster.h"
+#include "store/tasks.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -171,7 +172,7 @@ void h_admin_roster_patch(struct pc_req *r, struct pc_ctx *ctx)
     cJSON *j = pc_req_json(r);
     if (!j)
         return;
-    struct pc_store_roster e;
+    struct pc_roster_entry e;
     bool created = false;
     const char *field = NULL, *message = NULL;
     int rc = pc_roster_patch(ctx->db, pc_req_staff(r), t.id, pc_req_param(r, "student_no"), j,

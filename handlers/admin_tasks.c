@@ -5,7 +5,7 @@
 #include "base/err.h"
 #include "handlers/auth.h"
 #include "staff/staff.h"
-#include "store/store.h"
+#include "store/tasks.h"
 #include "tasks/tasks.h"
 
 #include <stdio.h>

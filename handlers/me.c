@@ -9,7 +9,7 @@
 #include "config/config.h"
 #include "server/multipart.h"
 #include "storage/storage.h"
-#include "store/store.h"
+#include "store/users.h"
 #include "users/users.h"
 #include "wechat/miniapp.h"
 #include "wechat/token.h"
@@ -24,7 +24,7 @@
 
 static void render_me(struct pc_req *r, struct pc_ctx *ctx)
 {
-    struct pc_store_user u;
+    struct pc_user u;
     int rc = pc_store_user_get(ctx->db, pc_req_user(r)->id, &u);
     if (rc) {
         pc_resp_from_err(r, ctx, rc);

@@ -7,7 +7,7 @@
 #include "handlers/auth.h"
 #include "server/server.h"
 #include "staff/staff.h"
-#include "store/store.h"
+#include "store/outbox.h"
 
 #include <stdlib.h>
 #include <string.h>

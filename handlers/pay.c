@@ -10,7 +10,7 @@
 #include "handlers/auth.h"
 #include "config/config.h"
 #include "server/server.h"
-#include "store/store.h"
+#include "store/orders.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -11,6 +11,7 @@
 #include "server/multipart.h"
 #include "staff/staff.h"
 #include "storage/storage.h"
+#include "store/photos.h"
 #include "tasks/tasks.h"
 #include "users/users.h"
 

@@ -18,7 +18,7 @@ static void refund_sent(struct pc_req *r, struct pc_ctx *ctx)
 {
     const struct pc_out_resp *resp = pc_req_upstream(r);
     const char *no = pc_req_data(r);
-    struct pc_store_refund ref;
+    struct pc_refund ref;
     cJSON *j = NULL;
     bool applied = false;
     if (!resp->err && resp->status == 200 && pc_pay_verify_response(ctx->pay, resp) == 0 &&
@@ -67,7 +67,7 @@ void h_admin_refund(struct pc_req *r, struct pc_ctx *ctx)
     }
     enum pc_refund_outcome oc;
     struct pc_order o;
-    struct pc_store_refund ref;
+    struct pc_refund ref;
     int rc = pc_refund_request(ctx->db, pc_req_staff(r), pc_req_param(r, "order_no"),
                                (int64_t)amount->valuedouble, reason->valuestring,
                                pc_req_client_ip(r), pc_req_id(r), &oc, &o, &ref);

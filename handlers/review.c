@@ -8,6 +8,7 @@
 #include "handlers/auth.h"
 #include "server/server.h"
 #include "staff/staff.h"
+#include "store/photos.h"
 
 #include <errno.h>
 #include <stdio.h>

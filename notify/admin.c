@@ -6,7 +6,7 @@
 #include "base/json.h"
 #include "config/config.h"
 #include "staff/staff.h"
-#include "store/store.h"
+#include "store/outbox.h"
 
 #include <stdbool.h>
 #include <stdio.h>

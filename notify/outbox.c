@@ -7,7 +7,11 @@
 #include "base/log.h"
 #include "config/config.h"
 #include "net/outbound.h"
-#include "store/store.h"
+#include "store/orders.h"
+#include "store/outbox.h"
+#include "store/tasks.h"
+#include "store/users.h"
+#include "store/wxtoken.h"
 #include "wechat/miniapp.h"
 #include "wechat/token.h"
 
@@ -176,7 +180,7 @@ static enum outcome deliver(struct pc_ctx *ctx, const struct pc_outbox_msg *m, s
     const char *no = jstr(p, "order_no");
     struct pc_order o;
     struct pc_task t;
-    struct pc_store_user u;
+    struct pc_user u;
     enum outcome out = UNSENT;
     memset(d, 0, sizeof *d);
     d->ctx = ctx;

@@ -8,6 +8,10 @@
 #include "base/timeutil.h"
 #include "codes/codes.h"
 #include "config/config.h"
+#include "store/audit.h"
+#include "store/orders.h"
+#include "store/roster.h"
+#include "store/tasks.h"
 
 #include <openssl/crypto.h>
 #include <stdio.h>
@@ -89,7 +93,7 @@ static int task_gate(struct pc_db *db, const struct pc_user_auth *u, int64_t tas
 /* The roster gate for a decoded record: roster membership and name, offline collection,
  * an order in this task, an order in another task of the same school year. */
 static int roster_gate(struct pc_db *db, const struct pc_task *t, const struct pc_cc_record *rec,
-                       int64_t user_id, struct pc_store_roster *r, bool *in_roster,
+                       int64_t user_id, struct pc_roster_entry *r, bool *in_roster,
                        enum pc_gate *gate, char order_no[33], bool *own)
 {
     *own = false;
@@ -135,7 +139,7 @@ static int roster_gate(struct pc_db *db, const struct pc_task *t, const struct p
 }
 
 static cJSON *student_json(const struct pc_task *t, const struct pc_cc_record *rec,
-                           const struct pc_store_roster *r, bool in_roster)
+                           const struct pc_roster_entry *r, bool in_roster)
 {
     cJSON *s = cJSON_CreateObject();
     cJSON_AddStringToObject(s, "name", in_roster ? r->name : rec->name_masked);
@@ -193,7 +197,7 @@ int pc_code_submit(struct pc_db *db, const struct pc_config *cfg, const struct p
         return 0;
     }
     OPENSSL_cleanse(key, sizeof key);
-    struct pc_store_roster r;
+    struct pc_roster_entry r;
     bool in_roster, own;
     rc = roster_gate(db, &t, &rec, u->id, &r, &in_roster, &out->gate, out->order_no, &own);
     if (rc || out->gate != PC_GATE_OK)
@@ -240,7 +244,7 @@ static int confirm_tx(struct pc_db *db, void *arg)
 {
     struct confirm_args *a = arg;
     struct pc_order *o = a->o;
-    struct pc_store_roster r;
+    struct pc_roster_entry r;
     /* Re-check what may have changed since the code was read (offline collection, other
      * tasks); the active-order rule itself is the database's unique key. */
     int rc = pc_store_roster_get(db, a->t->id, a->c->student_no, &r);

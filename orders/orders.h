@@ -5,7 +5,7 @@
 #define PC_ORDERS_ORDERS_H
 
 #include "core/ctx.h"
-#include "store/store.h"
+#include "store/orders.h"
 
 #include <cjson/cJSON.h>
 #include <stddef.h>

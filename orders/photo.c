@@ -9,6 +9,11 @@
 #include "base/log.h"
 #include "config/config.h"
 #include "storage/storage.h"
+#include "store/audit.h"
+#include "store/orders.h"
+#include "store/photos.h"
+#include "store/roster.h"
+#include "store/tasks.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -135,8 +140,8 @@ static int upload_tx(struct pc_db *db, void *arg)
     p.order_id = a->o->id;
     rc = pc_store_photo_insert(db, &p, NULL);
     if (rc == 0)
-        rc = pc_store_order_photo_state(db, a->o->id, a->to, resub,
-                                        !strcmp(a->to, "unpaid") ? t.unpaid_timeout_s : 0);
+        rc = pc_store_order_status_photo(db, a->o->id, a->to, resub,
+                                         !strcmp(a->to, "unpaid") ? t.unpaid_timeout_s : 0);
     if (rc == 0) {
         cJSON *d = cJSON_CreateObject();
         cJSON_AddStringToObject(d, "from", a->o->status);

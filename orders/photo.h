@@ -7,7 +7,9 @@
 
 #include "photo/photo.h"
 #include "core/ctx.h"
-#include "store/store.h"
+#include "store/orders.h"
+
+#include <cjson/cJSON.h>
 
 enum pc_upload_outcome {
     PC_UPLOAD_OK = 0,

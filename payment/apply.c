@@ -5,7 +5,11 @@
 #include "base/log.h"
 #include "base/timeutil.h"
 #include "config/config.h"
-#include "store/store.h"
+#include "store/audit.h"
+#include "store/orders.h"
+#include "store/outbox.h"
+#include "store/payments.h"
+#include "store/tasks.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,7 +119,7 @@ static int apply_tx(struct pc_db *db, void *arg)
     if (rc)
         return rc;
     if (to) {
-        rc = pc_store_order_set_paid(db, o.id, to, transaction_id, paid_at);
+        rc = pc_store_order_status_paid(db, o.id, to, transaction_id, paid_at);
         if (rc == PC_EEXIST) { /* reopening would make a second active order */
             to = NULL;
             rc = 0;

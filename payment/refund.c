@@ -5,11 +5,14 @@
 #include "base/timeutil.h"
 #include "staff/staff.h"
 #include "tasks/tasks.h"
+#include "store/audit.h"
+#include "store/orders.h"
+#include "store/payments.h"
 
 #include <stdio.h>
 #include <string.h>
 
-cJSON *pc_refund_json(const struct pc_store_refund *r)
+cJSON *pc_refund_json(const struct pc_refund *r)
 {
     char t[32];
     cJSON *o = cJSON_CreateObject();
@@ -35,7 +38,7 @@ struct request_args {
     int64_t amount;
     enum pc_refund_outcome *outcome;
     struct pc_order *o;
-    struct pc_store_refund *r;
+    struct pc_refund *r;
 };
 
 static int request_tx(struct pc_db *db, void *arg)
@@ -89,7 +92,7 @@ static int request_tx(struct pc_db *db, void *arg)
 int pc_refund_request(struct pc_db *db, const struct pc_staff_auth *by, const char *order_no,
                       int64_t amount_fen, const char *reason, const char *ip,
                       const char *request_id, enum pc_refund_outcome *outcome, struct pc_order *o,
-                      struct pc_store_refund *r)
+                      struct pc_refund *r)
 {
     struct request_args a = {by, order_no, reason, ip, request_id, amount_fen, outcome, o, r};
     return pc_db_tx(db, request_tx, &a);
@@ -123,7 +126,7 @@ static int apply_tx(struct pc_db *db, void *arg)
         if (rc)
             return rc;
     }
-    struct pc_store_refund r;
+    struct pc_refund r;
     int rc = no && strlen(no) < 65 ? pc_store_refund_get(db, no, true, &r) : PC_ENOTFOUND;
     if (rc)
         return rc == PC_ENOTFOUND ? PC_ECONFLICT : rc;
@@ -151,7 +154,7 @@ static int apply_tx(struct pc_db *db, void *arg)
         if (rc == 0)
             rc = otn && strlen(otn) < 33 ? pc_store_order_get_locked(db, otn, &o) : PC_ENOTFOUND;
         if (rc == 0 && o.id == r.order_id && done >= o.amount_fen)
-            rc = pc_store_order_set_status(db, o.id, "refunded");
+            rc = pc_store_order_status_refunded(db, o.id);
         else if (rc == PC_ENOTFOUND)
             rc = 0;
     }

@@ -5,7 +5,8 @@
 #define PC_PAYMENT_REFUND_H
 
 #include "core/ctx.h"
-#include "store/store.h"
+#include "store/orders.h"
+#include "store/payments.h"
 
 #include <cjson/cJSON.h>
 
@@ -22,12 +23,12 @@ enum pc_refund_outcome {
 int pc_refund_request(struct pc_db *db, const struct pc_staff_auth *by, const char *order_no,
                       int64_t amount_fen, const char *reason, const char *ip,
                       const char *request_id, enum pc_refund_outcome *outcome, struct pc_order *o,
-                      struct pc_store_refund *r);
+                      struct pc_refund *r);
 
 /* Applies WeChat's answer or notification for a refund (status SUCCESS / PROCESSING /
  * CLOSED / ABNORMAL). notify_id may be NULL. *applied tells whether anything changed. */
 int pc_refund_apply(struct pc_db *db, const char *notify_id, const cJSON *refund, bool *applied);
 
-cJSON *pc_refund_json(const struct pc_store_refund *r);
+cJSON *pc_refund_json(const struct pc_refund *r);
 
 #endif

@@ -6,7 +6,9 @@
 #include "payment/apply.h"
 #include "payment/wxpay.h"
 #include "config/config.h"
-#include "store/store.h"
+#include "store/audit.h"
+#include "store/leases.h"
+#include "store/orders.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -71,7 +73,7 @@ static int close_tx(struct pc_db *db, void *arg)
         return rc;
     if (strcmp(o.status, "unpaid") != 0) /* moved meanwhile (a notification arrived) */
         return 0;
-    rc = pc_store_order_close(db, o.id, "pay_timeout");
+    rc = pc_store_order_status_closed(db, o.id, "pay_timeout");
     if (rc == 0) {
         struct pc_audit au = {.actor_type = "system",
                               .action = "order.close",

@@ -5,6 +5,10 @@
 #include "orders/orders.h"
 #include "staff/staff.h"
 #include "tasks/tasks.h"
+#include "store/audit.h"
+#include "store/orders.h"
+#include "store/outbox.h"
+#include "store/tasks.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,7 +113,8 @@ static int decide_tx(struct pc_db *db, void *arg)
                        : !strcmp(why->code, "OTHER") && a->d->note && a->d->note[0] ? a->d->note
                                                                                     : why->text;
     int64_t review_id = 0;
-    rc = pc_store_order_reviewed(db, a->o->id, a->d->approve, t.edit_days > 0 ? t.edit_days : 7);
+    rc = pc_store_order_status_reviewed(db, a->o->id, a->d->approve,
+                                        t.edit_days > 0 ? t.edit_days : 7);
     if (rc == 0)
         rc = pc_store_review_insert(db, a->o->id, a->by->id, a->d->approve ? "approve" : "reject",
                                     why ? why->code : NULL, text, a->d->note, &review_id);

@@ -6,7 +6,7 @@
 #define PC_REVIEW_H
 
 #include "core/ctx.h"
-#include "store/store.h"
+#include "store/orders.h"
 
 #include <cjson/cJSON.h>
 #include <stdbool.h>

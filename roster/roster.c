@@ -5,6 +5,9 @@
 #include "roster/csvimport.h"
 #include "staff/staff.h"
 #include "users/users.h"
+#include "store/audit.h"
+#include "store/roster.h"
+#include "store/tasks.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -21,7 +24,7 @@ static int import_tx(struct pc_db *db, void *arg)
     a->imported = a->updated = 0;
     for (size_t i = 0; i < a->p->nrows; i++) {
         const struct pc_roster_row *row = &a->p->rows[i];
-        struct pc_store_roster r = {0};
+        struct pc_roster_entry r = {0};
         r.seq = row->seq;
         snprintf(r.college, sizeof r.college, "%s", row->college);
         snprintf(r.name, sizeof r.name, "%s", row->name);
@@ -95,7 +98,7 @@ static int text_field(const cJSON *j, const char *key, char *dst, size_t len, bo
 
 int pc_roster_patch(struct pc_db *db, const struct pc_staff_auth *by, int64_t task_id,
                     const char *student_no, const cJSON *j, const char *ip, const char *request_id,
-                    struct pc_store_roster *out, bool *created, const char **field,
+                    struct pc_roster_entry *out, bool *created, const char **field,
                     const char **message)
 {
     *field = NULL;

@@ -4,7 +4,7 @@
 #define PC_ROSTER_ROSTER_H
 
 #include "core/ctx.h"
-#include "store/store.h"
+#include "store/roster.h"
 
 #include <cjson/cJSON.h>
 #include <stdbool.h>
@@ -29,7 +29,7 @@ int pc_roster_import(struct pc_db *db, const struct pc_staff_auth *by, int64_t t
  * class, seq, collected_offline. PC_EINVAL with field/message on bad input. */
 int pc_roster_patch(struct pc_db *db, const struct pc_staff_auth *by, int64_t task_id,
                     const char *student_no, const cJSON *j, const char *ip, const char *request_id,
-                    struct pc_store_roster *out, bool *created, const char **field,
+                    struct pc_roster_entry *out, bool *created, const char **field,
                     const char **message);
 
 #endif

@@ -6,7 +6,10 @@
 #include "base/log.h"
 #include "base/timeutil.h"
 #include "config/config.h"
-#include "store/store.h"
+#include "store/audit.h"
+#include "store/ratelimit.h"
+#include "store/staff.h"
+#include "store/tasks.h"
 
 #include <argon2.h>
 #include <openssl/crypto.h>

@@ -1,12 +1,11 @@
-/* store/staff.c — SQL for schools, staff accounts, roles and staff sessions. */
-#include "store/store.h"
+/* store/staff.c — SQL for staff accounts, roles and staff sessions (store/staff.h). */
+#include "store/staff.h"
 
 #include "base/err.h"
 
 #include <stdio.h>
 #include <string.h>
 
-static const char SQL_SCHOOL_BY_CODE[] = "SELECT id FROM schools WHERE code = ?";
 static const char SQL_STAFF_INSERT[] = "INSERT INTO staff (username, password_hash) VALUES (?, ?)";
 static const char SQL_ROLE_INSERT[] =
     "INSERT INTO staff_roles (staff_id, role, school_id, college) VALUES (?, ?, ?, ?)";
@@ -29,19 +28,6 @@ static const char SQL_SESSION_GET[] =
 static const char SQL_SESSION_REVOKE[] =
     "UPDATE staff_sessions SET revoked_at = UTC_TIMESTAMP(3) WHERE id = ? AND revoked_at IS NULL";
 
-int pc_store_school_id_by_code(struct pc_db *db, const char *code, int64_t *id)
-{
-    struct pc_db_res *res = NULL;
-    int rc = pc_db_query(db, SQL_SCHOOL_BY_CODE, PC_DB_ARGS(pc_db_str(code)), &res);
-    if (rc)
-        return rc;
-    rc = pc_db_res_rows(res) ? 0 : PC_ENOTFOUND;
-    if (rc == 0)
-        *id = pc_db_res_i64(res, 0, 0);
-    pc_db_res_free(res);
-    return rc;
-}
-
 int pc_store_staff_insert(struct pc_db *db, const char *username, const char *password_hash,
                           int64_t *id)
 {
@@ -63,22 +49,18 @@ int pc_store_staff_role_insert(struct pc_db *db, int64_t staff_id, const char *r
                       NULL, NULL);
 }
 
+static void staff_row(const struct pc_db_res *res, size_t r, void *out)
+{
+    struct pc_store_staff *s = out;
+    s->id = pc_db_res_i64(res, r, 0);
+    pc_db_res_copy(res, r, 1, s->username, sizeof s->username);
+    pc_db_res_copy(res, r, 2, s->password_hash, sizeof s->password_hash);
+    s->disabled = pc_db_res_i64(res, r, 3) != 0;
+}
+
 int pc_store_staff_by_username(struct pc_db *db, const char *username, struct pc_store_staff *out)
 {
-    struct pc_db_res *res = NULL;
-    int rc = pc_db_query(db, SQL_STAFF_BY_NAME, PC_DB_ARGS(pc_db_str(username)), &res);
-    if (rc)
-        return rc;
-    if (pc_db_res_rows(res) == 0) {
-        pc_db_res_free(res);
-        return PC_ENOTFOUND;
-    }
-    out->id = pc_db_res_i64(res, 0, 0);
-    snprintf(out->username, sizeof out->username, "%s", pc_db_res_str(res, 0, 1));
-    snprintf(out->password_hash, sizeof out->password_hash, "%s", pc_db_res_str(res, 0, 2));
-    out->disabled = pc_db_res_i64(res, 0, 3) != 0;
-    pc_db_res_free(res);
-    return 0;
+    return pc_db_query_one(db, SQL_STAFF_BY_NAME, PC_DB_ARGS(pc_db_str(username)), staff_row, out);
 }
 
 int pc_store_staff_set_password(struct pc_db *db, int64_t staff_id, const char *password_hash)
@@ -133,25 +115,22 @@ int pc_store_staff_session_insert(struct pc_db *db, int64_t staff_id, const char
     return 0;
 }
 
+static void session_row(const struct pc_db_res *res, size_t r, void *out)
+{
+    struct pc_store_session *s = out;
+    s->session_id = pc_db_res_i64(res, r, 0);
+    s->staff_id = pc_db_res_i64(res, r, 1);
+    pc_db_res_copy(res, r, 2, s->username, sizeof s->username);
+    s->expired = pc_db_res_i64(res, r, 3) != 0;
+    s->revoked = pc_db_res_i64(res, r, 4) != 0;
+    s->disabled = pc_db_res_i64(res, r, 5) != 0;
+}
+
 int pc_store_staff_session_get(struct pc_db *db, const char *token_hash,
                                struct pc_store_session *out)
 {
-    struct pc_db_res *res = NULL;
-    int rc = pc_db_query(db, SQL_SESSION_GET, PC_DB_ARGS(pc_db_str(token_hash)), &res);
-    if (rc)
-        return rc;
-    if (pc_db_res_rows(res) == 0) {
-        pc_db_res_free(res);
-        return PC_ENOTFOUND;
-    }
-    out->session_id = pc_db_res_i64(res, 0, 0);
-    out->staff_id = pc_db_res_i64(res, 0, 1);
-    snprintf(out->username, sizeof out->username, "%s", pc_db_res_str(res, 0, 2));
-    out->expired = pc_db_res_i64(res, 0, 3) != 0;
-    out->revoked = pc_db_res_i64(res, 0, 4) != 0;
-    out->disabled = pc_db_res_i64(res, 0, 5) != 0;
-    pc_db_res_free(res);
-    return 0;
+    return pc_db_query_one(db, SQL_SESSION_GET, PC_DB_ARGS(pc_db_str(token_hash)), session_row,
+                           out);
 }
 
 int pc_store_staff_session_revoke(struct pc_db *db, int64_t session_id)

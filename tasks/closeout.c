@@ -5,7 +5,10 @@
 #include "base/err.h"
 #include "base/log.h"
 #include "config/config.h"
-#include "store/store.h"
+#include "store/audit.h"
+#include "store/leases.h"
+#include "store/orders.h"
+#include "store/tasks.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -30,7 +33,7 @@ static int close_tx(struct pc_db *db, void *arg)
     bool unpaid_plain = !strcmp(o.status, "unpaid") && !o.prepay_id[0];
     if (strcmp(o.status, "awaiting_photo") != 0 && !unpaid_plain)
         return 0; /* moved meanwhile */
-    rc = pc_store_order_close(db, o.id, "window_closed");
+    rc = pc_store_order_status_closed(db, o.id, "window_closed");
     if (rc == 0) {
         cJSON *d = cJSON_CreateObject();
         cJSON_AddStringToObject(d, "from", o.status);

@@ -5,6 +5,10 @@
 #include "base/timeutil.h"
 #include "config/config.h"
 #include "staff/staff.h"
+#include "store/audit.h"
+#include "store/ratelimit.h"
+#include "store/tasks.h"
+#include "store/users.h"
 
 #include <ctype.h>
 #include <stddef.h>
@@ -340,7 +344,7 @@ int pc_task_bind(struct pc_db *db, const struct pc_config *cfg, const struct pc_
 {
     char ukey[24], norm[40];
     snprintf(ukey, sizeof ukey, "%lld", (long long)u->id);
-    struct pc_store_user usr;
+    struct pc_user usr;
     int rc = pc_store_user_get(db, u->id, &usr);
     if (rc)
         return rc;

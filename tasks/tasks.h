@@ -5,7 +5,7 @@
 #define PC_TASKS_TASKS_H
 
 #include "core/ctx.h"
-#include "store/store.h"
+#include "store/tasks.h"
 
 #include <cjson/cJSON.h>
 #include <stdbool.h>

@@ -7,7 +7,9 @@
 #include "base/timeutil.h"
 #include "config/config.h"
 #include "storage/storage.h"
-#include "store/store.h"
+#include "store/audit.h"
+#include "store/ratelimit.h"
+#include "store/users.h"
 #include "wechat/miniapp.h"
 
 #include <openssl/crypto.h>
@@ -68,7 +70,7 @@ int pc_user_login(struct pc_db *db, const struct pc_config *cfg, const struct pc
     pc_sha256_hex(out->token, strlen(out->token), token_hash);
     rc = pc_store_user_session_insert(db, out->user_id, token_hash, cfg->user_token_ttl_s, ip,
                                       &session_id, expires_db);
-    struct pc_store_user u;
+    struct pc_user u;
     if (rc == 0)
         rc = pc_store_user_get(db, out->user_id, &u);
     if (rc) {

@@ -6,7 +6,8 @@
 #include "base/log.h"
 #include "base/timeutil.h"
 #include "config/config.h"
-#include "store/store.h"
+#include "store/leases.h"
+#include "store/wxtoken.h"
 #include "wechat/miniapp.h"
 
 #include <errno.h>

@@ -1,5 +1,5 @@
-/* store/notify.c — SQL for subscription consents, outbox delivery and window close-out. */
-#include "store/store.h"
+/* store/outbox.c — SQL for the outbox and subscription consents (store/outbox.h). */
+#include "store/outbox.h"
 
 #include "base/alloc.h"
 #include "base/err.h"
@@ -10,6 +10,8 @@
 
 #define MAX_CONSENTS 100 /* per user and template: more "accept" taps than messages we send */
 
+static const char SQL_OUTBOX_INSERT[] =
+    "INSERT INTO outbox (kind, dedupe_key, payload) VALUES (?, ?, ?)";
 static const char SQL_CONSENT_ADD[] =
     "INSERT INTO subscription_consents (user_id, template_id, remaining, accepted_total, "
     "last_result) VALUES (?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE "
@@ -57,19 +59,6 @@ static const char SQL_OUTBOX_REQUEUE[] =
     "UPDATE outbox SET state = 'pending', attempts = 0, next_try_at = UTC_TIMESTAMP(3), "
     "updated_at = UTC_TIMESTAMP(3) WHERE id = ? AND state = 'dead'";
 
-static const char SQL_CLOSEOUT_DUE[] =
-    "SELECT id FROM tasks WHERE closes_at <= UTC_TIMESTAMP(3) AND archived_at IS NULL AND "
-    "(closed_out_at IS NULL OR closed_out_at < closes_at) ORDER BY closes_at LIMIT ?";
-static const char SQL_CLOSEOUT_ORDERS[] =
-    "SELECT order_no FROM orders WHERE task_id = ? AND (status = 'awaiting_photo' OR "
-    "(status = 'unpaid' AND prepay_id IS NULL)) ORDER BY id LIMIT ?";
-static const char SQL_CLOSEOUT_PREPAID[] =
-    "UPDATE orders SET pay_deadline = UTC_TIMESTAMP(3), updated_at = UTC_TIMESTAMP(3) "
-    "WHERE task_id = ? AND status = 'unpaid' AND prepay_id IS NOT NULL AND "
-    "(pay_deadline IS NULL OR pay_deadline > UTC_TIMESTAMP(3))";
-static const char SQL_CLOSEOUT_MARK[] =
-    "UPDATE tasks SET closed_out_at = UTC_TIMESTAMP(3) WHERE id = ?";
-
 int pc_store_consent_add(struct pc_db *db, int64_t user_id, const char *template_id, int accepted,
                          const char *result)
 {
@@ -104,8 +93,20 @@ int pc_store_consent_clear(struct pc_db *db, int64_t user_id, const char *templa
                       NULL, NULL);
 }
 
-static void msg_from_row(const struct pc_db_res *res, size_t r, struct pc_outbox_msg *m)
+int pc_store_outbox_insert(struct pc_db *db, const char *kind, const char *dedupe_key,
+                           const cJSON *payload)
 {
+    char *json = cJSON_PrintUnformatted(payload);
+    int rc =
+        pc_db_exec(db, SQL_OUTBOX_INSERT,
+                   PC_DB_ARGS(pc_db_str(kind), pc_db_str(dedupe_key), pc_db_str(json)), NULL, NULL);
+    free(json);
+    return rc;
+}
+
+static void msg_row(const struct pc_db_res *res, size_t r, void *out)
+{
+    struct pc_outbox_msg *m = out;
     memset(m, 0, sizeof *m);
     m->id = pc_db_res_i64(res, r, 0);
     pc_db_res_copy(res, r, 1, m->kind, sizeof m->kind);
@@ -123,16 +124,10 @@ static void msg_from_row(const struct pc_db_res *res, size_t r, struct pc_outbox
 static int msgs_query(struct pc_db *db, const char *sql, const struct pc_db_arg *args, size_t nargs,
                       struct pc_outbox_msg **out, size_t *n)
 {
-    struct pc_db_res *res = NULL;
-    int rc = pc_db_query(db, sql, args, nargs, &res);
-    if (rc)
-        return rc;
-    *n = pc_db_res_rows(res);
-    *out = pc_xcalloc(*n ? *n : 1, sizeof **out);
-    for (size_t i = 0; i < *n; i++)
-        msg_from_row(res, i, &(*out)[i]);
-    pc_db_res_free(res);
-    return 0;
+    void *a = NULL;
+    int rc = pc_db_query_all(db, sql, args, nargs, sizeof **out, msg_row, &a, n);
+    *out = a;
+    return rc;
 }
 
 void pc_store_outbox_msgs_free(struct pc_outbox_msg *m, size_t n)
@@ -213,17 +208,7 @@ int pc_store_outbox_list(struct pc_db *db, const char *state, int64_t before_id,
 
 int pc_store_outbox_get(struct pc_db *db, int64_t id, struct pc_outbox_msg *out)
 {
-    struct pc_outbox_msg *m = NULL;
-    size_t n = 0;
-    int rc = msgs_query(db, SQL_OUTBOX_ONE, PC_DB_ARGS(pc_db_i64(id)), &m, &n);
-    if (rc == 0 && n == 0)
-        rc = PC_ENOTFOUND;
-    if (rc == 0) {
-        *out = m[0];
-        m[0].payload = NULL;
-    }
-    pc_store_outbox_msgs_free(m, n);
-    return rc;
+    return pc_db_query_one(db, SQL_OUTBOX_ONE, PC_DB_ARGS(pc_db_i64(id)), msg_row, out);
 }
 
 int pc_store_outbox_requeue(struct pc_db *db, int64_t id)
@@ -231,47 +216,4 @@ int pc_store_outbox_requeue(struct pc_db *db, int64_t id)
     uint64_t n = 0;
     int rc = pc_db_exec(db, SQL_OUTBOX_REQUEUE, PC_DB_ARGS(pc_db_i64(id)), &n, NULL);
     return rc ? rc : n ? 0 : PC_ECONFLICT;
-}
-
-static int ids(struct pc_db *db, const char *sql, const struct pc_db_arg *args, size_t nargs,
-               char (*out)[33], size_t max, size_t *n)
-{
-    struct pc_db_res *res = NULL;
-    *n = 0;
-    int rc = pc_db_query(db, sql, args, nargs, &res);
-    if (rc)
-        return rc;
-    for (size_t i = 0; i < pc_db_res_rows(res) && *n < max; i++)
-        pc_db_res_copy(res, i, 0, out[(*n)++], 33);
-    pc_db_res_free(res);
-    return 0;
-}
-
-int pc_store_closeout_due(struct pc_db *db, int64_t *task_ids, size_t max, size_t *n)
-{
-    char buf[32][33];
-    size_t got = 0;
-    int rc = ids(db, SQL_CLOSEOUT_DUE, PC_DB_ARGS(pc_db_i64((int64_t)(max < 32 ? max : 32))), buf,
-                 max < 32 ? max : 32, &got);
-    *n = 0;
-    for (size_t i = 0; rc == 0 && i < got; i++)
-        task_ids[(*n)++] = strtoll(buf[i], NULL, 10);
-    return rc;
-}
-
-int pc_store_closeout_orders(struct pc_db *db, int64_t task_id, char (*out)[33], size_t max,
-                             size_t *n)
-{
-    return ids(db, SQL_CLOSEOUT_ORDERS, PC_DB_ARGS(pc_db_i64(task_id), pc_db_i64((int64_t)max)),
-               out, max, n);
-}
-
-int pc_store_closeout_prepaid(struct pc_db *db, int64_t task_id, uint64_t *changed)
-{
-    return pc_db_exec(db, SQL_CLOSEOUT_PREPAID, PC_DB_ARGS(pc_db_i64(task_id)), changed, NULL);
-}
-
-int pc_store_closeout_mark(struct pc_db *db, int64_t task_id)
-{
-    return pc_db_exec(db, SQL_CLOSEOUT_MARK, PC_DB_ARGS(pc_db_i64(task_id)), NULL, NULL);
 }
