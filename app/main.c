@@ -11,7 +11,7 @@
 #include "staff/staff.h"
 #include "store/db.h"
 #include "store/migrate.h"
-#include "tasks/tasks.h"
+#include "orders/closeout.h"
 #include "finance/finance.h"
 #include "notify/notify.h"
 #include "payment/sweeper.h"
@@ -85,7 +85,7 @@ static int cmd_serve(const struct pc_config *cfg)
     pc_jobs_add(jobs, "wx_access_token", pc_wxtoken_job, NULL);
     pc_jobs_add(jobs, "pay_sweeper", pc_pay_sweeper_job, NULL);
     pc_jobs_add(jobs, "outbox", pc_notify_outbox_job, NULL);
-    pc_jobs_add(jobs, "window_closeout", pc_task_closeout_job, NULL);
+    pc_jobs_add(jobs, "window_closeout", pc_order_closeout_job, NULL);
     pc_jobs_add(jobs, "reconciliation", pc_finance_recon_job, NULL);
     pc_server_set_context(srv, &base);
     pc_server_block_signals(); /* before the first thread: only pc_server_run takes them */

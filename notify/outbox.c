@@ -7,11 +7,10 @@
 #include "base/log.h"
 #include "config/config.h"
 #include "net/outbound.h"
-#include "store/orders.h"
+#include "orders/orders.h"
 #include "store/outbox.h"
 #include "store/tasks.h"
 #include "store/users.h"
-#include "store/wxtoken.h"
 #include "wechat/miniapp.h"
 #include "wechat/token.h"
 
@@ -102,8 +101,7 @@ static enum outcome by_subscription(struct delivery *d)
         return UNSENT;
     }
     if (pc_wx_token_rejected(errcode)) { /* the owner replaces it; we try again soon */
-        pc_store_wxtoken_mark_stale(ctx->db, cfg->wx_appid, version);
-        pc_ctx_wake_jobs(ctx);
+        pc_wxtoken_reject(ctx, version);
         return RETRY;
     }
     if (errcode == 40003 || errcode == 40037 || errcode == 47003 || errcode == 41030) {
@@ -191,9 +189,7 @@ static enum outcome deliver(struct pc_ctx *ctx, const struct pc_outbox_msg *m, s
                : !strcmp(ev, "approved") ? PC_NOTIFY_APPROVED
                : !strcmp(ev, "rejected") ? PC_NOTIFY_REJECTED
                                          : PC_NOTIFY_NONE;
-    int rc = d->event == PC_NOTIFY_NONE || !no || strlen(no) > 32
-                 ? PC_ENOTFOUND
-                 : pc_store_order_get(ctx->db, no, &o);
+    int rc = d->event == PC_NOTIFY_NONE ? PC_ENOTFOUND : pc_order_get(ctx->db, no, &o);
     if (rc == 0)
         rc = pc_store_task_get(ctx->db, o.task_id, false, &t);
     if (rc == 0)

@@ -10,6 +10,7 @@
 #include "config/config.h"
 #include "store/audit.h"
 #include "store/orders.h"
+#include "store/photos.h"
 #include "store/roster.h"
 #include "store/tasks.h"
 
@@ -17,6 +18,67 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+int pc_order_get(struct pc_db *db, const char *order_no, struct pc_order *o)
+{
+    return order_no && strlen(order_no) < 33 ? pc_store_order_get(db, order_no, o) : PC_ENOTFOUND;
+}
+
+int pc_order_get_own(struct pc_db *db, const struct pc_user_auth *u, const char *order_no,
+                     struct pc_order *o)
+{
+    int rc = pc_order_get(db, order_no, o);
+    return rc == 0 && o->user_id != u->id ? PC_ENOTFOUND : rc;
+}
+
+int pc_order_lock(struct pc_db *db, const char *order_no, struct pc_order *o)
+{
+    return order_no && strlen(order_no) < 33 ? pc_store_order_get_locked(db, order_no, o)
+                                             : PC_ENOTFOUND;
+}
+
+int pc_order_list_own(struct pc_db *db, const struct pc_user_auth *u, int64_t before_id, int limit,
+                      struct pc_order **out, size_t *n)
+{
+    return pc_store_order_list_user(db, u->id, before_id, limit, out, n);
+}
+
+int pc_order_list_pending(struct pc_db *db, int64_t school_id, int64_t task_id, int64_t after_id,
+                          int limit, struct pc_order **out, size_t *n)
+{
+    return pc_store_review_queue(db, school_id, task_id, after_id, limit, out, n);
+}
+
+int pc_order_list_to_sweep(struct pc_db *db, int min_age_s, int limit, char (*out)[33], size_t *n)
+{
+    return pc_store_orders_to_sweep(db, min_age_s, limit, out, n);
+}
+
+int pc_order_photo_checks(struct pc_db *db, const struct pc_order *o, cJSON **checks)
+{
+    char *json = NULL;
+    *checks = NULL;
+    int rc = pc_store_photo_checks(db, o->id, &json);
+    if (rc && rc != PC_ENOTFOUND)
+        return rc;
+    *checks = json ? cJSON_Parse(json) : NULL;
+    free(json);
+    if (!*checks)
+        *checks = cJSON_CreateArray();
+    return 0;
+}
+
+int pc_order_set_prepay(struct pc_db *db, const struct pc_order *o, const char *prepay_id,
+                        int ttl_s)
+{
+    return pc_store_order_set_prepay(db, o->id, prepay_id, ttl_s);
+}
+
+bool pc_order_is_paid(const struct pc_order *o)
+{
+    return !strcmp(o->status, "pending_review") || !strcmp(o->status, "approved") ||
+           !strcmp(o->status, "rejected");
+}
 
 void pc_order_no_new(char out[33])
 {

@@ -1,15 +1,14 @@
-/* payment/apply.c — a successful payment applied once (rules); SQL in store/payments.c. */
+/* payment/apply.c — a successful payment applied once: checked against its order, recorded,
+ * and handed to orders/ for the order's change; SQL in store/payments.c. */
 #include "payment/apply.h"
 
 #include "base/err.h"
 #include "base/log.h"
 #include "base/timeutil.h"
 #include "config/config.h"
-#include "store/audit.h"
-#include "store/orders.h"
-#include "store/outbox.h"
+#include "orders/orders.h"
+#include "orders/state.h"
 #include "store/payments.h"
-#include "store/tasks.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,10 +60,9 @@ static int apply_tx(struct pc_db *db, void *arg)
         *a->result = PC_APPLY_NOT_SUCCESS;
         return 0;
     }
+    /* The money must be this order's: our app and merchant, its amount, its student. */
     struct pc_order o;
-    int rc = out_trade_no && strlen(out_trade_no) < 33
-                 ? pc_store_order_get_locked(db, out_trade_no, &o)
-                 : PC_ENOTFOUND;
+    int rc = pc_order_get(db, out_trade_no, &o);
     if (rc && rc != PC_ENOTFOUND)
         return rc;
     const char *appid = str(tx, "appid"), *mchid = str(tx, "mchid");
@@ -76,6 +74,16 @@ static int apply_tx(struct pc_db *db, void *arg)
         *a->result = PC_APPLY_INCONSISTENT;
         return PC_ECONFLICT; /* roll back the notification id too: nothing is written */
     }
+    int64_t recorded_fen, school_id, task_id;
+    char recorded_no[33];
+    rc = pc_store_payment_by_tx(db, transaction_id, &recorded_fen, recorded_no, &school_id,
+                                &task_id);
+    if (rc == 0) { /* this transaction was applied before (another path) */
+        *a->result = PC_APPLY_DUPLICATE;
+        return 0;
+    }
+    if (rc != PC_ENOTFOUND)
+        return rc;
     char paid_at[32] = "";
     int64_t t;
     const char *st = str(tx, "success_time");
@@ -84,67 +92,37 @@ static int apply_tx(struct pc_db *db, void *arg)
     else
         pc_time_format_db(pc_time_now_ms() / 1000, paid_at, sizeof paid_at);
 
-    /* Where the money goes: a waiting order; a closed one reopened while its task's window is
-     * open; otherwise it is kept for a refund decision (duplicate payments are not refunded
-     * automatically). */
-    const char *to = NULL;
-    if (!strcmp(o.status, "unpaid")) {
-        to = "pending_review";
-    } else if (!strcmp(o.status, "closed")) {
-        struct pc_task task;
-        rc = pc_store_task_get(db, o.task_id, false, &task);
-        if (rc)
-            return rc;
-        if (!task.closed && !task.not_open_yet)
-            to = "pending_review";
-    }
-    char *raw = cJSON_PrintUnformatted(tx);
-    struct pc_store_payment p = {.order_id = o.id,
-                                 .out_trade_no = out_trade_no,
-                                 .transaction_id = transaction_id,
-                                 .amount_fen = total,
-                                 .payer_total_fen = payer_total >= 0 ? payer_total : total,
-                                 .payer_openid = openid,
-                                 .trade_state = state,
-                                 .success_time = paid_at,
-                                 .source = a->source,
-                                 .disposition = to ? "applied" : "refund_due",
-                                 .raw = raw};
-    rc = pc_store_payment_insert(db, &p);
-    free(raw);
-    if (rc == PC_EEXIST) { /* this transaction was applied before (another path) */
-        *a->result = PC_APPLY_DUPLICATE;
-        return 0;
-    }
+    /* Where the money goes (orders/state.h): to the order when it can take it; otherwise it is
+     * kept for a refund decision (duplicate payments are not refunded automatically). The
+     * payment row records what the order decided, in the same transaction. */
+    struct pc_order_payment p = {transaction_id, total, paid_at, a->source};
+    enum pc_paid_outcome paid;
+    rc = pc_order_paid(db, out_trade_no, &p, &paid, &o);
+    if (rc == 0 && paid == PC_PAID_WRONG_STATE)
+        rc = pc_order_refund_due(db, out_trade_no, &p, &o);
+    if (rc == 0 && paid == PC_PAID_NOT_FOUND)
+        rc = PC_ENOTFOUND; /* it was there a moment ago: the database will say why */
+    if (rc == PC_EEXIST)   /* its records exist: recorded meanwhile by another path; start over */
+        return PC_ERETRY;
     if (rc)
         return rc;
-    if (to) {
-        rc = pc_store_order_status_paid(db, o.id, to, transaction_id, paid_at);
-        if (rc == PC_EEXIST) { /* reopening would make a second active order */
-            to = NULL;
-            rc = 0;
-        } else if (rc) {
-            return rc;
-        }
-    }
-    cJSON *d = cJSON_CreateObject();
-    cJSON_AddStringToObject(d, "transaction_id", transaction_id);
-    cJSON_AddStringToObject(d, "order_no", o.order_no);
-    cJSON_AddNumberToObject(d, "amount_fen", (double)total);
-    cJSON_AddStringToObject(d, "from", o.status);
-    cJSON_AddStringToObject(d, "to", to ? to : o.status);
-    cJSON_AddStringToObject(d, "source", a->source);
-    struct pc_audit au = {.actor_type = "wechat",
-                          .action = to ? "order.paid" : "payment.refund_due",
-                          .target_type = "order",
-                          .target_id = o.order_no,
-                          .details = d};
-    rc = pc_store_audit_insert(db, &au);
-    if (rc == 0)
-        rc =
-            pc_store_outbox_insert(db, to ? "order.paid" : "payment.refund_due", transaction_id, d);
-    cJSON_Delete(d);
-    *a->result = to ? PC_APPLY_APPLIED : PC_APPLY_REFUND_DUE;
+    char *raw = cJSON_PrintUnformatted(tx);
+    struct pc_store_payment row = {.order_id = o.id,
+                                   .out_trade_no = out_trade_no,
+                                   .transaction_id = transaction_id,
+                                   .amount_fen = total,
+                                   .payer_total_fen = payer_total >= 0 ? payer_total : total,
+                                   .payer_openid = openid,
+                                   .trade_state = state,
+                                   .success_time = paid_at,
+                                   .source = a->source,
+                                   .disposition = paid == PC_PAID_OK ? "applied" : "refund_due",
+                                   .raw = raw};
+    rc = pc_store_payment_insert(db, &row);
+    free(raw);
+    if (rc == PC_EEXIST) /* recorded meanwhile by another path: start over, and see it */
+        return PC_ERETRY;
+    *a->result = paid == PC_PAID_OK ? PC_APPLY_APPLIED : PC_APPLY_REFUND_DUE;
     return rc;
 }
 

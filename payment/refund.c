@@ -3,10 +3,10 @@
 
 #include "base/err.h"
 #include "base/timeutil.h"
+#include "orders/state.h"
 #include "staff/staff.h"
 #include "tasks/tasks.h"
 #include "store/audit.h"
-#include "store/orders.h"
 #include "store/payments.h"
 
 #include <stdio.h>
@@ -27,11 +27,6 @@ cJSON *pc_refund_json(const struct pc_refund *r)
     return o;
 }
 
-static bool paid_status(const char *s)
-{
-    return !strcmp(s, "pending_review") || !strcmp(s, "approved") || !strcmp(s, "rejected");
-}
-
 struct request_args {
     const struct pc_staff_auth *by;
     const char *order_no, *reason, *ip, *rid;
@@ -44,7 +39,7 @@ struct request_args {
 static int request_tx(struct pc_db *db, void *arg)
 {
     struct request_args *a = arg;
-    int rc = pc_store_order_get_locked(db, a->order_no, a->o);
+    int rc = pc_order_lock(db, a->order_no, a->o);
     if (rc == 0 && !pc_task_in_scope(a->by, a->o->school_id))
         rc = PC_ENOTFOUND;
     if (rc == PC_ENOTFOUND) {
@@ -60,7 +55,7 @@ static int request_tx(struct pc_db *db, void *arg)
     }
     if (rc != PC_ENOTFOUND)
         return rc;
-    if (!paid_status(a->o->status) || !a->o->transaction_id[0]) {
+    if (!pc_order_is_paid(a->o) || !a->o->transaction_id[0]) {
         *a->outcome = PC_REFUND_STATE;
         return 0;
     }
@@ -146,17 +141,13 @@ static int apply_tx(struct pc_db *db, void *arg)
     if (stime && pc_time_parse_rfc3339(stime, &t) == 0)
         pc_time_format_db(t, when, sizeof when);
     rc = pc_store_refund_set(db, no, to, rid, when[0] ? when : NULL);
-    if (rc == 0 && !strcmp(to, "success")) {
+    if (rc == 0 && !strcmp(to, "success")) { /* refunded in full: orders/ moves the order */
         int64_t done = 0;
-        struct pc_order o;
-        rc = pc_store_refunded_total(db, r.order_id, &done);
+        bool moved = false;
         const char *otn = jstr(a->refund, "out_trade_no");
-        if (rc == 0)
-            rc = otn && strlen(otn) < 33 ? pc_store_order_get_locked(db, otn, &o) : PC_ENOTFOUND;
-        if (rc == 0 && o.id == r.order_id && done >= o.amount_fen)
-            rc = pc_store_order_status_refunded(db, o.id);
-        else if (rc == PC_ENOTFOUND)
-            rc = 0;
+        rc = pc_store_refunded_total(db, r.order_id, &done);
+        if (rc == 0 && otn && strlen(otn) < 33)
+            rc = pc_order_refunded(db, otn, r.order_id, done, &moved);
     }
     if (rc == 0) {
         cJSON *d = cJSON_CreateObject();

@@ -5,7 +5,7 @@
 #define PC_PAYMENT_REFUND_H
 
 #include "core/ctx.h"
-#include "store/orders.h"
+#include "orders/orders.h"
 #include "store/payments.h"
 
 #include <cjson/cJSON.h>

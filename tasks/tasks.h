@@ -61,13 +61,4 @@ int pc_task_bind(struct pc_db *db, const struct pc_config *cfg, const struct pc_
                  const char *collection_type, const char *feature_code, const char *ip,
                  enum pc_bind_result *result, struct pc_task *t, int *retry_after_s);
 
-/* Window close-out of one task (tasks/closeout.c): closes its orders still awaiting a
- * photo or unpaid without a prepay id (reason window_closed, audited); unpaid orders with a
- * prepay id get pay_deadline = now, so the pay sweeper queries WeChat Pay before closing
- * them; paid orders are untouched. Marks the task closed out. Worker or jobs thread. */
-int pc_task_closeout(struct pc_db *db, int64_t task_id, size_t *closed);
-/* Jobs thread, lease "window_closeout": closes out every task whose window closed since its
- * last close-out (a reopened window is closed out again when it closes). */
-int pc_task_closeout_job(struct pc_ctx *ctx, void *arg);
-
 #endif

@@ -123,13 +123,19 @@ int pc_wxtoken_current(struct pc_ctx *ctx, char *token, size_t len, int64_t *ver
     return read_token(ctx, 0, token, len, version);
 }
 
+int pc_wxtoken_reject(struct pc_ctx *ctx, int64_t version)
+{
+    int rc = pc_store_wxtoken_mark_stale(ctx->db, ctx->cfg->wx_appid, version);
+    pc_ctx_wake_jobs(ctx);
+    return rc;
+}
+
 int pc_wxtoken_replace(struct pc_ctx *ctx, int64_t *version, char *token, size_t len)
 {
-    int rc = pc_store_wxtoken_mark_stale(ctx->db, ctx->cfg->wx_appid, *version);
+    int rc = pc_wxtoken_reject(ctx, *version);
     if (rc)
         return rc;
     pc_log(PC_LOG_WARN, "access_token rejected by WeChat; asking for a new one",
            PC_LI("version", *version));
-    pc_ctx_wake_jobs(ctx);
     return read_token(ctx, *version, token, len, version);
 }

@@ -23,6 +23,11 @@ int pc_wxtoken_job(struct pc_ctx *ctx, void *arg);
  * holder to provide one. 0, PC_ETIMEOUT, PC_EDBDOWN, PC_ECRYPTO. */
 int pc_wxtoken_current(struct pc_ctx *ctx, char *token, size_t len, int64_t *version);
 
+/* Any thread with a database: WeChat rejected token `version` (40001/42001/40014). Marks it
+ * stale and wakes the local jobs (the lease holder fetches a new one); does not wait. Returns
+ * 0 or a store error. */
+int pc_wxtoken_reject(struct pc_ctx *ctx, int64_t version);
+
 /* Worker: WeChat rejected token `version` (40001/42001/40014). Marks it stale, wakes the
  * local jobs, and waits for a newer version (which *version receives). */
 int pc_wxtoken_replace(struct pc_ctx *ctx, int64_t *version, char *token, size_t len);

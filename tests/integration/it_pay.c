@@ -790,6 +790,50 @@ static void test_public_key_mode_verifies_responses_and_notifications(void **sta
     assert_int_equal(h_sandbox_stop(&sb), 0);
 }
 
+/* Money for a closed order whose student has made a new order in the same task meanwhile:
+ * reopening it would make two active orders, so the money is kept for a refund decision —
+ * and every record says so: the order stays closed, the payment row, the audit row and the
+ * outbox row all read refund_due (the payment row once read "applied"). */
+static void test_a_payment_that_cannot_reopen_its_order_is_recorded_as_refund_due(void **state)
+{
+    (void)state;
+    char tok[64];
+    long long uid = h_student(&g_srv, &g_sb, "o_reorder", "重下单同学", tok, sizeof tok);
+    h_db_int(&g_db,
+             "INSERT INTO orders (order_no, task_id, user_id, school_id, grad_year, student_no, "
+             "student_name, status, closed_reason, amount_fen) VALUES ('P20240119HHHH0001', "
+             "%lld, %lld, %lld, 2024, '20240119HHHH', '重下单同学', 'closed', 'pay_timeout', "
+             "2500), ('P20240119HHHH0002', %lld, %lld, %lld, 2024, '20240119HHHH', "
+             "'重下单同学', 'unpaid', NULL, 2500)",
+             g_task, uid, g_school, g_task, uid, g_school);
+    size_t len;
+    char *late =
+        notification("P20240119HHHH0001", H_APPID, NULL, 2500, "o_reorder", "EV-reorder", &len);
+    assert_int_equal(post_notify(late, len, 0, NULL, NULL), 204);
+    free(late);
+    assert_int_equal(h_db_int(&g_db, "SELECT COUNT(*) FROM orders WHERE order_no IN "
+                                     "('P20240119HHHH0001', 'P20240119HHHH0002') AND status IN "
+                                     "('closed', 'unpaid')"),
+                     2);
+    assert_int_equal(h_db_int(&g_db, "SELECT COUNT(*) FROM payments WHERE "
+                                     "out_trade_no='P20240119HHHH0001' AND "
+                                     "disposition='refund_due'"),
+                     1);
+    assert_int_equal(h_db_int(&g_db, "SELECT COUNT(*) FROM payments WHERE "
+                                     "out_trade_no='P20240119HHHH0001' AND disposition='applied'"),
+                     0);
+    assert_int_equal(h_db_int(&g_db, "SELECT COUNT(*) FROM audit_log WHERE "
+                                     "action='payment.refund_due' AND "
+                                     "target_id='P20240119HHHH0001'"),
+                     1);
+    assert_int_equal(h_db_int(&g_db, "SELECT COUNT(*) FROM audit_log WHERE action='order.paid' AND "
+                                     "target_id='P20240119HHHH0001'"),
+                     0);
+    assert_int_equal(h_db_int(&g_db, "SELECT COUNT(*) FROM outbox WHERE kind='payment.refund_due' "
+                                     "AND payload LIKE '%%P20240119HHHH0001%%'"),
+                     1);
+}
+
 static void test_server_and_sandbox_exit_0(void **state)
 {
     (void)state;
@@ -813,6 +857,7 @@ int main(void)
             test_the_day_s_trade_bill_downloads_in_two_signed_steps_and_matches_the_store),
         cmocka_unit_test(test_a_reconciliation_explains_every_difference_between_bill_and_store),
         cmocka_unit_test(test_public_key_mode_verifies_responses_and_notifications),
+        cmocka_unit_test(test_a_payment_that_cannot_reopen_its_order_is_recorded_as_refund_due),
         cmocka_unit_test(test_server_and_sandbox_exit_0),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

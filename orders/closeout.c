@@ -1,6 +1,8 @@
-/* tasks/closeout.c — the window close-out job (jobs thread): when a task's collection window
- * has closed, orders that never got paid are closed; paid orders stay reviewable. */
-#include "tasks/tasks.h"
+/* orders/closeout.c — the window close-out (orders/closeout.h): when a task's collection
+ * window has closed, orders that never got paid are closed; paid orders stay reviewable. */
+#include "orders/closeout.h"
+
+#include "orders/state.h"
 
 #include "base/err.h"
 #include "base/log.h"
@@ -16,39 +18,6 @@
 #define LEASE       "window_closeout"
 #define LEASE_TTL_S 120
 #define BATCH       200
-
-struct close_args {
-    const char *order_no;
-    bool closed;
-};
-
-/* Closes one order if it is still awaiting a photo, or unpaid without a prepay id. */
-static int close_tx(struct pc_db *db, void *arg)
-{
-    struct close_args *a = arg;
-    struct pc_order o;
-    int rc = pc_store_order_get_locked(db, a->order_no, &o);
-    if (rc)
-        return rc == PC_ENOTFOUND ? 0 : rc;
-    bool unpaid_plain = !strcmp(o.status, "unpaid") && !o.prepay_id[0];
-    if (strcmp(o.status, "awaiting_photo") != 0 && !unpaid_plain)
-        return 0; /* moved meanwhile */
-    rc = pc_store_order_status_closed(db, o.id, "window_closed");
-    if (rc == 0) {
-        cJSON *d = cJSON_CreateObject();
-        cJSON_AddStringToObject(d, "from", o.status);
-        cJSON_AddStringToObject(d, "reason", "window_closed");
-        struct pc_audit au = {.actor_type = "system",
-                              .action = "order.close",
-                              .target_type = "order",
-                              .target_id = o.order_no,
-                              .details = d};
-        rc = pc_store_audit_insert(db, &au);
-        cJSON_Delete(d);
-    }
-    a->closed = rc == 0;
-    return rc;
-}
 
 struct task_args {
     int64_t task_id;
@@ -79,7 +48,7 @@ static int mark_tx(struct pc_db *db, void *arg)
     return rc;
 }
 
-int pc_task_closeout(struct pc_db *db, int64_t task_id, size_t *closed)
+int pc_order_closeout_task(struct pc_db *db, int64_t task_id, size_t *closed)
 {
     struct task_args a = {task_id, 0, 0};
     char nos[BATCH][33];
@@ -88,9 +57,9 @@ int pc_task_closeout(struct pc_db *db, int64_t task_id, size_t *closed)
     do { /* batches, so that no transaction holds many rows */
         rc = pc_store_closeout_orders(db, task_id, nos, BATCH, &n);
         for (size_t i = 0; rc == 0 && i < n; i++) {
-            struct close_args c = {nos[i], false};
-            rc = pc_db_tx(db, close_tx, &c);
-            a.closed += c.closed;
+            bool done = false;
+            rc = pc_order_close(db, nos[i], PC_CLOSE_WINDOW, &done);
+            a.closed += done;
         }
     } while (rc == 0 && n == BATCH);
     if (rc == 0)
@@ -100,7 +69,7 @@ int pc_task_closeout(struct pc_db *db, int64_t task_id, size_t *closed)
     return rc;
 }
 
-int pc_task_closeout_job(struct pc_ctx *ctx, void *arg)
+int pc_order_closeout_job(struct pc_ctx *ctx, void *arg)
 {
     (void)arg;
     bool held = false;
@@ -111,7 +80,7 @@ int pc_task_closeout_job(struct pc_ctx *ctx, void *arg)
     if (pc_store_closeout_due(ctx->db, ids, 16, &n) == 0)
         for (size_t i = 0; i < n; i++) {
             size_t closed = 0;
-            int rc = pc_task_closeout(ctx->db, ids[i], &closed);
+            int rc = pc_order_closeout_task(ctx->db, ids[i], &closed);
             pc_log(rc ? PC_LOG_WARN : PC_LOG_INFO, "collection window closed out",
                    PC_LI("task_id", ids[i]), PC_LI("orders_closed", (long long)closed),
                    PC_LS("error", rc ? pc_strerror(rc) : ""));
