@@ -6,7 +6,7 @@
 #include "export/export.h"
 #include "handlers/auth.h"
 #include "staff/staff.h"
-#include "store/tasks.h"
+#include "tasks/tasks.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -86,6 +86,15 @@ struct pc_task;
 /* The task of path parameter {id} if the staff member may see it; else 404 (admin_tasks.c). */
 int pc_h_task_for_staff(struct pc_req *r, struct pc_ctx *ctx, struct pc_task *t);
 
+/* The most a CSV export may hold (a larger one is refused, never cut). */
+#define PC_H_CSV_MAX (256u << 20)
+struct pc_buf;
+/* Answers a CSV export built into b with result rc: the file (200, text/csv, as an attachment
+ * named filename), 500 EXPORT_TOO_LARGE (logged) when it did not fit, or rc's error
+ * (params.c). */
+void pc_h_csv_reply(struct pc_req *r, const struct pc_ctx *ctx, int rc, const struct pc_buf *b,
+                    const char *filename);
+
 struct pc_multipart;
 /* Reads an uploaded file (multipart field "file", or a raw image/jpeg|png body) of at most
  * max bytes into data/len (pointing into the request). On failure the response (400, 413,
@@ -93,9 +102,9 @@ struct pc_multipart;
 int pc_h_upload(struct pc_req *r, int64_t max, const char *too_big_message, const char **data,
                 size_t *len, struct pc_multipart *mp);
 
-/* Opens a WeChat Pay notification of the request (headers + raw body): see
- * pc_pay_open_notification. 0, PC_EAUTH or PC_EINVAL; caller deletes *env and *res (pay.c). */
-int pc_h_open_notification(struct pc_req *r, struct pc_ctx *ctx, cJSON **env, cJSON **res);
+struct pc_pay_notify_headers;
+/* The Wechatpay-* headers of a notification (borrowed from the request) (pay.c). */
+void pc_h_notification_headers(struct pc_req *r, struct pc_pay_notify_headers *h);
 /* WeChat's failure reply {"code":"FAIL","message"} with status (pay.c). */
 void pc_h_notify_fail(struct pc_req *r, int status, const char *message);
 

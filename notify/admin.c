@@ -141,3 +141,14 @@ int pc_notify_requeue(struct pc_db *db, const struct pc_staff_auth *by, int64_t 
     m->payload = NULL;
     return pc_db_tx(db, requeue_tx, &a);
 }
+
+int pc_notify_outbox_list(struct pc_db *db, const char *state, int64_t before_id, int limit,
+                          struct pc_outbox_msg **out, size_t *n)
+{
+    return pc_store_outbox_list(db, state, before_id, limit, out, n);
+}
+
+void pc_notify_msgs_free(struct pc_outbox_msg *m, size_t n)
+{
+    pc_store_outbox_msgs_free(m, n);
+}

@@ -2,7 +2,9 @@
 #include "payment/refund.h"
 
 #include "base/err.h"
+#include "base/log.h"
 #include "base/timeutil.h"
+#include "payment/wxpay.h"
 #include "orders/state.h"
 #include "staff/staff.h"
 #include "tasks/tasks.h"
@@ -169,4 +171,22 @@ int pc_refund_apply(struct pc_db *db, const char *notify_id, const cJSON *refund
 {
     struct apply_args a = {notify_id, refund, applied};
     return pc_db_tx(db, apply_tx, &a);
+}
+
+int pc_refund_answered(struct pc_ctx *ctx, const char *out_refund_no,
+                       const struct pc_out_resp *resp, struct pc_refund *r)
+{
+    cJSON *j = NULL;
+    bool applied = false;
+    if (!resp->err && resp->status == 200 && pc_pay_verify_response(ctx->pay, resp) == 0 &&
+        (j = cJSON_ParseWithLength(resp->body, resp->len)) != NULL) {
+        int rc = pc_refund_apply(ctx->db, NULL, j, &applied);
+        if (rc && rc != PC_ECONFLICT)
+            pc_log(PC_LOG_WARN, "refund answer not applied", PC_LS("out_refund_no", out_refund_no));
+    } else {
+        pc_log(PC_LOG_WARN, "refund call failed; it is retried with the same out_refund_no",
+               PC_LS("out_refund_no", out_refund_no), PC_LI("http_status", resp->status));
+    }
+    cJSON_Delete(j);
+    return pc_store_refund_get(ctx->db, out_refund_no, false, r);
 }

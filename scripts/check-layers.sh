@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Fails when a product source includes a header of a folder that layers.txt does not let it
-# use (an edge that climbs or crosses), naming the file, the line and the edge; also when
-# layers.txt itself lists a folder above one that uses it, or a source folder is missing
-# from it. tests/, tools/, bench/ and fuzz/ stand above every layer and are not read.
+# use (an edge that climbs or crosses), naming the file, the line and the edge; when it calls
+# what an "only"/"never" line of layers.txt forbids it; when SQL text stands outside store/;
+# and when layers.txt itself lists a folder above one that uses it, or a source folder is
+# missing from it. tests/, tools/, bench/ and fuzz/ stand above every layer and are not read.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 layers=${1:-layers.txt}
@@ -13,6 +14,13 @@ git ls-files --cached --others --exclude-standard '*.c' '*.h' |
       n = 0; bad = 0
       while ((getline line < layers) > 0) {
         sub(/#.*/, "", line)
+        if (line ~ /^[ \t]*(only|never)[ \t]/) { # only|never FOLDER calls PREFIX
+          nw = split(line, w, /[ \t]+/); k = 0
+          for (i = 1; i <= nw; i++) if (w[i] != "") ww[++k] = w[i]
+          if (k != 4 || ww[3] != "calls") { printf "%s: cannot read \"%s\"\n", layers, line; bad = 1; continue }
+          nrule++; rkind[nrule] = ww[1]; rfolder[nrule] = ww[2]; rprefix[nrule] = ww[4]
+          continue
+        }
         if (line !~ /:/) continue
         split(line, kv, ":"); name = kv[1]; gsub(/[ \t]/, "", name)
         if (name in pos) { printf "%s: %s is listed twice\n", layers, name; bad = 1 }
@@ -38,6 +46,22 @@ git ls-files --cached --others --exclude-standard '*.c' '*.h' |
       ln = 0
       while ((getline src < file) > 0) {
         ln++
+        if (top != "store" && src ~ /"(SELECT|INSERT INTO|UPDATE|DELETE FROM|REPLACE INTO) /) {
+          printf "%s:%d: SQL outside store/\n", file, ln; bad = 1
+        }
+        for (k = 1; k <= nrule; k++) {
+          if (index(src, rprefix[k]) == 0) continue
+          code = src; sub(/\/\*.*/, "", code); sub(/^[ \t]*\*.*/, "", code)
+          if (code !~ ("(^|[^A-Za-z0-9_])" rprefix[k] "[A-Za-z0-9_]*[ \t]*\\(")) continue
+          if (rkind[k] == "only" && top != rfolder[k] && top != "store") {
+            printf "%s:%d: calls %s…, which %s/ alone may call\n", file, ln, rprefix[k], rfolder[k]
+            bad = 1
+          }
+          if (rkind[k] == "never" && top == rfolder[k]) {
+            printf "%s:%d: %s/ calls %s…, which it must not\n", file, ln, top, rprefix[k]
+            bad = 1
+          }
+        }
         if (src !~ /^[ \t]*#[ \t]*include[ \t]*"/) continue
         inc = src; sub(/^[^"]*"/, "", inc); sub(/".*/, "", inc)
         s = index(inc, "/")
@@ -59,6 +83,6 @@ git ls-files --cached --others --exclude-standard '*.c' '*.h' |
     }
     END {
       if (bad) exit 1
-      printf "check-layers: %d sources, %d cross-folder includes, %d layers, none climbs\n", \
-             checked, files, n
+      printf "check-layers: %d sources, %d cross-folder includes, %d layers, none climbs; %d call rules kept\n", \
+             checked, files, n, nrule
     }'

@@ -322,3 +322,8 @@ int pc_staff_logout(struct pc_db *db, const struct pc_staff_auth *auth, const ch
         return rc;
     return pc_staff_audit(db, auth, "staff.logout", "staff", auth->id, NULL, ip, request_id);
 }
+
+int pc_staff_audit_list(struct pc_db *db, int64_t before_id, int limit, cJSON **items)
+{
+    return pc_store_audit_list(db, before_id, limit, items);
+}

@@ -33,6 +33,24 @@ int pc_task_apply_json(struct pc_task *t, const cJSON *j, bool partial, const ch
 /* May this staff member see/change tasks of school_id? (company staff: every school) */
 bool pc_task_in_scope(const struct pc_staff_auth *s, int64_t school_id);
 
+/* Task id into *t when by may see it. Returns 0, PC_ENOTFOUND (also out of scope) or a store
+ * error. */
+int pc_task_get_for(struct pc_db *db, const struct pc_staff_auth *by, int64_t id,
+                    struct pc_task *t);
+/* The tasks by may see (their school's; company staff: every school's) with ids below
+ * before_id (0 = from the newest), newest first, at most limit: *out (the caller frees it) of
+ * *n. Returns 0 or a store error. */
+int pc_task_list_for(struct pc_db *db, const struct pc_staff_auth *by, int64_t before_id, int limit,
+                     struct pc_task **out, size_t *n);
+/* The school named by code (or, failing that, exact name) into t's school_id, school_code and
+ * school_name. Returns 0, PC_ENOTFOUND or a store error. */
+int pc_task_set_school(struct pc_db *db, struct pc_task *t, const char *code_or_name);
+/* Creates a school (company admins) with its audit row ("school.create", details borrowed);
+ * *id receives its id. Returns 0, PC_EEXIST (code taken) or a store error. */
+int pc_school_create(struct pc_db *db, const struct pc_staff_auth *by, const char *code,
+                     const char *name, const cJSON *details, const char *ip, const char *request_id,
+                     int64_t *id);
+
 /* Creates a task (audited). PC_EEXIST when the feature code is taken by a live task. */
 int pc_task_create(struct pc_db *db, const struct pc_staff_auth *by, struct pc_task *t,
                    const char *ip, const char *request_id);

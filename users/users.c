@@ -236,3 +236,34 @@ int pc_user_set_avatar(struct pc_db *db, const struct pc_config *cfg, int64_t us
         rc = pc_store_user_set_avatar(db, user_id, out, rel);
     return rc;
 }
+
+int pc_user_get(struct pc_db *db, int64_t id, struct pc_user *out)
+{
+    return pc_store_user_get(db, id, out);
+}
+
+int pc_user_set_profile(struct pc_db *db, int64_t id, const char *real_name, const char *nickname)
+{
+    return pc_store_user_set_profile(db, id, real_name, nickname);
+}
+
+int pc_user_set_phone(struct pc_db *db, int64_t id, const char *phone)
+{
+    return pc_store_user_set_phone(db, id, phone);
+}
+
+int pc_user_avatar_read(struct pc_db *db, const struct pc_config *cfg, const char *name,
+                        char **data, size_t *len, bool *png)
+{
+    size_t n = name ? strlen(name) : 0;
+    bool ok = n == 36 && (!strcmp(name + 32, ".jpg") || !strcmp(name + 32, ".png"));
+    for (size_t i = 0; ok && i < 32; i++)
+        ok = (name[i] >= '0' && name[i] <= '9') || (name[i] >= 'a' && name[i] <= 'f');
+    char path[256];
+    *data = NULL;
+    int rc = ok ? pc_store_avatar_path(db, name, path, sizeof path) : PC_ENOTFOUND;
+    if (rc)
+        return rc;
+    *png = !strcmp(name + 32, ".png");
+    return pc_storage_get(cfg, path, (size_t)cfg->avatar_max_bytes, data, len);
+}
