@@ -3,6 +3,7 @@
 #include "handlers/handlers.h"
 
 #include "base/err.h"
+#include "base/log.h"
 #include "export/export.h"
 #include "handlers/auth.h"
 #include "staff/staff.h"
@@ -34,6 +35,12 @@ void h_admin_task_export(struct pc_req *r, struct pc_ctx *ctx)
         cJSON_Delete(d);
         if (rc)
             close(res.fd);
+    }
+    if (rc == PC_ETOOBIG) { /* never a zip with a cut manifest */
+        pc_log(PC_LOG_ERROR, "export refused: its lists pass their limit",
+               PC_LI("task_id", (long long)t.id));
+        pc_resp_error(r, 500, "EXPORT_TOO_LARGE", "导出清单超过上限，无法生成压缩包", NULL);
+        return;
     }
     if (rc) {
         pc_resp_from_err(r, ctx, rc);

@@ -27,12 +27,6 @@ static char g_finance[128]; /* finance staff token */
 static char g_conf[3000];   /* the server's configuration (the bill test loads it too) */
 static long long g_task, g_school;
 
-static void msleep(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 static const char *payfile(const char *name, char *buf, size_t len)
 {
     char path[512];
@@ -121,7 +115,7 @@ static bool wait_status(const char *order_no, const char *want, int ms)
         if (h_db_int(&g_db, "SELECT COUNT(*) FROM orders WHERE order_no='%s' AND status='%s'",
                      order_no, want))
             return true;
-        msleep(50);
+        h_msleep(50);
     }
     return false;
 }
@@ -419,7 +413,7 @@ static void test_a_notification_during_a_database_outage_gets_500_then_applies(v
     assert_int_equal(st, 200);
     h_db_stop(&g_db);
     sandbox_pay("P20240119FFFF0001");
-    msleep(900); /* a few deliveries fail with 500 */
+    h_msleep(900); /* a few deliveries fail with 500 */
     h_db_restart(&g_db);
     assert_true(wait_status("P20240119FFFF0001", "pending_review", 15000));
     /* WeChat's retries go on until one is acknowledged (the sweeper's query may have applied
@@ -434,7 +428,7 @@ static void test_a_notification_during_a_database_outage_gets_500_then_applies(v
         free(s);
         cJSON_Delete(n);
         if (!saw204)
-            msleep(50);
+            h_msleep(50);
     }
     assert_true(saw500);
     assert_true(saw204);
@@ -640,7 +634,7 @@ static cJSON *recon_report(const char *day)
         if (!strcmp(st, "done") || !strcmp(st, "failed"))
             return j;
         cJSON_Delete(j);
-        msleep(50);
+        h_msleep(50);
     }
     fail_msg("reconciliation of %s did not finish", day);
     return NULL;
@@ -722,7 +716,7 @@ static void test_a_reconciliation_explains_every_difference_between_bill_and_sto
     h_post_json(&g_srv, "/api/v1/finance/reconciliations", g_finance, body, &r);
     assert_int_equal(r.status, 202);
     h_resp_free(&r);
-    msleep(100);
+    h_msleep(100);
     j = recon_report(day);
     rep = cJSON_GetObjectItem(j, "report");
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(rep, "amount_mismatches")), 0);
