@@ -3,7 +3,6 @@
 #include "handlers/handlers.h"
 
 #include "base/err.h"
-#include "base/log.h"
 #include "export/export.h"
 #include "handlers/auth.h"
 #include "staff/staff.h"
@@ -36,18 +35,12 @@ void h_admin_task_export(struct pc_req *r, struct pc_ctx *ctx)
         if (rc)
             close(res.fd);
     }
-    if (rc == PC_ETOOBIG) { /* never a zip with a cut manifest */
-        pc_log(PC_LOG_ERROR, "export refused: its lists pass their limit",
-               PC_LI("task_id", (long long)t.id));
-        pc_resp_error(r, 500, "EXPORT_TOO_LARGE", "导出清单超过上限，无法生成压缩包", NULL);
+    if (rc) { /* PC_ETOOBIG: never a zip with a cut list */
+        pc_h_export_failed(r, ctx, rc);
         return;
     }
-    if (rc) {
-        pc_resp_from_err(r, ctx, rc);
-        return;
-    }
-    char disp[128];
-    snprintf(disp, sizeof disp, "attachment; filename=\"task-%lld-photos.zip\"", (long long)t.id);
+    char name[64];
+    snprintf(name, sizeof name, "task-%lld-photos.zip", (long long)t.id);
     pc_resp_file(r, 200, "application/zip", res.fd, res.len);
-    pc_resp_header(r, "Content-Disposition", disp);
+    pc_h_attachment(r, name);
 }

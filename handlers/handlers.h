@@ -3,6 +3,7 @@
 #ifndef PC_HANDLERS_HANDLERS_H
 #define PC_HANDLERS_HANDLERS_H
 
+#include "payment/notification.h"
 #include "server/req.h"
 
 #include <stdbool.h>
@@ -89,9 +90,12 @@ int pc_h_task_for_staff(struct pc_req *r, struct pc_ctx *ctx, struct pc_task *t)
 /* The most a CSV export may hold (a larger one is refused, never cut). */
 #define PC_H_CSV_MAX (256u << 20)
 struct pc_buf;
+/* Answers a failed export: 500 EXPORT_TOO_LARGE (logged) for PC_ETOOBIG, else rc's error. */
+void pc_h_export_failed(struct pc_req *r, const struct pc_ctx *ctx, int rc);
+/* Content-Disposition: attachment; filename="filename". */
+void pc_h_attachment(struct pc_req *r, const char *filename);
 /* Answers a CSV export built into b with result rc: the file (200, text/csv, as an attachment
- * named filename), 500 EXPORT_TOO_LARGE (logged) when it did not fit, or rc's error
- * (params.c). */
+ * named filename), or pc_h_export_failed (params.c). */
 void pc_h_csv_reply(struct pc_req *r, const struct pc_ctx *ctx, int rc, const struct pc_buf *b,
                     const char *filename);
 
@@ -102,11 +106,15 @@ struct pc_multipart;
 int pc_h_upload(struct pc_req *r, int64_t max, const char *too_big_message, const char **data,
                 size_t *len, struct pc_multipart *mp);
 
-struct pc_pay_notify_headers;
-/* The Wechatpay-* headers of a notification (borrowed from the request) (pay.c). */
-void pc_h_notification_headers(struct pc_req *r, struct pc_pay_notify_headers *h);
-/* WeChat's failure reply {"code":"FAIL","message"} with status (pay.c). */
-void pc_h_notify_fail(struct pc_req *r, int status, const char *message);
+/* A WeChat Pay notification: its Wechatpay-* headers and raw body go to the one domain call
+ * notified (payment/notification.h), whose verdict becomes WeChat's reply — 204, or
+ * {"code":"FAIL","message"} with 401 / 400 (unreadable, mismatch: the messages given) / 500
+ * (pay.c). */
+void pc_h_pay_notification(struct pc_req *r, struct pc_ctx *ctx,
+                           enum pc_pay_verdict (*notified)(struct pc_ctx *ctx,
+                                                           const struct pc_pay_notify_headers *h,
+                                                           const char *body, size_t len),
+                           const char *unreadable, const char *mismatch);
 
 /* Shared error answers (auth_wx.c). */
 void pc_h_rate_limited(struct pc_req *r, int retry_after_s, const char *message);

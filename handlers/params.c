@@ -59,21 +59,32 @@ int pc_h_cursor_id(struct pc_req *r, long long *id)
     return -1;
 }
 
-void pc_h_csv_reply(struct pc_req *r, const struct pc_ctx *ctx, int rc, const struct pc_buf *b,
-                    const char *filename)
+void pc_h_export_failed(struct pc_req *r, const struct pc_ctx *ctx, int rc)
 {
-    if (rc == PC_ETOOBIG) { /* never a cut file that looks whole */
-        pc_log(PC_LOG_ERROR, "CSV export refused: larger than its limit",
-               PC_LS("path", pc_req_path(r)), PC_LI("limit_bytes", (long long)b->max));
-        pc_resp_error(r, 500, "EXPORT_TOO_LARGE", "导出内容超过上限，请缩小范围后分次导出", NULL);
-        return;
-    }
-    if (rc) {
+    if (rc != PC_ETOOBIG) {
         pc_resp_from_err(r, ctx, rc);
         return;
     }
+    /* Never a cut file that looks whole. */
+    pc_log(PC_LOG_ERROR, "export refused: larger than its limit", PC_LS("path", pc_req_path(r)));
+    pc_resp_error(r, 500, "EXPORT_TOO_LARGE",
+                  "导出内容超过上限，无法生成完整文件，请缩小范围后重试", NULL);
+}
+
+void pc_h_attachment(struct pc_req *r, const char *filename)
+{
     char disp[160];
     snprintf(disp, sizeof disp, "attachment; filename=\"%s\"", filename);
-    pc_resp_raw(r, 200, "text/csv; charset=utf-8", b->p ? b->p : "", b->len);
     pc_resp_header(r, "Content-Disposition", disp);
+}
+
+void pc_h_csv_reply(struct pc_req *r, const struct pc_ctx *ctx, int rc, const struct pc_buf *b,
+                    const char *filename)
+{
+    if (rc) {
+        pc_h_export_failed(r, ctx, rc);
+        return;
+    }
+    pc_resp_raw(r, 200, "text/csv; charset=utf-8", b->p ? b->p : "", b->len);
+    pc_h_attachment(r, filename);
 }

@@ -96,7 +96,7 @@ void h_order_pay(struct pc_req *r, struct pc_ctx *ctx)
 }
 
 /* WeChat's reply shape for a refused notification. */
-void pc_h_notify_fail(struct pc_req *r, int status, const char *message)
+static void notify_fail(struct pc_req *r, int status, const char *message)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "code", "FAIL");
@@ -104,38 +104,41 @@ void pc_h_notify_fail(struct pc_req *r, int status, const char *message)
     pc_resp_json(r, status, o);
 }
 
-void pc_h_notification_headers(struct pc_req *r, struct pc_pay_notify_headers *h)
+void pc_h_pay_notification(struct pc_req *r, struct pc_ctx *ctx,
+                           enum pc_pay_verdict (*notified)(struct pc_ctx *ctx,
+                                                           const struct pc_pay_notify_headers *h,
+                                                           const char *body, size_t len),
+                           const char *unreadable, const char *mismatch)
 {
-    *h = (struct pc_pay_notify_headers){
+    struct pc_pay_notify_headers h = {
         pc_req_header(r, "Wechatpay-Serial"), pc_req_header(r, "Wechatpay-Timestamp"),
         pc_req_header(r, "Wechatpay-Nonce"), pc_req_header(r, "Wechatpay-Signature"),
         pc_req_header(r, "Wechatpay-Signature-Type")};
-}
-
-void h_pay_notify(struct pc_req *r, struct pc_ctx *ctx)
-{
-    struct pc_pay_notify_headers h;
     size_t len;
     const char *body = pc_req_body(r, &len);
-    pc_h_notification_headers(r, &h);
-    switch (pc_payment_notified(ctx, &h, body, len)) {
+    switch (notified(ctx, &h, body, len)) {
     case PC_PAY_ACK:
         pc_resp_raw(r, 204, "application/json", "", 0);
         break;
     case PC_PAY_UNCONFIGURED:
-        pc_h_notify_fail(r, 500, "payments are not configured");
+        notify_fail(r, 500, "payments are not configured");
         break;
     case PC_PAY_BAD_SIGNATURE:
-        pc_h_notify_fail(r, 401, "签名验证失败");
+        notify_fail(r, 401, "签名验证失败");
         break;
     case PC_PAY_UNREADABLE:
-        pc_h_notify_fail(r, 400, "通知内容无法解密");
+        notify_fail(r, 400, unreadable);
         break;
     case PC_PAY_MISMATCH:
-        pc_h_notify_fail(r, 400, "通知内容与订单不符");
+        notify_fail(r, 400, mismatch);
         break;
     case PC_PAY_RETRY:
-        pc_h_notify_fail(r, 500, "暂时无法处理，请重试"); /* WeChat retries */
+        notify_fail(r, 500, "暂时无法处理，请重试"); /* WeChat sends it again */
         break;
     }
+}
+
+void h_pay_notify(struct pc_req *r, struct pc_ctx *ctx)
+{
+    pc_h_pay_notification(r, ctx, pc_payment_notified, "通知内容无法解密", "通知内容与订单不符");
 }

@@ -3,7 +3,6 @@
 #include "handlers/handlers.h"
 
 #include "base/alloc.h"
-#include "payment/notification.h"
 #include "payment/refund.h"
 #include "payment/wxpay.h"
 #include "handlers/auth.h"
@@ -94,26 +93,5 @@ void h_admin_refund(struct pc_req *r, struct pc_ctx *ctx)
 
 void h_pay_refund_notify(struct pc_req *r, struct pc_ctx *ctx)
 {
-    struct pc_pay_notify_headers h;
-    size_t len;
-    const char *body = pc_req_body(r, &len);
-    pc_h_notification_headers(r, &h);
-    switch (pc_refund_notified(ctx, &h, body, len)) {
-    case PC_PAY_ACK:
-        pc_resp_raw(r, 204, "application/json", "", 0);
-        break;
-    case PC_PAY_UNCONFIGURED:
-        pc_h_notify_fail(r, 500, "payments are not configured");
-        break;
-    case PC_PAY_BAD_SIGNATURE:
-        pc_h_notify_fail(r, 401, "签名验证失败");
-        break;
-    case PC_PAY_UNREADABLE:
-    case PC_PAY_MISMATCH:
-        pc_h_notify_fail(r, 400, "通知内容不符");
-        break;
-    case PC_PAY_RETRY:
-        pc_h_notify_fail(r, 500, "暂时无法处理，请重试");
-        break;
-    }
+    pc_h_pay_notification(r, ctx, pc_refund_notified, "通知内容不符", "通知内容不符");
 }
