@@ -33,7 +33,10 @@ git ls-files --cached --others --exclude-standard '*.c' '*.h' |
             printf "%s: %s uses %s, which does not stand below it\n", layers, name, d; bad = 1
             continue
           }
-          closure[name] = closure[name] d " " substr(closure[d], 2)
+          m2 = split(d " " closure[d], add, " ")
+          for (j = 1; j <= m2; j++)
+            if (add[j] != "" && index(closure[name], " " add[j] " ") == 0)
+              closure[name] = closure[name] add[j] " "
         }
       }
       if (n == 0) { printf "%s: no layers read\n", layers; exit 2 }
