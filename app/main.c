@@ -4,6 +4,7 @@
 #include "base/err.h"
 #include "base/log.h"
 #include "app/jobs.h"
+#include "users/sessions.h"
 #include "handlers/handlers.h"
 #include "config/config.h"
 #include "net/outbound.h"
@@ -89,9 +90,11 @@ static int cmd_serve(const struct pc_config *cfg)
     pc_jobs_add(jobs, "reconciliation", pc_finance_recon_job, NULL);
     pc_server_set_context(srv, &base);
     pc_server_block_signals(); /* before the first thread: only pc_server_run takes them */
+    pc_user_sessions_start(cfg);
     pc_jobs_start(jobs);
     int rc = pc_server_run(srv);
     pc_jobs_free(jobs);
+    pc_user_sessions_stop();
     pc_server_free(srv);
     pc_pay_free(pay);
     return rc ? 1 : 0;

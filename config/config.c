@@ -94,6 +94,12 @@ static const struct key g_keys[] = {
      "unknown feature codes tried from one client address within bind_window_s before 429"},
     {"auth", "bind_window_s", K_INT, O(bind_window_s), "600", 1, 86400, false,
      "window of the feature-code guessing counters in seconds"},
+    {"auth", "session_cache_entries", K_INT, O(session_cache_entries), "65536", 0, 10000000, false,
+     "valid student sessions kept in memory by each instance (0: every token is read from the "
+     "database)"},
+    {"auth", "session_poll_ms", K_INT, O(session_poll_ms), "500", 50, 10000, false,
+     "how often each instance reads the revoked sessions; a logout anywhere is honoured "
+     "everywhere within twice this"},
     {"wechat", "appid", K_STR, O(wx_appid), "", 0, 0, false, "mini-program AppID"},
     {"wechat", "secret", K_STR, O(wx_secret), "", 0, 0, true,
      "mini-program AppSecret; pass it as PORTRAITD_WECHAT_SECRET"},

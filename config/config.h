@@ -51,6 +51,8 @@ struct pc_config {
     int bind_user_max_failures;
     int bind_addr_max_failures;
     int bind_window_s;
+    int session_cache_entries; /* student sessions kept in memory (0: none) */
+    int session_poll_ms;       /* how often revocations are read from the database */
     /* [wechat] */
     char *wx_appid;
     char *wx_secret; /* secret */

@@ -3,6 +3,7 @@
  * GET /orders, GET /orders/{order_no}. */
 #include "handlers/handlers.h"
 
+#include "base/buf.h"
 #include "base/err.h"
 #include "base/timeutil.h"
 #include "orders/orders.h"
@@ -250,25 +251,14 @@ void h_orders_list(struct pc_req *r, struct pc_ctx *ctx)
     long long before;
     if (pc_auth_user(r, ctx) || pc_h_limit(r, &limit) || pc_h_cursor_id(r, &before))
         return;
-    struct pc_order *os = NULL;
+    struct pc_buf b;
     size_t n = 0;
-    int rc = pc_order_list_own(ctx->db, pc_req_user(r), before, limit, &os, &n);
-    if (rc) {
-        pc_resp_from_err(r, ctx, rc);
-        return;
-    }
-    cJSON *o = cJSON_CreateObject(), *items = cJSON_AddArrayToObject(o, "items");
-    for (size_t i = 0; i < n; i++)
-        cJSON_AddItemToArray(items, pc_order_json(&os[i]));
-    if (n == (size_t)limit) {
-        char cur[32];
-        pc_h_cursor_make((long long)os[n - 1].id, cur);
-        cJSON_AddStringToObject(o, "next_cursor", cur);
-    } else {
-        cJSON_AddNullToObject(o, "next_cursor");
-    }
-    free(os);
-    pc_resp_json(r, 200, o);
+    int64_t last = 0;
+    pc_buf_init(&b, PC_H_LIST_MAX_BYTES);
+    int rc = pc_buf_adds(&b, "{\"items\":");
+    if (rc == 0)
+        rc = pc_order_list_own_json(ctx->db, pc_req_user(r), before, limit, &b, &n, &last);
+    pc_h_list_end(r, ctx, rc, &b, n, limit, last);
 }
 
 void h_order_get(struct pc_req *r, struct pc_ctx *ctx)

@@ -3,6 +3,7 @@
 #include "server/req_internal.h"
 
 #include "base/alloc.h"
+#include "base/buf.h"
 #include "base/err.h"
 #include "config/config.h"
 
@@ -422,6 +423,13 @@ void pc_resp_json(struct pc_req *r, int status, cJSON *body)
     if (!s)
         abort(); /* cJSON only fails on OOM */
     set_body(r, status, "application/json; charset=utf-8", s, strlen(s));
+}
+
+void pc_resp_json_buf(struct pc_req *r, int status, struct pc_buf *b)
+{
+    size_t len = 0;
+    char *body = pc_buf_take(b, &len);
+    set_body(r, status, "application/json; charset=utf-8", body, len);
 }
 
 void pc_resp_raw(struct pc_req *r, int status, const char *content_type, const void *p, size_t n)

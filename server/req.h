@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct pc_buf;
 struct pc_req;
 struct pc_server;
 
@@ -79,6 +80,8 @@ void *pc_req_data(const struct pc_req *r);
 /* ---- response (set once; a later call replaces an earlier one) ---- */
 /* JSON body; takes ownership of body. */
 void pc_resp_json(struct pc_req *r, int status, cJSON *body);
+/* A JSON body written into b (base/buf.h): takes b's content, leaving b empty. */
+void pc_resp_json_buf(struct pc_req *r, int status, struct pc_buf *b);
 /* Raw body copied from p. */
 void pc_resp_raw(struct pc_req *r, int status, const char *content_type, const void *p, size_t n);
 /* The body is the first len bytes of the open file fd, sent without being read into memory;

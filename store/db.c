@@ -85,6 +85,16 @@ void pc_db_disconnect(struct pc_db *db)
     db->in_tx = false;
 }
 
+void pc_db_thread_start(void)
+{
+    mysql_thread_init();
+}
+
+void pc_db_thread_stop(void)
+{
+    mysql_thread_end();
+}
+
 void pc_db_free(struct pc_db *db)
 {
     if (!db)

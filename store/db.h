@@ -57,6 +57,10 @@ void pc_db_free(struct pc_db *db);
 int pc_db_ensure(struct pc_db *db);
 /* Drops the connection (tests, reconnect). */
 void pc_db_disconnect(struct pc_db *db);
+/* Per-thread set-up and tear-down of the connector, for a thread of one's own that connects
+ * (mysql_thread_init / mysql_thread_end). On that thread. */
+void pc_db_thread_start(void);
+void pc_db_thread_stop(void);
 
 /* Runs a statement that returns no rows. affected/insert_id may be NULL.
  * 0, PC_EEXIST (duplicate key), PC_ERETRY (deadlock/lock wait), PC_EDBDOWN or PC_EDB. */

@@ -39,6 +39,15 @@ static const char SQL_STATUS_PHOTO[] =
     "version = version + 1, updated_at = UTC_TIMESTAMP(3) WHERE id = ?";
 static const char SQL_ORDER_LIST_USER[] =
     "SELECT " ORDER_COLS "WHERE user_id = ? AND id < ? ORDER BY id DESC LIMIT ?";
+/* The columns of struct pc_order_view, in pc_store_order_view_at's order: the current photo and
+ * the latest review joined once per row (unique key, and the review's highest id). */
+static const char SQL_ORDER_LIST_USER_VIEWS[] =
+    "SELECT o.id, o.task_id, o.amount_fen, o.order_no, o.status, o.student_name, o.student_no, "
+    "o.college, o.class_name, o.paid_at, p.created_at, o.editable_until, o.created_at, "
+    "o.updated_at, rv.decision, rv.reason_code, rv.reason, rv.created_at FROM orders o "
+    "LEFT JOIN photos p ON p.current_key = o.id LEFT JOIN reviews rv ON rv.id = "
+    "(SELECT MAX(r2.id) FROM reviews r2 WHERE r2.order_id = o.id) "
+    "WHERE o.user_id = ? AND o.id < ? ORDER BY o.id DESC LIMIT ?";
 static const char SQL_ORDER_REVIEW_QUEUE[] =
     "SELECT " ORDER_COLS "WHERE status = 'pending_review' AND (? = 0 OR school_id = ?) AND "
     "(? = 0 OR task_id = ?) AND (? = 0 OR (paid_at, id) > "
@@ -148,6 +157,29 @@ int pc_store_order_list_user(struct pc_db *db, int64_t user_id, int64_t before_i
                                  pc_db_i64(before_id > 0 ? before_id : INT64_MAX),
                                  pc_db_i64(limit)),
                       out, n);
+}
+
+int pc_store_order_list_user_views(struct pc_db *db, int64_t user_id, int64_t before_id, int limit,
+                                   struct pc_db_res **res)
+{
+    return pc_db_query(db, SQL_ORDER_LIST_USER_VIEWS,
+                       PC_DB_ARGS(pc_db_i64(user_id),
+                                  pc_db_i64(before_id > 0 ? before_id : INT64_MAX),
+                                  pc_db_i64(limit)),
+                       res);
+}
+
+void pc_store_order_view_at(const struct pc_db_res *res, size_t r, struct pc_order_view *v)
+{
+    v->id = pc_db_res_i64(res, r, 0);
+    v->task_id = pc_db_res_i64(res, r, 1);
+    v->amount_fen = pc_db_res_i64(res, r, 2);
+    const char **strs[] = {
+        &v->order_no,   &v->status,          &v->student_name, &v->student_no,     &v->college,
+        &v->class_name, &v->paid_at,         &v->photo_at,     &v->editable_until, &v->created_at,
+        &v->updated_at, &v->review_decision, &v->review_code,  &v->review_reason,  &v->review_at};
+    for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
+        *strs[i] = pc_db_res_str(res, r, 3 + i);
 }
 
 int pc_store_review_queue(struct pc_db *db, int64_t school_id, int64_t task_id, int64_t after_id,

@@ -61,6 +61,26 @@ int pc_store_order_same_year(struct pc_db *db, int64_t school_id, int grad_year,
  * limit: *out (the caller frees it) of *n. Returns 0 or a store error. */
 int pc_store_order_list_user(struct pc_db *db, int64_t user_id, int64_t before_id, int limit,
                              struct pc_order **out, size_t *n);
+
+/* What the API shows of an order (API.md's Order), borrowed from a query result: strings are
+ * NULL for SQL NULL; times are UTC DATETIME text. */
+struct pc_order_view {
+    int64_t id;
+    int64_t task_id;
+    int64_t amount_fen;
+    const char *order_no, *status;
+    const char *student_name, *student_no, *college, *class_name;
+    const char *paid_at, *photo_at, *editable_until, *created_at, *updated_at;
+    const char *review_decision, *review_code, *review_reason, *review_at; /* the latest review */
+};
+/* The same list as pc_store_order_list_user with only what the API shows, in one statement
+ * without a correlated query per column: *res (pc_db_res_free) holds one row per order, read
+ * with pc_store_order_view_at. Returns 0 or a store error. */
+int pc_store_order_list_user_views(struct pc_db *db, int64_t user_id, int64_t before_id, int limit,
+                                   struct pc_db_res **res);
+/* Row r of such a result as a view (pointing into res). */
+void pc_store_order_view_at(const struct pc_db_res *res, size_t r, struct pc_order_view *v);
+
 /* pending_review orders, oldest paid first, after the order after_id (0 = from the start);
  * school_id and task_id 0 = any: *out (the caller frees it) of *n. Returns 0 or a store
  * error. */
