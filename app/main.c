@@ -13,6 +13,7 @@
 #include "store/db.h"
 #include "store/migrate.h"
 #include "orders/closeout.h"
+#include "orders/listing.h"
 #include "finance/finance.h"
 #include "notify/notify.h"
 #include "payment/sweeper.h"
@@ -91,9 +92,11 @@ static int cmd_serve(const struct pc_config *cfg)
     pc_server_set_context(srv, &base);
     pc_server_block_signals(); /* before the first thread: only pc_server_run takes them */
     pc_user_sessions_start(cfg);
+    pc_order_lists_start(cfg);
     pc_jobs_start(jobs);
     int rc = pc_server_run(srv);
     pc_jobs_free(jobs);
+    pc_order_lists_stop(); /* before the server is freed: it completes parked requests */
     pc_user_sessions_stop();
     pc_server_free(srv);
     pc_pay_free(pay);

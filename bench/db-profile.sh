@@ -40,7 +40,10 @@ DURATION=${DURATION:-15s}; WARMUP=${WARMUP:-3s}; THREADS=${THREADS:-2}; CONNS=${
 export WRK_THREADS=$THREADS TOKENS_FILE=$PERF_WORK/tokens.txt
 export C_HOOK_DIR=$PERF_WORK/c-server
 OUT=${OUT:-$PERF_WORK/db-profile-$mode.txt}
-mkdir -p "$PERF_WORK/logs" "$C_HOOK_DIR"
+mkdir -p "$PERF_WORK/logs" "$C_HOOK_DIR" "$PERF_WORK/tmp"
+# MariaDB puts its temporary tables in $TMPDIR: a private one, so that another MariaDB starting
+# on this machine (they clean /tmp/#sql* on start) cannot delete them under the seed.
+export TMPDIR=$PERF_WORK/tmp
 : > "$OUT"
 say() { echo "$*" | tee -a "$OUT"; }
 
@@ -83,12 +86,21 @@ if [[ ! -f $TLS_CERT ]]; then
     -subj "/CN=localhost" -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
     -keyout "$TLS_KEY" -out "$TLS_CERT" 2> /dev/null
 fi
-C_PORT=$C_PORT bash portraitd/start.sh > "$PERF_WORK/logs/db-profile-portraitd.out" 2>&1 &
-PD_PID=$!
-for _ in $(seq 1 120); do
-  curl -sk --max-time 1 "$C_URL/healthz" | grep -q '"status":"ok"' && break
-  kill -0 "$PD_PID" 2>/dev/null || { cat "$PERF_WORK/logs/db-profile-portraitd.out" >&2; exit 1; }
-  sleep 0.25
+start_portraitd() { # start.sh seeds pd from perf, then execs portraitd: PD_PID is the server's
+  C_PORT=$C_PORT bash portraitd/start.sh > "$PERF_WORK/logs/db-profile-portraitd.out" 2>&1 &
+  PD_PID=$!
+  for _ in $(seq 1 160); do
+    curl -sk --max-time 1 "$C_URL/healthz" | grep -q '"status":"ok"' && return 0
+    kill -0 "$PD_PID" 2>/dev/null || break
+    sleep 0.25
+  done
+  return 1
+}
+for attempt in 1 2 3; do # the seed's temporary tables live in /tmp, which others may clean
+  start_portraitd && break
+  echo "db-profile: portraitd did not start (attempt $attempt):" >&2
+  tail -3 "$PERF_WORK/logs/db-profile-portraitd.out" >&2
+  [[ $attempt == 3 ]] && exit 1
 done
 # start.sh execs portraitd: PD_PID is the server's own PID.
 

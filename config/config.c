@@ -190,6 +190,11 @@ static const struct key g_keys[] = {
      "how often the reconciliation job looks for requested days (and yesterday's bill)"},
     {"tasks", "closeout_interval_ms", K_INT, O(closeout_interval_ms), "30000", 50, 3600000, false,
      "how often the window close-out job looks for tasks whose window has closed"},
+    {"orders", "list_cache_entries", K_INT, O(list_cache_entries), "16384", 0, 10000000, false,
+     "students' first order-list pages each instance keeps, answered after one fingerprint read "
+     "per batch of requests (0: every list is read)"},
+    {"orders", "list_cache_mb", K_INT, O(list_cache_mb), "64", 1, 65536, false,
+     "the most memory those pages may take, in MiB"},
     {"sms", "api_base", K_STR, O(sms_api_base), "", 0, 0, false,
      "base URL of the HTTP SMS gateway (POST {api_base}/sms/v1/send); empty = no SMS"},
     {"sms", "api_key", K_STR, O(sms_api_key), "", 0, 0, true,

@@ -100,7 +100,10 @@ struct pc_config {
     char *notify_page;              /* mini-program page opened from a message */
     char *notify_miniprogram_state; /* developer | trial | formal */
     int closeout_interval_ms;       /* [tasks] how often the window close-out job looks */
-    int recon_interval_ms;          /* [finance] how often the reconciliation job looks */
+    /* [orders] */
+    int list_cache_entries; /* students' first list pages kept in memory (0: none) */
+    int list_cache_mb;      /* the most those pages may take */
+    int recon_interval_ms;  /* [finance] how often the reconciliation job looks */
     /* [sms] */
     char *sms_api_base; /* empty = no SMS */
     char *sms_api_key;  /* secret */

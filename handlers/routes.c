@@ -20,7 +20,7 @@ const struct pc_route pc_routes[] = {
     {"POST", "/api/v1/tasks/bind", h_task_bind, 0},
     {"POST", "/api/v1/tasks/{task_id}/collection-code", h_task_code, PC_ROUTE_UPLOAD},
     {"POST", "/api/v1/tasks/{task_id}/confirm", h_task_confirm, 0},
-    {"GET", "/api/v1/orders", h_orders_list, 0},
+    {"GET", "/api/v1/orders", h_orders_list, PC_ROUTE_LOOP},
     {"GET", "/api/v1/orders/{order_no}", h_order_get, 0},
     {"POST", "/api/v1/photos/check", h_photo_check, PC_ROUTE_UPLOAD},
     {"PUT", "/api/v1/orders/{order_no}/photo", h_order_photo_put, PC_ROUTE_UPLOAD},

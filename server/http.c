@@ -78,6 +78,8 @@ struct pc_server {
     struct pc_metrics *metrics;
     atomic_int draining;
     atomic_long inflight;
+    pthread_mutex_t park_mu; /* pc_req_complete against the loops' teardown */
+    bool loops_closed;       /* under park_mu: parked requests completed now are dropped */
     atomic_ullong seq;
     char id_prefix[9];
     int64_t started_ms;
@@ -123,17 +125,17 @@ static void job_run(struct pc_job *job, void *state)
     pc_handler_fn fn = r->next ? r->next : r->route->fn;
     r->next = NULL;
     fn(r, ctx);
+    if (r->parked) /* handed over: no longer ours to read */
+        return;
     if (r->call_pending && r->status) /* a step may not both answer and call out */
         r->call_pending = false;
 }
 
 static void start_call(struct pc_loop *L, struct pc_req *r);
 
-/* Worker thread: hands the finished request back to its loop. */
-static void job_done(struct pc_job *job)
+/* Any thread: queues r for its loop, which answers it (or starts its call). */
+static void hand_back(struct pc_loop *L, struct pc_req *r)
 {
-    struct pc_req *r = (struct pc_req *)job;
-    struct pc_loop *L = r->loop;
     pthread_mutex_lock(&L->mu);
     r->job.next = NULL;
     if (L->done_tail)
@@ -143,6 +145,35 @@ static void job_done(struct pc_job *job)
     L->done_tail = r;
     pthread_mutex_unlock(&L->mu);
     event_active(L->done_ev, EV_READ, 0);
+}
+
+/* Worker thread: hands the finished request back to its loop; a parked one goes back when
+ * it is also completed (pc_req_complete). */
+static void job_done(struct pc_job *job)
+{
+    struct pc_req *r = (struct pc_req *)job;
+    struct pc_loop *L = r->loop;
+    if (r->parked && !pc__req_park_mark(r, PC__PARK_STEP_DONE))
+        return; /* the completer hands it back */
+    hand_back(L, r);
+}
+
+void pc_req_complete(struct pc_req *r)
+{
+    struct pc_loop *L = r->loop;
+    struct pc_server *srv = L->srv;
+    if (!pc__req_park_mark(r, PC__PARK_COMPLETED))
+        return; /* its step is still running: the step's end hands it back */
+    pthread_mutex_lock(&srv->park_mu);
+    if (srv->loops_closed) { /* too late: the connection went with its loop */
+        pthread_mutex_unlock(&srv->park_mu);
+        r->ev = NULL;
+        pc__req_free(r);
+        atomic_fetch_sub(&srv->inflight, 1);
+        return;
+    }
+    hand_back(L, r);
+    pthread_mutex_unlock(&srv->park_mu);
 }
 
 /* Loop thread: answers every request the workers finished (activations coalesce). */
@@ -249,13 +280,21 @@ static void on_request(struct evhttp_request *ev, void *arg)
         return;
     }
     pc__req_take_body(r);
-    if (r->route->flags & PC_ROUTE_INLINE) {
-        r->route->fn(r, &L->ctx);
-        finish(L, r);
-        return;
-    }
     r->job.run = job_run;
     r->job.done = job_done;
+    if (r->route->flags & (PC_ROUTE_INLINE | PC_ROUTE_LOOP)) {
+        r->route->fn(r, &L->ctx);
+        if (r->parked) { /* a loop step parked it: back here when completed */
+            if (pc__req_park_mark(r, PC__PARK_STEP_DONE))
+                finish(L, r);
+            return;
+        }
+        if (!r->to_worker) {
+            finish(L, r);
+            return;
+        }
+        r->to_worker = false; /* it goes on with r->next on a worker */
+    }
     if (pc_workers_submit(srv->workers, &r->job) != 0) {
         pc_resp_header(r, "Retry-After", "1");
         pc_resp_error(r, 503, "OVERLOADED", "服务器繁忙，请稍后重试", NULL);
@@ -503,6 +542,7 @@ struct pc_server *pc_server_new(const struct pc_config *cfg, const struct pc_rou
     srv->routes = routes;
     srv->nroutes = nroutes;
     srv->started_ms = pc_time_now_ms();
+    pthread_mutex_init(&srv->park_mu, NULL);
     unsigned char rnd[4];
     FILE *ur = fopen("/dev/urandom", "rb");
     if (!ur || fread(rnd, 1, 4, ur) != 4)
@@ -600,6 +640,9 @@ stop:;
             pthread_join(srv->loops[i].thread, NULL);
     pc_workers_free(srv->workers); /* finishes running jobs; their requests are dropped below */
     srv->workers = NULL;
+    pthread_mutex_lock(&srv->park_mu); /* parked requests completed from now on are dropped */
+    srv->loops_closed = true;
+    pthread_mutex_unlock(&srv->park_mu);
     for (int i = 0; i < srv->nloops; i++) {
         struct pc_loop *L = &srv->loops[i];
         for (struct pc_req *r = L->done_head, *next; r; r = next) {
@@ -625,6 +668,7 @@ void pc_server_free(struct pc_server *srv)
     pc_metrics_free(srv->metrics);
     if (srv->ssl)
         SSL_CTX_free(srv->ssl);
+    pthread_mutex_destroy(&srv->park_mu);
     free(srv);
 }
 

@@ -232,6 +232,24 @@ void pc_req_call(struct pc_req *r, const struct pc_out_req *call, pc_handler_fn 
     r->next = next;
 }
 
+void pc_req_to_worker(struct pc_req *r, pc_handler_fn fn)
+{
+    r->to_worker = true;
+    r->next = fn;
+}
+
+void pc_req_park(struct pc_req *r)
+{
+    r->parked = true;
+    atomic_store(&r->park_state, 0u);
+}
+
+bool pc__req_park_mark(struct pc_req *r, unsigned bit)
+{
+    unsigned other = bit == PC__PARK_STEP_DONE ? PC__PARK_COMPLETED : PC__PARK_STEP_DONE;
+    return (atomic_fetch_or(&r->park_state, bit) & other) != 0;
+}
+
 const struct pc_out_resp *pc_req_upstream(const struct pc_req *r)
 {
     return &r->upstream;

@@ -26,7 +26,10 @@ typedef void (*pc_handler_fn)(struct pc_req *r, struct pc_ctx *ctx);
 enum pc_route_flags {
     PC_ROUTE_INLINE = 1 << 0, /* runs on the loop thread: must not block */
     PC_ROUTE_UPLOAD = 1 << 1, /* body may be up to server.max_body_bytes (else max_json_bytes) */
-    PC_ROUTE_DEBUG = 1 << 2   /* exists only with server.debug_routes */
+    PC_ROUTE_DEBUG = 1 << 2,  /* exists only with server.debug_routes */
+    PC_ROUTE_LOOP = 1 << 3    /* runs first on the loop thread (ctx->db NULL, must not block): it
+                                 answers, or goes on on a worker (pc_req_to_worker), or parks the
+                                 request with whoever completes it (pc_req_park) */
 };
 
 struct pc_route {
@@ -76,6 +79,19 @@ const struct pc_out_resp *pc_req_upstream(const struct pc_req *r);
 /* Per-request state that survives between steps; free_fn runs when the request ends. */
 void pc_req_set_data(struct pc_req *r, void *data, void (*free_fn)(void *));
 void *pc_req_data(const struct pc_req *r);
+
+/* ---- leaving a step without an answer ---- */
+/* From a PC_ROUTE_LOOP handler on the loop: the request goes on with fn on a worker (with a
+ * database connection), like any other route. Must be the step's last action. */
+void pc_req_to_worker(struct pc_req *r, pc_handler_fn fn);
+/* Ends the current step (on the loop or a worker) without an answer: the request now belongs to
+ * whoever the step hands it to, which sets the response and calls pc_req_complete, on any
+ * thread, exactly once. Call pc_req_park before handing it over; after handing it over the step
+ * must not touch r again. */
+void pc_req_park(struct pc_req *r);
+/* The response of a parked request is set: its loop sends it (and frees r). Any thread; r must
+ * not be touched afterwards. */
+void pc_req_complete(struct pc_req *r);
 
 /* ---- response (set once; a later call replaces an earlier one) ---- */
 /* JSON body; takes ownership of body. */

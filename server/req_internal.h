@@ -6,6 +6,7 @@
 #include "server/req.h"
 #include "server/workers.h"
 
+#include <stdatomic.h>
 #include <sys/queue.h>
 #include <event2/keyvalq_struct.h>
 
@@ -49,6 +50,9 @@ struct pc_req {
     struct pc_user_auth user;
     /* multi-step handlers */
     pc_handler_fn next;     /* step to run on the next worker pass (NULL: the route's) */
+    bool to_worker;         /* a loop step handed the request to a worker (next) */
+    bool parked;            /* the step ended with pc_req_park: see park_state */
+    atomic_uint park_state; /* PC__PARK_* bits: the step is over, the completer is done */
     bool call_pending;      /* the loop must start `call` before the next step */
     struct pc_out_req call; /* strings below are owned copies */
     char *call_strings[PC_OUT_MAX_HEADERS + 4];
@@ -64,6 +68,14 @@ struct pc_req {
     struct pc_hdr resp_hdrs[PC_MAX_RHEADER];
     size_t nresp_hdrs;
 };
+
+/* park_state: a parked request goes back to its loop when both bits are set (whoever sets the
+ * second one hands it back). */
+#define PC__PARK_STEP_DONE 1u /* the step that parked it has returned */
+#define PC__PARK_COMPLETED 2u /* pc_req_complete was called */
+/* Sets bit in r->park_state; true when the other bit was already set (the caller hands r
+ * back to its loop). */
+bool pc__req_park_mark(struct pc_req *r, unsigned bit);
 
 /* Builds a request from ev on the loop thread (copies headers, path, address, id).
  * trust_proxy takes the client address from X-Forwarded-For. Never NULL. */

@@ -48,6 +48,29 @@ static const char SQL_ORDER_LIST_USER_VIEWS[] =
     "LEFT JOIN photos p ON p.current_key = o.id LEFT JOIN reviews rv ON rv.id = "
     "(SELECT MAX(r2.id) FROM reviews r2 WHERE r2.order_id = o.id) "
     "WHERE o.user_id = ? AND o.id < ? ORDER BY o.id DESC LIMIT ?";
+/* A student's orders fingerprint: how many, the sum of their versions, the sum of their
+ * updated_at (ms). Every change the Order JSON shows moves the order's updated_at (and a status
+ * change its version) in the same transaction, so an equal fingerprint means an equal list. */
+#define FINGERPRINT(t)                                                                             \
+    "CONCAT(COUNT(*), ':', COALESCE(SUM(" t ".version), 0), ':', "                                 \
+    "COALESCE(CAST(SUM(UNIX_TIMESTAMP(" t ".updated_at) * 1000) AS SIGNED), 0))"
+/* The same list with the fingerprint of all the student's orders, read in the same statement
+ * (one snapshot) as the last column of every row. */
+static const char SQL_ORDER_LIST_USER_VIEWS_FP[] =
+    "SELECT o.id, o.task_id, o.amount_fen, o.order_no, o.status, o.student_name, o.student_no, "
+    "o.college, o.class_name, o.paid_at, p.created_at, o.editable_until, o.created_at, "
+    "o.updated_at, rv.decision, rv.reason_code, rv.reason, rv.created_at, "
+    "(SELECT " FINGERPRINT(
+        "f") " FROM orders f WHERE f.user_id = o.user_id) FROM orders o "
+             "LEFT JOIN photos p ON p.current_key = o.id LEFT JOIN reviews rv ON rv.id = "
+             "(SELECT MAX(r2.id) FROM reviews r2 WHERE r2.order_id = o.id) "
+             "WHERE o.user_id = ? AND o.id < ? ORDER BY o.id DESC LIMIT ?";
+#define IN_32                                                                                      \
+    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "   \
+    "?, ?"
+static const char SQL_ORDER_FINGERPRINTS[] =
+    "SELECT user_id, " FINGERPRINT("orders") " FROM orders WHERE user_id IN (" IN_32
+                                             ") GROUP BY user_id";
 static const char SQL_ORDER_REVIEW_QUEUE[] =
     "SELECT " ORDER_COLS "WHERE status = 'pending_review' AND (? = 0 OR school_id = ?) AND "
     "(? = 0 OR task_id = ?) AND (? = 0 OR (paid_at, id) > "
@@ -167,6 +190,42 @@ int pc_store_order_list_user_views(struct pc_db *db, int64_t user_id, int64_t be
                                   pc_db_i64(before_id > 0 ? before_id : INT64_MAX),
                                   pc_db_i64(limit)),
                        res);
+}
+
+int pc_store_order_list_user_views_fp(struct pc_db *db, int64_t user_id, int limit,
+                                      struct pc_db_res **res, char fp[PC_ORDER_FP_LEN])
+{
+    int rc =
+        pc_db_query(db, SQL_ORDER_LIST_USER_VIEWS_FP,
+                    PC_DB_ARGS(pc_db_i64(user_id), pc_db_i64(INT64_MAX), pc_db_i64(limit)), res);
+    if (rc == 0)
+        snprintf(fp, PC_ORDER_FP_LEN, "%s",
+                 pc_db_res_rows(*res) ? pc_db_res_str(*res, 0, 18) : PC_ORDER_FP_NONE);
+    return rc;
+}
+
+int pc_store_order_fingerprints(struct pc_db *db, const int64_t *user_ids, size_t n,
+                                char (*fps)[PC_ORDER_FP_LEN])
+{
+    struct pc_db_arg args[PC_ORDER_FP_BATCH];
+    if (n > PC_ORDER_FP_BATCH)
+        return PC_EINVAL;
+    for (size_t i = 0; i < PC_ORDER_FP_BATCH; i++)
+        args[i] = pc_db_i64(i < n ? user_ids[i] : 0); /* no user has id 0 */
+    for (size_t i = 0; i < n; i++)
+        snprintf(fps[i], PC_ORDER_FP_LEN, "%s", PC_ORDER_FP_NONE);
+    struct pc_db_res *res = NULL;
+    int rc = pc_db_query(db, SQL_ORDER_FINGERPRINTS, args, PC_ORDER_FP_BATCH, &res);
+    if (rc)
+        return rc;
+    for (size_t r = 0; r < pc_db_res_rows(res); r++) {
+        int64_t uid = pc_db_res_i64(res, r, 0);
+        for (size_t i = 0; i < n; i++)
+            if (user_ids[i] == uid)
+                pc_db_res_copy(res, r, 1, fps[i], PC_ORDER_FP_LEN);
+    }
+    pc_db_res_free(res);
+    return 0;
 }
 
 void pc_store_order_view_at(const struct pc_db_res *res, size_t r, struct pc_order_view *v)

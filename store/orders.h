@@ -81,6 +81,22 @@ int pc_store_order_list_user_views(struct pc_db *db, int64_t user_id, int64_t be
 /* Row r of such a result as a view (pointing into res). */
 void pc_store_order_view_at(const struct pc_db_res *res, size_t r, struct pc_order_view *v);
 
+/* A student's orders fingerprint ("count:sum of versions:sum of updated_at ms"): equal
+ * fingerprints mean an equal order list, as long as every change an Order shows moves the
+ * order's updated_at (every writer here does; a new one must). PC_ORDER_FP_NONE: no orders. */
+#define PC_ORDER_FP_LEN   64
+#define PC_ORDER_FP_NONE  "0:0:0"
+#define PC_ORDER_FP_BATCH 32 /* user ids per pc_store_order_fingerprints */
+/* The first page of a student's orders (no cursor) like pc_store_order_list_user_views, and
+ * the fingerprint of all of them read in the same statement into fp. Returns 0 or a store
+ * error. */
+int pc_store_order_list_user_views_fp(struct pc_db *db, int64_t user_id, int limit,
+                                      struct pc_db_res **res, char fp[PC_ORDER_FP_LEN]);
+/* The fingerprints of up to PC_ORDER_FP_BATCH students' orders, in one statement: fps[i] for
+ * user_ids[i]. Returns 0 or a store error. */
+int pc_store_order_fingerprints(struct pc_db *db, const int64_t *user_ids, size_t n,
+                                char (*fps)[PC_ORDER_FP_LEN]);
+
 /* pending_review orders, oldest paid first, after the order after_id (0 = from the start);
  * school_id and task_id 0 = any: *out (the caller frees it) of *n. Returns 0 or a store
  * error. */

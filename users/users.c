@@ -131,6 +131,13 @@ int pc_user_authenticate(struct pc_db *db, const char *token, struct pc_user_aut
     return 0;
 }
 
+bool pc_user_token_cached(const char *token, struct pc_user_auth *out)
+{
+    char token_hash[PC_SHA256_HEXLEN];
+    pc_sha256_hex(token, strlen(token), token_hash);
+    return pc_user_session_cached(token_hash, out);
+}
+
 int pc_user_logout(struct pc_db *db, const struct pc_user_auth *auth)
 {
     int rc = pc_store_user_session_revoke(db, auth->session_id);
