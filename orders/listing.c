@@ -20,6 +20,7 @@
 #define WAYS            4
 #define LOCKS           64
 #define ITEMS_MAX_BYTES (256u << 10) /* a longer list is answered, never kept */
+#define LISTERS         3            /* threads (and connections) reading fingerprints */
 
 struct entry {
     int64_t user_id; /* 0: free */
@@ -46,7 +47,7 @@ static struct {
     _Atomic size_t bytes;
     pthread_mutex_t locks[LOCKS];
     const struct pc_config *cfg;
-    pthread_t thread;
+    pthread_t threads[LISTERS];
     pthread_mutex_t mu; /* the queue */
     pthread_cond_t cv;
     struct waiter *head, **tail;
@@ -274,8 +275,9 @@ void pc_order_lists_start(const struct pc_config *cfg)
     g.tail = &g.head;
     g.stopping = false;
     g.running = true;
-    if (pthread_create(&g.thread, NULL, lister_main, NULL) != 0)
-        abort();
+    for (int i = 0; i < LISTERS; i++)
+        if (pthread_create(&g.threads[i], NULL, lister_main, NULL) != 0)
+            abort();
 }
 
 void pc_order_lists_stop(void)
@@ -284,9 +286,10 @@ void pc_order_lists_stop(void)
         return;
     pthread_mutex_lock(&g.mu);
     g.stopping = true; /* the lister answers what is queued, then ends */
-    pthread_cond_signal(&g.cv);
+    pthread_cond_broadcast(&g.cv);
     pthread_mutex_unlock(&g.mu);
-    pthread_join(g.thread, NULL);
+    for (int i = 0; i < LISTERS; i++)
+        pthread_join(g.threads[i], NULL);
     g.running = false;
     for (size_t i = 0; i < g.nsets * WAYS; i++)
         entry_clear(&g.slots[i]);

@@ -4,7 +4,7 @@
  *
  * Each instance keeps the rendered first page of recent students' lists with the fingerprint
  * of all their orders (store/orders.h: count, versions, updated_at), both read in one
- * statement. A request for a list held here is parked with the lister, a thread with its own
+ * statement. A request for a list held here is parked with the lister, threads with their own
  * connection that reads the fingerprints of every waiting student in one statement (up to
  * PC_ORDER_FP_BATCH at a time): an equal fingerprint answers from memory, any other is read
  * again. So every answer reflects every change committed before the request arrived, on any
@@ -24,10 +24,10 @@ struct pc_buf;
 struct pc_config;
 struct pc_db;
 
-/* Sizes the cache and starts the lister thread (its connection from cfg, borrowed until
+/* Sizes the cache and starts the lister threads (connections from cfg, borrowed until
  * pc_order_lists_stop). Does nothing when orders.list_cache_entries is 0. Main thread. */
 void pc_order_lists_start(const struct pc_config *cfg);
-/* Answers what is still queued with PC_EDBDOWN, stops the lister and frees the cache. Main
+/* Lets the listers answer what is queued, stops them and frees the cache. Main
  * thread, after the last request. */
 void pc_order_lists_stop(void);
 
