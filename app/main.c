@@ -16,6 +16,7 @@
 #include "orders/listing.h"
 #include "finance/finance.h"
 #include "notify/notify.h"
+#include "payment/group.h"
 #include "payment/sweeper.h"
 #include "payment/wxpay.h"
 #include "wechat/token.h"
@@ -93,10 +94,12 @@ static int cmd_serve(const struct pc_config *cfg)
     pc_server_block_signals(); /* before the first thread: only pc_server_run takes them */
     pc_user_sessions_start(cfg);
     pc_order_lists_start(cfg);
+    pc_pay_group_start(cfg);
     pc_jobs_start(jobs);
     int rc = pc_server_run(srv);
     pc_jobs_free(jobs);
-    pc_order_lists_stop(); /* before the server is freed: it completes parked requests */
+    pc_pay_group_stop(); /* before the server is freed: they complete parked requests */
+    pc_order_lists_stop();
     pc_user_sessions_stop();
     pc_server_free(srv);
     pc_pay_free(pay);

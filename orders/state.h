@@ -65,9 +65,11 @@ struct pc_order_payment {
     const char *source;  /* notify | query */
 };
 enum pc_paid_outcome {
-    PC_PAID_OK = 0,     /* the order is pending_review now */
-    PC_PAID_NOT_FOUND,  /* no such order */
-    PC_PAID_WRONG_STATE /* it cannot take the money: nothing written (see pc_order_refund_due) */
+    PC_PAID_OK = 0,      /* the order is pending_review now */
+    PC_PAID_NOT_FOUND,   /* no such order */
+    PC_PAID_WRONG_STATE, /* it cannot take the money: nothing written (see pc_order_refund_due) */
+    PC_PAID_ALONE        /* pc_orders_paid_many: not unpaid, nothing written; decide it alone
+                            with pc_order_paid */
 };
 /* unpaid → pending_review; or closed → pending_review while the task's window is open and the
  * student holds no other active order in it: transaction_id and paid_at recorded, audited
@@ -76,6 +78,19 @@ enum pc_paid_outcome {
  * meanwhile: the whole transaction runs again and sees it). */
 int pc_order_paid(struct pc_db *db, const char *order_no, const struct pc_order_payment *p,
                   enum pc_paid_outcome *out, struct pc_order *o);
+/* Several payments at once (payment/apply.c's batches), inside the caller's transaction.
+ * pc_order_lock_many locks up to PC_DB_IN_MAX orders by number in one statement and reads what a
+ * payment needs (store/orders.h pc_store_order_lock_many: id, number, task, student, status,
+ * amount, openid; found[i] false for an unknown number). pc_orders_paid_many then moves every
+ * locked order os[i] that is unpaid to pending_review with payment ps[i], with its audit and
+ * "order.paid" outbox rows, one statement for each kind of row for all of them
+ * (out[i] = PC_PAID_OK); any other status is left untouched (PC_PAID_ALONE: the caller applies
+ * that payment alone with pc_order_paid, which knows the closed-order and refund cases).
+ * Both return 0 or a store error (roll back). */
+int pc_order_lock_many(struct pc_db *db, const char *const *order_nos, size_t n,
+                       struct pc_order *os, bool *found);
+int pc_orders_paid_many(struct pc_db *db, const struct pc_order *os,
+                        const struct pc_order_payment *ps, size_t n, enum pc_paid_outcome *out);
 /* Money that arrived for an order that cannot take it (paid after close while the window is
  * shut or another order is active, or paid twice): the status stays; audited and queued as
  * "payment.refund_due" for finance to decide. o receives the order. Returns 0, PC_ENOTFOUND

@@ -1,6 +1,7 @@
 /* store/audit.c — SQL for the audit log (store/audit.h). */
 #include "store/audit.h"
 
+#include "base/alloc.h"
 #include "base/err.h"
 #include "base/timeutil.h"
 
@@ -13,17 +14,42 @@ static const char SQL_AUDIT_LIST[] =
     "SELECT id, at, actor_type, actor_id, actor_name, action, target_type, target_id, ip, "
     "request_id, details FROM audit_log WHERE id < ? ORDER BY id DESC LIMIT ?";
 
+/* The 9 values of an audit row into v; *details receives the details text to free. */
+static void audit_args(const struct pc_audit *a, struct pc_db_arg *v, char **details)
+{
+    *details = a->details ? cJSON_PrintUnformatted(a->details) : NULL;
+    v[0] = pc_db_str(a->actor_type);
+    v[1] = a->actor_id ? pc_db_i64(a->actor_id) : pc_db_null();
+    v[2] = pc_db_str(a->actor_name);
+    v[3] = pc_db_str(a->action);
+    v[4] = pc_db_str(a->target_type);
+    v[5] = pc_db_str(a->target_id);
+    v[6] = pc_db_str(a->ip && a->ip[0] ? a->ip : NULL);
+    v[7] = pc_db_str(a->request_id);
+    v[8] = pc_db_str(*details);
+}
+
 int pc_store_audit_insert(struct pc_db *db, const struct pc_audit *a)
 {
-    char *details = a->details ? cJSON_PrintUnformatted(a->details) : NULL;
-    int rc = pc_db_exec(
-        db, SQL_AUDIT_INSERT,
-        PC_DB_ARGS(pc_db_str(a->actor_type), a->actor_id ? pc_db_i64(a->actor_id) : pc_db_null(),
-                   pc_db_str(a->actor_name), pc_db_str(a->action), pc_db_str(a->target_type),
-                   pc_db_str(a->target_id), pc_db_str(a->ip && a->ip[0] ? a->ip : NULL),
-                   pc_db_str(a->request_id), pc_db_str(details)),
-        NULL, NULL);
+    struct pc_db_arg v[9];
+    char *details;
+    audit_args(a, v, &details);
+    int rc = pc_db_exec(db, SQL_AUDIT_INSERT, v, 9, NULL, NULL);
     free(details);
+    return rc;
+}
+
+int pc_store_audit_insert_many(struct pc_db *db, const struct pc_audit *a, size_t n)
+{
+    struct pc_db_arg *v = pc_xcalloc(n ? n * 9 : 1, sizeof *v);
+    char **details = pc_xcalloc(n ? n : 1, sizeof *details);
+    for (size_t i = 0; i < n; i++)
+        audit_args(&a[i], &v[i * 9], &details[i]);
+    int rc = pc_db_exec_bulk(db, SQL_AUDIT_INSERT, v, 9, n, NULL);
+    for (size_t i = 0; i < n; i++)
+        free(details[i]);
+    free(details);
+    free(v);
     return rc;
 }
 

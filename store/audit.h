@@ -9,6 +9,7 @@
 #include "store/db.h"
 
 #include <cjson/cJSON.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct pc_audit {
@@ -25,6 +26,9 @@ struct pc_audit {
 
 /* Appends one row (a's strings are copied). Returns 0 or a store error. */
 int pc_store_audit_insert(struct pc_db *db, const struct pc_audit *a);
+/* Appends the n rows of a[] in one round trip (inside a transaction). Returns 0 or a store
+ * error. */
+int pc_store_audit_insert_many(struct pc_db *db, const struct pc_audit *a, size_t n);
 /* Rows newest first with ids below before_id (0 = from the newest), at most limit, as a JSON
  * array of API.md's audit entries in *items (the caller's). Returns 0 or a store error. */
 int pc_store_audit_list(struct pc_db *db, int64_t before_id, int limit, cJSON **items);

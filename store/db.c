@@ -316,6 +316,94 @@ int pc_db_exec(struct pc_db *db, const char *sql, const struct pc_db_arg *args, 
     return 0;
 }
 
+/* ---- bulk execution (MariaDB's array binding: one round trip for many rows) ---- */
+
+/* The column arrays of one bulk parameter. */
+struct bulk_col {
+    long long *ints;
+    const char **ptrs;
+    unsigned long *lens;
+    char *ind;
+};
+
+int pc_db_exec_bulk(struct pc_db *db, const char *sql, const struct pc_db_arg *args, size_t cols,
+                    size_t rows, uint64_t *affected)
+{
+    if (rows == 0) {
+        if (affected)
+            *affected = 0;
+        return 0;
+    }
+    if (rows == 1)
+        return pc_db_exec(db, sql, args, cols, affected, NULL);
+    MYSQL_STMT *st = NULL;
+    int rc = get_stmt(db, sql, &st);
+    if (rc)
+        return rc;
+    if (mysql_stmt_param_count(st) != cols || cols > PC_DB_MAX_ARGS) {
+        pc_log(PC_LOG_ERROR, "bulk statement parameter count mismatch", PC_LS("sql", sql),
+               PC_LI("expected", mysql_stmt_param_count(st)), PC_LI("given", cols));
+        return PC_EINVAL;
+    }
+    MYSQL_BIND binds[PC_DB_MAX_ARGS];
+    struct bulk_col cs[PC_DB_MAX_ARGS];
+    memset(binds, 0, sizeof binds);
+    memset(cs, 0, sizeof cs);
+    for (size_t c = 0; c < cols; c++) {
+        enum pc_db_type t = PC_DB_T_NULL; /* the column's type: that of its first value */
+        for (size_t r = 0; r < rows && t == PC_DB_T_NULL; r++)
+            t = args[r * cols + c].type;
+        cs[c].ind = pc_xcalloc(rows, 1);
+        binds[c].u.indicator = cs[c].ind;
+        if (t == PC_DB_T_I64) {
+            cs[c].ints = pc_xcalloc(rows, sizeof *cs[c].ints);
+            binds[c].buffer_type = MYSQL_TYPE_LONGLONG;
+            binds[c].buffer = cs[c].ints;
+        } else {
+            cs[c].ptrs = pc_xcalloc(rows, sizeof *cs[c].ptrs);
+            cs[c].lens = pc_xcalloc(rows, sizeof *cs[c].lens);
+            binds[c].buffer_type = t == PC_DB_T_BLOB ? MYSQL_TYPE_BLOB : MYSQL_TYPE_STRING;
+            binds[c].buffer = (void *)cs[c].ptrs;
+            binds[c].length = cs[c].lens;
+        }
+        for (size_t r = 0; r < rows; r++) {
+            const struct pc_db_arg *a = &args[r * cols + c];
+            if (a->type == PC_DB_T_NULL) {
+                cs[c].ind[r] = STMT_INDICATOR_NULL;
+            } else if (a->type != t) {
+                rc = PC_EINVAL; /* a column must hold one type (or NULL) */
+            } else if (t == PC_DB_T_I64) {
+                cs[c].ints[r] = a->i;
+            } else {
+                cs[c].ptrs[r] = a->p ? a->p : "";
+                cs[c].lens[r] = (unsigned long)a->len;
+            }
+        }
+    }
+    unsigned int n = (unsigned int)rows, none = 0;
+    if (rc == 0) {
+        mysql_stmt_attr_set(st, STMT_ATTR_ARRAY_SIZE, &n);
+        if (mysql_stmt_bind_param(st, binds) || mysql_stmt_execute(st))
+            rc = classify(db, mysql_stmt_errno(st), mysql_stmt_error(st), sql);
+        if (db->my) /* the cached statement runs single rows again (unless closed with a lost
+                       connection) */
+            mysql_stmt_attr_set(st, STMT_ATTR_ARRAY_SIZE, &none);
+    }
+    if (rc == 0) {
+        if (affected)
+            *affected = (uint64_t)mysql_stmt_affected_rows(st);
+        db->last_use_ns = pc_time_mono_ns();
+        db->last_errno = 0;
+    }
+    for (size_t c = 0; c < cols; c++) {
+        free(cs[c].ints);
+        free(cs[c].ptrs);
+        free(cs[c].lens);
+        free(cs[c].ind);
+    }
+    return rc;
+}
+
 static bool is_fixed_type(enum enum_field_types t)
 {
     switch (t) {

@@ -42,6 +42,14 @@ static inline struct pc_db_arg pc_db_null(void)
     return (struct pc_db_arg){PC_DB_T_NULL, 0, NULL, 0};
 }
 
+/* "IN (" PC_DB_IN_32 ")": the placeholders of a fixed-size IN list, so that a statement for up
+ * to PC_DB_IN_MAX keys keeps one text (and one prepared statement); unused places take a key
+ * no row has. */
+#define PC_DB_IN_MAX 32
+#define PC_DB_IN_32                                                                                \
+    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "   \
+    "?, ?"
+
 /* Argument list helpers: pc_db_exec(db, SQL, PC_DB_ARGS(pc_db_i64(1), pc_db_str(s)), ...) */
 #define PC_DB_ARGS(...)                                                                            \
     (const struct pc_db_arg[]){__VA_ARGS__},                                                       \
@@ -66,6 +74,12 @@ void pc_db_thread_stop(void);
  * 0, PC_EEXIST (duplicate key), PC_ERETRY (deadlock/lock wait), PC_EDBDOWN or PC_EDB. */
 int pc_db_exec(struct pc_db *db, const char *sql, const struct pc_db_arg *args, size_t nargs,
                uint64_t *affected, uint64_t *insert_id);
+/* Runs a statement that returns no rows once per row of args (rows × cols values, row after
+ * row; each column one type, or NULL) in one round trip: MariaDB's bulk execution. affected
+ * (may be NULL) receives the total. Call it inside a transaction: a failure (same errors as
+ * pc_db_exec) may leave the rows before the failing one applied until the rollback. */
+int pc_db_exec_bulk(struct pc_db *db, const char *sql, const struct pc_db_arg *args, size_t cols,
+                    size_t rows, uint64_t *affected);
 /* Runs a SELECT; *res receives every row (caller frees with pc_db_res_free). */
 int pc_db_query(struct pc_db *db, const char *sql, const struct pc_db_arg *args, size_t nargs,
                 struct pc_db_res **res);

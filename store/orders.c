@@ -71,6 +71,11 @@ static const char SQL_ORDER_LIST_USER_VIEWS_FP[] =
 static const char SQL_ORDER_FINGERPRINTS[] =
     "SELECT user_id, " FINGERPRINT("orders") " FROM orders WHERE user_id IN (" IN_32
                                              ") GROUP BY user_id";
+/* What a payment needs of its order, for up to PC_DB_IN_MAX orders, locked. */
+static const char SQL_ORDER_LOCK_MANY[] =
+    "SELECT id, order_no, task_id, user_id, status, amount_fen, student_no, "
+    "(SELECT u.openid FROM users u WHERE u.id = orders.user_id) FROM orders WHERE order_no IN "
+    "(" PC_DB_IN_32 ") FOR UPDATE";
 static const char SQL_ORDER_REVIEW_QUEUE[] =
     "SELECT " ORDER_COLS "WHERE status = 'pending_review' AND (? = 0 OR school_id = ?) AND "
     "(? = 0 OR task_id = ?) AND (? = 0 OR (paid_at, id) > "
@@ -359,6 +364,60 @@ static const char SQL_STATUS_REVIEWED[] =
 static const char SQL_STATUS_REFUNDED[] =
     "UPDATE orders SET status = 'refunded', version = version + 1, updated_at = UTC_TIMESTAMP(3) "
     "WHERE id = ?";
+
+int pc_store_order_lock_many(struct pc_db *db, const char *const *order_nos, size_t n,
+                             struct pc_order *out, bool *found)
+{
+    struct pc_db_arg args[PC_DB_IN_MAX];
+    if (n > PC_DB_IN_MAX)
+        return PC_EINVAL;
+    for (size_t i = 0; i < PC_DB_IN_MAX; i++)
+        args[i] = pc_db_str(i < n ? order_nos[i] : ""); /* no order has an empty number */
+    for (size_t i = 0; i < n; i++)
+        found[i] = false;
+    struct pc_db_res *res = NULL;
+    int rc = pc_db_query(db, SQL_ORDER_LOCK_MANY, args, PC_DB_IN_MAX, &res);
+    if (rc)
+        return rc;
+    for (size_t r = 0; r < pc_db_res_rows(res); r++) {
+        for (size_t i = 0; i < n; i++) {
+            if (found[i] || strcmp(pc_db_res_str(res, r, 1), order_nos[i]) != 0)
+                continue;
+            struct pc_order *o = &out[i];
+            memset(o, 0, sizeof *o);
+            o->id = pc_db_res_i64(res, r, 0);
+            pc_db_res_copy(res, r, 1, o->order_no, sizeof o->order_no);
+            o->task_id = pc_db_res_i64(res, r, 2);
+            o->user_id = pc_db_res_i64(res, r, 3);
+            pc_db_res_copy(res, r, 4, o->status, sizeof o->status);
+            o->amount_fen = pc_db_res_i64(res, r, 5);
+            pc_db_res_copy(res, r, 6, o->student_no, sizeof o->student_no);
+            pc_db_res_copy(res, r, 7, o->openid, sizeof o->openid);
+            found[i] = true;
+        }
+    }
+    pc_db_res_free(res);
+    return 0;
+}
+
+int pc_store_order_status_paid_many(struct pc_db *db, const int64_t *order_ids, const char *status,
+                                    const char *const *transaction_ids, const char *const *paid_ats,
+                                    size_t n)
+{
+    struct pc_db_arg *args = pc_xcalloc(n ? n * 4 : 1, sizeof *args);
+    for (size_t i = 0; i < n; i++) {
+        args[i * 4] = pc_db_str(status);
+        args[i * 4 + 1] = pc_db_str(transaction_ids[i]);
+        args[i * 4 + 2] = pc_db_str(paid_ats[i]);
+        args[i * 4 + 3] = pc_db_i64(order_ids[i]);
+    }
+    uint64_t affected = 0;
+    int rc = pc_db_exec_bulk(db, SQL_STATUS_PAID, args, 4, n, &affected);
+    free(args);
+    if (rc == 0 && affected != n)
+        rc = PC_ECONFLICT; /* a locked order that is not there: roll back */
+    return rc;
+}
 
 int pc_store_order_status_paid(struct pc_db *db, int64_t order_id, const char *status,
                                const char *transaction_id, const char *paid_at)

@@ -86,7 +86,7 @@ void pc_store_order_view_at(const struct pc_db_res *res, size_t r, struct pc_ord
  * order's updated_at (every writer here does; a new one must). PC_ORDER_FP_NONE: no orders. */
 #define PC_ORDER_FP_LEN   64
 #define PC_ORDER_FP_NONE  "0:0:0"
-#define PC_ORDER_FP_BATCH 32 /* user ids per pc_store_order_fingerprints */
+#define PC_ORDER_FP_BATCH PC_DB_IN_MAX /* user ids per pc_store_order_fingerprints */
 /* The first page of a student's orders (no cursor) like pc_store_order_list_user_views, and
  * the fingerprint of all of them read in the same statement into fp. Returns 0 or a store
  * error. */
@@ -136,6 +136,17 @@ int pc_store_review_insert(struct pc_db *db, int64_t order_id, int64_t reviewer_
  * pay_timeout_s > 0 pay_deadline = now + pay_timeout_s. Returns 0 or a store error. */
 int pc_store_order_status_photo(struct pc_db *db, int64_t order_id, const char *status, int resub,
                                 int pay_timeout_s);
+/* Locks up to PC_DB_IN_MAX orders by number in one statement (inside a transaction) and reads
+ * what a payment needs: id, order_no, task_id, user_id, status, amount_fen, student_no and the
+ * student's openid into out[i] (the other fields zero) with found[i]. Returns 0 or a store
+ * error. */
+int pc_store_order_lock_many(struct pc_db *db, const char *const *order_nos, size_t n,
+                             struct pc_order *out, bool *found);
+/* pc_store_order_status_paid for n locked orders in one round trip. Returns 0, PC_EEXIST,
+ * PC_ECONFLICT (an order was not updated) or a store error: roll back on any. */
+int pc_store_order_status_paid_many(struct pc_db *db, const int64_t *order_ids, const char *status,
+                                    const char *const *transaction_ids, const char *const *paid_ats,
+                                    size_t n);
 /* Paid: status, transaction_id, paid_at (UTC DATETIME text). Returns 0, PC_EEXIST (reopening
  * would make a second active order of the task and student) or a store error. */
 int pc_store_order_status_paid(struct pc_db *db, int64_t order_id, const char *status,
