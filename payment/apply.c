@@ -177,8 +177,8 @@ struct batch {
     struct tx_fields *f;
 };
 
-/* Items that are plainly new successful payments stay open; the rest goes alone (or is done). */
-static void batch_sort(struct batch *b)
+/* Reads every item; those that cannot be plain new successful payments go alone. */
+static void batch_read(struct batch *b)
 {
     for (size_t i = 0; i < b->n; i++) {
         struct tx_fields *f = &b->f[i];
@@ -187,7 +187,37 @@ static void batch_sort(struct batch *b)
             strcmp(f->state, "SUCCESS") != 0 || strlen(f->out_trade_no) > 32 ||
             strcmp(b->items[i].event_type, b->items[0].event_type) != 0)
             b->way[i] = WAY_ALONE;
-        for (size_t j = 0; j < i && b->way[i] == WAY_OPEN; j++) /* one per order, id, payment */
+    }
+}
+
+/* Notification ids recorded before are answered now: their rows are committed, so what they
+ * recorded is durable. One statement for the whole group, outside any transaction. */
+static int batch_seen(struct pc_db *db, struct batch *b)
+{
+    const char *ids[PC_DB_IN_MAX] = {0};
+    bool known[PC_DB_IN_MAX] = {0};
+    size_t k = 0;
+    for (size_t i = 0; i < b->n; i++)
+        if (b->items[i].notify_id)
+            ids[k++] = b->items[i].notify_id;
+    int rc = pc_store_notifications_known(db, ids, k, known);
+    for (size_t i = 0, j = 0; i < b->n && rc == 0; i++) {
+        if (!b->items[i].notify_id)
+            continue;
+        if (known[j++]) {
+            b->items[i].result = PC_APPLY_DUPLICATE;
+            b->way[i] = WAY_DONE;
+        }
+    }
+    return rc;
+}
+
+/* One item per order, notification id and payment in a group: later ones go alone. */
+static void batch_dedupe(struct batch *b)
+{
+    for (size_t i = 0; i < b->n; i++) {
+        const struct tx_fields *f = &b->f[i];
+        for (size_t j = 0; j < i && b->way[i] == WAY_OPEN; j++)
             if (b->way[j] == WAY_OPEN && (!strcmp(f->out_trade_no, b->f[j].out_trade_no) ||
                                           !strcmp(f->transaction_id, b->f[j].transaction_id) ||
                                           !strcmp(b->items[i].notify_id, b->items[j].notify_id)))
@@ -208,11 +238,6 @@ static size_t open_keys(const struct batch *b, const char *(*key)(const struct b
     return k;
 }
 
-static const char *key_notify(const struct batch *b, size_t i)
-{
-    return b->items[i].notify_id;
-}
-
 static const char *key_order(const struct batch *b, size_t i)
 {
     return b->f[i].out_trade_no;
@@ -231,16 +256,10 @@ static int batch_tx(struct pc_db *db, const struct pc_config *cfg, struct batch 
     size_t idx[PC_DB_IN_MAX] = {0};
     bool known[PC_DB_IN_MAX] = {0}, found[PC_DB_IN_MAX] = {0};
     struct pc_order os[PC_DB_IN_MAX];
-    /* 1. notification ids seen before (committed: their answer is durable) */
-    size_t k = open_keys(b, key_notify, keys, idx);
-    int rc = pc_store_notifications_known(db, keys, k, known);
-    for (size_t j = 0; j < k && rc == 0; j++)
-        if (known[j]) {
-            b->items[idx[j]].result = PC_APPLY_DUPLICATE;
-            b->way[idx[j]] = WAY_DONE;
-        }
-    /* 2. the orders, locked, and the checks against them */
-    k = rc ? 0 : open_keys(b, key_order, keys, idx);
+    int rc = 0;
+    size_t k;
+    /* 1. the orders, locked, and the checks against them */
+    k = open_keys(b, key_order, keys, idx);
     if (rc == 0)
         rc = pc_order_lock_many(db, keys, k, os, found);
     struct pc_order *order_of[PC_DB_IN_MAX] = {0};
@@ -249,14 +268,14 @@ static int batch_tx(struct pc_db *db, const struct pc_config *cfg, struct batch 
         if (!found[j] || !tx_matches(&b->f[idx[j]], cfg, &os[j]))
             b->way[idx[j]] = WAY_ALONE; /* it answers INCONSISTENT alone, rolling back itself */
     }
-    /* 3. transactions recorded before by another path */
+    /* 2. transactions recorded before by another path */
     k = rc ? 0 : open_keys(b, key_tx, keys, idx);
     if (rc == 0)
         rc = pc_store_payments_known(db, keys, k, known);
     for (size_t j = 0; j < k && rc == 0; j++)
         if (known[j])
             b->way[idx[j]] = WAY_ALONE;
-    /* 4. the orders' side (orders/state.h), then the notification ids and the payment rows */
+    /* 3. the orders' side (orders/state.h), then the notification ids and the payment rows */
     struct pc_order ord[PC_DB_IN_MAX];
     struct pc_order_payment pay[PC_DB_IN_MAX];
     enum pc_paid_outcome out[PC_DB_IN_MAX] = {0};
@@ -315,7 +334,11 @@ void pc_payment_apply_many(struct pc_db *db, const struct pc_config *cfg,
     }
     for (size_t i = 0; i < n; i++)
         way[i] = WAY_OPEN;
-    batch_sort(&b);
+    batch_read(&b);
+    if (n > 1 && batch_seen(db, &b) != 0) /* not readable: everyone alone (who will tell) */
+        for (size_t i = 0; i < n; i++)
+            way[i] = way[i] == WAY_DONE ? WAY_DONE : WAY_ALONE;
+    batch_dedupe(&b);
     size_t open = 0;
     for (size_t i = 0; i < n; i++)
         open += way[i] == WAY_OPEN;
@@ -331,10 +354,8 @@ void pc_payment_apply_many(struct pc_db *db, const struct pc_config *cfg,
             pc_log(PC_LOG_INFO, "payment batch rolled back: applying one by one", PC_LI("rc", rc),
                    PC_LI("items", n));
             for (size_t i = 0; i < n; i++)
-                if (before[i] == WAY_OPEN && items[i].result != PC_APPLY_DUPLICATE)
+                if (before[i] == WAY_OPEN)
                     way[i] = WAY_ALONE;
-                else if (before[i] == WAY_OPEN)
-                    way[i] = WAY_DONE;
         }
     }
     for (size_t i = 0; i < n; i++)
