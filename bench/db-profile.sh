@@ -160,14 +160,16 @@ run_row() { # name url script
     say "CPU samples by process (all CPUs):"
     rep() { perf report -i "$data" --no-children --stdio -g none "$@" 2> /dev/null | grep -E '^ +[0-9]' || true; }
     rep --sort comm | head -8 | tee -a "$OUT"
-    say "portraitd by shared object (share of portraitd's samples):"
-    rep --comm portraitd --percentage relative --sort dso | head -12 | tee -a "$OUT"
-    say "portraitd top symbols (share of portraitd's samples):"
-    rep --comm portraitd --percentage relative --sort dso,symbol | head -40 | tee -a "$OUT"
-    say "mariadbd by shared object (share of mariadbd's samples):"
-    rep --comm mariadbd --percentage relative --sort dso | head -8 | tee -a "$OUT"
-    say "mariadbd top symbols (share of mariadbd's samples):"
-    rep --comm mariadbd --percentage relative --sort dso,symbol | head -25 | tee -a "$OUT"
+    say "(other processes named portraitd or mariadbd are other work on the machine: the figures"
+    say " below are the measured server's PID $PD_PID and its database's PID $DB_PID only)"
+    say "portraitd by shared object (share of its samples):"
+    rep --pid "$PD_PID" --percentage relative --sort dso | head -12 | tee -a "$OUT"
+    say "portraitd top symbols (share of its samples):"
+    rep --pid "$PD_PID" --percentage relative --sort dso,symbol | head -40 | tee -a "$OUT"
+    say "mariadbd by shared object (share of its samples):"
+    rep --pid "$DB_PID" --percentage relative --sort dso | head -8 | tee -a "$OUT"
+    say "mariadbd top symbols (share of its samples):"
+    rep --pid "$DB_PID" --percentage relative --sort dso,symbol | head -25 | tee -a "$OUT"
   fi
 }
 
