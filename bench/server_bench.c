@@ -24,7 +24,7 @@
 static struct h_db g_db;
 static struct h_sandbox g_sb;
 static struct h_srv g_srv;
-static char g_pay[400], g_tok[64];
+static char g_tok[64];
 static unsigned char *g_jpeg;
 static size_t g_jpeg_len;
 static atomic_int g_stop;
@@ -144,12 +144,7 @@ static void phase_uploads(int seconds, int uploaders)
     free(busy);
 }
 
-struct note {
-    char *body;
-    size_t len;
-    char hdr[4][800];
-};
-static struct note *g_notes;
+static struct h_pay_note *g_notes;
 static atomic_int g_next;
 static int g_nnotes;
 static struct lat *g_nlat;
@@ -161,9 +156,9 @@ static void *sender(void *arg)
     (void)arg;
     CURL *c = client("/api/v1/pay/notify", NULL);
     for (int i; (i = atomic_fetch_add(&g_next, 1)) < g_nnotes;) {
-        struct note *n = &g_notes[i];
+        struct h_pay_note *n = &g_notes[i];
         struct curl_slist *hs = curl_slist_append(NULL, "Content-Type: application/json");
-        for (int k = 0; k < 4; k++)
+        for (int k = 0; k < 5; k++)
             hs = curl_slist_append(hs, n->hdr[k]);
         curl_easy_setopt(c, CURLOPT_HTTPHEADER, hs);
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, n->body);
@@ -185,15 +180,6 @@ static void *sender(void *arg)
 
 static void phase_notifications(int count, int senders)
 {
-    char path[512], mchid[32], apiv3[64], serial[64];
-    snprintf(path, sizeof path, "%s/mchid", g_pay);
-    h_read_text(path, mchid, sizeof mchid);
-    snprintf(path, sizeof path, "%s/apiv3.key", g_pay);
-    h_read_text(path, apiv3, sizeof apiv3);
-    snprintf(path, sizeof path, "%s/platform.serial", g_pay);
-    h_read_text(path, serial, sizeof serial);
-    snprintf(path, sizeof path, "%s/platform.key", g_pay);
-    struct pc_pay_signer *signer = pc_pay_signer_load(path, "", "");
     long long uid = h_db_int(&g_db, "SELECT id FROM users WHERE openid='o_bench'");
     long long task = h_db_int(&g_db, "SELECT id FROM tasks WHERE feature_code_norm='benchtask'");
     long long school = h_db_int(&g_db, "SELECT school_id FROM tasks WHERE id=%lld", task);
@@ -203,36 +189,13 @@ static void phase_notifications(int count, int senders)
              "%lld, %lld, 2024, CONCAT('S', seq), 'bench', 'unpaid', 2500 FROM seq_1_to_%d",
              task, uid, school, count);
     g_notes = calloc((size_t)count, sizeof *g_notes);
-    time_t ts = time(NULL);
     for (int i = 0; i < count; i++) {
-        char tx[1024], ct[2048], msg[4096], sig[PC_PAY_SIG_B64_MAX], no[32];
+        char id[32], no[32], tx[40];
+        snprintf(id, sizeof id, "EV-bench-%d", i);
         snprintf(no, sizeof no, "PB%015d", i + 1);
-        snprintf(tx, sizeof tx,
-                 "{\"appid\":\"%s\",\"mchid\":\"%s\",\"out_trade_no\":\"%s\",\"transaction_id\":"
-                 "\"42000000012024%014d\",\"trade_type\":\"JSAPI\",\"trade_state\":\"SUCCESS\","
-                 "\"success_time\":\"2024-01-19T10:02:11+08:00\",\"payer\":{\"openid\":"
-                 "\"o_bench\"},\"amount\":{\"total\":2500,\"payer_total\":2500,\"currency\":"
-                 "\"CNY\"}}",
-                 H_APPID, mchid, no, i + 1);
-        pc_pay_encrypt(apiv3, 32, "0123456789ab", "transaction", tx, strlen(tx), ct, sizeof ct);
-        struct note *n = &g_notes[i];
-        n->body = malloc(4096);
-        n->len = (size_t)snprintf(
-            n->body, 4096,
-            "{\"id\":\"EV-bench-%d\",\"create_time\":\"2024-01-19T10:02:12+08:00\","
-            "\"resource_type\":\"encrypt-resource\",\"event_type\":\"TRANSACTION.SUCCESS\","
-            "\"summary\":\"支付成功\",\"resource\":{\"original_type\":\"transaction\","
-            "\"algorithm\":\"AEAD_AES_256_GCM\",\"ciphertext\":\"%s\",\"associated_data\":"
-            "\"transaction\",\"nonce\":\"0123456789ab\"}}",
-            i, ct);
-        int m = snprintf(msg, sizeof msg, "%ld\nNONCE%d\n%s\n", (long)ts, i, n->body);
-        pc_pay_sign(signer, msg, (size_t)m, sig, sizeof sig);
-        snprintf(n->hdr[0], sizeof n->hdr[0], "Wechatpay-Serial: %s", serial);
-        snprintf(n->hdr[1], sizeof n->hdr[1], "Wechatpay-Timestamp: %ld", (long)ts);
-        snprintf(n->hdr[2], sizeof n->hdr[2], "Wechatpay-Nonce: NONCE%d", i);
-        snprintf(n->hdr[3], sizeof n->hdr[3], "Wechatpay-Signature: %s", sig);
+        snprintf(tx, sizeof tx, "42000000012024%014d", i + 1);
+        h_pay_note_make(&g_notes[i], id, no, tx, "o_bench", 2500);
     }
-    pc_pay_signer_free(signer);
     g_nnotes = count;
     g_nlat = calloc(1, sizeof *g_nlat);
     pthread_t t[64];
@@ -249,33 +212,18 @@ static void phase_notifications(int count, int senders)
            "reply p50 %.2f ms, p99 %.2f ms; %d answered 204, %lld orders moved\n",
            count, senders, (double)count / secs, p50, p99, atomic_load(&g_ok), applied);
     for (int i = 0; i < count; i++)
-        free(g_notes[i].body);
+        h_pay_note_free(&g_notes[i]);
     free(g_notes);
     free(g_nlat);
 }
 
 static void run(int seconds, int uploaders, int notes, int senders)
 {
-    char cmd[600], wx[600], conf[3000], mchid[32], serial[64], apiv3[64], path[512];
-    snprintf(g_pay, sizeof g_pay, "%s/pay", h_workdir());
-    snprintf(cmd, sizeof cmd, "'%s/scripts/gen-pay-keys.sh' '%s' >/dev/null", PC_SOURCE_DIR, g_pay);
-    if (system(cmd) != 0)
-        fail_msg("gen-pay-keys.sh failed");
+    char wx[600], pay[1500], conf[3000];
     h_db_start(&g_db);
     h_sandbox_start(&g_sb, NULL);
-    snprintf(path, sizeof path, "%s/mchid", g_pay);
-    h_read_text(path, mchid, sizeof mchid);
-    snprintf(path, sizeof path, "%s/merchant.serial", g_pay);
-    h_read_text(path, serial, sizeof serial);
-    snprintf(path, sizeof path, "%s/apiv3.key", g_pay);
-    h_read_text(path, apiv3, sizeof apiv3);
-    snprintf(conf, sizeof conf,
-             "%s[server]\nthreads = 2\nworkers = 4\n[log]\nlevel = warn\n"
-             "[pay]\nmchid = %s\napi_base = %s\nca_file = %s/tls/dev-ca.pem\n"
-             "merchant_key_file = %s/merchant.key\nmerchant_serial = %s\napiv3_key = %s\n"
-             "platform_certs = %s/platform.pem\nsweep_interval_ms = 3600000\n",
-             h_sandbox_conf(&g_sb, wx, sizeof wx), mchid, g_sb.base, h_workdir(), g_pay, serial,
-             apiv3, g_pay);
+    snprintf(conf, sizeof conf, "%s[server]\nthreads = 2\nworkers = 4\n[log]\nlevel = warn\n%s",
+             h_sandbox_conf(&g_sb, wx, sizeof wx), h_pay_conf(&g_sb, pay, sizeof pay));
     h_srv_start(&g_srv, &g_db, conf, 0);
     h_student(&g_srv, &g_sb, "o_bench", NULL, g_tok, sizeof g_tok);
     h_db_int(&g_db, "INSERT INTO schools (code, name) VALUES ('10402', 'bench')");

@@ -1,6 +1,8 @@
 /* tests/integration/harness.c — real MariaDB + real portraitd + libcurl client. */
 #include "harness.h"
 
+#include "payment/wxpay_crypto.h"
+
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -639,4 +641,85 @@ int h_stack_down(struct h_srv *srv, struct h_sandbox *sb, struct h_db *db)
         h_sandbox_stop(sb);
     h_db_destroy(db);
     return 0;
+}
+
+/* ---- WeChat Pay ---- */
+
+static const char *pay_dir(void)
+{
+    static char dir[400];
+    if (!dir[0]) {
+        char cmd[900];
+        snprintf(dir, sizeof dir, "%s/pay", h_workdir());
+        snprintf(cmd, sizeof cmd, "'%s/scripts/gen-pay-keys.sh' '%s' >/dev/null", PC_SOURCE_DIR,
+                 dir);
+        if (system(cmd) != 0)
+            fail_msg("gen-pay-keys.sh failed");
+    }
+    return dir;
+}
+
+static const char *pay_file(const char *name, char *buf, size_t len)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/%s", pay_dir(), name);
+    return h_read_text(path, buf, len);
+}
+
+const char *h_pay_conf(const struct h_sandbox *sb, char *conf, size_t len)
+{
+    char mchid[32], serial[64], apiv3[64];
+    snprintf(conf, len,
+             "[pay]\nmchid = %s\napi_base = %s\nca_file = %s/tls/dev-ca.pem\n"
+             "merchant_key_file = %s/merchant.key\nmerchant_serial = %s\napiv3_key = %s\n"
+             "platform_certs = %s/platform.pem\nsweep_interval_ms = 3600000\n",
+             pay_file("mchid", mchid, sizeof mchid), sb->base, h_workdir(), pay_dir(),
+             pay_file("merchant.serial", serial, sizeof serial),
+             pay_file("apiv3.key", apiv3, sizeof apiv3), pay_dir());
+    return conf;
+}
+
+void h_pay_note_make(struct h_pay_note *n, const char *notify_id, const char *out_trade_no,
+                     const char *transaction_id, const char *openid, long amount_fen)
+{
+    char mchid[32], apiv3[64], serial[64], tx[1024], ct[2048], msg[8192], key[600];
+    char sig[PC_PAY_SIG_B64_MAX];
+    pay_file("mchid", mchid, sizeof mchid);
+    pay_file("apiv3.key", apiv3, sizeof apiv3);
+    pay_file("platform.serial", serial, sizeof serial);
+    snprintf(tx, sizeof tx,
+             "{\"appid\":\"%s\",\"mchid\":\"%s\",\"out_trade_no\":\"%s\",\"transaction_id\":"
+             "\"%s\",\"trade_type\":\"JSAPI\",\"trade_state\":\"SUCCESS\",\"success_time\":"
+             "\"2024-01-19T10:02:11+08:00\",\"payer\":{\"openid\":\"%s\"},\"amount\":{"
+             "\"total\":%ld,\"payer_total\":%ld,\"currency\":\"CNY\"}}",
+             H_APPID, mchid, out_trade_no, transaction_id, openid, amount_fen, amount_fen);
+    if (pc_pay_encrypt(apiv3, 32, "0123456789ab", "transaction", tx, strlen(tx), ct, sizeof ct))
+        fail_msg("pc_pay_encrypt failed");
+    n->body = malloc(4096);
+    n->len = (size_t)snprintf(
+        n->body, 4096,
+        "{\"id\":\"%s\",\"create_time\":\"2024-01-19T10:02:12+08:00\","
+        "\"resource_type\":\"encrypt-resource\",\"event_type\":\"TRANSACTION.SUCCESS\","
+        "\"summary\":\"支付成功\",\"resource\":{\"original_type\":\"transaction\","
+        "\"algorithm\":\"AEAD_AES_256_GCM\",\"ciphertext\":\"%s\",\"associated_data\":"
+        "\"transaction\",\"nonce\":\"0123456789ab\"}}",
+        notify_id, ct);
+    long ts = (long)time(NULL);
+    int m = snprintf(msg, sizeof msg, "%ld\nNONCE-%s\n%s\n", ts, notify_id, n->body);
+    snprintf(key, sizeof key, "%s/platform.key", pay_dir());
+    struct pc_pay_signer *signer = pc_pay_signer_load(key, "", "");
+    if (!signer || pc_pay_sign(signer, msg, (size_t)m, sig, sizeof sig))
+        fail_msg("signing the notification failed");
+    pc_pay_signer_free(signer);
+    snprintf(n->hdr[0], sizeof n->hdr[0], "Wechatpay-Serial: %s", serial);
+    snprintf(n->hdr[1], sizeof n->hdr[1], "Wechatpay-Timestamp: %ld", ts);
+    snprintf(n->hdr[2], sizeof n->hdr[2], "Wechatpay-Nonce: NONCE-%s", notify_id);
+    snprintf(n->hdr[3], sizeof n->hdr[3], "Wechatpay-Signature: %s", sig);
+    snprintf(n->hdr[4], sizeof n->hdr[4], "Wechatpay-Signature-Type: WECHATPAY2-SHA256-RSA2048");
+}
+
+void h_pay_note_free(struct h_pay_note *n)
+{
+    free(n->body);
+    n->body = NULL;
 }

@@ -141,4 +141,20 @@ cJSON *h_sb_json(struct h_sandbox *sb, const char *method, const char *path, con
  * so that more [wechat] keys may follow), into buf. */
 const char *h_sandbox_conf(const struct h_sandbox *sb, char *buf, size_t len);
 
+/* ---- WeChat Pay for tests and benchmarks ---- */
+/* Makes merchant and platform keys (scripts/gen-pay-keys.sh) in <workdir>/pay, once, and
+ * writes into conf the [pay] section of a server that trusts them, calls the sandbox sb for
+ * WeChat Pay and never sweeps on its own; returns conf. */
+const char *h_pay_conf(const struct h_sandbox *sb, char *conf, size_t len);
+/* A TRANSACTION.SUCCESS notification as WeChat Pay sends it: body encrypted with the APIv3
+ * key and signed (timestamp now) with the platform key of h_pay_conf. */
+struct h_pay_note {
+    char *body;
+    size_t len;
+    char hdr[5][800]; /* Wechatpay-Serial, -Timestamp, -Nonce, -Signature, -Signature-Type */
+};
+void h_pay_note_make(struct h_pay_note *n, const char *notify_id, const char *out_trade_no,
+                     const char *transaction_id, const char *openid, long amount_fen);
+void h_pay_note_free(struct h_pay_note *n);
+
 #endif

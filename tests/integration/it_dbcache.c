@@ -46,8 +46,7 @@ static long get_orders(struct h_srv *srv, const char *token)
     return st;
 }
 
-static void test_logout_on_one_instance_is_honoured_by_every_instance_within_the_bound(
-    void **state)
+static void test_logout_on_one_instance_is_honoured_by_every_instance_within_the_bound(void **state)
 {
     (void)state;
     char tok[128];
