@@ -48,6 +48,7 @@ bench: build
 	@bench/server.sh
 	@bench/outbox.sh
 	@bench/export.sh
+	@bench/db-profile.sh counters
 
 format:
 	@clang-format -i $$(git ls-files --cached --others --exclude-standard '*.c' '*.h')

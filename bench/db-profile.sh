@@ -29,7 +29,10 @@ case $mode in counters | record) ;; *) echo "usage: $0 [counters|record] [rows]"
 
 PERF_PEER=${PERF_PEER:-$root/../shared/perf-peer}
 [[ -x $PERF_PEER/run.sh ]] || PERF_PEER=/work/shared/perf-peer
-[[ -x $PERF_PEER/run.sh ]] || { echo "db-profile: no perf-peer harness (PERF_PEER)" >&2; exit 1; }
+if [[ ! -x $PERF_PEER/run.sh ]] || ! command -v node > /dev/null; then
+  echo "db-profile: skipped: needs the perf-peer harness (PERF_PEER) and node >= 20" >&2
+  exit 0
+fi
 PERF_PEER=$(cd "$PERF_PEER" && pwd)
 export PERF_WORK=${PERF_WORK:-/tmp/perf-db}
 export DB_PORT=${DB_PORT:-33306} DB_HOST=127.0.0.1 DB_USER=perf DB_PASS=perf DB_NAME=perf

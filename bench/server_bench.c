@@ -6,8 +6,11 @@
  *   B. payment notifications: N distinct unpaid orders, each with a signed, encrypted
  *      TRANSACTION.SUCCESS notification made in-process with the sandbox's keys, POSTed by
  *      C threads → notifications per second through verify + decrypt + transaction, p99.
+ *   C. order lists: 1,000 students with a session and 10 orders each; L threads GET
+ *      /api/v1/orders with a random student's token (keep-alive) for D seconds → lists per
+ *      second, p50/p99 (session cache, order-list cache, docs/tasks.md).
  * Bounded (fixed duration / count), loopback only. Not a test: no assertions on timing.
- * Usage: server_bench [seconds=10] [uploaders=4] [notifications=2000] [senders=8] */
+ * Usage: server_bench [seconds=10] [uploaders=4] [notifications=2000] [senders=8] [listers=16] */
 #include "../tests/integration/harness.h"
 
 #include "payment/wxpay_crypto.h"
@@ -217,7 +220,82 @@ static void phase_notifications(int count, int senders)
     free(g_nlat);
 }
 
-static void run(int seconds, int uploaders, int notes, int senders)
+#define LIST_STUDENTS 1000
+
+static atomic_long g_lists;
+
+static void *lister(void *arg)
+{
+    struct lat *l = arg;
+    CURL *c = client("/api/v1/orders", NULL);
+    unsigned seed = (unsigned)(uintptr_t)pthread_self();
+    while (!atomic_load(&g_stop)) {
+        char auth[96];
+        snprintf(auth, sizeof auth, "Authorization: Bearer tok-list-%d",
+                 1 + (int)(rand_r(&seed) % LIST_STUDENTS));
+        struct curl_slist *hs = curl_slist_append(NULL, auth);
+        curl_easy_setopt(c, CURLOPT_HTTPHEADER, hs);
+        double t = now_s();
+        long st = 0;
+        if (curl_easy_perform(c) == CURLE_OK &&
+            curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &st) == CURLE_OK && st == 200) {
+            atomic_fetch_add(&g_lists, 1);
+            pthread_mutex_lock(&g_mu);
+            if (l->n < sizeof l->v / sizeof l->v[0])
+                l->v[l->n++] = now_s() - t;
+            pthread_mutex_unlock(&g_mu);
+        }
+        curl_slist_free_all(hs);
+    }
+    curl_easy_cleanup(c);
+    return NULL;
+}
+
+static void phase_lists(int seconds, int listers)
+{
+    long long task = h_db_int(&g_db, "SELECT id FROM tasks WHERE feature_code_norm='benchtask'");
+    long long school = h_db_int(&g_db, "SELECT school_id FROM tasks WHERE id=%lld", task);
+    h_db_int(&g_db, "INSERT INTO users (openid) SELECT CONCAT('o_list', seq) FROM seq_1_to_%d",
+             LIST_STUDENTS);
+    h_db_int(&g_db, "INSERT INTO user_sessions (user_id, token_hash, expires_at) SELECT u.id, "
+                    "SHA2(CONCAT('tok-list-', SUBSTRING(u.openid, 7)), 256), UTC_TIMESTAMP() + "
+                    "INTERVAL 1 DAY FROM users u WHERE u.openid LIKE 'o\\_list%%'");
+    h_db_int(&g_db,
+             "INSERT INTO orders (order_no, task_id, user_id, school_id, grad_year, student_no, "
+             "student_name, college, class_name, status, amount_fen) SELECT CONCAT('PL', "
+             "LPAD(u.id * 10 + s.seq, 15, '0')), %lld, u.id, %lld, 2024, CONCAT('L', u.id, '-', "
+             "s.seq), '学生', '信息学院', '1班', IF(s.seq %% 5 = 0, 'unpaid', 'approved'), 2500 "
+             "FROM users u JOIN seq_1_to_10 s WHERE u.openid LIKE 'o\\_list%%'",
+             task, school);
+    struct lat *l = calloc(1, sizeof *l);
+    pthread_t t[64];
+    atomic_store(&g_stop, 0);
+    atomic_store(&g_lists, 0);
+    for (int i = 0; i < listers && i < 64; i++) /* warm-up: sessions and pages get kept */
+        pthread_create(&t[i], NULL, lister, l);
+    sleep(2);
+    atomic_store(&g_stop, 1);
+    for (int i = 0; i < listers && i < 64; i++)
+        pthread_join(t[i], NULL);
+    l->n = 0;
+    atomic_store(&g_stop, 0);
+    atomic_store(&g_lists, 0);
+    double t0 = now_s();
+    for (int i = 0; i < listers && i < 64; i++)
+        pthread_create(&t[i], NULL, lister, l);
+    sleep((unsigned)seconds);
+    atomic_store(&g_stop, 1);
+    for (int i = 0; i < listers && i < 64; i++)
+        pthread_join(t[i], NULL);
+    double secs = now_s() - t0, p50, p99;
+    pct(l, &p50, &p99);
+    printf("C. order lists (%d students x 10 orders, %d clients, %d s): %.0f lists/s, "
+           "p50 %.2f ms, p99 %.2f ms\n",
+           LIST_STUDENTS, listers, seconds, (double)atomic_load(&g_lists) / secs, p50, p99);
+    free(l);
+}
+
+static void run(int seconds, int uploaders, int notes, int senders, int listers)
 {
     char wx[600], pay[1500], conf[3000];
     h_db_start(&g_db);
@@ -238,23 +316,24 @@ static void run(int seconds, int uploaders, int notes, int senders)
     free(rgb);
     phase_uploads(seconds, uploaders);
     phase_notifications(notes, senders);
+    phase_lists(seconds, listers);
     free(g_jpeg);
     h_srv_stop(&g_srv, SIGTERM);
     h_sandbox_stop(&g_sb);
     h_db_destroy(&g_db);
 }
 
-static int g_argv[4] = {10, 4, 2000, 8};
+static int g_argv[5] = {10, 4, 2000, 8, 16};
 
 static void bench(void **state)
 {
     (void)state;
-    run(g_argv[0], g_argv[1], g_argv[2], g_argv[3]);
+    run(g_argv[0], g_argv[1], g_argv[2], g_argv[3], g_argv[4]);
 }
 
 int main(int argc, char **argv)
 {
-    for (int i = 1; i < argc && i <= 4; i++)
+    for (int i = 1; i < argc && i <= 5; i++)
         g_argv[i - 1] = (int)strtol(argv[i], NULL, 10);
     const struct CMUnitTest t[] = {cmocka_unit_test(bench)};
     return cmocka_run_group_tests(t, NULL, NULL);

@@ -1,6 +1,6 @@
 /* orders/listing.h — a student's order list (GET /orders, first page) answered from memory
  * once the database has said, after the request arrived, that it has not changed
- * (docs/orders.md "The list cache").
+ * (docs/tasks.md "The order-list cache").
  *
  * Each instance keeps the rendered first page of recent students' lists with the fingerprint
  * of all their orders (store/orders.h: count, versions, updated_at), both read in one

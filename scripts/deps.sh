@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages portraitd needs to build, run and test.
 # Idempotent and quiet when nothing is missing. Usage: scripts/deps.sh [extra-group...]
-#   groups: core (always), bench (nginx, wrk), fuzz (clang, libFuzzer runtime)
+#   groups: core (always), bench (nginx, wrk, perf), fuzz (clang, libFuzzer runtime)
 set -euo pipefail
 
 core=(build-essential cmake pkg-config git ca-certificates openssl curl
@@ -9,7 +9,7 @@ core=(build-essential cmake pkg-config git ca-certificates openssl curl
       libargon2-dev libcmocka-dev libinih-dev clang-format libcurl4-openssl-dev
       libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev libzbar-dev libqrencode-dev
       libexif-dev libcsv-dev libzip-dev zlib1g-dev)
-bench=(nginx-light wrk)
+bench=(nginx-light wrk linux-perf)
 fuzz=(clang-14 libclang-rt-14-dev)
 
 want=("${core[@]}")
