@@ -231,10 +231,12 @@ int pc_notify_outbox_job(struct pc_ctx *ctx, void *arg)
     size_t n = 0;
     if (pc_store_outbox_claim(ctx->db, me, cfg->notify_lease_s, cfg->notify_batch, &ms, &n))
         return cfg->notify_interval_ms;
+    size_t delivered = 0;
     for (size_t i = 0; i < n; i++) {
         struct delivery d;
         enum outcome out = deliver(ctx, &ms[i], &d);
         int rc;
+        delivered += out != RETRY;
         if (out == RETRY) {
             uint32_t rnd = 0;
             pc_rand_bytes(&rnd, sizeof rnd);
@@ -256,5 +258,8 @@ int pc_notify_outbox_job(struct pc_ctx *ctx, void *arg)
                    PC_LI("outbox_id", ms[i].id), PC_LS("error", pc_strerror(rc)));
     }
     pc_store_outbox_msgs_free(ms, n);
-    return n == (size_t)cfg->notify_batch ? 1 : cfg->notify_interval_ms;
+    /* A full batch: more may be due now; but when nothing of it could be delivered (WeChat or
+     * the gateway unreachable), wait the interval instead of retrying the whole backlog at
+     * once. */
+    return n == (size_t)cfg->notify_batch && delivered ? 1 : cfg->notify_interval_ms;
 }
