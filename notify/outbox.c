@@ -9,8 +9,6 @@
 #include "net/outbound.h"
 #include "orders/orders.h"
 #include "store/outbox.h"
-#include "store/tasks.h"
-#include "store/users.h"
 #include "wechat/miniapp.h"
 #include "wechat/token.h"
 
@@ -176,9 +174,7 @@ static enum outcome deliver(struct pc_ctx *ctx, const struct pc_outbox_msg *m, s
 {
     cJSON *p = cJSON_Parse(m->payload);
     const char *no = jstr(p, "order_no");
-    struct pc_order o;
-    struct pc_task t;
-    struct pc_user u;
+    struct pc_order_notice o;
     enum outcome out = UNSENT;
     memset(d, 0, sizeof *d);
     d->ctx = ctx;
@@ -189,11 +185,7 @@ static enum outcome deliver(struct pc_ctx *ctx, const struct pc_outbox_msg *m, s
                : !strcmp(ev, "approved") ? PC_NOTIFY_APPROVED
                : !strcmp(ev, "rejected") ? PC_NOTIFY_REJECTED
                                          : PC_NOTIFY_NONE;
-    int rc = d->event == PC_NOTIFY_NONE ? PC_ENOTFOUND : pc_order_get(ctx->db, no, &o);
-    if (rc == 0)
-        rc = pc_store_task_get(ctx->db, o.task_id, false, &t);
-    if (rc == 0)
-        rc = pc_store_user_get(ctx->db, o.user_id, &u);
+    int rc = d->event == PC_NOTIFY_NONE ? PC_ENOTFOUND : pc_order_notice(ctx->db, no, &o);
     if (rc == PC_ENOTFOUND) {
         snprintf(d->note, sizeof d->note, "nothing to send: unknown event or order");
         goto out;
@@ -205,7 +197,7 @@ static enum outcome deliver(struct pc_ctx *ctx, const struct pc_outbox_msg *m, s
     }
     /* What the student is told is what was decided then, not what the order says now. */
     d->v = (struct pc_notify_values){.student = o.student_name,
-                                     .task = t.name,
+                                     .task = o.task_name,
                                      .order_no = o.order_no,
                                      .amount_fen = o.amount_fen,
                                      .paid_at = o.paid_at,
@@ -213,7 +205,7 @@ static enum outcome deliver(struct pc_ctx *ctx, const struct pc_outbox_msg *m, s
                                      .deadline = jstr(p, "editable_until_db")};
     d->openid = o.openid;
     d->user_id = o.user_id;
-    snprintf(d->phone, sizeof d->phone, "%s", u.phone);
+    snprintf(d->phone, sizeof d->phone, "%s", o.phone);
     out = by_subscription(d);
     if (out == UNSENT)
         out = by_sms(d);

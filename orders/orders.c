@@ -25,6 +25,12 @@ int pc_order_get(struct pc_db *db, const char *order_no, struct pc_order *o)
     return order_no && strlen(order_no) < 33 ? pc_store_order_get(db, order_no, o) : PC_ENOTFOUND;
 }
 
+int pc_order_notice(struct pc_db *db, const char *order_no, struct pc_order_notice *out)
+{
+    return order_no && strlen(order_no) < 33 ? pc_store_order_notice(db, order_no, out)
+                                             : PC_ENOTFOUND;
+}
+
 int pc_order_get_own(struct pc_db *db, const struct pc_user_auth *u, const char *order_no,
                      struct pc_order *o)
 {

@@ -35,6 +35,9 @@ enum pc_gate {
 /* The order order_no into *o. Returns 0, PC_ENOTFOUND (also for a text that cannot be an order
  * number) or a store error. */
 int pc_order_get(struct pc_db *db, const char *order_no, struct pc_order *o);
+/* What a message about order order_no needs (store/orders.h), in one read. Returns 0,
+ * PC_ENOTFOUND (also for a text that cannot be an order number) or a store error. */
+int pc_order_notice(struct pc_db *db, const char *order_no, struct pc_order_notice *out);
 /* The same when it is u's: another student's order does not exist for u (PC_ENOTFOUND). */
 int pc_order_get_own(struct pc_db *db, const struct pc_user_auth *u, const char *order_no,
                      struct pc_order *o);

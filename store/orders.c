@@ -76,6 +76,10 @@ static const char SQL_ORDER_LOCK_MANY[] =
     "SELECT id, order_no, task_id, user_id, status, amount_fen, student_no, "
     "(SELECT u.openid FROM users u WHERE u.id = orders.user_id) FROM orders WHERE order_no IN "
     "(" PC_DB_IN_32 ") FOR UPDATE";
+static const char SQL_ORDER_NOTICE[] =
+    "SELECT o.order_no, o.user_id, o.task_id, o.amount_fen, o.student_name, o.paid_at, u.openid, "
+    "u.phone, t.name FROM orders o JOIN users u ON u.id = o.user_id JOIN tasks t ON t.id = "
+    "o.task_id WHERE o.order_no = ?";
 static const char SQL_ORDER_REVIEW_QUEUE[] =
     "SELECT " ORDER_COLS "WHERE status = 'pending_review' AND (? = 0 OR school_id = ?) AND "
     "(? = 0 OR task_id = ?) AND (? = 0 OR (paid_at, id) > "
@@ -231,6 +235,26 @@ int pc_store_order_fingerprints(struct pc_db *db, const int64_t *user_ids, size_
     }
     pc_db_res_free(res);
     return 0;
+}
+
+static void notice_row(const struct pc_db_res *res, size_t r, void *out)
+{
+    struct pc_order_notice *n = out;
+    memset(n, 0, sizeof *n);
+    pc_db_res_copy(res, r, 0, n->order_no, sizeof n->order_no);
+    n->user_id = pc_db_res_i64(res, r, 1);
+    n->task_id = pc_db_res_i64(res, r, 2);
+    n->amount_fen = pc_db_res_i64(res, r, 3);
+    pc_db_res_copy(res, r, 4, n->student_name, sizeof n->student_name);
+    pc_db_res_copy(res, r, 5, n->paid_at, sizeof n->paid_at);
+    pc_db_res_copy(res, r, 6, n->openid, sizeof n->openid);
+    pc_db_res_copy(res, r, 7, n->phone, sizeof n->phone);
+    pc_db_res_copy(res, r, 8, n->task_name, sizeof n->task_name);
+}
+
+int pc_store_order_notice(struct pc_db *db, const char *order_no, struct pc_order_notice *out)
+{
+    return pc_db_query_one(db, SQL_ORDER_NOTICE, PC_DB_ARGS(pc_db_str(order_no)), notice_row, out);
 }
 
 void pc_store_order_view_at(const struct pc_db_res *res, size_t r, struct pc_order_view *v)

@@ -97,6 +97,22 @@ int pc_store_order_list_user_views_fp(struct pc_db *db, int64_t user_id, int lim
 int pc_store_order_fingerprints(struct pc_db *db, const int64_t *user_ids, size_t n,
                                 char (*fps)[PC_ORDER_FP_LEN]);
 
+/* What a message to the student about an order needs, in one statement (the outbox worker's
+ * read, docs/notify.md). */
+struct pc_order_notice {
+    char order_no[33];
+    int64_t user_id;
+    int64_t task_id;
+    int64_t amount_fen;
+    char student_name[129];
+    char paid_at[32]; /* UTC DATETIME text; "" when unpaid */
+    char openid[65];  /* the student's */
+    char phone[24];   /* the student's bound phone; "" when none */
+    char task_name[129];
+};
+/* The notice view of order order_no into *out. Returns 0, PC_ENOTFOUND or a store error. */
+int pc_store_order_notice(struct pc_db *db, const char *order_no, struct pc_order_notice *out);
+
 /* pending_review orders, oldest paid first, after the order after_id (0 = from the start);
  * school_id and task_id 0 = any: *out (the caller frees it) of *n. Returns 0 or a store
  * error. */
