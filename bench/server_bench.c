@@ -183,22 +183,8 @@ static void *sender(void *arg)
 
 static void phase_notifications(int count, int senders)
 {
-    long long uid = h_db_int(&g_db, "SELECT id FROM users WHERE openid='o_bench'");
-    long long task = h_db_int(&g_db, "SELECT id FROM tasks WHERE feature_code_norm='benchtask'");
-    long long school = h_db_int(&g_db, "SELECT school_id FROM tasks WHERE id=%lld", task);
-    h_db_int(&g_db,
-             "INSERT INTO orders (order_no, task_id, user_id, school_id, grad_year, student_no, "
-             "student_name, status, amount_fen) SELECT CONCAT('PB', LPAD(seq, 15, '0')), %lld, "
-             "%lld, %lld, 2024, CONCAT('S', seq), 'bench', 'unpaid', 2500 FROM seq_1_to_%d",
-             task, uid, school, count);
     g_notes = calloc((size_t)count, sizeof *g_notes);
-    for (int i = 0; i < count; i++) {
-        char id[32], no[32], tx[40];
-        snprintf(id, sizeof id, "EV-bench-%d", i);
-        snprintf(no, sizeof no, "PB%015d", i + 1);
-        snprintf(tx, sizeof tx, "42000000012024%014d", i + 1);
-        h_pay_note_make(&g_notes[i], id, no, tx, "o_bench", 2500);
-    }
+    h_pay_orders_and_notes(&g_db, "PB", "o_bench", "benchtask", count, g_notes);
     g_nnotes = count;
     g_nlat = calloc(1, sizeof *g_nlat);
     pthread_t t[64];

@@ -8,6 +8,7 @@
 #include "base/timeutil.h"
 #include "config/config.h"
 #include "orders/orders.h"
+#include "store/batcher.h"
 #include "store/db.h"
 #include "store/orders.h"
 
@@ -21,6 +22,7 @@
 #define LOCKS           64
 #define ITEMS_MAX_BYTES (256u << 10) /* a longer list is answered, never kept */
 #define LISTERS         3            /* threads (and connections) reading fingerprints */
+#define QUEUE_MAX       8192         /* parked lists; beyond, 503 OVERLOADED (PC_EBUSY) */
 
 struct entry {
     int64_t user_id; /* 0: free */
@@ -33,7 +35,7 @@ struct entry {
 };
 
 struct waiter {
-    struct waiter *next;
+    struct pc_db_batch_item link; /* first */
     int64_t user_id;
     int limit;
     pc_order_list_done_fn done;
@@ -46,13 +48,9 @@ static struct {
     size_t max_bytes;
     _Atomic size_t bytes;
     pthread_mutex_t locks[LOCKS];
-    const struct pc_config *cfg;
-    pthread_t threads[LISTERS];
-    pthread_mutex_t mu; /* the queue */
-    pthread_cond_t cv;
-    struct waiter *head, **tail;
-    bool running, stopping;
-} g = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+    struct pc_db_batcher *listers;
+    pthread_mutex_t mu; /* listers against stop */
+} g = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
 /* ---- the cache ---- */
 
@@ -186,54 +184,25 @@ static void answer(struct pc_db *db, struct waiter *w, const char *fp)
     pc_buf_free(&b);
 }
 
-static void run_batch(struct pc_db *db, struct waiter *batch, size_t count)
+static void run_batch(struct pc_db *db, struct pc_db_batch_item *first, size_t count, void *arg)
 {
+    (void)arg;
     int64_t ids[PC_ORDER_FP_BATCH] = {0};
     char fps[PC_ORDER_FP_BATCH][PC_ORDER_FP_LEN];
     size_t k = 0;
-    for (struct waiter *w = batch; w; w = w->next)
-        ids[k++] = w->user_id;
+    for (struct pc_db_batch_item *l = first; l; l = l->next)
+        ids[k++] = ((struct waiter *)l)->user_id;
     int rc = pc_store_order_fingerprints(db, ids, count, fps);
     k = 0;
-    for (struct waiter *w = batch, *next; w; w = next, k++) {
-        next = w->next;
+    for (struct pc_db_batch_item *l = first, *next; l; l = next, k++) {
+        next = l->next;
+        struct waiter *w = (struct waiter *)l;
         if (rc) /* the fingerprints could not be read: nothing is answered from memory */
             w->done(w->arg, rc, "", 0, 0, 0);
         else
             answer(db, w, fps[k]);
         free(w);
     }
-}
-
-static void *lister_main(void *arg)
-{
-    (void)arg;
-    pc_db_thread_start();
-    struct pc_db *db = pc_db_new(g.cfg);
-    pthread_mutex_lock(&g.mu);
-    for (;;) {
-        while (!g.head && !g.stopping)
-            pthread_cond_wait(&g.cv, &g.mu);
-        if (!g.head)
-            break;
-        struct waiter *batch = g.head, *w = batch;
-        size_t count = 1;
-        while (w->next && count < PC_ORDER_FP_BATCH) {
-            w = w->next;
-            count++;
-        }
-        g.head = w->next;
-        if (!g.head)
-            g.tail = &g.head;
-        w->next = NULL;
-        pthread_mutex_unlock(&g.mu);
-        run_batch(db, batch, count);
-        pthread_mutex_lock(&g.mu);
-    }
-    pthread_mutex_unlock(&g.mu);
-    pc_db_free(db);
-    pc_db_thread_stop();
-    return NULL;
 }
 
 void pc_order_list_queue(const struct pc_user_auth *u, int limit, pc_order_list_done_fn done,
@@ -245,16 +214,13 @@ void pc_order_list_queue(const struct pc_user_auth *u, int limit, pc_order_list_
     w->done = done;
     w->arg = arg;
     pthread_mutex_lock(&g.mu);
-    if (!g.running || g.stopping) {
-        pthread_mutex_unlock(&g.mu);
-        free(w);
-        done(arg, PC_EDBDOWN, "", 0, 0, 0);
-        return;
-    }
-    *g.tail = w;
-    g.tail = &w->next;
-    pthread_cond_signal(&g.cv);
+    bool running = g.listers != NULL;
+    bool queued = running && pc_db_batcher_submit(g.listers, &w->link);
     pthread_mutex_unlock(&g.mu);
+    if (!queued) {
+        free(w);
+        done(arg, running ? PC_EBUSY : PC_EDBDOWN, "", 0, 0, 0);
+    }
 }
 
 void pc_order_lists_start(const struct pc_config *cfg)
@@ -270,14 +236,9 @@ void pc_order_lists_start(const struct pc_config *cfg)
     atomic_store(&g.bytes, 0);
     for (size_t i = 0; i < LOCKS; i++)
         pthread_mutex_init(&g.locks[i], NULL);
-    g.cfg = cfg;
-    g.head = NULL;
-    g.tail = &g.head;
-    g.stopping = false;
-    g.running = true;
-    for (int i = 0; i < LISTERS; i++)
-        if (pthread_create(&g.threads[i], NULL, lister_main, NULL) != 0)
-            abort();
+    pthread_mutex_lock(&g.mu);
+    g.listers = pc_db_batcher_new(cfg, LISTERS, PC_ORDER_FP_BATCH, QUEUE_MAX, run_batch, NULL);
+    pthread_mutex_unlock(&g.mu);
 }
 
 void pc_order_lists_stop(void)
@@ -285,12 +246,10 @@ void pc_order_lists_stop(void)
     if (!g.slots)
         return;
     pthread_mutex_lock(&g.mu);
-    g.stopping = true; /* the lister answers what is queued, then ends */
-    pthread_cond_broadcast(&g.cv);
+    struct pc_db_batcher *b = g.listers;
+    g.listers = NULL;
     pthread_mutex_unlock(&g.mu);
-    for (int i = 0; i < LISTERS; i++)
-        pthread_join(g.threads[i], NULL);
-    g.running = false;
+    pc_db_batcher_free(b); /* the listers answer what is queued, then end */
     for (size_t i = 0; i < g.nsets * WAYS; i++)
         entry_clear(&g.slots[i]);
     for (size_t i = 0; i < LOCKS; i++)

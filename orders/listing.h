@@ -39,7 +39,8 @@ bool pc_order_list_is_cached(int64_t user_id, int limit);
 typedef void (*pc_order_list_done_fn)(void *arg, int rc, const char *items, size_t len, size_t n,
                                       int64_t last_id);
 /* Queues u's first page of limit orders with the lister; done runs exactly once (also when it
- * is not running: PC_EDBDOWN at once, on the caller's thread). */
+ * cannot take it: PC_EBUSY when too many wait, PC_EDBDOWN when it is not running, at once on
+ * the caller's thread). */
 void pc_order_list_queue(const struct pc_user_auth *u, int limit, pc_order_list_done_fn done,
                          void *arg);
 

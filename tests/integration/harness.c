@@ -718,6 +718,27 @@ void h_pay_note_make(struct h_pay_note *n, const char *notify_id, const char *ou
     snprintf(n->hdr[4], sizeof n->hdr[4], "Wechatpay-Signature-Type: WECHATPAY2-SHA256-RSA2048");
 }
 
+void h_pay_orders_and_notes(struct h_db *db, const char *prefix, const char *openid,
+                            const char *feature_code, int n, struct h_pay_note *notes)
+{
+    long long uid = h_db_int(db, "SELECT id FROM users WHERE openid = '%s'", openid);
+    long long task =
+        h_db_int(db, "SELECT id FROM tasks WHERE feature_code_norm = '%s'", feature_code);
+    long long school = h_db_int(db, "SELECT school_id FROM tasks WHERE id = %lld", task);
+    h_db_int(db,
+             "INSERT INTO orders (order_no, task_id, user_id, school_id, grad_year, student_no, "
+             "student_name, status, amount_fen) SELECT CONCAT('%s', LPAD(seq, 15, '0')), %lld, "
+             "%lld, %lld, 2024, CONCAT('%s', seq), 'pay', 'unpaid', 2500 FROM seq_1_to_%d",
+             prefix, task, uid, school, prefix, n);
+    for (int i = 0; i < n; i++) {
+        char id[48], no[32], tx[40];
+        snprintf(id, sizeof id, "EV-%s-%d", prefix, i);
+        snprintf(no, sizeof no, "%s%015d", prefix, i + 1);
+        snprintf(tx, sizeof tx, "42%02x%014d", (unsigned)prefix[1] & 0xff, i + 1);
+        h_pay_note_make(&notes[i], id, no, tx, openid, 2500);
+    }
+}
+
 void h_pay_note_free(struct h_pay_note *n)
 {
     free(n->body);

@@ -156,5 +156,10 @@ struct h_pay_note {
 void h_pay_note_make(struct h_pay_note *n, const char *notify_id, const char *out_trade_no,
                      const char *transaction_id, const char *openid, long amount_fen);
 void h_pay_note_free(struct h_pay_note *n);
+/* n unpaid orders "<prefix>%015d" (1..n, 25.00 each) of the student openid in task feature_code,
+ * and notes[i] the notification "EV-<prefix>-<i>" paying order i + 1 (transaction id
+ * "42<prefix digits>…"). */
+void h_pay_orders_and_notes(struct h_db *db, const char *prefix, const char *openid,
+                            const char *feature_code, int n, struct h_pay_note *notes);
 
 #endif

@@ -38,26 +38,12 @@ static int setup(void **state)
     h_srv_start(&g_srv, &g_db, g_conf, 0);
     char tok[128];
     h_student(&g_srv, &g_sb, "o_crash", NULL, tok, sizeof tok);
-    long long uid = h_db_int(&g_db, "SELECT id FROM users WHERE openid = 'o_crash'");
     h_db_int(&g_db, "INSERT INTO schools (code, name) VALUES ('10499', 'crash')");
     h_db_int(&g_db, "INSERT INTO tasks (school_id, name, collection_type, feature_code, "
                     "feature_code_norm, opens_at, closes_at, price_fen, grad_year) SELECT id, "
                     "'crash', 'centralized', 'crashtask', 'crashtask', UTC_TIMESTAMP() - "
                     "INTERVAL 1 DAY, UTC_TIMESTAMP() + INTERVAL 1 DAY, 2500, 2024 FROM schools");
-    long long task = h_db_int(&g_db, "SELECT id FROM tasks WHERE feature_code_norm='crashtask'");
-    long long school = h_db_int(&g_db, "SELECT school_id FROM tasks WHERE id = %lld", task);
-    h_db_int(&g_db,
-             "INSERT INTO orders (order_no, task_id, user_id, school_id, grad_year, student_no, "
-             "student_name, status, amount_fen) SELECT CONCAT('PK', LPAD(seq, 15, '0')), %lld, "
-             "%lld, %lld, 2024, CONCAT('K', seq), 'crash', 'unpaid', 2500 FROM seq_1_to_%d",
-             task, uid, school, N);
-    for (int i = 0; i < N; i++) {
-        char id[32], no[32], tx[40];
-        snprintf(id, sizeof id, "EV-crash-%d", i);
-        snprintf(no, sizeof no, "PK%015d", i + 1);
-        snprintf(tx, sizeof tx, "4200000001202412%014d", i + 1);
-        h_pay_note_make(&g_notes[i], id, no, tx, "o_crash", 2500);
-    }
+    h_pay_orders_and_notes(&g_db, "PK", "o_crash", "crashtask", N, g_notes);
     return 0;
 }
 
@@ -149,7 +135,7 @@ static long long check_store(void)
             &g_db,
             "SELECT COUNT(*) FROM orders o JOIN payments p ON p.order_id = o.id AND "
             "p.transaction_id = o.transaction_id JOIN pay_notifications n ON n.notify_id = "
-            "'EV-crash-%d' WHERE o.order_no = 'PK%015d' AND o.status = 'pending_review'",
+            "'EV-PK-%d' WHERE o.order_no = 'PK%015d' AND o.status = 'pending_review'",
             i, i + 1);
         if (whole != 1)
             fail_msg("notification %d was answered 204 but is not in the store", i);
