@@ -25,18 +25,14 @@ running() { [ -s "$pid" ] && kill -0 "$(cat "$pid")" 2>/dev/null; }
 case "$cmd" in
 start)
   if ! running; then
-    # A temporary directory of its own: another MariaDB starting on this machine may clean
-    # /tmp/#sql* (its own leftovers, it thinks) under this one's feet.
-    mkdir -p "$dir/tmp"
     if [ ! -d "$data/mysql" ]; then
       rm -rf "$data"; mkdir -p "$data"
-      TMPDIR="$dir/tmp" mariadb-install-db --no-defaults "${user_flag[@]}" --datadir="$data" \
+      mariadb-install-db --no-defaults "${user_flag[@]}" --datadir="$data" \
         --auth-root-authentication-method=normal --skip-test-db >"$dir/install.log" 2>&1 \
         || { cat "$dir/install.log" >&2; exit 1; }
     fi
     rm -f "$sock"
     mariadbd --no-defaults "${user_flag[@]}" --datadir="$data" --socket="$sock" \
-      --tmpdir="$dir/tmp" \
       --skip-networking --pid-file="$pid" --log-error="$log" \
       --innodb-buffer-pool-size=128M --innodb-log-file-size=48M --skip-log-bin \
       --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
