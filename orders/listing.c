@@ -21,7 +21,7 @@
 #define WAYS            4
 #define LOCKS           64
 #define ITEMS_MAX_BYTES (256u << 10) /* a longer list is answered, never kept */
-#define LISTERS         3            /* threads (and connections) reading fingerprints */
+#define LISTERS         2            /* threads (and connections) reading fingerprints */
 #define QUEUE_MAX       8192         /* parked lists; beyond, 503 OVERLOADED (PC_EBUSY) */
 
 struct entry {
