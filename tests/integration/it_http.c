@@ -15,7 +15,7 @@ static int setup(void **state)
     (void)state;
     h_db_start(&g_db);
     h_srv_start(&g_srv, &g_db,
-                "[server]\nmax_body_bytes = 1048576\ntrust_proxy = true\n"
+                "[server]\nmax_body_bytes = 1048576\ntrusted_proxies = 127.0.0.1\n"
                 "[auth]\nlogin_addr_max_failures = 1000\n",
                 0);
     h_user_add(&g_srv, "root-admin", "admin", "admin-password-1");
