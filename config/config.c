@@ -66,7 +66,7 @@ static const struct key g_keys[] = {
      "enable /__debug/* routes used by the test suite; never in production"},
     {"server", "trusted_proxies", K_STR, O(trusted_proxies), "", 0, 0, false,
      "addresses and CIDR blocks of reverse proxies whose X-Forwarded-For is honoured"},
-    {"server", "metrics_allow", K_STR, O(metrics_allow), "127.0.0.1/32, ::1/128", 0, 0, false,
+    {"server", "metrics_allow", K_STR, O(metrics_allow), "127.0.0.0/8, ::1/128", 0, 0, false,
      "client addresses and CIDR blocks that read /metrics without a staff token"},
     {"db", "host", K_STR, O(db_host), "", 0, 0, false,
      "database host; empty means the unix socket below"},

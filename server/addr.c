@@ -20,7 +20,7 @@ static bool is_v4(const struct pc_addr *a)
 
 /* One address without a prefix; also "[v6]", "[v6]:port" and "a.b.c.d:port" as some proxies
  * write them. */
-static bool parse_host(const char *s, size_t len, struct pc_addr *out)
+static bool parse_host(const char *s, size_t len, bool ports, struct pc_addr *out)
 {
     char tmp[64];
     if (len == 0 || len >= sizeof tmp)
@@ -28,6 +28,8 @@ static bool parse_host(const char *s, size_t len, struct pc_addr *out)
     memcpy(tmp, s, len);
     tmp[len] = '\0';
     char *h = tmp;
+    if (!ports && (h[0] == '[' || (strchr(h, ':') && strchr(h, ':') == strrchr(h, ':'))))
+        return false; /* a bracket or a single colon: a port */
     if (h[0] == '[') {
         char *close_br = strchr(h, ']');
         if (!close_br || (close_br[1] && close_br[1] != ':'))
@@ -50,7 +52,7 @@ static bool parse_host(const char *s, size_t len, struct pc_addr *out)
 
 bool pc_addr_parse(const char *s, size_t len, struct pc_addr *out)
 {
-    return parse_host(s, len, out);
+    return parse_host(s, len, false, out);
 }
 
 void pc_addr_from_sockaddr(const struct sockaddr *sa, struct pc_addr *out)
@@ -95,7 +97,7 @@ static bool parse_cidr(const char *s, size_t len, struct pc_cidr *out)
 {
     const char *slash = memchr(s, '/', len);
     size_t hl = slash ? (size_t)(slash - s) : len;
-    if (!parse_host(s, hl, &out->net) || (hl && s[0] == '['))
+    if (!parse_host(s, hl, false, &out->net))
         return false;
     int max = is_v4(&out->net) ? 32 : 128;
     int bits = max;
@@ -181,7 +183,7 @@ void pc_addr_client(const struct pc_addr *peer, const struct pc_cidr_list *trust
                 b--;
             struct pc_addr next;
             if (b > a) {
-                if (!parse_host(s + a, b - a, &next))
+                if (!parse_host(s + a, b - a, true, &next))
                     return; /* not an address: keep the last hop we could vouch for */
                 *out = next;
             }

@@ -28,7 +28,7 @@ struct pc_cidr_list {
     size_t n;
 };
 
-/* Parses "a.b.c.d", "a.b.c.d/n", "x::y" or "x::y/n" (no ports, no names). */
+/* Parses "a.b.c.d" or "x::y" (no prefix, port or name). */
 bool pc_addr_parse(const char *s, size_t len, struct pc_addr *out);
 void pc_addr_from_sockaddr(const struct sockaddr *sa, struct pc_addr *out);
 /* Text form: dotted IPv4 for v4-mapped addresses, else IPv6. */

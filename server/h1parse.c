@@ -54,6 +54,8 @@ static int cb_url(http_parser *p, const char *at, size_t n)
 static int cb_field(http_parser *p, const char *at, size_t n)
 {
     struct pc_h1 *h = p->data;
+    if (h->head_done)
+        return 0; /* a chunked body's trailer: not kept (the library bounds its size) */
     if (h->last != LAST_NAME) {
         if (h->nfields == PC_H1_MAX_FIELDS)
             return fail(h, 431, "too many header fields");
@@ -68,6 +70,8 @@ static int cb_field(http_parser *p, const char *at, size_t n)
 static int cb_value(http_parser *p, const char *at, size_t n)
 {
     struct pc_h1 *h = p->data;
+    if (h->head_done || h->nfields == 0)
+        return 0;
     bool fresh = h->last != LAST_VALUE;
     h->last = LAST_VALUE;
     return span_piece(h, &h->fields[h->nfields - 1].value, at, n, fresh);

@@ -720,6 +720,7 @@ struct pc_server *pc_server_new(const struct pc_config *cfg, const struct pc_rou
         srv->ssl = pc_tls_server_ctx(cfg->tls_cert, cfg->tls_key, err, errlen);
         if (!srv->ssl)
             goto fail;
+        pc_tls_ctx_for_conns(srv->ssl);
     }
     if (bind_all(srv, err, errlen))
         goto fail;

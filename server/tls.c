@@ -24,11 +24,6 @@ SSL_CTX *pc_tls_server_ctx(const char *cert_file, const char *key_file, char *er
     /* TLS 1.2: forward-secret AEAD suites only (TLS 1.3 suites are OpenSSL's defaults). */
     SSL_CTX_set_cipher_list(ctx, "ECDHE+AESGCM:ECDHE+CHACHA20");
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
-    /* Writes may stop after any record and resume from a moved buffer (server/conn.c keeps
-     * its own offsets); reads take whatever the socket holds in one recv (read-ahead), so a
-     * request costs one read instead of a header read and a body read. */
-    SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-    SSL_CTX_set_read_ahead(ctx, 1);
     if (SSL_CTX_use_certificate_chain_file(ctx, cert_file) != 1) {
         snprintf(err, errlen, "cannot load TLS certificate %s: %s", cert_file,
                  ERR_reason_error_string(ERR_get_error()));
@@ -47,6 +42,15 @@ SSL_CTX *pc_tls_server_ctx(const char *cert_file, const char *key_file, char *er
 fail:
     SSL_CTX_free(ctx);
     return NULL;
+}
+
+void pc_tls_ctx_for_conns(SSL_CTX *ctx)
+{
+    /* Writes may stop after any record and resume from a moved buffer (server/conn.c keeps
+     * its own offsets); reads take whatever the socket holds in one recv (read-ahead), so a
+     * request costs one read instead of a record-header read and a record-body read. */
+    SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    SSL_CTX_set_read_ahead(ctx, 1);
 }
 
 static bool would_block(void)

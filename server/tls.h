@@ -13,6 +13,10 @@ typedef struct bio_st BIO;
  * The context is shared read-only by every loop thread; free with SSL_CTX_free. Main thread. */
 SSL_CTX *pc_tls_server_ctx(const char *cert_file, const char *key_file, char *err, size_t errlen);
 
+/* Settings for the connections of server/conn.c (partial writes, read-ahead). Not for
+ * bufferevent_openssl users (the sandbox): libevent does not drain read-ahead data. */
+void pc_tls_ctx_for_conns(SSL_CTX *ctx);
+
 /* What a connection knows about its socket between two edge-triggered events: readable is
  * cleared when a read returned less than asked (the socket was drained at that moment, so
  * the next bytes bring a new edge), writable when a write would block. */

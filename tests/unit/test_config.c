@@ -85,7 +85,7 @@ static void test_config_defaults_match_documentation(void **state)
     assert_string_equal(c.port_file, "");
     assert_false(c.debug_routes);
     assert_string_equal(c.trusted_proxies, "");
-    assert_string_equal(c.metrics_allow, "127.0.0.1/32, ::1/128");
+    assert_string_equal(c.metrics_allow, "127.0.0.0/8, ::1/128");
     assert_int_equal(c.header_timeout_s, 10);
     assert_int_equal(c.body_timeout_s, 120);
     assert_int_equal(c.max_conns_per_ip, 256);
