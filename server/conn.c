@@ -32,7 +32,7 @@
 #define LINGER_MS       2000        /* after the last answer, how long unread input is skipped */
 #define LINGER_MAX      (16u << 20) /* and how much of it */
 #define IDLE_RELEASE_MS 1000        /* an idle connection gives its buffers back after this */
-#define TRIM_MIN_CLOSED 256         /* malloc_trim once this many fewer connections are open */
+#define TRIM_MIN_CLOSED 64          /* malloc_trim once this many fewer connections are open */
 
 static const char g_continue[] = "HTTP/1.1 100 Continue\r\n\r\n";
 

@@ -29,9 +29,8 @@ static void test_cidr_list_matches_v4_v6_and_v4_mapped(void **state)
 {
     struct pc_cidr_list l;
     char err[128];
-    assert_int_equal(pc_cidr_list_parse("10.0.0.0/8, 192.168.1.7 ,fd00::/8\t::1", &l, err,
-                                        sizeof err),
-                     0);
+    assert_int_equal(
+        pc_cidr_list_parse("10.0.0.0/8, 192.168.1.7 ,fd00::/8\t::1", &l, err, sizeof err), 0);
     assert_int_equal(l.n, 4);
     struct pc_addr a = addr("10.200.3.4"), b = addr("11.0.0.1"), c = addr("192.168.1.7"),
                    d = addr("192.168.1.8"), e = addr("fd12::5"), f = addr("::1"),
@@ -64,7 +63,7 @@ static void test_cidr_host_bits_are_ignored_and_odd_prefixes_work(void **state)
 
 static void test_cidr_list_refuses_names_ports_and_bad_prefixes(void **state)
 {
-    static const char *const bad[] = {"localhost", "10.0.0.0/33", "::/129",  "10.0.0.0/",
+    static const char *const bad[] = {"localhost", "10.0.0.0/33", "::/129",      "10.0.0.0/",
                                       "10.0.0/8",  "1.2.3.4:80",  "10.0.0.0/8x", "[::1]"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         struct pc_cidr_list l;
