@@ -253,18 +253,18 @@ profile_server() { # profile_server NAME PORT PID
   if [ -n "$probes" ]; then
     # Steady state only: the 64 connections are open (handshakes allocate far more than a
     # request) before counting starts. The probes slow the server ~100x, so the requests in the
-    # window are counted by the write syscalls it made, divided by its writes per request from
-    # the syscall run above.
-    local wpr
-    wpr=$(awk '$1 == "syscalls:sys_enter_write" {print $3}' "$out/$name.syscalls.txt")
+    # window are counted by the sending system calls it made (write, writev, send, sendmsg),
+    # divided by its sends per request from the syscall run above.
+    local spr sends='syscalls:sys_enter_write,syscalls:sys_enter_writev,syscalls:sys_enter_sendto,syscalls:sys_enter_sendmsg'
+    spr=$(awk '$1 ~ /^syscalls:sys_enter_(write|writev|sendto|sendmsg)$/ { s += $3 } END { print s + 0 }' "$out/$name.syscalls.txt")
     wrk -t"$wthreads" -c"$conns" -d"$((psecs + 3))s" "https://127.0.0.1:$port/healthz" > "$out/$name.allocs.wrk" 2>&1 &
     local wpid=$!
     sleep 1.5
-    perf stat -e "$probes,syscalls:sys_enter_write" -p "$pids" -o "$out/$name.allocs.raw" -- sleep "$psecs" || true
+    perf stat -e "$probes,$sends" -p "$pids" -o "$out/$name.allocs.raw" -- sleep "$psecs" || true
     wait "$wpid" || true
-    n=$(awk -v w="$wpr" '$2 == "syscalls:sys_enter_write" { c = $1; gsub(/,/, "", c); if (w > 0) printf "%d", c / w }' "$out/$name.allocs.raw")
-    { echo "$name: $n requests in ${psecs}s of steady state (writes / $wpr writes per request; slowed by the probes); per request:"
-      per_req "$out/$name.allocs.raw" "$n"; } > "$out/$name.allocs.txt"
+    n=$(awk -v w="$spr" '$2 ~ /^syscalls:sys_enter_/ { c = $1; gsub(/,/, "", c); s += c } END { if (w > 0) printf "%d", s / w }' "$out/$name.allocs.raw")
+    { echo "$name: $n requests in ${psecs}s of steady state (sends / $spr sends per request; slowed by the probes); per request:"
+      per_req "$out/$name.allocs.raw" "$n" | grep -v sys_enter; } > "$out/$name.allocs.txt"
   fi
   # Two requests on one connection; count the application-data records the server sends.
   { printf 'GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n'; sleep 0.5

@@ -85,7 +85,7 @@ static void client_address(struct pc_req *r, const struct pc_addr *peer, const c
         pc_addr_client(peer, trusted, v, vl, n, &client);
     }
     if (memcmp(&client, peer, sizeof client) == 0)
-        snprintf(r->ip, sizeof r->ip, "%s", peer_text);
+        memcpy(r->ip, peer_text, strnlen(peer_text, sizeof r->ip - 1) + 1);
     else
         pc_addr_format(&client, r->ip);
     r->loopback = pc_addr_is_loopback(&client);
@@ -124,7 +124,8 @@ int pc__req_begin(struct pc_req *r, const struct pc_h1 *h, const char *buf,
         r->path = arena_str(&at, rc == 0 && h ? "/" : "-", 1);
     r->query = has_query && rc == 0 ? arena_str(&at, buf + query.off, query.len) : NULL;
     const char *rid = pc_req_header(r, "X-Request-Id");
-    snprintf(r->id, sizeof r->id, "%s", rid && pc__req_id_valid(rid) ? rid : gen_id);
+    const char *id = rid && pc__req_id_valid(rid) ? rid : gen_id; /* both at most 64 bytes */
+    memcpy(r->id, id, strnlen(id, sizeof r->id - 1) + 1);
     client_address(r, peer, peer_text, trusted, metrics_allow);
     return rc;
 }
@@ -156,6 +157,8 @@ void pc__req_body_append(struct pc_req *r, const char *p, size_t n)
 /* The URL and body of a call may hold secrets (AppSecret, access_token): wipe them. */
 static void clear_call(struct pc_req *r)
 {
+    if (!r->call.url)
+        return; /* no call was made */
     for (size_t i = 0; i < sizeof r->call_strings / sizeof r->call_strings[0]; i++) {
         if (r->call_strings[i])
             OPENSSL_cleanse(r->call_strings[i], strlen(r->call_strings[i]));
