@@ -25,6 +25,9 @@ void h_admin_audit(struct pc_req *r, struct pc_ctx *ctx);
 /* auth_wx.c */
 void h_wx_login(struct pc_req *r, struct pc_ctx *ctx);
 void h_user_logout(struct pc_req *r, struct pc_ctx *ctx);
+/* auth_phone.c */
+void h_auth_sms_code(struct pc_req *r, struct pc_ctx *ctx);
+void h_auth_phone_login(struct pc_req *r, struct pc_ctx *ctx);
 /* me.c */
 void h_me(struct pc_req *r, struct pc_ctx *ctx);
 void h_me_profile(struct pc_req *r, struct pc_ctx *ctx);
@@ -72,6 +75,19 @@ void h_finance_recon_request(struct pc_req *r, struct pc_ctx *ctx);
 void h_finance_recon_get(struct pc_req *r, struct pc_ctx *ctx);
 /* export.c */
 void h_admin_task_export(struct pc_req *r, struct pc_ctx *ctx);
+/* admin_staff.c */
+void h_admin_staff_list(struct pc_req *r, struct pc_ctx *ctx);
+void h_admin_staff_create(struct pc_req *r, struct pc_ctx *ctx);
+void h_admin_staff_patch(struct pc_req *r, struct pc_ctx *ctx);
+void h_admin_schools_list(struct pc_req *r, struct pc_ctx *ctx);
+/* pages.c */
+void h_page_console_redirect(struct pc_req *r, struct pc_ctx *ctx);
+void h_page_pc_redirect(struct pc_req *r, struct pc_ctx *ctx);
+void h_page_console(struct pc_req *r, struct pc_ctx *ctx);
+void h_page_pc(struct pc_req *r, struct pc_ctx *ctx);
+void h_page_asset(struct pc_req *r, struct pc_ctx *ctx);
+/* pay_native.c */
+void h_order_pay_native(struct pc_req *r, struct pc_ctx *ctx);
 /* debug.c */
 void h_debug_sleep(struct pc_req *r, struct pc_ctx *ctx);
 
@@ -96,12 +112,25 @@ int pc_h_upload(struct pc_req *r, int64_t max, const char *too_big_message, cons
 /* Opens a WeChat Pay notification of the request (headers + raw body): see
  * pc_pay_open_notification. 0, PC_EAUTH or PC_EINVAL; caller deletes *env and *res (pay.c). */
 int pc_h_open_notification(struct pc_req *r, struct pc_ctx *ctx, cJSON **env, cJSON **res);
+struct pc_order;
+/* Loads the caller's order {order_no} and checks it can be paid (unpaid, before its deadline);
+ * answers 404/409 and returns -1 otherwise (pay.c). */
+int pc_h_order_payable(struct pc_req *r, struct pc_ctx *ctx, struct pc_order *o);
+/* The optional body of POST /orders/{no}/pay: none, {"channel":"jsapi"} or
+ * {"channel":"native"} (*native). Answers 400 and returns -1 otherwise (pay_native.c). */
+int pc_h_pay_channel(struct pc_req *r, bool *native);
+/* 503 PAYMENT_UNAVAILABLE with Retry-After (pay.c). */
+void pc_h_pay_unavailable(struct pc_req *r);
 /* WeChat's failure reply {"code":"FAIL","message"} with status (pay.c). */
 void pc_h_notify_fail(struct pc_req *r, int status, const char *message);
 
 /* Shared error answers (auth_wx.c). */
 void pc_h_rate_limited(struct pc_req *r, int retry_after_s, const char *message);
 void pc_h_wechat_unavailable(struct pc_req *r);
+struct pc_user_login_out;
+/* The login reply {"token","expires_at","user":{...}} of wx-login and phone-login; wipes
+ * out->token (auth_wx.c). */
+void pc_h_login_reply(struct pc_req *r, struct pc_user_login_out *out);
 /* Maps a failed code2Session (phone=false) or getuserphonenumber (phone=true) call. */
 void pc_h_wechat_error(struct pc_req *r, int rc, int errcode, bool phone);
 

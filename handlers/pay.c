@@ -17,7 +17,7 @@
 
 #define PREPAY_TTL_S (110 * 60) /* WeChat keeps a prepay id about 2 h; reuse it for 110 min */
 
-static void pay_unavailable(struct pc_req *r)
+void pc_h_pay_unavailable(struct pc_req *r)
 {
     pc_resp_header(r, "Retry-After", "5");
     pc_resp_error(r, 503, "PAYMENT_UNAVAILABLE", "支付服务暂时不可用，请稍后重试", NULL);
@@ -34,7 +34,7 @@ static void reply_payment(struct pc_req *r, const struct pc_ctx *ctx, const char
 }
 
 /* Loads the caller's order and checks it can be paid; answers otherwise. */
-static int payable(struct pc_req *r, struct pc_ctx *ctx, struct pc_order *o)
+int pc_h_order_payable(struct pc_req *r, struct pc_ctx *ctx, struct pc_order *o)
 {
     const char *no = pc_req_param(r, "order_no");
     int rc = no && strlen(no) < 33 ? pc_store_order_get(ctx->db, no, o) : PC_ENOTFOUND;
@@ -65,13 +65,13 @@ static void pay_done(struct pc_req *r, struct pc_ctx *ctx)
 {
     const struct pc_out_resp *resp = pc_req_upstream(r);
     struct pc_order o;
-    if (payable(r, ctx, &o))
+    if (pc_h_order_payable(r, ctx, &o))
         return;
     if (resp->err || (resp->status >= 200 && resp->status < 300 &&
                       pc_pay_verify_response(ctx->pay, resp) != 0)) {
         pc_log(PC_LOG_WARN, "prepay failed", PC_LS("order_no", o.order_no),
                PC_LI("http_status", resp->status));
-        pay_unavailable(r);
+        pc_h_pay_unavailable(r);
         return;
     }
     cJSON *j = cJSON_ParseWithLength(resp->body ? resp->body : "", resp->len);
@@ -93,20 +93,25 @@ static void pay_done(struct pc_req *r, struct pc_ctx *ctx)
                PC_LI("http_status", resp->status),
                PC_LS("code", cJSON_IsString(code) ? code->valuestring : ""),
                PC_LS("message", cJSON_IsString(msg) ? msg->valuestring : ""));
-        pay_unavailable(r);
+        pc_h_pay_unavailable(r);
     }
     cJSON_Delete(j);
 }
 
 void h_order_pay(struct pc_req *r, struct pc_ctx *ctx)
 {
-    if (pc_auth_user(r, ctx))
+    bool native = false;
+    if (pc_auth_user(r, ctx) || pc_h_pay_channel(r, &native))
         return;
+    if (native) { /* the PC page: a QR code (pay_native.c) */
+        h_order_pay_native(r, ctx);
+        return;
+    }
     struct pc_order o;
-    if (payable(r, ctx, &o))
+    if (pc_h_order_payable(r, ctx, &o))
         return;
     if (!ctx->pay) {
-        pay_unavailable(r);
+        pc_h_pay_unavailable(r);
         return;
     }
     if (o.prepay_live) { /* repeat calls reuse a live prepay id */

@@ -7,6 +7,7 @@
 #include "server/config.h"
 #include "store/store.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,9 +65,13 @@ static int apply_tx(struct pc_db *db, void *arg)
     if (rc && rc != PC_ENOTFOUND)
         return rc;
     const char *appid = str(tx, "appid"), *mchid = str(tx, "mchid");
+    /* A Native (QR code) payment is made by whoever scans it: its payer is not the student's
+     * mini-program openid, so only JSAPI payments are held to it. */
+    const char *trade_type = str(tx, "trade_type");
+    bool native = trade_type && !strcmp(trade_type, "NATIVE");
     if (rc == PC_ENOTFOUND || !transaction_id || !appid || strcmp(appid, a->cfg->wx_appid) ||
         !mchid || strcmp(mchid, a->cfg->pay_mchid) || total != o.amount_fen || !openid ||
-        strcmp(openid, o.openid)) {
+        (!native && strcmp(openid, o.openid))) {
         pc_log(PC_LOG_WARN, "payment does not match the order", PC_LS("out_trade_no", out_trade_no),
                PC_LS("source", a->source));
         *a->result = PC_APPLY_INCONSISTENT;

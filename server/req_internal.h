@@ -10,7 +10,7 @@
 #include <event2/keyvalq_struct.h>
 
 #define PC_MAX_PARAMS  6
-#define PC_MAX_RHEADER 8
+#define PC_MAX_RHEADER 12
 
 struct evhttp_request;
 struct pc_loop;
