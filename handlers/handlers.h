@@ -80,6 +80,8 @@ void h_admin_staff_list(struct pc_req *r, struct pc_ctx *ctx);
 void h_admin_staff_create(struct pc_req *r, struct pc_ctx *ctx);
 void h_admin_staff_patch(struct pc_req *r, struct pc_ctx *ctx);
 void h_admin_schools_list(struct pc_req *r, struct pc_ctx *ctx);
+/* staff_tasks.c */
+void h_staff_tasks(struct pc_req *r, struct pc_ctx *ctx);
 /* pages.c */
 void h_page_console_redirect(struct pc_req *r, struct pc_ctx *ctx);
 void h_page_pc_redirect(struct pc_req *r, struct pc_ctx *ctx);

@@ -50,6 +50,7 @@ const struct pc_route pc_routes[] = {
     {"POST", "/api/v1/auth/sms-code", h_auth_sms_code, 0},
     {"POST", "/api/v1/auth/phone-login", h_auth_phone_login, 0},
     {"GET", "/api/v1/admin/schools", h_admin_schools_list, 0},
+    {"GET", "/api/v1/staff/tasks", h_staff_tasks, 0},
     {"GET", "/api/v1/admin/staff", h_admin_staff_list, 0},
     {"POST", "/api/v1/admin/staff", h_admin_staff_create, 0},
     {"PATCH", "/api/v1/admin/staff/{id}", h_admin_staff_patch, 0},
