@@ -396,7 +396,7 @@ static void test_wrong_expired_and_burnt_codes_are_refused(void **state)
     h_resp_free(&r);
     delivered_code("13900000002", code);
     char wrong[7];
-    snprintf(wrong, sizeof wrong, "%06d", (atoi(code) + 1) % 1000000);
+    snprintf(wrong, sizeof wrong, "%06ld", (strtol(code, NULL, 10) + 1) % 1000000);
     for (int i = 0; i < 5; i++) {
         phone_login("13900000002", wrong, &r);
         h_assert_error(&r, 400, "SMS_CODE_INVALID");
