@@ -121,6 +121,13 @@ int pc_h_order_payable(struct pc_req *r, struct pc_ctx *ctx, struct pc_order *o)
 /* The optional body of POST /orders/{no}/pay: none, {"channel":"jsapi"} or
  * {"channel":"native"} (*native). Answers 400 and returns -1 otherwise (pay_native.c). */
 int pc_h_pay_channel(struct pc_req *r, bool *native);
+/* The answer of a prepay call (JSAPI or Native) in a step after pc_req_call: the caller's order
+ * still payable (*o), the answer signed, and its member key a string shorter than max, which is
+ * returned (it points into *j; the caller deletes *j in every case). Otherwise the response is
+ * set (409 ORDER_PAID when WeChat says so, 503 PAYMENT_UNAVAILABLE, 404/409 from
+ * pc_h_order_payable) and NULL returned (pay.c). */
+const char *pc_h_prepay_answer(struct pc_req *r, struct pc_ctx *ctx, const char *key, size_t max,
+                               struct pc_order *o, cJSON **j);
 /* 503 PAYMENT_UNAVAILABLE with Retry-After (pay.c). */
 void pc_h_pay_unavailable(struct pc_req *r);
 /* WeChat's failure reply {"code":"FAIL","message"} with status (pay.c). */

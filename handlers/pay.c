@@ -61,39 +61,51 @@ int pc_h_order_payable(struct pc_req *r, struct pc_ctx *ctx, struct pc_order *o)
     return 0;
 }
 
-static void pay_done(struct pc_req *r, struct pc_ctx *ctx)
+const char *pc_h_prepay_answer(struct pc_req *r, struct pc_ctx *ctx, const char *key, size_t max,
+                               struct pc_order *o, cJSON **j)
 {
     const struct pc_out_resp *resp = pc_req_upstream(r);
-    struct pc_order o;
-    if (pc_h_order_payable(r, ctx, &o))
-        return;
+    *j = NULL;
+    if (pc_h_order_payable(r, ctx, o))
+        return NULL;
     if (resp->err || (resp->status >= 200 && resp->status < 300 &&
                       pc_pay_verify_response(ctx->pay, resp) != 0)) {
-        pc_log(PC_LOG_WARN, "prepay failed", PC_LS("order_no", o.order_no),
+        pc_log(PC_LOG_WARN, "prepay failed", PC_LS("order_no", o->order_no),
                PC_LI("http_status", resp->status));
         pc_h_pay_unavailable(r);
-        return;
+        return NULL;
     }
-    cJSON *j = cJSON_ParseWithLength(resp->body ? resp->body : "", resp->len);
-    const cJSON *pid = cJSON_GetObjectItemCaseSensitive(j, "prepay_id");
-    const cJSON *code = cJSON_GetObjectItemCaseSensitive(j, "code");
-    if (resp->status == 200 && cJSON_IsString(pid) && strlen(pid->valuestring) < 65) {
-        int rc = pc_store_order_set_prepay(ctx->db, o.id, pid->valuestring, PREPAY_TTL_S);
-        if (rc)
-            pc_resp_from_err(r, ctx, rc);
-        else
-            reply_payment(r, ctx, pid->valuestring);
-    } else if (cJSON_IsString(code) && !strcmp(code->valuestring, "ORDERPAID")) {
+    *j = cJSON_ParseWithLength(resp->body ? resp->body : "", resp->len);
+    const cJSON *val = cJSON_GetObjectItemCaseSensitive(*j, key);
+    const cJSON *code = cJSON_GetObjectItemCaseSensitive(*j, "code");
+    if (resp->status == 200 && cJSON_IsString(val) && strlen(val->valuestring) < max)
+        return val->valuestring;
+    if (cJSON_IsString(code) && !strcmp(code->valuestring, "ORDERPAID")) {
         /* Paid at WeChat: the notification (or the sweeper's query) will move the order. */
         pc_server_wake_jobs(ctx->srv);
         pc_resp_error(r, 409, "ORDER_PAID", "订单已支付，正在确认，请稍候刷新", NULL);
-    } else {
-        const cJSON *msg = cJSON_GetObjectItemCaseSensitive(j, "message");
-        pc_log(PC_LOG_WARN, "prepay refused", PC_LS("order_no", o.order_no),
-               PC_LI("http_status", resp->status),
-               PC_LS("code", cJSON_IsString(code) ? code->valuestring : ""),
-               PC_LS("message", cJSON_IsString(msg) ? msg->valuestring : ""));
-        pc_h_pay_unavailable(r);
+        return NULL;
+    }
+    const cJSON *msg = cJSON_GetObjectItemCaseSensitive(*j, "message");
+    pc_log(PC_LOG_WARN, "prepay refused", PC_LS("order_no", o->order_no),
+           PC_LI("http_status", resp->status),
+           PC_LS("code", cJSON_IsString(code) ? code->valuestring : ""),
+           PC_LS("message", cJSON_IsString(msg) ? msg->valuestring : ""));
+    pc_h_pay_unavailable(r);
+    return NULL;
+}
+
+static void pay_done(struct pc_req *r, struct pc_ctx *ctx)
+{
+    struct pc_order o;
+    cJSON *j = NULL;
+    const char *pid = pc_h_prepay_answer(r, ctx, "prepay_id", 65, &o, &j);
+    if (pid) {
+        int rc = pc_store_order_set_prepay(ctx->db, o.id, pid, PREPAY_TTL_S);
+        if (rc)
+            pc_resp_from_err(r, ctx, rc);
+        else
+            reply_payment(r, ctx, pid);
     }
     cJSON_Delete(j);
 }

@@ -7,7 +7,6 @@
 #include "base/log.h"
 #include "base/timeutil.h"
 #include "payment/wxpay.h"
-#include "server/server.h"
 #include "store/native_pay.h"
 #include "store/store.h"
 
@@ -45,35 +44,19 @@ static void reply_code_url(struct pc_req *r, const char *code_url)
 
 static void native_done(struct pc_req *r, struct pc_ctx *ctx)
 {
-    const struct pc_out_resp *resp = pc_req_upstream(r);
     struct pc_order o;
-    if (pc_h_order_payable(r, ctx, &o))
-        return;
-    if (resp->err || (resp->status >= 200 && resp->status < 300 &&
-                      pc_pay_verify_response(ctx->pay, resp) != 0)) {
-        pc_log(PC_LOG_WARN, "native prepay failed", PC_LS("order_no", o.order_no),
-               PC_LI("http_status", resp->status));
+    cJSON *j = NULL;
+    const char *url = pc_h_prepay_answer(r, ctx, "code_url", PC_NATIVE_CODE_URL_MAX + 1, &o, &j);
+    if (url && strncmp(url, "weixin://", 9) != 0) {
+        pc_log(PC_LOG_WARN, "native prepay: not a weixin:// code_url",
+               PC_LS("order_no", o.order_no));
         pc_h_pay_unavailable(r);
-        return;
-    }
-    cJSON *j = cJSON_ParseWithLength(resp->body ? resp->body : "", resp->len);
-    const cJSON *url = cJSON_GetObjectItemCaseSensitive(j, "code_url");
-    const cJSON *code = cJSON_GetObjectItemCaseSensitive(j, "code");
-    if (resp->status == 200 && cJSON_IsString(url) && !strncmp(url->valuestring, "weixin://", 9) &&
-        strlen(url->valuestring) <= PC_NATIVE_CODE_URL_MAX) {
-        int rc = pc_store_native_code_set(ctx->db, o.id, url->valuestring, NATIVE_TTL_S);
+    } else if (url) {
+        int rc = pc_store_native_code_set(ctx->db, o.id, url, NATIVE_TTL_S);
         if (rc)
             pc_resp_from_err(r, ctx, rc);
         else
-            reply_code_url(r, url->valuestring);
-    } else if (cJSON_IsString(code) && !strcmp(code->valuestring, "ORDERPAID")) {
-        pc_server_wake_jobs(ctx->srv);
-        pc_resp_error(r, 409, "ORDER_PAID", "订单已支付，正在确认，请稍候刷新", NULL);
-    } else {
-        pc_log(PC_LOG_WARN, "native prepay refused", PC_LS("order_no", o.order_no),
-               PC_LI("http_status", resp->status),
-               PC_LS("code", cJSON_IsString(code) ? code->valuestring : ""));
-        pc_h_pay_unavailable(r);
+            reply_code_url(r, url);
     }
     cJSON_Delete(j);
 }
