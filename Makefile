@@ -6,7 +6,8 @@ BUILD_TYPE ?= RelWithDebInfo
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?=
 
-.PHONY: run test build deps test-asan test-tsan fuzz bench format check-format check-banned clean
+.PHONY: run test build deps test-asan test-tsan fuzz corpus bench format check-format check-banned \
+	check-layers clean
 
 deps:
 	@scripts/deps.sh
@@ -36,6 +37,11 @@ fuzz:
 	@MAKEFLAGS= cmake --build build-fuzz -j $(JOBS)
 	@scripts/fuzz.sh build-fuzz
 
+# Regenerates the photo fuzzer's seed files (a tool, not a test).
+corpus: build
+	@$(BUILD)/tools/portraitd-photo-corpus fuzz/corpus/photo
+	@echo "fuzz/corpus/photo: $$(ls fuzz/corpus/photo | wc -l) seed files"
+
 bench: build
 	@scripts/deps.sh bench
 	@bench/run.sh $(BUILD)
@@ -52,6 +58,9 @@ check-format:
 
 check-banned:
 	@scripts/check-banned.sh
+
+check-layers:
+	@scripts/check-layers.sh
 
 clean:
 	rm -rf build build-asan build-tsan build-fuzz

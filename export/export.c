@@ -6,7 +6,7 @@
 #include "base/log.h"
 #include "base/timeutil.h"
 #include "storage/storage.h"
-#include "store/store.h"
+#include "store/export.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -18,14 +18,29 @@
 
 #define PAGE 500
 
-static void error_row(struct pc_buf *b, const struct pc_export_row *e, const char *why)
+/* The cells of one CSV line, CRLF after the last. 0 or PC_ETOOBIG. */
+static int csv_line(struct pc_buf *b, const char *const *cells, size_t n)
 {
-    pc_buf_add_csv_cell(b, e->college, false);
-    pc_buf_add_csv_cell(b, e->class_name, false);
-    pc_buf_add_csv_cell(b, e->name, false);
-    pc_buf_add_csv_cell(b, e->student_no, false);
-    pc_buf_add_csv_cell(b, e->order_no, false);
-    pc_buf_add_csv_cell(b, why, true);
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        rc = pc_buf_add_csv_cell(b, cells[i], i + 1 == n);
+    return rc;
+}
+
+int pc_export_error_row(struct pc_buf *b, const struct pc_export_row *e, const char *why)
+{
+    const char *cells[] = {e->college, e->class_name, e->name, e->student_no, e->order_no, why};
+    return csv_line(b, cells, sizeof cells / sizeof cells[0]);
+}
+
+int pc_export_manifest_row(struct pc_buf *b, const struct pc_export_row *e, const char *file)
+{
+    char when[40] = "";
+    if (e->approved_at[0] && pc_time_db_to_api(e->approved_at, when, sizeof when) == 0)
+        when[19] = '\0', when[10] = ' ';
+    const char *cells[] = {e->college,  e->class_name, e->name, e->student_no,
+                           e->order_no, when,          file,    e->sha256};
+    return csv_line(b, cells, sizeof cells / sizeof cells[0]);
 }
 
 static const char *missing_reason(const char *state)
@@ -79,12 +94,12 @@ int pc_export_task_zip(struct pc_db *db, const struct pc_config *cfg, int64_t ta
         rc = pc_store_export_approved(db, task_id, after, PAGE, &rows, &n);
         for (size_t i = 0; rc == 0 && i < n; i++) {
             const struct pc_export_row *e = &rows[i];
-            char full[1400], name[600], college[300], no[64], when[40] = "";
+            char full[1400], name[600], college[300], no[64];
             after = e->id;
             struct stat st;
             if (!e->path[0] || pc_storage_path(cfg, e->path, full, sizeof full) ||
                 stat(full, &st) != 0 || !S_ISREG(st.st_mode)) {
-                error_row(&errors, e, e->path[0] ? "照片文件缺失" : "没有照片");
+                rc = pc_export_error_row(&errors, e, e->path[0] ? "照片文件缺失" : "没有照片");
                 out->errors++;
                 continue;
             }
@@ -99,21 +114,12 @@ int pc_export_task_zip(struct pc_db *db, const struct pc_config *cfg, int64_t ta
             if (idx < 0) {
                 if (src)
                     zip_source_free(src);
-                error_row(&errors, e, "重复的学号或无法读取的照片");
+                rc = pc_export_error_row(&errors, e, "重复的学号或无法读取的照片");
                 out->errors++;
                 continue;
             }
             zip_set_file_compression(za, (zip_uint64_t)idx, ZIP_CM_STORE, 0);
-            if (e->approved_at[0] && pc_time_db_to_api(e->approved_at, when, sizeof when) == 0)
-                when[19] = '\0', when[10] = ' ';
-            pc_buf_add_csv_cell(&manifest, e->college, false);
-            pc_buf_add_csv_cell(&manifest, e->class_name, false);
-            pc_buf_add_csv_cell(&manifest, e->name, false);
-            pc_buf_add_csv_cell(&manifest, e->student_no, false);
-            pc_buf_add_csv_cell(&manifest, e->order_no, false);
-            pc_buf_add_csv_cell(&manifest, when, false);
-            pc_buf_add_csv_cell(&manifest, name, false);
-            pc_buf_add_csv_cell(&manifest, e->sha256, true);
+            rc = pc_export_manifest_row(&manifest, e, name);
             out->photos++;
         }
         free(rows);
@@ -124,7 +130,7 @@ int pc_export_task_zip(struct pc_db *db, const struct pc_config *cfg, int64_t ta
         rc = pc_store_export_missing(db, task_id, after, PAGE, &rows, &n);
         for (size_t i = 0; rc == 0 && i < n; i++) {
             after = rows[i].id;
-            error_row(&errors, &rows[i], missing_reason(rows[i].state));
+            rc = pc_export_error_row(&errors, &rows[i], missing_reason(rows[i].state));
             out->errors++;
         }
         free(rows);

@@ -3,9 +3,9 @@
 #include "handlers/handlers.h"
 
 #include "base/err.h"
-#include "server/auth.h"
+#include "handlers/auth.h"
 #include "staff/accounts.h"
-#include "store/staff_admin.h"
+#include "tasks/tasks.h"
 
 #include <stdlib.h>
 
@@ -73,9 +73,9 @@ void h_admin_schools_list(struct pc_req *r, struct pc_ctx *ctx)
 {
     if (pc_auth_staff(r, ctx, 0))
         return;
-    struct pc_store_school_row *s = NULL;
+    struct pc_school *s = NULL;
     size_t n = 0;
-    int rc = pc_store_schools(ctx->db, pc_req_staff(r)->school_id, &s, &n);
+    int rc = pc_school_list_for(ctx->db, pc_req_staff(r), &s, &n);
     if (rc) {
         pc_resp_from_err(r, ctx, rc);
         return;

@@ -3,8 +3,7 @@
 #include "handlers/handlers.h"
 
 #include "base/err.h"
-#include "server/config.h"
-#include "server/server.h"
+#include "config/config.h"
 #include "users/phone_login.h"
 
 #include <openssl/crypto.h>
@@ -43,7 +42,7 @@ void h_auth_sms_code(struct pc_req *r, struct pc_ctx *ctx)
         pc_resp_from_err(r, ctx, rc);
         return;
     }
-    pc_server_wake_jobs(ctx->srv); /* the outbox worker sends it now */
+    pc_ctx_wake_jobs(ctx); /* the outbox worker sends it now */
     pc_resp_raw(r, 204, "application/json", "", 0);
 }
 

@@ -2,9 +2,9 @@
 #include "handlers/handlers.h"
 
 #include "base/err.h"
-#include "server/auth.h"
-#include "server/config.h"
-#include "server/outbound.h"
+#include "handlers/auth.h"
+#include "config/config.h"
+#include "net/outbound.h"
 #include "users/users.h"
 #include "wechat/miniapp.h"
 

@@ -2,7 +2,7 @@
  * students' PC page) and their content-hashed assets under /assets/ (server/static.c). */
 #include "handlers/handlers.h"
 
-#include "server/config.h"
+#include "config/config.h"
 #include "server/static.h"
 
 #include <stdio.h>

@@ -3,9 +3,7 @@
  * task picker needs. Admins manage tasks at /admin/tasks. */
 #include "handlers/handlers.h"
 
-#include "server/auth.h"
-#include "staff/staff.h"
-#include "store/store.h"
+#include "handlers/auth.h"
 #include "tasks/tasks.h"
 
 #include <stdlib.h>
@@ -16,18 +14,15 @@ void h_staff_tasks(struct pc_req *r, struct pc_ctx *ctx)
 {
     if (pc_auth_staff(r, ctx, 0))
         return;
-    const struct pc_staff_auth *s = pc_req_staff(r);
     struct pc_task *ts = NULL;
     size_t n = 0;
-    int rc = pc_store_task_list(ctx->db, s->school_id, 0, MAX_TASKS, &ts, &n);
+    int rc = pc_task_list_pickable(ctx->db, pc_req_staff(r), MAX_TASKS, &ts, &n);
     if (rc) {
         pc_resp_from_err(r, ctx, rc);
         return;
     }
     cJSON *o = cJSON_CreateObject(), *items = cJSON_AddArrayToObject(o, "items");
     for (size_t i = 0; i < n; i++) {
-        if (ts[i].archived || (s->task_id && ts[i].id != s->task_id))
-            continue;
         cJSON *t = pc_task_json(&ts[i], false);
         cJSON_AddNumberToObject(t, "school_id", (double)ts[i].school_id);
         cJSON_AddItemToArray(items, t);

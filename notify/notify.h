@@ -11,7 +11,8 @@
 #ifndef PC_NOTIFY_H
 #define PC_NOTIFY_H
 
-#include "server/req.h"
+#include "core/ctx.h"
+#include "store/outbox.h"
 
 #include <cjson/cJSON.h>
 #include <stddef.h>
@@ -72,15 +73,18 @@ int64_t pc_notify_backoff_ms(const struct pc_config *cfg, int attempts, uint32_t
  * run in ms. */
 int pc_notify_outbox_job(struct pc_ctx *ctx, void *arg);
 
-struct pc_db;
-struct pc_outbox_msg;
-
 /* Records a student's wx.requestSubscribeMessage result, body {"template_ids": {"<id>":
  * "accept"|"reject"|"ban"|"filter"}}; each accept is one sendable message. *out (the
  * caller's) maps each id to the messages now sendable. PC_EINVAL (*field names the bad
  * input) or a store error. */
 int pc_notify_record_consents(struct pc_db *db, int64_t user_id, const cJSON *body, cJSON **out,
                               const char **field);
+/* Outbox messages newest first with ids below before_id (0 = from the newest), state NULL =
+ * any: *out (free with pc_notify_msgs_free) of *n. Returns 0 or a store error. */
+int pc_notify_outbox_list(struct pc_db *db, const char *state, int64_t before_id, int limit,
+                          struct pc_outbox_msg **out, size_t *n);
+/* Frees what pc_notify_outbox_list returned. NULL-safe. */
+void pc_notify_msgs_free(struct pc_outbox_msg *m, size_t n);
 /* An outbox message as staff see it (no payload beyond order_no and event). */
 cJSON *pc_notify_outbox_json(const struct pc_outbox_msg *m);
 /* Staff re-queue a dead message (fresh attempts), audited. *m is the message afterwards

@@ -5,10 +5,12 @@
 #include "base/crypto.h"
 #include "base/err.h"
 #include "base/log.h"
-#include "server/config.h"
-#include "server/outbound.h"
-#include "server/server.h"
-#include "store/store.h"
+#include "config/config.h"
+#include "net/outbound.h"
+#include "orders/orders.h"
+#include "store/outbox.h"
+#include "store/tasks.h"
+#include "store/users.h"
 #include "wechat/miniapp.h"
 #include "wechat/token.h"
 
@@ -99,8 +101,7 @@ static enum outcome by_subscription(struct delivery *d)
         return UNSENT;
     }
     if (pc_wx_token_rejected(errcode)) { /* the owner replaces it; we try again soon */
-        pc_store_wxtoken_mark_stale(ctx->db, cfg->wx_appid, version);
-        pc_server_wake_jobs(ctx->srv);
+        pc_wxtoken_reject(ctx, version);
         return RETRY;
     }
     if (errcode == 40003 || errcode == 40037 || errcode == 47003 || errcode == 41030) {
@@ -148,7 +149,7 @@ static enum outcome deliver(struct pc_ctx *ctx, const struct pc_outbox_msg *m, s
     const char *no = jstr(p, "order_no");
     struct pc_order o;
     struct pc_task t;
-    struct pc_store_user u;
+    struct pc_user u;
     enum outcome out = UNSENT;
     memset(d, 0, sizeof *d);
     d->ctx = ctx;
@@ -166,9 +167,7 @@ static enum outcome deliver(struct pc_ctx *ctx, const struct pc_outbox_msg *m, s
                : !strcmp(ev, "approved") ? PC_NOTIFY_APPROVED
                : !strcmp(ev, "rejected") ? PC_NOTIFY_REJECTED
                                          : PC_NOTIFY_NONE;
-    int rc = d->event == PC_NOTIFY_NONE || !no || strlen(no) > 32
-                 ? PC_ENOTFOUND
-                 : pc_store_order_get(ctx->db, no, &o);
+    int rc = d->event == PC_NOTIFY_NONE ? PC_ENOTFOUND : pc_order_get(ctx->db, no, &o);
     if (rc == 0)
         rc = pc_store_task_get(ctx->db, o.task_id, false, &t);
     if (rc == 0)
@@ -205,7 +204,7 @@ int pc_notify_outbox_job(struct pc_ctx *ctx, void *arg)
 {
     (void)arg;
     const struct pc_config *cfg = ctx->cfg;
-    const char *me = pc_server_instance(ctx->srv);
+    const char *me = ctx->instance;
     struct pc_outbox_msg *ms = NULL;
     size_t n = 0;
     if (pc_store_outbox_claim(ctx->db, me, cfg->notify_lease_s, cfg->notify_batch, &ms, &n))

@@ -6,8 +6,8 @@
 #include "base/crypto.h"
 #include "base/err.h"
 #include "base/timeutil.h"
-#include "server/config.h"
-#include "server/outbound.h"
+#include "config/config.h"
+#include "net/outbound.h"
 
 #include <openssl/crypto.h>
 #include <stdio.h>

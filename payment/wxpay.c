@@ -6,7 +6,7 @@
 #include "base/log.h"
 #include "base/timeutil.h"
 #include "payment/wxpay_crypto.h"
-#include "server/config.h"
+#include "config/config.h"
 
 #include <openssl/crypto.h>
 #include <stdio.h>

@@ -5,7 +5,7 @@
 #ifndef PC_PAYMENT_WXPAY_H
 #define PC_PAYMENT_WXPAY_H
 
-#include "server/outbound.h"
+#include "net/outbound.h"
 
 #include <cjson/cJSON.h>
 #include <stdbool.h>

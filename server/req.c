@@ -4,7 +4,7 @@
 
 #include "base/alloc.h"
 #include "base/err.h"
-#include "server/config.h"
+#include "config/config.h"
 
 #include <arpa/inet.h>
 #include <openssl/crypto.h>
@@ -354,6 +354,18 @@ struct pc_user_auth *pc_req_user(struct pc_req *r)
 struct pc_staff_auth *pc_req_staff(struct pc_req *r)
 {
     return r->has_staff ? &r->staff : NULL;
+}
+
+void pc_req_set_staff(struct pc_req *r, const struct pc_staff_auth *s)
+{
+    r->staff = *s;
+    r->has_staff = true;
+}
+
+void pc_req_set_user(struct pc_req *r, const struct pc_user_auth *u)
+{
+    r->user = *u;
+    r->has_user = true;
 }
 
 cJSON *pc_req_json(struct pc_req *r)

@@ -2,7 +2,7 @@
 #ifndef PC_SERVER_REQ_INTERNAL_H
 #define PC_SERVER_REQ_INTERNAL_H
 
-#include "server/outbound.h"
+#include "net/outbound.h"
 #include "server/req.h"
 #include "server/workers.h"
 

@@ -1,12 +1,13 @@
-/* staff/accounts.c — staff account management by admins (rules); SQL is in
- * store/staff_admin.c. See accounts.h. */
+/* staff/accounts.c — staff account management by admins (rules); SQL is in store/staff.c
+ * (accounts, roles, sessions) and store/tasks.c (the scope's tasks and schools). See
+ * accounts.h. */
 #include "staff/accounts.h"
 
 #include "base/err.h"
 #include "base/json.h"
 #include "base/utf8.h"
-#include "store/staff_admin.h"
-#include "store/store.h"
+#include "store/staff.h"
+#include "store/tasks.h"
 
 #include <openssl/crypto.h>
 #include <stdbool.h>
@@ -166,14 +167,12 @@ static int parse_roles(struct pc_db *db, const struct pc_staff_auth *by, const c
         if (by->school_id && r->school_id != by->school_id)
             return bad(e, "roles", "只能授予本校范围内的角色");
         if (r->school_id) {
-            struct pc_store_school_row *sc = NULL;
-            size_t ns = 0;
-            int rc = pc_store_schools(db, r->school_id, &sc, &ns);
-            free(sc);
+            struct pc_school sc;
+            int rc = pc_store_school_get(db, r->school_id, &sc);
+            if (rc == PC_ENOTFOUND)
+                return bad(e, "roles", "所选学校不存在");
             if (rc)
                 return rc;
-            if (ns == 0)
-                return bad(e, "roles", "所选学校不存在");
         }
         if (!strcmp(r->role, "college") && (!r->school_id || !r->college[0]))
             return bad(e, "roles", "学院角色需要指定学校和学院");
@@ -235,15 +234,15 @@ static int write_roles(struct pc_db *db, const struct write_args *a)
 {
     int rc = pc_store_staff_roles_clear(db, a->id);
     for (size_t i = 0; i < a->nroles && rc == 0; i++)
-        rc = pc_store_staff_role_add(db, a->id, a->roles[i].role, a->roles[i].school_id,
-                                     a->roles[i].college, a->roles[i].task_id);
+        rc = pc_store_staff_role_insert(db, a->id, a->roles[i].role, a->roles[i].school_id,
+                                        a->roles[i].college, a->roles[i].task_id);
     return rc;
 }
 
 static int create_tx(struct pc_db *db, void *arg)
 {
     struct write_args *a = arg;
-    int rc = pc_store_staff_create(db, a->username, a->hash, a->display_name, &a->id);
+    int rc = pc_store_staff_insert(db, a->username, a->hash, a->display_name, &a->id);
     if (rc == 0)
         rc = write_roles(db, a);
     if (rc)

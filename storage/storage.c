@@ -5,7 +5,7 @@
 #include "base/crypto.h"
 #include "base/err.h"
 #include "base/log.h"
-#include "server/config.h"
+#include "config/config.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -6,7 +6,7 @@
 #include "base/err.h"
 #include "base/log.h"
 #include "base/timeutil.h"
-#include "server/config.h"
+#include "config/config.h"
 
 #include <mysql.h>
 #include <errmsg.h>
@@ -493,6 +493,8 @@ void pc_db_rollback(struct pc_db *db)
 
 int pc_db_tx(struct pc_db *db, pc_db_tx_fn fn, void *arg)
 {
+    if (db->in_tx) /* a step of the caller's transaction: it commits, rolls back, retries */
+        return fn(db, arg);
     int rc = PC_ERETRY;
     for (int attempt = 0; attempt < 3 && rc == PC_ERETRY; attempt++) {
         rc = pc_db_begin(db);
@@ -556,4 +558,37 @@ void pc_db_res_free(struct pc_db_res *res)
     free(res->cells);
     free(res->data);
     free(res);
+}
+
+int pc_db_query_one(struct pc_db *db, const char *sql, const struct pc_db_arg *args, size_t nargs,
+                    pc_db_row_fn fill, void *out)
+{
+    struct pc_db_res *res = NULL;
+    int rc = pc_db_query(db, sql, args, nargs, &res);
+    if (rc)
+        return rc;
+    rc = pc_db_res_rows(res) ? 0 : PC_ENOTFOUND;
+    if (rc == 0)
+        fill(res, 0, out);
+    pc_db_res_free(res);
+    return rc;
+}
+
+int pc_db_query_all(struct pc_db *db, const char *sql, const struct pc_db_arg *args, size_t nargs,
+                    size_t elem, pc_db_row_fn fill, void **out, size_t *n)
+{
+    struct pc_db_res *res = NULL;
+    *out = NULL;
+    *n = 0;
+    int rc = pc_db_query(db, sql, args, nargs, &res);
+    if (rc)
+        return rc;
+    size_t rows = pc_db_res_rows(res);
+    char *a = pc_xcalloc(rows ? rows : 1, elem);
+    for (size_t i = 0; i < rows; i++)
+        fill(res, i, a + i * elem);
+    pc_db_res_free(res);
+    *out = a;
+    *n = rows;
+    return 0;
 }

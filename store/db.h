@@ -74,7 +74,9 @@ int pc_db_commit(struct pc_db *db);
 void pc_db_rollback(struct pc_db *db);
 
 /* Runs fn inside a transaction: commits when fn returns 0, rolls back otherwise, and runs
- * it again (up to 3 times) when it fails with PC_ERETRY. fn must only touch the database. */
+ * it again (up to 3 times) when it fails with PC_ERETRY. fn must only touch the database.
+ * Called inside a transaction, fn joins it: it runs once, and its return decides nothing
+ * until the outer transaction ends (so a change made of several steps stays one). */
 typedef int (*pc_db_tx_fn)(struct pc_db *db, void *arg);
 int pc_db_tx(struct pc_db *db, pc_db_tx_fn fn, void *arg);
 
@@ -91,5 +93,17 @@ int64_t pc_db_res_i64(const struct pc_db_res *res, size_t row, size_t col);
 /* Copies a value as text into dst (len bytes, truncating); "" for NULL. */
 void pc_db_res_copy(const struct pc_db_res *res, size_t row, size_t col, char *dst, size_t len);
 void pc_db_res_free(struct pc_db_res *res);
+
+/* Fills the record out points to from row `row` of res (the store's row readers). */
+typedef void (*pc_db_row_fn)(const struct pc_db_res *res, size_t row, void *out);
+/* Runs a SELECT and hands its first row to fill: "one row or PC_ENOTFOUND". Returns 0 (out
+ * filled), PC_ENOTFOUND (no row; out untouched) or the query's error. */
+int pc_db_query_one(struct pc_db *db, const char *sql, const struct pc_db_arg *args, size_t nargs,
+                    pc_db_row_fn fill, void *out);
+/* Runs a SELECT and fills an array of every row, each of elem bytes: *out (pc_xcalloc, never
+ * NULL on 0; the caller frees it) of *n records. Returns 0 or the query's error (then *out is
+ * NULL and *n 0). */
+int pc_db_query_all(struct pc_db *db, const char *sql, const struct pc_db_arg *args, size_t nargs,
+                    size_t elem, pc_db_row_fn fill, void **out, size_t *n);
 
 #endif

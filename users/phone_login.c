@@ -1,13 +1,17 @@
 /* users/phone_login.c — SMS login codes and the phone login of the PC page (rules); SQL is
- * in store/sms_login.c. See phone_login.h. */
+ * in store/sms_codes.c (the codes) and store/users.c (students by phone). See
+ * phone_login.h. */
 #include "users/phone_login.h"
 
 #include "base/crypto.h"
 #include "base/err.h"
 #include "base/timeutil.h"
-#include "server/config.h"
-#include "store/sms_login.h"
-#include "store/store.h"
+#include "config/config.h"
+#include "store/audit.h"
+#include "store/outbox.h"
+#include "store/ratelimit.h"
+#include "store/sms_codes.h"
+#include "store/users.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>

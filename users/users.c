@@ -5,9 +5,11 @@
 #include "base/err.h"
 #include "base/log.h"
 #include "base/timeutil.h"
-#include "server/config.h"
+#include "config/config.h"
 #include "storage/storage.h"
-#include "store/store.h"
+#include "store/audit.h"
+#include "store/ratelimit.h"
+#include "store/users.h"
 #include "wechat/miniapp.h"
 
 #include <openssl/crypto.h>
@@ -76,7 +78,7 @@ int pc_user_session_issue(struct pc_db *db, const struct pc_config *cfg, int64_t
     pc_sha256_hex(out->token, strlen(out->token), token_hash);
     int rc = pc_store_user_session_insert(db, out->user_id, token_hash, cfg->user_token_ttl_s, ip,
                                           &session_id, expires_db);
-    struct pc_store_user u;
+    struct pc_user u;
     if (rc == 0)
         rc = pc_store_user_get(db, out->user_id, &u);
     if (rc) {
@@ -243,4 +245,35 @@ int pc_user_set_avatar(struct pc_db *db, const struct pc_config *cfg, int64_t us
     if (rc == 0)
         rc = pc_store_user_set_avatar(db, user_id, out, rel);
     return rc;
+}
+
+int pc_user_get(struct pc_db *db, int64_t id, struct pc_user *out)
+{
+    return pc_store_user_get(db, id, out);
+}
+
+int pc_user_set_profile(struct pc_db *db, int64_t id, const char *real_name, const char *nickname)
+{
+    return pc_store_user_set_profile(db, id, real_name, nickname);
+}
+
+int pc_user_set_phone(struct pc_db *db, int64_t id, const char *phone)
+{
+    return pc_store_user_set_phone(db, id, phone);
+}
+
+int pc_user_avatar_read(struct pc_db *db, const struct pc_config *cfg, const char *name,
+                        char **data, size_t *len, bool *png)
+{
+    size_t n = name ? strlen(name) : 0;
+    bool ok = n == 36 && (!strcmp(name + 32, ".jpg") || !strcmp(name + 32, ".png"));
+    for (size_t i = 0; ok && i < 32; i++)
+        ok = (name[i] >= '0' && name[i] <= '9') || (name[i] >= 'a' && name[i] <= 'f');
+    char path[256];
+    *data = NULL;
+    int rc = ok ? pc_store_avatar_path(db, name, path, sizeof path) : PC_ENOTFOUND;
+    if (rc)
+        return rc;
+    *png = !strcmp(name + 32, ".png");
+    return pc_storage_get(cfg, path, (size_t)cfg->avatar_max_bytes, data, len);
 }

@@ -6,7 +6,8 @@
 #ifndef PC_USERS_USERS_H
 #define PC_USERS_USERS_H
 
-#include "server/req.h"
+#include "core/ctx.h"
+#include "store/users.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -56,6 +57,19 @@ bool pc_user_name_valid(const char *in, char *out, size_t len);
 bool pc_user_nickname_valid(const char *in, char *out, size_t len);
 /* "13812345678" → "138****5678"; other lengths keep the first 3 and last 4 (or mask all). */
 void pc_user_phone_mask(const char *phone, char *out, size_t len);
+
+/* The student id into *out. Returns 0, PC_ENOTFOUND or a store error. */
+int pc_user_get(struct pc_db *db, int64_t id, struct pc_user *out);
+/* Sets the real name and nickname (NULL: none), both already valid (pc_user_name_valid,
+ * pc_user_nickname_valid). Returns 0 or a store error. */
+int pc_user_set_profile(struct pc_db *db, int64_t id, const char *real_name, const char *nickname);
+/* Binds the phone number WeChat vouched for. Returns 0 or a store error. */
+int pc_user_set_phone(struct pc_db *db, int64_t id, const char *phone);
+/* The avatar file by its public name ("<32 hex>.jpg|.png"): *data (the caller frees it) of
+ * *len, *png tells the type. Returns 0, PC_ENOTFOUND (also for a name that cannot be one) or
+ * a store/storage error. */
+int pc_user_avatar_read(struct pc_db *db, const struct pc_config *cfg, const char *name,
+                        char **data, size_t *len, bool *png);
 
 /* Stores an avatar (already a checked JPEG or PNG) durably and records it; out receives its
  * public file name ("<32 hex>.jpg"). */

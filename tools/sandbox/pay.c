@@ -10,7 +10,7 @@
 #include "base/log.h"
 #include "base/timeutil.h"
 #include "payment/wxpay_crypto.h"
-#include "server/outbound.h"
+#include "net/outbound.h"
 #include "tools/sandbox/state.h"
 #include "tools/sandbox/validate.h"
 
