@@ -14,8 +14,9 @@ bench=(nginx-light wrk)
 fuzz=(clang-14 libclang-rt-14-dev)
 
 want=("${core[@]}")
-# The pages are built with the machine's Node.js and npm (web/package.json); Debian's own
-# packages only where there is none.
+# The pages are built with the machine's Node.js and npm (web/package.json: Vite 6, which runs
+# on Node 18 — Debian 12's own — and on 20 and later); Debian's packages only where there is
+# none.
 command -v npm >/dev/null 2>&1 || want+=(nodejs npm)
 for g in "$@"; do
   case "$g" in
