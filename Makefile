@@ -15,6 +15,7 @@ deps:
 build: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(CMAKE_ARGS) >/dev/null
 	@MAKEFLAGS= cmake --build $(BUILD) -j $(JOBS)
+	@scripts/web.sh $(BUILD)
 
 run: build
 	@scripts/run.sh $(BUILD)

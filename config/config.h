@@ -34,6 +34,7 @@ struct pc_config {
     bool debug_routes;        /* enables the /__debug/ routes (tests only) */
     char *trusted_proxies;    /* CIDR list: peers whose X-Forwarded-For is honoured */
     char *metrics_allow;      /* CIDR list: clients that read /metrics without a token */
+    char *www_dir;            /* built console and PC page (build/www); empty = not served */
     /* [db] */
     char *db_host;
     int db_port;
@@ -56,6 +57,11 @@ struct pc_config {
     int bind_user_max_failures;
     int bind_addr_max_failures;
     int bind_window_s;
+    int sms_code_ttl_s;       /* PC login codes: lifetime */
+    int sms_phone_interval_s; /* one code per phone per this many seconds */
+    int sms_phone_max;        /* codes per phone within sms_window_s */
+    int sms_addr_max;         /* codes per client address within sms_window_s */
+    int sms_window_s;
     /* [wechat] */
     char *wx_appid;
     char *wx_secret; /* secret */

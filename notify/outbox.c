@@ -134,41 +134,12 @@ static enum outcome by_sms(struct delivery *d)
         snprintf(d->note + l, sizeof d->note - l, "%sno phone bound", l ? "; " : "");
         return UNSENT;
     }
-    char text[1024], url[512], auth[320];
+    char text[1024];
     pc_notify_sms_text(cfg, d->event, &d->v, text, sizeof text);
-    cJSON *b = cJSON_CreateObject();
-    cJSON_AddStringToObject(b, "phone", d->phone);
-    cJSON_AddStringToObject(b, "text", text);
-    char *body = cJSON_PrintUnformatted(b);
-    cJSON_Delete(b);
-    snprintf(url, sizeof url, "%s/sms/v1/send", cfg->sms_api_base);
-    snprintf(auth, sizeof auth, "Authorization: Bearer %s",
-             cfg->sms_api_key ? cfg->sms_api_key : "");
-    struct pc_out_req req = {
-        .method = "POST",
-        .url = url,
-        .headers = {"Content-Type: application/json", "Accept: application/json", auth, NULL},
-        .body = body,
-        .body_len = strlen(body),
-        .timeout_ms = cfg->sms_timeout_ms,
-        .max_response = 65536,
-        .ca_file = cfg->sms_ca_file,
-        .name = "sms"};
-    struct pc_out_resp resp;
-    pc_outbound_perform(&req, &resp);
-    free(body);
-    cJSON *r = !resp.err && resp.status == 200 ? cJSON_ParseWithLength(resp.body, resp.len) : NULL;
-    const cJSON *code = cJSON_GetObjectItemCaseSensitive(r, "code");
-    enum outcome out = cJSON_IsNumber(code) && code->valueint == 0 ? SENT : RETRY;
-    if (out == SENT)
-        snprintf(d->via, sizeof d->via, "sms");
-    else
-        snprintf(d->note, sizeof d->note, "sms: %s (HTTP %ld%s%s)",
-                 resp.err ? resp.errmsg : "refused", resp.status, resp.body ? ", " : "",
-                 resp.body ? resp.body : "");
-    cJSON_Delete(r);
-    pc_out_resp_clear(&resp);
-    return out;
+    if (pc_notify_sms_post(cfg, d->phone, text, d->note, sizeof d->note))
+        return RETRY;
+    snprintf(d->via, sizeof d->via, "sms");
+    return SENT;
 }
 
 /* Works out the event and its values from the message and the order, then sends. */
@@ -183,6 +154,13 @@ static enum outcome deliver(struct pc_ctx *ctx, const struct pc_outbox_msg *m, s
     memset(d, 0, sizeof *d);
     d->ctx = ctx;
     snprintf(d->via, sizeof d->via, "none");
+    if (!strcmp(m->kind, "sms.login_code")) { /* users/phone_login.c: the PC page's login */
+        int lc = pc_notify_login_code(ctx->cfg, m->payload, d->note, sizeof d->note);
+        if (lc == 0)
+            snprintf(d->via, sizeof d->via, "sms");
+        cJSON_Delete(p);
+        return lc == PC_EIO ? RETRY : lc == 0 ? SENT : UNSENT;
+    }
     const char *ev = !strcmp(m->kind, "order.paid") ? "paid" : jstr(p, "event");
     d->event = !ev                       ? PC_NOTIFY_NONE
                : !strcmp(ev, "paid")     ? PC_NOTIFY_PAID

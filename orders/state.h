@@ -57,23 +57,35 @@ int pc_order_photo_replaced(struct pc_db *db, const struct pc_user_auth *u, cons
                             struct pc_order *o);
 
 /* ---- money ---- */
-/* A WeChat Pay transaction already checked against the order (payment/). */
+/* A successful WeChat Pay transaction for an order (payment/ checked that it is ours: our app,
+ * our merchant, a transaction id; the order checks that it is the order's own money). */
 struct pc_order_payment {
     const char *transaction_id;
     int64_t amount_fen;
-    const char *paid_at; /* UTC DATETIME text */
-    const char *source;  /* notify | query */
+    const char *payer_openid; /* payer.openid of the transaction */
+    bool native;              /* trade_type NATIVE: paid by scanning the PC page's QR code */
+    const char *paid_at;      /* UTC DATETIME text */
+    const char *source;       /* notify | query */
 };
 enum pc_paid_outcome {
-    PC_PAID_OK = 0,     /* the order is pending_review now */
-    PC_PAID_NOT_FOUND,  /* no such order */
-    PC_PAID_WRONG_STATE /* it cannot take the money: nothing written (see pc_order_refund_due) */
+    PC_PAID_OK = 0,      /* the order is pending_review now */
+    PC_PAID_NOT_FOUND,   /* no such order */
+    PC_PAID_NOT_ITS_OWN, /* not the order's money (pc_order_payment_matches): nothing written */
+    PC_PAID_WRONG_STATE  /* it cannot take the money: nothing written (see pc_order_refund_due) */
 };
-/* unpaid → pending_review; or closed → pending_review while the task's window is open and the
- * student holds no other active order in it: transaction_id and paid_at recorded, audited
- * "order.paid" (actor wechat), the student's "order.paid" message queued. o receives the order
- * as it was. Returns 0 or a store error (PC_ERETRY when another order took the place
- * meanwhile: the whole transaction runs again and sees it). */
+/* Whether p is order o's own money: its amount, and a payer. A JSAPI payment is made in the
+ * mini-program by the student, so its payer must be the student's openid. A Native payment is
+ * made by whoever scans the QR code of the PC page (a parent, a friend, the student's own
+ * WeChat, which has another openid for the merchant), so any payer is accepted; its amount and
+ * order number still are checked. Pure. */
+bool pc_order_payment_matches(const struct pc_order *o, const struct pc_order_payment *p);
+/* Money for an order (pc_order_payment_matches, checked on the locked row first: otherwise
+ * PC_PAID_NOT_ITS_OWN and nothing written): unpaid → pending_review; or closed →
+ * pending_review while the task's window is open and the student holds no other active order
+ * in it: transaction_id and paid_at recorded, audited "order.paid" (actor wechat), the
+ * student's "order.paid" message queued. o receives the order as it was. Returns 0 or a store
+ * error (PC_ERETRY when another order took the place meanwhile: the whole transaction runs
+ * again and sees it). */
 int pc_order_paid(struct pc_db *db, const char *order_no, const struct pc_order_payment *p,
                   enum pc_paid_outcome *out, struct pc_order *o);
 /* Money that arrived for an order that cannot take it (paid after close while the window is

@@ -6,10 +6,10 @@
 #include "base/log.h"
 #include "base/timeutil.h"
 #include "config/config.h"
-#include "orders/orders.h"
 #include "orders/state.h"
 #include "store/payments.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +36,15 @@ struct apply_args {
     enum pc_apply_result *result;
 };
 
+/* A transaction that is not this order's (or not ours): logged, nothing written. */
+static int mismatch(struct apply_args *a, const char *out_trade_no)
+{
+    pc_log(PC_LOG_WARN, "payment does not match the order",
+           PC_LS("out_trade_no", out_trade_no ? out_trade_no : ""), PC_LS("source", a->source));
+    *a->result = PC_APPLY_INCONSISTENT;
+    return PC_ECONFLICT; /* roll back the notification id too */
+}
+
 static int apply_tx(struct pc_db *db, void *arg)
 {
     struct apply_args *a = arg;
@@ -60,24 +69,17 @@ static int apply_tx(struct pc_db *db, void *arg)
         *a->result = PC_APPLY_NOT_SUCCESS;
         return 0;
     }
-    /* The money must be this order's: our app and merchant, its amount, its student. */
-    struct pc_order o;
-    int rc = pc_order_get(db, out_trade_no, &o);
-    if (rc && rc != PC_ENOTFOUND)
-        return rc;
+    /* The money must be ours: our app and merchant, a transaction. Whether it is the order's own
+     * (its amount, its payer: any payer for a Native payment) the order decides under its row
+     * lock (pc_order_paid, orders/state.h). */
     const char *appid = str(tx, "appid"), *mchid = str(tx, "mchid");
-    if (rc == PC_ENOTFOUND || !transaction_id || !appid || strcmp(appid, a->cfg->wx_appid) ||
-        !mchid || strcmp(mchid, a->cfg->pay_mchid) || total != o.amount_fen || !openid ||
-        strcmp(openid, o.openid)) {
-        pc_log(PC_LOG_WARN, "payment does not match the order", PC_LS("out_trade_no", out_trade_no),
-               PC_LS("source", a->source));
-        *a->result = PC_APPLY_INCONSISTENT;
-        return PC_ECONFLICT; /* roll back the notification id too: nothing is written */
-    }
+    if (!out_trade_no || !transaction_id || !appid || strcmp(appid, a->cfg->wx_appid) || !mchid ||
+        strcmp(mchid, a->cfg->pay_mchid))
+        return mismatch(a, out_trade_no);
     int64_t recorded_fen, school_id, task_id;
     char recorded_no[33];
-    rc = pc_store_payment_by_tx(db, transaction_id, &recorded_fen, recorded_no, &school_id,
-                                &task_id);
+    int rc = pc_store_payment_by_tx(db, transaction_id, &recorded_fen, recorded_no, &school_id,
+                                    &task_id);
     if (rc == 0) { /* this transaction was applied before (another path) */
         *a->result = PC_APPLY_DUPLICATE;
         return 0;
@@ -95,14 +97,21 @@ static int apply_tx(struct pc_db *db, void *arg)
     /* Where the money goes (orders/state.h): to the order when it can take it; otherwise it is
      * kept for a refund decision (duplicate payments are not refunded automatically). The
      * payment row records what the order decided, in the same transaction. */
-    struct pc_order_payment p = {transaction_id, total, paid_at, a->source};
+    const char *trade_type = str(tx, "trade_type");
+    struct pc_order_payment p = {.transaction_id = transaction_id,
+                                 .amount_fen = total,
+                                 .payer_openid = openid,
+                                 .native = trade_type && !strcmp(trade_type, "NATIVE"),
+                                 .paid_at = paid_at,
+                                 .source = a->source};
+    struct pc_order o;
     enum pc_paid_outcome paid;
     rc = pc_order_paid(db, out_trade_no, &p, &paid, &o);
+    if (rc == 0 && (paid == PC_PAID_NOT_FOUND || paid == PC_PAID_NOT_ITS_OWN))
+        return mismatch(a, out_trade_no);
     if (rc == 0 && paid == PC_PAID_WRONG_STATE)
         rc = pc_order_refund_due(db, out_trade_no, &p, &o);
-    if (rc == 0 && paid == PC_PAID_NOT_FOUND)
-        rc = PC_ENOTFOUND; /* it was there a moment ago: the database will say why */
-    if (rc == PC_EEXIST)   /* its records exist: recorded meanwhile by another path; start over */
+    if (rc == PC_EEXIST) /* its records exist: recorded meanwhile by another path; start over */
         return PC_ERETRY;
     if (rc)
         return rc;

@@ -8,11 +8,16 @@ core=(build-essential cmake pkg-config git ca-certificates openssl curl
       libevent-dev libssl-dev libcjson-dev libmariadb-dev mariadb-server mariadb-client
       libargon2-dev libcmocka-dev libinih-dev clang-format libcurl4-openssl-dev
       libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev libzbar-dev libqrencode-dev
-      libexif-dev libcsv-dev libzip-dev zlib1g-dev libhttp-parser-dev)
+      libexif-dev libcsv-dev libzip-dev zlib1g-dev libhttp-parser-dev
+      chromium fonts-noto-cjk)   # browser tests of the console and the PC page (docs/console.md)
 bench=(nginx-light wrk)
 fuzz=(clang-14 libclang-rt-14-dev)
 
 want=("${core[@]}")
+# The pages are built with the machine's Node.js and npm (web/package.json: Vite 6, which runs
+# on Node 18 — Debian 12's own — and on 20 and later); Debian's packages only where there is
+# none.
+command -v npm >/dev/null 2>&1 || want+=(nodejs npm)
 for g in "$@"; do
   case "$g" in
     core) ;;

@@ -69,6 +69,7 @@ cat > "$conf" <<CONF
 listen = localhost:8443
 tls_cert = $var/tls/server.pem
 tls_key = $var/tls/server.key
+www_dir = $build/www
 threads = 2
 workers = 4
 
@@ -124,6 +125,21 @@ if ! printf '%s\n' "$admin_pw" | "$bin" -c "$conf" user add --username admin --r
     || { cat "$var/log/user-add.err" >&2; exit 1; }
   printf '%s\n' "$admin_pw" | "$bin" -c "$conf" user passwd --username admin >/dev/null
 fi
+# Demo staff for the console: a reviewer, a finance clerk and a college user (文学院).
+declare -A staff_pw
+for who in reviewer finance college; do
+  [ -s "$var/$who.password" ] ||
+    (umask 077; openssl rand -base64 18 | tr -d '/+=' | cut -c1-16 > "$var/$who.password")
+  staff_pw[$who]=$(cat "$var/$who.password")
+  extra=()
+  [ "$who" = college ] && extra=(--school 10402 --college 文学院)
+  if ! printf '%s\n' "${staff_pw[$who]}" | "$bin" -c "$conf" user add --username "$who" \
+       --role "$who" "${extra[@]}" >/dev/null 2>"$var/log/user-add.err"; then
+    grep -q "already exists" "$var/log/user-add.err" \
+      || { cat "$var/log/user-add.err" >&2; exit 1; }
+    printf '%s\n' "${staff_pw[$who]}" | "$bin" -c "$conf" user passwd --username "$who" >/dev/null
+  fi
+done
 school_name=$("$root/scripts/mariadb.sh" sql "$var/mariadb" portraitd -N -e \
   "SELECT name FROM schools WHERE code='10402'")
 school_id=$("$root/scripts/mariadb.sh" sql "$var/mariadb" portraitd -N -e \
@@ -138,6 +154,11 @@ cat > "$var/dev-stack.json" <<JSON
  "ca_file": "var/tls/dev-ca.pem",
  "wechat": {"appid": "$appid"},
  "admin": {"username": "admin", "password": "$admin_pw"},
+ "console_url": "https://localhost:8443/console/",
+ "pc_url": "https://localhost:8443/pc/",
+ "staff": {"reviewer": {"username": "reviewer", "password": "${staff_pw[reviewer]}"},
+           "finance": {"username": "finance", "password": "${staff_pw[finance]}"},
+           "college": {"username": "college", "password": "${staff_pw[college]}", "college": "文学院"}},
  "school": {"id": $school_id, "code": "10402", "name": "$school_name"},
  "task": {"id": $task_id, "feature_code": "evhx53"},
  "pay": {"appid": "$appid", "mchid": "$(cat "$var/pay/mchid")",
@@ -184,6 +205,13 @@ cat <<MSG
 
   portraitd is running on https://localhost:8443  (CA: var/tls/dev-ca.pem)
     curl --cacert var/tls/dev-ca.pem https://localhost:8443/healthz
+  staff console: https://localhost:8443/console/   (docs/console.md; trust var/tls/dev-ca.pem
+                 in the browser, or accept the warning once)
+    admin / $admin_pw    reviewer / ${staff_pw[reviewer]}
+    finance / ${staff_pw[finance]}    college / ${staff_pw[college]}  (文学院)
+  students' PC page: https://localhost:8443/pc/   (any phone number; the SMS code appears at
+                 https://127.0.0.1:9443/__sandbox/messages?kind=sms; pay by the sandbox:
+                 POST /__sandbox/pay {"out_trade_no":"<order_no>"})
   admin login:   admin / $admin_pw
   demo task:     $task_id, feature code evhx53 (window open now), school 10402 $school_name
   WeChat sandbox: https://127.0.0.1:9443  (docs/sandbox.md)

@@ -498,7 +498,12 @@ static void serialize(struct pc_conn *c, struct pc_req *r)
     }
     put(c, "X-Request-Id: ", 14);
     put_str(c, r->id);
-    put_str(c, "\r\nX-Content-Type-Options: nosniff\r\nCache-Control: no-store\r\n");
+    put_str(c, "\r\nX-Content-Type-Options: nosniff\r\n");
+    bool cache_set = false; /* static files choose their own caching (server/static.c) */
+    for (size_t i = 0; i < r->nresp_hdrs; i++)
+        cache_set = cache_set || !strcasecmp(r->resp_hdrs[i].name, "Cache-Control");
+    if (!cache_set)
+        put_str(c, "Cache-Control: no-store\r\n");
     loop_date(c->L);
     put(c, c->L->date, c->L->date_len);
     if (c->close_after)

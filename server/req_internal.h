@@ -15,7 +15,7 @@
 #include <event2/keyvalq_struct.h>
 
 #define PC_MAX_PARAMS  6
-#define PC_MAX_RHEADER 8
+#define PC_MAX_RHEADER 12
 #define PC_RESP_SMALL  256 /* bodies up to this size are kept inside the request */
 
 struct pc_loop;
