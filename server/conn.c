@@ -337,7 +337,9 @@ static int read_requests(struct pc_conn *c)
     struct pc_loop *L = c->L;
     const struct pc_config *cfg = L->srv->cfg;
     for (;;) {
-        if (c->out_off < c->out_len) { /* "100 Continue" first */
+        if (parse_input(c))
+            return 1;
+        if (c->out_off < c->out_len) { /* "100 Continue" before the body can come */
             int f = flush(c);
             if (f < 0) {
                 conn_close(c);
@@ -346,8 +348,6 @@ static int read_requests(struct pc_conn *c)
             if (f == 0)
                 return 0;
         }
-        if (parse_input(c))
-            return 1;
         bool pending = c->ssl && SSL_has_pending(c->ssl);
         if (!c->sock.readable && !pending && !(c->read_wants_write && c->sock.writable))
             return 0;
