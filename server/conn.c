@@ -38,8 +38,14 @@ static const char g_continue[] = "HTTP/1.1 100 Continue\r\n\r\n";
 
 int64_t pc__loop_now(struct pc_loop *L)
 {
-    L->now_ms = (int64_t)(pc_time_mono_ns() / 1000000u);
+    pc__loop_set_now(L, pc_time_mono_ns());
     return L->now_ms;
+}
+
+void pc__loop_set_now(struct pc_loop *L, uint64_t ns)
+{
+    L->now_ns = ns;
+    L->now_ms = (int64_t)(ns / 1000000u);
 }
 
 static void clear_tls_errors(void)
@@ -240,7 +246,7 @@ static bool on_head(struct pc_conn *c)
     struct pc_req *r = &c->req;
     char gen[32];
     pc__http_gen_id(srv, gen);
-    r->t0_ns = pc_time_mono_ns();
+    r->t0_ns = L->now_ns; /* the event that brought the head's last bytes */
     int rc = pc__req_begin(r, &c->h1, c->in, &c->peer, c->peer_text, &srv->trusted,
                            &srv->metrics_allow, gen);
     c->is_head = strcmp(r->method, "HEAD") == 0;
@@ -687,7 +693,6 @@ void pc__conn_respond(struct pc_conn *c)
     serialize(c, &c->req);
     pc__req_reset(&c->req);
     c->state = PC_CS_WRITE;
-    pc__loop_now(L);
     c->deadline_ms =
         L->now_ms + (int64_t)(c->file_fd >= 0 ? FILE_TIMEOUT_S : L->srv->cfg->timeout_s) * 1000;
     if (!c->in_run)

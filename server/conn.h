@@ -82,7 +82,8 @@ struct pc_loop {
     struct pc_conn *conns; /* open connections of this loop */
     size_t nconns;
     size_t peak_conns; /* most connections open since the last malloc_trim */
-    int64_t now_ms;    /* monotonic, refreshed at each event */
+    uint64_t now_ns;   /* monotonic, refreshed at each event and when an answer is recorded */
+    int64_t now_ms;
     time_t date_sec;
     char date[48]; /* "Date: Sun, 06 Nov 1994 08:49:37 GMT\r\n" for date_sec */
     size_t date_len;
@@ -148,6 +149,10 @@ void pc__conn_destroy(struct pc_conn *c);
 void pc__loop_tick(struct pc_loop *L);
 /* The loop's cached monotonic time in ms, refreshed. */
 int64_t pc__loop_now(struct pc_loop *L);
+/* Sets the loop's cached time to ns (a monotonic reading just taken). */
+void pc__loop_set_now(struct pc_loop *L, uint64_t ns);
+/* Sets the loop's cached time to ns (a monotonic reading just taken). */
+void pc__loop_set_now(struct pc_loop *L, uint64_t ns);
 
 /* ---- http.c ---- */
 /* The head of c's request is parsed (c->req filled by pc__req_begin): routes it, sets

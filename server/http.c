@@ -153,7 +153,9 @@ static void finish(struct pc_loop *L, struct pc_req *r)
         c->close_after = true;
     if (!r->status)
         pc_resp_error(r, 500, "INTERNAL", "服务器内部错误", NULL);
-    uint64_t dur = pc_time_mono_ns() - r->t0_ns;
+    uint64_t now = pc_time_mono_ns();
+    pc__loop_set_now(L, now);
+    uint64_t dur = now - r->t0_ns;
     const char *route = r->route ? r->route->pattern : "unmatched";
     const char *method = r->route ? r->route->method : static_method(r->method);
     pc_metrics_observe(srv->metrics, method, route, r->status, dur);

@@ -9,6 +9,8 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static struct h_db g_db;
@@ -418,6 +420,69 @@ static void test_memory_is_given_back_after_many_slow_connections_close(void **s
     assert_int_equal(h_srv_stop(&srv, SIGTERM), 0);
 }
 
+/* Plain HTTP (for a reverse proxy on loopback) goes through the same layer without TLS. The
+ * harness speaks HTTPS only, so this server is started here. */
+static void test_plain_http_on_loopback_answers_the_same_way(void **state)
+{
+    (void)state;
+    char dir[400], conf[460], port_file[460], log[460];
+    snprintf(dir, sizeof dir, "%s/plain", h_workdir());
+    mkdir(dir, 0700);
+    snprintf(conf, sizeof conf, "%s/portraitd.conf", dir);
+    snprintf(port_file, sizeof port_file, "%s/port", dir);
+    snprintf(log, sizeof log, "%s/portraitd.log", dir);
+    FILE *f = fopen(conf, "w");
+    assert_non_null(f);
+    fprintf(f,
+            "[server]\nlisten = 127.0.0.1:0\nport_file = %s\nplain_http = true\n"
+            "[db]\nsocket = %s\n[log]\nlevel = warn\n[storage]\ndir = %s\n"
+            "[crypto]\ndata_key = "
+            "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n",
+            port_file, g_db.sock, dir);
+    fclose(f);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        if (!freopen(log, "a", stderr))
+            _exit(127);
+        setenv("PORTRAITD_DB_PASSWORD", g_db.password, 1);
+        execl(PC_BINARY, "portraitd", "-c", conf, "serve", (char *)NULL);
+        _exit(127);
+    }
+    char text[32] = "";
+    for (int i = 0; i < 300 && !text[0]; i++) { /* written by rename once listening */
+        if (access(port_file, R_OK) == 0)
+            h_read_text(port_file, text, sizeof text);
+        else
+            h_msleep(100);
+    }
+    int port = (int)strtol(text, NULL, 10);
+    assert_true(port > 0);
+    struct rt_conn c;
+    assert_int_equal(rt_open_tcp(&c, port), 0);
+    assert_int_equal(rt_send_str(&c, "GET /healthz HTTP/1.1\r\n\r\nGET /nowhere HTTP/1.1\r\n\r\n"
+                                     "POST /api/v1/admin/login HTTP/1.1\r\n"
+                                     "Content-Length: 999999\r\n\r\n"),
+                     0);
+    struct rt_resp r;
+    assert_int_equal(rt_read_response(&c, &r), 0);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.body, "{\"status\":\"ok\"}");
+    rt_resp_free(&r);
+    assert_int_equal(rt_read_response(&c, &r), 0);
+    expect_api_error(&r, 404, "NOT_FOUND");
+    rt_resp_free(&r);
+    assert_int_equal(rt_read_response(&c, &r), 0);
+    expect_api_error(&r, 413, "PAYLOAD_TOO_LARGE");
+    rt_resp_free(&r);
+    rt_close(&c);
+    kill(pid, SIGTERM);
+    int st = 0;
+    waitpid(pid, &st, 0);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+}
+
 /* Last: SIGTERM ends the server with status 0 and no sanitizer report in its log. */
 static void test_server_exits_0_on_sigterm(void **state)
 {
@@ -441,6 +506,7 @@ int main(void)
         cmocka_unit_test(test_a_malformed_request_is_400_in_api_shape),
         cmocka_unit_test(test_connections_per_address_are_capped_but_trusted_proxies_are_not),
         cmocka_unit_test(test_memory_is_given_back_after_many_slow_connections_close),
+        cmocka_unit_test(test_plain_http_on_loopback_answers_the_same_way),
         cmocka_unit_test(test_server_exits_0_on_sigterm),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
