@@ -11,6 +11,7 @@ CMAKE_ARGS ?=
 
 deps:
 	@scripts/deps.sh
+	@scripts/s3.sh install
 
 build: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(CMAKE_ARGS) >/dev/null

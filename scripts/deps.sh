@@ -8,11 +8,15 @@ core=(build-essential cmake pkg-config git ca-certificates openssl curl
       libevent-dev libssl-dev libcjson-dev libmariadb-dev mariadb-server mariadb-client
       libargon2-dev libcmocka-dev libinih-dev clang-format libcurl4-openssl-dev
       libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev libzbar-dev libqrencode-dev
-      libexif-dev libcsv-dev libzip-dev zlib1g-dev)
+      libexif-dev libcsv-dev libzip-dev zlib1g-dev
+      haproxy)   # make cluster and the cluster test (docs/deploy.md)
 bench=(nginx-light wrk)
 fuzz=(clang-14 libclang-rt-14-dev)
 
 want=("${core[@]}")
+# The S3 test server (tools/s3/package.json, scripts/s3.sh) runs on the machine's Node.js
+# (20 or later); Debian's own packages only where there is none.
+command -v npm >/dev/null 2>&1 || want+=(nodejs npm)
 for g in "$@"; do
   case "$g" in
     core) ;;

@@ -1,0 +1,33 @@
+/* tests/integration/cluster.h — what the multi-instance tests need beyond harness.h: distinct
+ * portraits (so that no student's photo is another's duplicate) and haproxy in front of
+ * several portraitd instances, with the configuration of etc/haproxy.cfg.example's shape. */
+#ifndef PC_TESTS_CLUSTER_H
+#define PC_TESTS_CLUSTER_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+struct h_srv;
+
+/* n JPEG portraits (1080×1440) that pass every photo rule and whose pHashes are pairwise
+ * further apart than the duplicate rule's limit; out[i]/len[i] are malloc'd (caller frees). */
+void h_distinct_portraits(size_t n, unsigned char **out, size_t *len);
+
+struct h_balancer {
+    pid_t pid;
+    int port;
+    char dir[320];
+    char cfg[400];
+    char log[400];
+};
+
+/* Starts haproxy on a free loopback port in front of n instances (TLS terminated with the
+ * test certificate, re-encrypted to the instances, health check GET /readyz every 200 ms),
+ * and waits until every instance is up in it. */
+void h_balancer_start(struct h_balancer *b, struct h_srv *const *srvs, size_t n);
+/* Stops haproxy. */
+void h_balancer_stop(struct h_balancer *b);
+/* A stand-in server record for h_http & co. that sends to the balancer. */
+void h_balancer_srv(const struct h_balancer *b, struct h_srv *out);
+
+#endif
