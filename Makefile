@@ -6,7 +6,7 @@ BUILD_TYPE ?= RelWithDebInfo
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?=
 
-.PHONY: run test build deps test-asan test-tsan fuzz corpus bench format check-format check-banned \
+.PHONY: run cluster test build deps test-asan test-tsan fuzz corpus bench format check-format check-banned \
 	check-layers clean
 
 deps:
@@ -19,6 +19,11 @@ build: deps
 
 run: build
 	@scripts/run.sh $(BUILD)
+
+# make run's stack served by two instances behind haproxy, photos in an S3 server
+# (docs/deploy.md).
+cluster: build
+	@scripts/cluster.sh $(BUILD)
 
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
