@@ -15,20 +15,23 @@
 
 void h_distinct_portraits(size_t n, unsigned char **out, size_t *len)
 {
-    static const double sizes[] = {1.0, 0.93, 1.07, 0.96, 1.04};
-    static const double cxs[] = {0.5, 0.46, 0.54};
+    /* People, as tools/demo_portrait.c makes them: hair length, clothes, skin, hair colour
+     * and posture change the subject's pHash; framing alone does not (it is normalised). */
     static const unsigned char cloth[][3] = {
-        {40, 40, 60}, {200, 200, 190}, {90, 30, 30}, {30, 80, 40}};
+        {30, 30, 34}, {240, 240, 236}, {120, 20, 30}, {30, 90, 50}};
+    static const unsigned char skin[][3] = {{214, 170, 140}, {170, 120, 90}, {228, 190, 160}};
+    static const unsigned char hair[][3] = {{15, 12, 10}, {90, 60, 35}, {40, 28, 20}};
     uint64_t kept[64];
     size_t k = 0;
-    for (size_t t = 0; k < n && t < 5 * 3 * 4 * 2; t++) {
+    for (size_t t = 0; k < n && t < 2 * 4 * 3 * 3 * 2; t++) {
         struct pc_photo_testgen g;
         pc_photo_testgen_defaults(&g, 1080, 1440);
         g.seed = 4000u + (uint32_t)t;
-        g.size = sizes[t % 5];
-        g.cx = cxs[(t / 5) % 3];
-        memcpy(g.cloth, cloth[(t / 15) % 4], 3);
-        g.long_hair = (t / 60) % 2;
+        g.long_hair = t % 2;
+        memcpy(g.cloth, cloth[(t / 2) % 4], 3);
+        memcpy(g.skin, skin[(t / 8) % 3], 3);
+        memcpy(g.hair, hair[(t / 24) % 3], 3);
+        g.tilt = (t / 72) % 2 ? 0.02 : 0;
         unsigned char *rgb = pc_photo_testgen_render(&g);
         size_t l = 0;
         unsigned char *jpg =
@@ -52,4 +55,77 @@ void h_distinct_portraits(size_t n, unsigned char **out, size_t *len)
     }
     if (k < n)
         fail_msg("only %zu distinct portraits of %zu", k, n);
+}
+
+void h_balancer_start(struct h_balancer *b, struct h_srv *const *srvs, size_t n, int port)
+{
+    static int seq;
+    memset(b, 0, sizeof *b);
+    snprintf(b->dir, sizeof b->dir, "%s/haproxy%d", h_workdir(), ++seq);
+    mkdir(b->dir, 0700);
+    snprintf(b->cfg, sizeof b->cfg, "%s/haproxy.cfg", b->dir);
+    snprintf(b->log, sizeof b->log, "%s/haproxy.log", b->dir);
+    b->port = port ? port : h_free_port();
+    char cmd[2048], pem[400];
+    snprintf(pem, sizeof pem, "%s/haproxy.pem", b->dir);
+    snprintf(cmd, sizeof cmd, "cat '%s/tls/server.pem' '%s/tls/server.key' > '%s'", h_workdir(),
+             h_workdir(), pem);
+    assert_int_equal(system(cmd), 0);
+    int k = snprintf(cmd, sizeof cmd,
+                     "'%s/scripts/haproxy-conf.sh' 127.0.0.1:%d '%s' '%s/tls/dev-ca.pem'",
+                     PC_SOURCE_DIR, b->port, pem, h_workdir());
+    for (size_t i = 0; i < n; i++)
+        k += snprintf(cmd + k, sizeof cmd - (size_t)k, " 127.0.0.1:%d", srvs[i]->port);
+    snprintf(cmd + k, sizeof cmd - (size_t)k, " > '%s'", b->cfg);
+    assert_int_equal(system(cmd), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int fd = open(b->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+            close(fd);
+        }
+        execlp("haproxy", "haproxy", "-db", "-f", b->cfg, (char *)NULL);
+        _exit(127);
+    }
+    b->pid = pid;
+    struct h_srv via;
+    h_balancer_srv(b, &via);
+    for (int i = 0; i < 400; i++) { /* until it answers for the instances */
+        struct h_resp r;
+        if (h_http_try(&via, "GET", "/readyz", NULL, NULL, 0, &r) == 0 && r.status == 200) {
+            h_resp_free(&r);
+            return;
+        }
+        h_resp_free(&r);
+        int st;
+        if (waitpid(pid, &st, WNOHANG) == pid) {
+            snprintf(cmd, sizeof cmd, "cat '%s' >&2", b->log);
+            if (system(cmd) != 0)
+                fprintf(stderr, "cluster: no haproxy log\n");
+            fail_msg("haproxy exited during start-up");
+        }
+        h_msleep(50);
+    }
+    fail_msg("haproxy did not answer within 20 s");
+}
+
+void h_balancer_stop(struct h_balancer *b)
+{
+    if (b->pid <= 0)
+        return;
+    kill(b->pid, SIGTERM);
+    int st;
+    waitpid(b->pid, &st, 0);
+    b->pid = 0;
+}
+
+void h_balancer_srv(const struct h_balancer *b, struct h_srv *out)
+{
+    memset(out, 0, sizeof *out);
+    out->port = b->port;
+    snprintf(out->ca, sizeof out->ca, "%s/tls/dev-ca.pem", h_workdir());
+    snprintf(out->log, sizeof out->log, "%s", b->log);
 }

@@ -21,10 +21,10 @@ struct h_balancer {
     char log[400];
 };
 
-/* Starts haproxy on a free loopback port in front of n instances (TLS terminated with the
- * test certificate, re-encrypted to the instances, health check GET /readyz every 200 ms),
- * and waits until every instance is up in it. */
-void h_balancer_start(struct h_balancer *b, struct h_srv *const *srvs, size_t n);
+/* Starts haproxy on loopback port (0: a free one) in front of n instances
+ * (scripts/haproxy-conf.sh: TLS ended with the test certificate and started again to the
+ * instances, GET /readyz checks) and waits until it answers /readyz. */
+void h_balancer_start(struct h_balancer *b, struct h_srv *const *srvs, size_t n, int port);
 /* Stops haproxy. */
 void h_balancer_stop(struct h_balancer *b);
 /* A stand-in server record for h_http & co. that sends to the balancer. */
