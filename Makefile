@@ -54,6 +54,7 @@ bench: build
 	@bench/server.sh
 	@bench/outbox.sh
 	@bench/export.sh
+	@bench/cluster.sh
 
 format:
 	@clang-format -i $$(git ls-files --cached --others --exclude-standard '*.c' '*.h')
