@@ -7,8 +7,9 @@
 #   CA    CA bundle that verifies the instances' certificates (they serve TLS for "localhost")
 # HTTP mode: TLS ends here and starts again to each instance; requests are balanced one by
 # one (round robin), a failed connection is retried on the other instance (never a request
-# that reached one), an instance is taken out after two failed GET /readyz (every 500 ms)
-# and back after one good one; X-Forwarded-For carries the client (server.trust_proxy).
+# that reached one), an instance is taken out after three failed GET /readyz (every second,
+# 5 s to answer: /readyz waits in the same worker queue as the uploads) and back after one
+# good one; X-Forwarded-For carries the client (server.trust_proxy).
 set -euo pipefail
 bind=${1:?BIND} pem=${2:?PEM} ca=${3:?CA}
 shift 3
@@ -34,6 +35,7 @@ defaults
     timeout http-request 30s
     timeout http-keep-alive 30s
     timeout queue 10s
+    timeout check 5s
 
 frontend portraitd_https
     bind ${bind} ssl crt ${pem} alpn http/1.1
@@ -43,7 +45,7 @@ backend portraitd
     balance roundrobin
     option httpchk GET /readyz
     http-check expect status 200
-    default-server ssl verify required ca-file ${ca} verifyhost localhost sni str(localhost) check inter 500ms fall 2 rise 1 maxconn 256
+    default-server ssl verify required ca-file ${ca} verifyhost localhost sni str(localhost) check inter 1s fall 3 rise 1 maxconn 256
 CFG
 i=0
 for hp in "$@"; do

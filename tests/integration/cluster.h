@@ -8,10 +8,17 @@
 #include <sys/types.h>
 
 struct h_srv;
+struct h_resp;
 
 /* n JPEG portraits (1080×1440) that pass every photo rule and whose pHashes are pairwise
  * further apart than the duplicate rule's limit; out[i]/len[i] are malloc'd (caller frees). */
 void h_distinct_portraits(size_t n, unsigned char **out, size_t *len);
+
+/* PUT /api/v1/orders/{no}/photo as the mini-program does (multipart, the picture as "file")
+ * with the student's token; returns the libcurl result (0 = answered) with the reply in r
+ * (freed by the caller, also on failure). */
+int h_put_photo(struct h_srv *s, const char *tok, const char *no, const void *img, size_t len,
+                struct h_resp *r);
 
 struct h_balancer {
     pid_t pid;

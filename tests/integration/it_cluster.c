@@ -207,27 +207,10 @@ static void to_order(int i, char *tok, size_t tlen, char *order_no, size_t olen)
 static long put_photo(struct h_srv *s, const char *tok, const char *no, const void *img, size_t len,
                       int *curl_rc)
 {
-    const char *b = "----ClusterBoundary";
-    char head[256], tail[64], ct[96], auth[160], path[96];
-    int hl = snprintf(head, sizeof head,
-                      "--%s\r\nContent-Disposition: form-data; name=\"file\"; "
-                      "filename=\"photo.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n",
-                      b);
-    int tl = snprintf(tail, sizeof tail, "\r\n--%s--\r\n", b);
-    size_t n = (size_t)hl + len + (size_t)tl;
-    char *body = malloc(n);
-    memcpy(body, head, (size_t)hl);
-    memcpy(body + hl, img, len);
-    memcpy(body + hl + len, tail, (size_t)tl);
-    snprintf(ct, sizeof ct, "Content-Type: multipart/form-data; boundary=%s", b);
-    snprintf(auth, sizeof auth, "Authorization: Bearer %s", tok);
-    snprintf(path, sizeof path, "/api/v1/orders/%s/photo", no);
-    const char *hs[] = {ct, auth, NULL};
     struct h_resp r;
-    *curl_rc = h_http_try(s, "PUT", path, hs, body, n, &r);
+    *curl_rc = h_put_photo(s, tok, no, img, len, &r);
     long st = *curl_rc ? 0 : r.status;
     h_resp_free(&r);
-    free(body);
     return st;
 }
 

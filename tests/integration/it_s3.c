@@ -231,24 +231,8 @@ static void test_settings_that_cannot_work_are_refused(void **state)
 
 static void upload(const char *tok, const char *no, const void *img, size_t len, struct h_resp *r)
 {
-    const char *b = "----S3Boundary";
-    char head[256], tail[64], ct[96], auth[160], path[96];
-    int hl = snprintf(head, sizeof head,
-                      "--%s\r\nContent-Disposition: form-data; name=\"file\"; "
-                      "filename=\"photo.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n",
-                      b);
-    int tl = snprintf(tail, sizeof tail, "\r\n--%s--\r\n", b);
-    size_t n = (size_t)hl + len + (size_t)tl;
-    char *body = malloc(n);
-    memcpy(body, head, (size_t)hl);
-    memcpy(body + hl, img, len);
-    memcpy(body + hl + len, tail, (size_t)tl);
-    snprintf(ct, sizeof ct, "Content-Type: multipart/form-data; boundary=%s", b);
-    snprintf(auth, sizeof auth, "Authorization: Bearer %s", tok);
-    snprintf(path, sizeof path, "/api/v1/orders/%s/photo", no);
-    const char *hs[] = {ct, auth, NULL};
-    h_http(&g_srv, "PUT", path, hs, body, n, r);
-    free(body);
+    if (h_put_photo(&g_srv, tok, no, img, len, r) != 0)
+        fail_msg("upload of %s: no answer", no);
 }
 
 static void
