@@ -9,7 +9,7 @@ core=(build-essential cmake pkg-config git ca-certificates openssl curl
       libargon2-dev libcmocka-dev libinih-dev clang-format libcurl4-openssl-dev
       libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev libzbar-dev libqrencode-dev
       libexif-dev libcsv-dev libzip-dev zlib1g-dev
-      haproxy)   # make cluster and the cluster test (docs/deploy.md)
+      haproxy galera-4 rsync)   # make cluster, the cluster and Galera tests (docs/deploy.md)
 bench=(nginx-light wrk)
 fuzz=(clang-14 libclang-rt-14-dev)
 
