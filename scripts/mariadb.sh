@@ -25,14 +25,17 @@ running() { [ -s "$pid" ] && kill -0 "$(cat "$pid")" 2>/dev/null; }
 case "$cmd" in
 start)
   if ! running; then
+    # A private tmpdir: a server starting up removes every #sql file of its tmpdir, which
+    # would pull the temporary tables from under another instance's bootstrap in /tmp.
+    mkdir -p "$dir/tmp"
     if [ ! -d "$data/mysql" ]; then
       rm -rf "$data"; mkdir -p "$data"
-      mariadb-install-db --no-defaults "${user_flag[@]}" --datadir="$data" \
+      mariadb-install-db --no-defaults "${user_flag[@]}" --datadir="$data" --tmpdir="$dir/tmp" \
         --auth-root-authentication-method=normal --skip-test-db >"$dir/install.log" 2>&1 \
         || { cat "$dir/install.log" >&2; exit 1; }
     fi
     rm -f "$sock"
-    mariadbd --no-defaults "${user_flag[@]}" --datadir="$data" --socket="$sock" \
+    mariadbd --no-defaults "${user_flag[@]}" --datadir="$data" --tmpdir="$dir/tmp" --socket="$sock" \
       --skip-networking --pid-file="$pid" --log-error="$log" \
       --innodb-buffer-pool-size=128M --innodb-log-file-size=48M --skip-log-bin \
       --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \

@@ -119,7 +119,7 @@ static cJSON *transaction(const char *no, const char *tx_id)
 /* The other node's copy of the notification, committed through node 1 just before our
  * COMMIT on node 2. The hook injects nothing: Galera itself answers. */
 struct race {
-    struct pc_db *node1;
+    struct pc_db *node1, *node2_reader;
     const char *no, *tx_id, *notify_id;
     int fired;
 };
@@ -137,6 +137,14 @@ static unsigned node1_commits_first(struct pc_db *db, const char *sql, void *arg
     cJSON_Delete(tx);
     if (rc || res != PC_APPLY_APPLIED)
         fail_msg("node 1 did not apply %s: %d/%d", r->no, rc, (int)res);
+    /* Node 2 applies node 1's write set asynchronously (aborting our transaction, which holds
+     * the same key): wait until it has, so the retry's outcome does not depend on the
+     * machine's load. */
+    char q[200];
+    snprintf(q, sizeof q, "SELECT COUNT(*) FROM pay_notifications WHERE notify_id = '%s'",
+             r->notify_id);
+    for (int i = 0; i < 200 && count(r->node2_reader, q) == 0; i++)
+        h_msleep(50);
     return 0;
 }
 
@@ -156,13 +164,18 @@ static void test_a_notification_applied_through_both_nodes_at_once_is_applied_on
 {
     (void)state;
     struct pc_db *node1 = pc_db_new(&g_node[0]), *node2 = pc_db_new(&g_node[1]);
+    struct pc_db *reader = pc_db_new(&g_node[1]);
     long long before = transaction_retries();
     for (int i = 0; i < ROUNDS; i++) {
         char no[32], tx_id[40], notify_id[40], sql[300];
         snprintf(no, sizeof no, "P2024GALERA%05d", i);
         snprintf(tx_id, sizeof tx_id, "42000000012024011900000%05d", i);
         snprintf(notify_id, sizeof notify_id, "EV-GALERA-REAL-%05d", i);
-        struct race r = {node1, no, tx_id, notify_id, 0};
+        struct race r = {node1, reader, no, tx_id, notify_id, 0};
+        /* Node 2 has the order (written through node 1 in the set-up). */
+        snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM orders WHERE order_no = '%s'", no);
+        for (int t = 0; t < 200 && count(node2, sql) == 0; t++)
+            h_msleep(50);
         pc_db_set_fault(node2, node1_commits_first, &r);
         cJSON *tx = transaction(no, tx_id);
         enum pc_apply_result res;
@@ -190,6 +203,7 @@ static void test_a_notification_applied_through_both_nodes_at_once_is_applied_on
     assert_true(transaction_retries() - before >= ROUNDS);
     pc_db_free(node1);
     pc_db_free(node2);
+    pc_db_free(reader);
 }
 
 int main(void)

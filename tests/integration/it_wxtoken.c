@@ -123,10 +123,11 @@ static void test_the_holder_refreshes_ahead_of_expiry(void **state)
     char wx[512];
     h_sandbox_start(&sb, "--token-ttl-s 303");
     h_sandbox_conf(&sb, wx, sizeof wx);
-    h_db_int(&g_db, "DELETE FROM wx_access_tokens");
-    h_db_int(&g_db, "DELETE FROM leases");
+    /* The old holders first: a jobs thread renews its lease while its server drains. */
     h_srv_stop(&g_a, SIGTERM);
     h_srv_stop(&g_b, SIGTERM);
+    h_db_int(&g_db, "DELETE FROM wx_access_tokens");
+    h_db_int(&g_db, "DELETE FROM leases");
     h_srv_start(&s, &g_db, wx, 1);
     int n = 0;
     for (int i = 0; i < 300 && n < 2; i++) { /* up to 30 s: sanitizer builds are slow */
