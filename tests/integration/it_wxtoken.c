@@ -123,7 +123,8 @@ static void test_the_holder_refreshes_ahead_of_expiry(void **state)
     char wx[512];
     h_sandbox_start(&sb, "--token-ttl-s 303");
     h_sandbox_conf(&sb, wx, sizeof wx);
-    /* The old holders first: a jobs thread renews its lease while its server drains. */
+    /* Stop the two instances first: a duty still running while one drains could otherwise take
+     * the lease again and store a long-lived token after the rows are cleared. */
     h_srv_stop(&g_a, SIGTERM);
     h_srv_stop(&g_b, SIGTERM);
     h_db_int(&g_db, "DELETE FROM wx_access_tokens");
