@@ -153,3 +153,15 @@ int h_put_photo(struct h_srv *s, const char *tok, const char *no, const void *im
     free(body);
     return rc;
 }
+
+cJSON *h_transaction_json(const char *no, const char *tx_id)
+{
+    char json[1024];
+    snprintf(json, sizeof json,
+             "{\"appid\":\"wx8f3c2a1b0d4e5f60\",\"mchid\":\"1900000109\",\"out_trade_no\":\"%s\","
+             "\"transaction_id\":\"%s\",\"trade_type\":\"JSAPI\",\"trade_state\":\"SUCCESS\","
+             "\"success_time\":\"2024-01-19T10:02:11+08:00\",\"payer\":{\"openid\":\"o_%s\"},"
+             "\"amount\":{\"total\":2500,\"payer_total\":2500,\"currency\":\"CNY\"}}",
+             no, tx_id, no);
+    return cJSON_Parse(json);
+}

@@ -20,6 +20,10 @@ void h_distinct_portraits(size_t n, unsigned char **out, size_t *len);
 int h_put_photo(struct h_srv *s, const char *tok, const char *no, const void *img, size_t len,
                 struct h_resp *r);
 
+/* A successful WeChat Pay transaction (cJSON, caller deletes) for order no of the student
+ * "o_" + no: app wx8f3c2a1b0d4e5f60, merchant 1900000109, 2500 fen, transaction tx_id. */
+struct cJSON *h_transaction_json(const char *no, const char *tx_id);
+
 struct h_balancer {
     pid_t pid;
     int port;

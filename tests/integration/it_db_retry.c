@@ -6,6 +6,7 @@
  * connection, and answers 1213. The paths must run again and then meet the unique key: one
  * notification, one payment, one order change, one audit row, one outbox message, one user. */
 #include "harness.h"
+#include "cluster.h"
 
 #include "base/err.h"
 #include "config/config.h"
@@ -67,18 +68,6 @@ static void unpaid_order(const char *no)
              no, g_task, uid, g_school, no + 1);
 }
 
-static cJSON *transaction(const char *no, const char *tx_id)
-{
-    char json[1024];
-    snprintf(json, sizeof json,
-             "{\"appid\":\"wx8f3c2a1b0d4e5f60\",\"mchid\":\"1900000109\",\"out_trade_no\":\"%s\","
-             "\"transaction_id\":\"%s\",\"trade_type\":\"JSAPI\",\"trade_state\":\"SUCCESS\","
-             "\"success_time\":\"2024-01-19T10:02:11+08:00\",\"payer\":{\"openid\":\"o_%s\"},"
-             "\"amount\":{\"total\":2500,\"payer_total\":2500,\"currency\":\"CNY\"}}",
-             no, tx_id, no);
-    return cJSON_Parse(json);
-}
-
 /* The other node: what it commits when our statement `at` comes, and how often. */
 struct other_node {
     const char *at; /* statement prefix, or "COMMIT" */
@@ -103,7 +92,7 @@ static unsigned conflict(struct pc_db *db, const char *sql, void *arg)
 
 static int other_applies_the_payment(struct other_node *o)
 {
-    cJSON *tx = transaction(o->no, o->tx_id);
+    cJSON *tx = h_transaction_json(o->no, o->tx_id);
     enum pc_apply_result res;
     int rc =
         pc_payment_apply(o->db, &g_cfg, o->notify_id, "TRANSACTION.SUCCESS", tx, "notify", &res);
@@ -149,7 +138,7 @@ static void run_race(const char *no, const char *tx_id, const char *notify_id, c
                            .notify_id = notify_id,
                            .db = theirs};
     pc_db_set_fault(ours, conflict, &o);
-    cJSON *tx = transaction(no, tx_id);
+    cJSON *tx = h_transaction_json(no, tx_id);
     enum pc_apply_result res;
     assert_int_equal(
         pc_payment_apply(ours, &g_cfg, notify_id, "TRANSACTION.SUCCESS", tx, "notify", &res), 0);
@@ -190,7 +179,7 @@ static void test_the_same_money_under_another_notification_id_is_not_applied_twi
                            .notify_id = "EV-GALERA-0003-THEIRS",
                            .db = theirs};
     pc_db_set_fault(ours, conflict, &o);
-    cJSON *tx = transaction(no, txid);
+    cJSON *tx = h_transaction_json(no, txid);
     enum pc_apply_result res;
     assert_int_equal(pc_payment_apply(ours, &g_cfg, "EV-GALERA-0003-OURS", "TRANSACTION.SUCCESS",
                                       tx, "notify", &res),
@@ -251,7 +240,7 @@ static void test_endless_conflicts_give_up_with_retry_and_write_nothing(void **s
     struct pc_db *ours = pc_db_new(&g_cfg);
     struct other_node o = {.at = "COMMIT", .times = -1};
     pc_db_set_fault(ours, conflict, &o);
-    cJSON *tx = transaction(no, "4200000001202401190000000004");
+    cJSON *tx = h_transaction_json(no, "4200000001202401190000000004");
     enum pc_apply_result res;
     /* PC_ERETRY is answered 503 with Retry-After (WeChat Pay delivers again later). */
     assert_int_equal(

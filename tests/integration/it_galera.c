@@ -6,6 +6,7 @@
  * every payment applied once, and the conflict counted (portraitd_db_retries_total).
  * (it_db_retry proves the other exactly-once paths with injected errors.) */
 #include "harness.h"
+#include "cluster.h"
 
 #include "base/buf.h"
 #include "base/err.h"
@@ -104,18 +105,6 @@ static int teardown(void **state)
     return 0;
 }
 
-static cJSON *transaction(const char *no, const char *tx_id)
-{
-    char json[1024];
-    snprintf(json, sizeof json,
-             "{\"appid\":\"wx8f3c2a1b0d4e5f60\",\"mchid\":\"1900000109\",\"out_trade_no\":\"%s\","
-             "\"transaction_id\":\"%s\",\"trade_type\":\"JSAPI\",\"trade_state\":\"SUCCESS\","
-             "\"success_time\":\"2024-01-19T10:02:11+08:00\",\"payer\":{\"openid\":\"o_%s\"},"
-             "\"amount\":{\"total\":2500,\"payer_total\":2500,\"currency\":\"CNY\"}}",
-             no, tx_id, no);
-    return cJSON_Parse(json);
-}
-
 /* The other node's copy of the notification, committed through node 1 just before our
  * COMMIT on node 2. The hook injects nothing: Galera itself answers. */
 struct race {
@@ -130,7 +119,7 @@ static unsigned node1_commits_first(struct pc_db *db, const char *sql, void *arg
     struct race *r = arg;
     if (strcmp(sql, "COMMIT") || r->fired++)
         return 0;
-    cJSON *tx = transaction(r->no, r->tx_id);
+    cJSON *tx = h_transaction_json(r->no, r->tx_id);
     enum pc_apply_result res;
     int rc = pc_payment_apply(r->node1, &g_node[0], r->notify_id, "TRANSACTION.SUCCESS", tx,
                               "notify", &res);
@@ -177,7 +166,7 @@ static void test_a_notification_applied_through_both_nodes_at_once_is_applied_on
         for (int t = 0; t < 200 && count(node2, sql) == 0; t++)
             h_msleep(50);
         pc_db_set_fault(node2, node1_commits_first, &r);
-        cJSON *tx = transaction(no, tx_id);
+        cJSON *tx = h_transaction_json(no, tx_id);
         enum pc_apply_result res;
         int rc = pc_payment_apply(node2, &g_node[1], notify_id, "TRANSACTION.SUCCESS", tx, "notify",
                                   &res);
