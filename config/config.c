@@ -228,6 +228,27 @@ static const struct key g_keys[] = {
      "directory for stored files (avatars, photos); on a shared volume when scaled out"},
     {"storage", "avatar_max_bytes", K_I64, O(avatar_max_bytes), "2097152", 1024, 104857600, false,
      "largest avatar upload (JPEG or PNG)"},
+    {"storage", "backend", K_STR, O(storage_backend), "local", 0, 0, false,
+     "where photos and avatars live: local (storage.dir) or s3 (an S3-compatible object store: "
+     "Tencent COS, MinIO, Ceph RGW; docs/deploy.md)"},
+    {"storage", "s3_endpoint", K_STR, O(s3_endpoint), "", 0, 0, false,
+     "https://host[:port] of the S3 API (http:// only to a loopback address)"},
+    {"storage", "s3_bucket", K_STR, O(s3_bucket), "", 0, 0, false, "bucket of the objects"},
+    {"storage", "s3_region", K_STR, O(s3_region), "us-east-1", 0, 0, false,
+     "region the requests are signed for (AWS Signature V4), e.g. ap-guangzhou for COS"},
+    {"storage", "s3_path_style", K_BOOL, O(s3_path_style), "false", 0, 0, false,
+     "address objects as endpoint/bucket/key (MinIO, Ceph RGW) instead of bucket.endpoint/key "
+     "(COS, AWS)"},
+    {"storage", "s3_prefix", K_STR, O(s3_prefix), "", 0, 0, false,
+     "prepended to every object key (e.g. portraitd/), to share a bucket"},
+    {"storage", "s3_access_key", K_STR, O(s3_access_key), "", 0, 0, true,
+     "access key id (COS SecretId); pass it as PORTRAITD_STORAGE_S3_ACCESS_KEY"},
+    {"storage", "s3_secret_key", K_STR, O(s3_secret_key), "", 0, 0, true,
+     "secret access key (COS SecretKey); pass it as PORTRAITD_STORAGE_S3_SECRET_KEY"},
+    {"storage", "s3_ca_file", K_STR, O(s3_ca_file), "", 0, 0, false,
+     "PEM CA bundle to verify s3_endpoint with; empty = the system's trust store"},
+    {"storage", "s3_timeout_ms", K_INT, O(s3_timeout_ms), "30000", 100, 600000, false,
+     "total time allowed for one request to the object store"},
     {"log", "level", K_STR, O(log_level), "info", 0, 0, false,
      "minimum log level: debug, info, warn or error"},
 };
@@ -344,6 +365,17 @@ int pc_config_load(struct pc_config *cfg, const char *path, char *err, size_t er
             return lc.rc;
         if (r != 0) {
             snprintf(err, errlen, "%s:%d: syntax error", path, r);
+            return PC_EINVAL;
+        }
+    }
+    for (size_t i = 0; i < sizeof g_retired / sizeof g_retired[0]; i++) {
+        char env[96];
+        size_t n = (size_t)snprintf(env, sizeof env, "PORTRAITD_%s_%s", g_retired[i].section,
+                                    g_retired[i].name);
+        for (size_t j = 0; j < n && j < sizeof env; j++)
+            env[j] = (char)toupper((unsigned char)env[j]);
+        if (getenv(env)) {
+            snprintf(err, errlen, "%s: %s", env, g_retired[i].hint);
             return PC_EINVAL;
         }
     }

@@ -123,6 +123,16 @@ struct pc_config {
     /* [storage] */
     char *storage_dir;
     int64_t avatar_max_bytes;
+    char *storage_backend; /* "local" (storage.dir) or "s3" (an S3-compatible object store) */
+    char *s3_endpoint;     /* https://host[:port] of the S3 API */
+    char *s3_bucket;
+    char *s3_region;     /* signing region (AWS Signature V4) */
+    bool s3_path_style;  /* endpoint/bucket/key instead of bucket.endpoint/key */
+    char *s3_prefix;     /* prepended to every object key */
+    char *s3_access_key; /* secret: pass as PORTRAITD_STORAGE_S3_ACCESS_KEY */
+    char *s3_secret_key; /* secret: pass as PORTRAITD_STORAGE_S3_SECRET_KEY */
+    char *s3_ca_file;    /* PEM bundle; empty = the system store */
+    int s3_timeout_ms;   /* one request to the object store */
     /* [log] */
     char *log_level;
 };

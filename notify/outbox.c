@@ -5,6 +5,7 @@
 #include "base/crypto.h"
 #include "base/err.h"
 #include "base/log.h"
+#include "base/stats.h"
 #include "config/config.h"
 #include "net/outbound.h"
 #include "orders/orders.h"
@@ -200,6 +201,22 @@ out:
     return out;
 }
 
+/* What this instance's outbox worker did (GET /metrics). */
+static struct pc_stat g_claimed = PC_STAT_INIT("portraitd_outbox_claimed_total", "counter", NULL,
+                                               "Outbox messages claimed by this instance.", 0);
+static struct pc_stat g_done[3] = {
+    PC_STAT_INIT("portraitd_outbox_finished_total", "counter", "via=\"subscribe\"",
+                 "Outbox messages finished, by how they were sent (none: nothing to send).", 0),
+    PC_STAT_INIT("portraitd_outbox_finished_total", "counter", "via=\"sms\"",
+                 "Outbox messages finished, by how they were sent (none: nothing to send).", 0),
+    PC_STAT_INIT("portraitd_outbox_finished_total", "counter", "via=\"none\"",
+                 "Outbox messages finished, by how they were sent (none: nothing to send).", 0)};
+static struct pc_stat g_retried = PC_STAT_INIT("portraitd_outbox_retries_total", "counter", NULL,
+                                               "Outbox deliveries that failed and wait.", 0);
+static struct pc_stat g_dead =
+    PC_STAT_INIT("portraitd_outbox_dead_total", "counter", NULL,
+                 "Outbox messages parked as dead after notify.max_attempts.", 0);
+
 int pc_notify_outbox_job(struct pc_ctx *ctx, void *arg)
 {
     (void)arg;
@@ -209,6 +226,7 @@ int pc_notify_outbox_job(struct pc_ctx *ctx, void *arg)
     size_t n = 0;
     if (pc_store_outbox_claim(ctx->db, me, cfg->notify_lease_s, cfg->notify_batch, &ms, &n))
         return cfg->notify_interval_ms;
+    pc_stat_add(&g_claimed, (long long)n);
     for (size_t i = 0; i < n; i++) {
         struct delivery d;
         enum outcome out = deliver(ctx, &ms[i], &d);
@@ -219,6 +237,7 @@ int pc_notify_outbox_job(struct pc_ctx *ctx, void *arg)
             int64_t delay = pc_notify_backoff_ms(cfg, ms[i].attempts, rnd);
             rc = pc_store_outbox_retry(ctx->db, ms[i].id, me, cfg->notify_max_attempts, delay,
                                        d.note);
+            pc_stat_add(ms[i].attempts >= cfg->notify_max_attempts ? &g_dead : &g_retried, 1);
             pc_log(ms[i].attempts >= cfg->notify_max_attempts ? PC_LOG_ERROR : PC_LOG_WARN,
                    ms[i].attempts >= cfg->notify_max_attempts ? "message parked as dead"
                                                               : "message delivery failed",
@@ -226,6 +245,10 @@ int pc_notify_outbox_job(struct pc_ctx *ctx, void *arg)
                    PC_LS("error", d.note), PC_LI("retry_in_ms", delay));
         } else {
             rc = pc_store_outbox_done(ctx->db, ms[i].id, me, d.via, d.note[0] ? d.note : NULL);
+            pc_stat_add(&g_done[!strcmp(d.via, "subscribe") ? 0
+                                : !strcmp(d.via, "sms")     ? 1
+                                                            : 2],
+                        1);
             pc_log(PC_LOG_INFO, "message delivered", PC_LI("outbox_id", ms[i].id),
                    PC_LS("event", pc_notify_event_name(d.event)), PC_LS("via", d.via));
         }

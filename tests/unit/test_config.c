@@ -198,6 +198,14 @@ static void test_config_refuses_retired_trust_proxy_naming_its_replacement(void 
 {
     /* trust_proxy = true let any client choose its address: it must not load silently. */
     expect_load_refused("[server]\ntrust_proxy = true\n", "server.trusted_proxies");
+    setenv("PORTRAITD_SERVER_TRUST_PROXY", "true", 1);
+    struct pc_config c;
+    char err[256] = "";
+    pc_config_defaults(&c);
+    assert_int_equal(pc_config_load(&c, NULL, err, sizeof err), PC_EINVAL);
+    assert_non_null(strstr(err, "server.trusted_proxies"));
+    unsetenv("PORTRAITD_SERVER_TRUST_PROXY");
+    pc_config_free(&c);
 }
 
 static void test_config_load_refuses_out_of_range_naming_key(void **state)
