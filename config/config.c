@@ -352,6 +352,15 @@ static int on_ini(void *user, const char *section, const char *name, const char 
     return lc->rc == 0;
 }
 
+/* "PORTRAITD_SECTION_KEY" into buf (returned). */
+static const char *env_name(const char *section, const char *key, char *buf, size_t len)
+{
+    size_t n = (size_t)snprintf(buf, len, "PORTRAITD_%s_%s", section, key);
+    for (size_t j = 0; j < n && j < len; j++)
+        buf[j] = (char)toupper((unsigned char)buf[j]);
+    return buf;
+}
+
 int pc_config_load(struct pc_config *cfg, const char *path, char *err, size_t errlen)
 {
     struct load_ctx lc = {cfg, err, errlen, 0};
@@ -370,22 +379,14 @@ int pc_config_load(struct pc_config *cfg, const char *path, char *err, size_t er
     }
     for (size_t i = 0; i < sizeof g_retired / sizeof g_retired[0]; i++) {
         char env[96];
-        size_t n = (size_t)snprintf(env, sizeof env, "PORTRAITD_%s_%s", g_retired[i].section,
-                                    g_retired[i].name);
-        for (size_t j = 0; j < n && j < sizeof env; j++)
-            env[j] = (char)toupper((unsigned char)env[j]);
-        if (getenv(env)) {
+        if (getenv(env_name(g_retired[i].section, g_retired[i].name, env, sizeof env))) {
             snprintf(err, errlen, "%s: %s", env, g_retired[i].hint);
             return PC_EINVAL;
         }
     }
     for (size_t i = 0; i < NKEYS; i++) {
         char env[96];
-        size_t n =
-            (size_t)snprintf(env, sizeof env, "PORTRAITD_%s_%s", g_keys[i].section, g_keys[i].name);
-        for (size_t j = 0; j < n && j < sizeof env; j++)
-            env[j] = (char)toupper((unsigned char)env[j]);
-        const char *v = getenv(env);
+        const char *v = getenv(env_name(g_keys[i].section, g_keys[i].name, env, sizeof env));
         if (v) {
             int rc = set_key(cfg, &g_keys[i], v, err, errlen);
             if (rc)
