@@ -10,6 +10,7 @@
 #include "net/outbound.h"
 #include "server/server.h"
 #include "staff/staff.h"
+#include "storage/storage.h"
 #include "store/db.h"
 #include "store/migrate.h"
 #include "orders/closeout.h"
@@ -67,6 +68,10 @@ static int cmd_serve(const struct pc_config *cfg)
     if (pc_data_key_parse(cfg->data_key, key)) {
         pc_log(PC_LOG_ERROR, "cannot start",
                PC_LS("error", "crypto.data_key must be 64 hex digits (PORTRAITD_CRYPTO_DATA_KEY)"));
+        return 1;
+    }
+    if (pc_storage_check(cfg, err, sizeof err)) {
+        pc_log(PC_LOG_ERROR, "cannot start", PC_LS("error", err));
         return 1;
     }
     struct pc_server *srv = pc_server_new(cfg, pc_routes, pc_routes_count, err, sizeof err);

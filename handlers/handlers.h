@@ -26,6 +26,9 @@ void h_admin_audit(struct pc_req *r, struct pc_ctx *ctx);
 /* auth_wx.c */
 void h_wx_login(struct pc_req *r, struct pc_ctx *ctx);
 void h_user_logout(struct pc_req *r, struct pc_ctx *ctx);
+/* auth_phone.c */
+void h_auth_sms_code(struct pc_req *r, struct pc_ctx *ctx);
+void h_auth_phone_login(struct pc_req *r, struct pc_ctx *ctx);
 /* me.c */
 void h_me(struct pc_req *r, struct pc_ctx *ctx);
 void h_me_profile(struct pc_req *r, struct pc_ctx *ctx);
@@ -53,7 +56,7 @@ void h_admin_roster_stats(struct pc_req *r, struct pc_ctx *ctx);
 void h_photo_check(struct pc_req *r, struct pc_ctx *ctx);
 void h_order_photo_put(struct pc_req *r, struct pc_ctx *ctx);
 void h_order_photo_get(struct pc_req *r, struct pc_ctx *ctx);
-/* pay.c */
+/* pay.c (JSAPI, and Native for the PC page) */
 void h_order_pay(struct pc_req *r, struct pc_ctx *ctx);
 void h_pay_notify(struct pc_req *r, struct pc_ctx *ctx);
 /* refunds.c */
@@ -73,6 +76,19 @@ void h_finance_recon_request(struct pc_req *r, struct pc_ctx *ctx);
 void h_finance_recon_get(struct pc_req *r, struct pc_ctx *ctx);
 /* export.c */
 void h_admin_task_export(struct pc_req *r, struct pc_ctx *ctx);
+/* admin_staff.c */
+void h_admin_staff_list(struct pc_req *r, struct pc_ctx *ctx);
+void h_admin_staff_create(struct pc_req *r, struct pc_ctx *ctx);
+void h_admin_staff_patch(struct pc_req *r, struct pc_ctx *ctx);
+void h_admin_schools_list(struct pc_req *r, struct pc_ctx *ctx);
+/* staff_tasks.c */
+void h_staff_tasks(struct pc_req *r, struct pc_ctx *ctx);
+/* pages.c */
+void h_page_console_redirect(struct pc_req *r, struct pc_ctx *ctx);
+void h_page_pc_redirect(struct pc_req *r, struct pc_ctx *ctx);
+void h_page_console(struct pc_req *r, struct pc_ctx *ctx);
+void h_page_pc(struct pc_req *r, struct pc_ctx *ctx);
+void h_page_asset(struct pc_req *r, struct pc_ctx *ctx);
 /* debug.c */
 void h_debug_sleep(struct pc_req *r, struct pc_ctx *ctx);
 
@@ -80,9 +96,10 @@ void h_debug_sleep(struct pc_req *r, struct pc_ctx *ctx);
 int pc_h_limit(struct pc_req *r, int *limit);
 int pc_h_cursor_id(struct pc_req *r, long long *id);
 void pc_h_cursor_make(long long id, char out[32]);
-/* A list answer written straight into b: b holds `{"items":` and the array of n items (of at
- * most limit, the last one's id last_id) when rc is 0; adds next_cursor and answers 200.
- * Otherwise answers rc (PC_ETOOBIG: 500). Frees b either way. */
+/* A list answer written straight into the request's body buffer b (pc_resp_buf(r,
+ * PC_H_LIST_MAX_BYTES)): b holds `{"items":` and the array of n items (of at most limit, the
+ * last one's id last_id) when rc is 0; adds next_cursor and answers 200. Otherwise answers rc
+ * (PC_ETOOBIG: 500). */
 #define PC_H_LIST_MAX_BYTES (8u << 20)
 struct pc_buf;
 void pc_h_list_end(struct pc_req *r, const struct pc_ctx *ctx, int rc, struct pc_buf *b, size_t n,
@@ -126,6 +143,10 @@ void pc_h_pay_notification(struct pc_req *r, struct pc_ctx *ctx,
 /* Shared error answers (auth_wx.c). */
 void pc_h_rate_limited(struct pc_req *r, int retry_after_s, const char *message);
 void pc_h_wechat_unavailable(struct pc_req *r);
+struct pc_user_login_out;
+/* The login reply {"token","expires_at","user":{...}} of wx-login and phone-login; wipes
+ * out->token (auth_wx.c). */
+void pc_h_login_reply(struct pc_req *r, struct pc_user_login_out *out);
 /* Maps a failed code2Session (phone=false) or getuserphonenumber (phone=true) call. */
 void pc_h_wechat_error(struct pc_req *r, int rc, int errcode, bool phone);
 

@@ -26,7 +26,6 @@ void pc_h_list_end(struct pc_req *r, const struct pc_ctx *ctx, int rc, struct pc
         pc_resp_json_buf(r, 200, b);
     else
         pc_resp_from_err(r, ctx, rc);
-    pc_buf_free(b);
 }
 
 int pc_h_limit(struct pc_req *r, int *limit)

@@ -1,7 +1,9 @@
-/* handlers/pay.c — POST /orders/{order_no}/pay (JSAPI prepay → wx.requestPayment
- * arguments) and POST /pay/notify (WeChat Pay's payment notification). */
+/* handlers/pay.c — POST /orders/{order_no}/pay (JSAPI prepay → wx.requestPayment arguments;
+ * with {"channel":"native"}, the PC page's Native prepay → {"code_url"} for a QR code) and
+ * POST /pay/notify (WeChat Pay's payment notification). */
 #include "handlers/handlers.h"
 
+#include "base/err.h"
 #include "handlers/auth.h"
 #include "payment/notification.h"
 #include "payment/prepay.h"
@@ -13,16 +15,6 @@ static void pay_unavailable(struct pc_req *r)
 {
     pc_resp_header(r, "Retry-After", "5");
     pc_resp_error(r, 503, "PAYMENT_UNAVAILABLE", "支付服务暂时不可用，请稍后重试", NULL);
-}
-
-static void reply_payment(struct pc_req *r, const struct pc_ctx *ctx, const char *prepay_id)
-{
-    cJSON *o = pc_pay_request_payment(ctx->pay, prepay_id);
-    if (!o) {
-        pc_resp_error(r, 500, "INTERNAL", "服务器内部错误，请稍后重试", NULL);
-        return;
-    }
-    pc_resp_json(r, 200, o);
 }
 
 /* Loads the caller's order and checks it can be paid; answers otherwise. */
@@ -53,27 +45,80 @@ static int payable(struct pc_req *r, struct pc_ctx *ctx, struct pc_order *o)
     return -1;
 }
 
-static void pay_done(struct pc_req *r, struct pc_ctx *ctx)
+/* The optional body: none, {"channel":"jsapi"} or {"channel":"native"}. Answers 400 and returns
+ * -1 otherwise. */
+static int pay_channel(struct pc_req *r, enum pc_pay_channel *ch)
+{
+    size_t len = 0;
+    *ch = PC_PAY_JSAPI;
+    pc_req_body(r, &len);
+    if (len == 0)
+        return 0;
+    cJSON *j = pc_req_json(r);
+    if (!j)
+        return -1;
+    const cJSON *c = cJSON_GetObjectItemCaseSensitive(j, "channel");
+    if (!c || cJSON_IsNull(c) || (cJSON_IsString(c) && !strcmp(c->valuestring, "jsapi")))
+        return 0;
+    if (cJSON_IsString(c) && !strcmp(c->valuestring, "native")) {
+        *ch = PC_PAY_NATIVE;
+        return 0;
+    }
+    pc_resp_invalid(r, "channel", "支付方式应为 jsapi 或 native");
+    return -1;
+}
+
+/* The answer of a channel: wx.requestPayment's arguments (JSAPI) or {"code_url"} (Native). */
+static void reply_payment(struct pc_req *r, const struct pc_ctx *ctx, enum pc_pay_channel ch,
+                          const char *value)
+{
+    if (ch == PC_PAY_NATIVE) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "code_url", value);
+        pc_resp_json(r, 200, o);
+        return;
+    }
+    cJSON *o = pc_pay_request_payment(ctx->pay, value);
+    if (!o) {
+        pc_resp_error(r, 500, "INTERNAL", "服务器内部错误，请稍后重试", NULL);
+        return;
+    }
+    pc_resp_json(r, 200, o);
+}
+
+/* After the prepay call on channel ch: the order is checked again, then WeChat's answer. */
+static void prepay_done(struct pc_req *r, struct pc_ctx *ctx, enum pc_pay_channel ch)
 {
     struct pc_order o;
     if (payable(r, ctx, &o))
         return;
     enum pc_prepay_result res;
-    char prepay_id[65];
-    int rc = pc_payment_prepaid(ctx, &o, pc_req_upstream(r), &res, prepay_id);
+    char value[PC_PREPAY_ANSWER_MAX + 1];
+    int rc = pc_payment_prepaid(ctx, &o, ch, pc_req_upstream(r), &res, value);
     if (rc)
         pc_resp_from_err(r, ctx, rc);
     else if (res == PC_PREPAY_OK)
-        reply_payment(r, ctx, prepay_id);
+        reply_payment(r, ctx, ch, value);
     else if (res == PC_PREPAY_PAID)
         pc_resp_error(r, 409, "ORDER_PAID", "订单已支付，正在确认，请稍候刷新", NULL);
     else
         pay_unavailable(r);
 }
 
+static void jsapi_done(struct pc_req *r, struct pc_ctx *ctx)
+{
+    prepay_done(r, ctx, PC_PAY_JSAPI);
+}
+
+static void native_done(struct pc_req *r, struct pc_ctx *ctx)
+{
+    prepay_done(r, ctx, PC_PAY_NATIVE);
+}
+
 void h_order_pay(struct pc_req *r, struct pc_ctx *ctx)
 {
-    if (pc_auth_user(r, ctx))
+    enum pc_pay_channel ch;
+    if (pc_auth_user(r, ctx) || pay_channel(r, &ch))
         return;
     struct pc_order o;
     if (payable(r, ctx, &o))
@@ -82,16 +127,22 @@ void h_order_pay(struct pc_req *r, struct pc_ctx *ctx)
         pay_unavailable(r);
         return;
     }
-    if (o.prepay_live) { /* repeat calls reuse a live prepay id */
-        reply_payment(r, ctx, o.prepay_id);
+    char live[PC_PREPAY_ANSWER_MAX + 1];
+    int rc = pc_payment_prepay_live(ctx->db, &o, ch, live);
+    if (rc == 0) { /* repeat calls reuse a live prepay id / show the same QR code */
+        reply_payment(r, ctx, ch, live);
+        return;
+    }
+    if (rc != PC_ENOTFOUND) {
+        pc_resp_from_err(r, ctx, rc);
         return;
     }
     struct pc_pay_call call;
-    if (pc_payment_prepay_call(ctx, &o, &call)) {
+    if (pc_payment_prepay_call(ctx, &o, ch, &call)) {
         pc_resp_error(r, 500, "INTERNAL", "服务器内部错误，请稍后重试", NULL);
         return;
     }
-    pc_req_call(r, &call.req, pay_done);
+    pc_req_call(r, &call.req, ch == PC_PAY_NATIVE ? native_done : jsapi_done);
     pc_pay_call_free(&call);
 }
 

@@ -257,13 +257,12 @@ struct list_wait {
 static void list_answer(struct pc_req *r, const struct pc_ctx *ctx, int rc, const char *items,
                         size_t len, size_t n, int limit, int64_t last_id)
 {
-    struct pc_buf b;
-    pc_buf_init(&b, PC_H_LIST_MAX_BYTES);
+    struct pc_buf *b = pc_resp_buf(r, PC_H_LIST_MAX_BYTES);
     if (rc == 0)
-        rc = pc_buf_adds(&b, "{\"items\":");
+        rc = pc_buf_adds(b, "{\"items\":");
     if (rc == 0)
-        rc = pc_buf_add(&b, items, len);
-    pc_h_list_end(r, ctx, rc, &b, n, limit, last_id);
+        rc = pc_buf_add(b, items, len);
+    pc_h_list_end(r, ctx, rc, b, n, limit, last_id);
 }
 
 static void list_done(void *arg, int rc, const char *items, size_t len, size_t n, int64_t last_id)
@@ -296,16 +295,15 @@ void h_orders_list(struct pc_req *r, struct pc_ctx *ctx)
     }
     if (pc_auth_user(r, ctx) || pc_h_limit(r, &limit) || pc_h_cursor_id(r, &before))
         return;
-    struct pc_buf b;
+    struct pc_buf *b = pc_resp_buf(r, PC_H_LIST_MAX_BYTES);
     size_t n = 0;
     int64_t last = 0;
-    pc_buf_init(&b, PC_H_LIST_MAX_BYTES);
-    int rc = pc_buf_adds(&b, "{\"items\":");
+    int rc = pc_buf_adds(b, "{\"items\":");
     if (rc == 0 && before == 0)
-        rc = pc_order_list_first_page(ctx->db, pc_req_user(r), limit, &b, &n, &last);
+        rc = pc_order_list_first_page(ctx->db, pc_req_user(r), limit, b, &n, &last);
     else if (rc == 0)
-        rc = pc_order_list_own_json(ctx->db, pc_req_user(r), before, limit, &b, &n, &last);
-    pc_h_list_end(r, ctx, rc, &b, n, limit, last);
+        rc = pc_order_list_own_json(ctx->db, pc_req_user(r), before, limit, b, &n, &last);
+    pc_h_list_end(r, ctx, rc, b, n, limit, last);
 }
 
 void h_order_get(struct pc_req *r, struct pc_ctx *ctx)

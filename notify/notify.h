@@ -51,6 +51,20 @@ int pc_notify_subscribe_msg(const struct pc_config *cfg, enum pc_notify_event e,
 void pc_notify_sms_text(const struct pc_config *cfg, enum pc_notify_event e,
                         const struct pc_notify_values *v, char *out, size_t outlen);
 
+/* POST {sms.api_base}/sms/v1/send {"phone","text"} (notify/sms.c; blocking, jobs thread).
+ * 0 when the gateway answered {"code":0}; PC_EIO otherwise with the reason in note;
+ * PC_ENOTFOUND when no gateway is configured. */
+int pc_notify_sms_post(const struct pc_config *cfg, const char *phone, const char *text, char *note,
+                       size_t notelen);
+/* The text of a PC-page login code, starting with sms.sign. */
+void pc_notify_login_code_text(const struct pc_config *cfg, const char *code, int ttl_s, char *out,
+                               size_t outlen);
+/* Delivers an "sms.login_code" outbox payload (users/phone_login.h): unseals the code and
+ * sends it. 0 sent; PC_EIO to retry (note says why); PC_EINVAL when it must not be sent
+ * (expired, malformed, cannot be unsealed: note says which); PC_ENOTFOUND no gateway. */
+int pc_notify_login_code(const struct pc_config *cfg, const char *payload, char *note,
+                         size_t notelen);
+
 /* Delay before the next attempt after `attempts` failed ones: base·2^(attempts−1), capped,
  * times a jitter factor in [0.75, 1.25) drawn from rnd. */
 int64_t pc_notify_backoff_ms(const struct pc_config *cfg, int attempts, uint32_t rnd);

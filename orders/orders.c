@@ -81,6 +81,32 @@ int pc_order_set_prepay(struct pc_db *db, const struct pc_order *o, const char *
     return pc_store_order_set_prepay(db, o->id, prepay_id, ttl_s);
 }
 
+int pc_order_native_code(struct pc_db *db, const struct pc_order *o,
+                         char code_url[PC_ORDER_CODE_URL_MAX + 1])
+{
+    return pc_store_order_native_code(db, o->id, code_url);
+}
+
+struct native_args {
+    int64_t order_id;
+    const char *code_url;
+    int ttl_s;
+};
+
+static int native_tx(struct pc_db *db, void *arg)
+{
+    const struct native_args *a = arg;
+    int rc = pc_store_order_native_code_set(db, a->order_id, a->code_url, a->ttl_s);
+    return rc ? rc : pc_store_order_mark_native(db, a->order_id);
+}
+
+int pc_order_set_native_code(struct pc_db *db, const struct pc_order *o, const char *code_url,
+                             int ttl_s)
+{
+    struct native_args a = {o->id, code_url, ttl_s};
+    return pc_db_tx(db, native_tx, &a);
+}
+
 bool pc_order_is_paid(const struct pc_order *o)
 {
     return !strcmp(o->status, "pending_review") || !strcmp(o->status, "approved") ||

@@ -61,6 +61,16 @@ int pc_order_photo_checks(struct pc_db *db, const struct pc_order *o, cJSON **ch
  * or a store error. */
 int pc_order_set_prepay(struct pc_db *db, const struct pc_order *o, const char *prepay_id,
                         int ttl_s);
+/* o's WeChat Pay Native code_url (the PC page's QR code) into code_url when it stays live for
+ * at least another minute (repeat pay calls show the same code). Returns 0, PC_ENOTFOUND or a
+ * store error. */
+int pc_order_native_code(struct pc_db *db, const struct pc_order *o,
+                         char code_url[PC_ORDER_CODE_URL_MAX + 1]);
+/* Remembers code_url as o's Native code for ttl_s seconds and marks o as known to WeChat Pay
+ * (so that the sweeper and the close-out ask WeChat before closing it, as after a JSAPI
+ * prepay), in one transaction. Returns 0 or a store error. */
+int pc_order_set_native_code(struct pc_db *db, const struct pc_order *o, const char *code_url,
+                             int ttl_s);
 
 /* Whether o's money has arrived and stays (pending_review, approved, rejected). Pure. */
 bool pc_order_is_paid(const struct pc_order *o);

@@ -169,12 +169,23 @@ static int can_take_money(struct pc_db *db, const struct pc_order *o, bool *can)
     return rc == PC_ENOTFOUND ? 0 : rc;
 }
 
+bool pc_order_payment_matches(const struct pc_order *o, const struct pc_order_payment *p)
+{
+    if (p->amount_fen != o->amount_fen || !p->payer_openid || !p->payer_openid[0])
+        return false;
+    return p->native || !strcmp(p->payer_openid, o->openid);
+}
+
 static int paid_tx(struct pc_db *db, void *arg)
 {
     struct pay_args *a = arg;
     int rc = pc_store_order_get_locked(db, a->order_no, a->o);
     if (rc == PC_ENOTFOUND) {
         *a->out = PC_PAID_NOT_FOUND;
+        return 0;
+    }
+    if (rc == 0 && !pc_order_payment_matches(a->o, a->p)) {
+        *a->out = PC_PAID_NOT_ITS_OWN;
         return 0;
     }
     bool can = false;
@@ -213,7 +224,11 @@ int pc_orders_paid_many(struct pc_db *db, const struct pc_order *os,
     cJSON **d = pc_xcalloc(n ? n : 1, sizeof *d);
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
-        out[i] = strcmp(os[i].status, "unpaid") == 0 ? PC_PAID_OK : PC_PAID_ALONE;
+        /* Plainly this unpaid order's own money (the same rule as pc_order_paid); anything
+         * else is decided alone. */
+        out[i] = !strcmp(os[i].status, "unpaid") && pc_order_payment_matches(&os[i], &ps[i])
+                     ? PC_PAID_OK
+                     : PC_PAID_ALONE;
         if (out[i] != PC_PAID_OK)
             continue;
         ids[k] = os[i].id;

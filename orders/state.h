@@ -57,35 +57,48 @@ int pc_order_photo_replaced(struct pc_db *db, const struct pc_user_auth *u, cons
                             struct pc_order *o);
 
 /* ---- money ---- */
-/* A WeChat Pay transaction already checked against the order (payment/). */
+/* A successful WeChat Pay transaction for an order (payment/ checked that it is ours: our app,
+ * our merchant, a transaction id; the order checks that it is the order's own money). */
 struct pc_order_payment {
     const char *transaction_id;
     int64_t amount_fen;
-    const char *paid_at; /* UTC DATETIME text */
-    const char *source;  /* notify | query */
+    const char *payer_openid; /* payer.openid of the transaction */
+    bool native;              /* trade_type NATIVE: paid by scanning the PC page's QR code */
+    const char *paid_at;      /* UTC DATETIME text */
+    const char *source;       /* notify | query */
 };
 enum pc_paid_outcome {
     PC_PAID_OK = 0,      /* the order is pending_review now */
     PC_PAID_NOT_FOUND,   /* no such order */
+    PC_PAID_NOT_ITS_OWN, /* not the order's money (pc_order_payment_matches): nothing written */
     PC_PAID_WRONG_STATE, /* it cannot take the money: nothing written (see pc_order_refund_due) */
-    PC_PAID_ALONE        /* pc_orders_paid_many: not unpaid, nothing written; decide it alone
-                            with pc_order_paid */
+    PC_PAID_ALONE        /* pc_orders_paid_many: not plainly its own unpaid order's money,
+                            nothing written; decide it alone with pc_order_paid */
 };
-/* unpaid → pending_review; or closed → pending_review while the task's window is open and the
- * student holds no other active order in it: transaction_id and paid_at recorded, audited
- * "order.paid" (actor wechat), the student's "order.paid" message queued. o receives the order
- * as it was. Returns 0 or a store error (PC_ERETRY when another order took the place
- * meanwhile: the whole transaction runs again and sees it). */
+/* Whether p is order o's own money: its amount, and a payer. A JSAPI payment is made in the
+ * mini-program by the student, so its payer must be the student's openid. A Native payment is
+ * made by whoever scans the QR code of the PC page (a parent, a friend, the student's own
+ * WeChat, which has another openid for the merchant), so any payer is accepted; its amount and
+ * order number still are checked. Pure. */
+bool pc_order_payment_matches(const struct pc_order *o, const struct pc_order_payment *p);
+/* Money for an order (pc_order_payment_matches, checked on the locked row first: otherwise
+ * PC_PAID_NOT_ITS_OWN and nothing written): unpaid → pending_review; or closed →
+ * pending_review while the task's window is open and the student holds no other active order
+ * in it: transaction_id and paid_at recorded, audited "order.paid" (actor wechat), the
+ * student's "order.paid" message queued. o receives the order as it was. Returns 0 or a store
+ * error (PC_ERETRY when another order took the place meanwhile: the whole transaction runs
+ * again and sees it). */
 int pc_order_paid(struct pc_db *db, const char *order_no, const struct pc_order_payment *p,
                   enum pc_paid_outcome *out, struct pc_order *o);
 /* Several payments at once (payment/apply.c's batches), inside the caller's transaction.
  * pc_order_lock_many locks up to PC_DB_IN_MAX orders by number in one statement and reads what a
  * payment needs (store/orders.h pc_store_order_lock_many: id, number, task, student, status,
  * amount, openid; found[i] false for an unknown number). pc_orders_paid_many then moves every
- * locked order os[i] that is unpaid to pending_review with payment ps[i], with its audit and
- * "order.paid" outbox rows, one statement for each kind of row for all of them
- * (out[i] = PC_PAID_OK); any other status is left untouched (PC_PAID_ALONE: the caller applies
- * that payment alone with pc_order_paid, which knows the closed-order and refund cases).
+ * locked order os[i] that is unpaid and whose money ps[i] is (pc_order_payment_matches) to
+ * pending_review, with its audit and "order.paid" outbox rows, one statement for each kind of
+ * row for all of them (out[i] = PC_PAID_OK); any other is left untouched (PC_PAID_ALONE: the
+ * caller applies that payment alone with pc_order_paid, which knows the closed-order, refund
+ * and not-its-own cases).
  * Both return 0 or a store error (roll back). */
 int pc_order_lock_many(struct pc_db *db, const char *const *order_nos, size_t n,
                        struct pc_order *os, bool *found);

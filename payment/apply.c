@@ -6,10 +6,10 @@
 #include "base/log.h"
 #include "base/timeutil.h"
 #include "config/config.h"
-#include "orders/orders.h"
 #include "orders/state.h"
 #include "store/payments.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +33,7 @@ static int64_t integer(const cJSON *o, const char *key)
 struct tx_fields {
     const char *out_trade_no, *transaction_id, *state, *openid, *appid, *mchid;
     int64_t total, payer_total;
+    bool native;      /* trade_type NATIVE: paid by scanning the PC page's QR code */
     char paid_at[32]; /* success_time as a UTC DATETIME (now when absent or unreadable) */
 };
 
@@ -48,6 +49,8 @@ static void tx_read(const cJSON *tx, struct tx_fields *f)
     f->mchid = str(tx, "mchid");
     f->total = integer(amount, "total");
     f->payer_total = integer(amount, "payer_total");
+    const char *trade_type = str(tx, "trade_type");
+    f->native = trade_type && !strcmp(trade_type, "NATIVE");
     int64_t t;
     const char *st = str(tx, "success_time");
     if (st && pc_time_parse_rfc3339(st, &t) == 0)
@@ -56,13 +59,25 @@ static void tx_read(const cJSON *tx, struct tx_fields *f)
         pc_time_format_db(pc_time_now_ms() / 1000, f->paid_at, sizeof f->paid_at);
 }
 
-/* The money must be this order's: our app and merchant, its amount, its student. */
-static bool tx_matches(const struct tx_fields *f, const struct pc_config *cfg,
-                       const struct pc_order *o)
+/* The money must be ours: our app and merchant, an order number, a transaction. Whether it is
+ * the order's own (its amount, its payer: any payer for a Native payment) the order decides
+ * under its row lock (pc_order_paid, pc_orders_paid_many: orders/state.h). */
+static bool tx_ours(const struct tx_fields *f, const struct pc_config *cfg)
 {
-    return f->transaction_id && f->appid && strcmp(f->appid, cfg->wx_appid) == 0 && f->mchid &&
-           strcmp(f->mchid, cfg->pay_mchid) == 0 && f->total == o->amount_fen && f->openid &&
-           strcmp(f->openid, o->openid) == 0;
+    return f->out_trade_no && f->transaction_id && f->appid &&
+           strcmp(f->appid, cfg->wx_appid) == 0 && f->mchid &&
+           strcmp(f->mchid, cfg->pay_mchid) == 0;
+}
+
+/* The payment as the order sees it (orders/state.h); points into f. */
+static struct pc_order_payment order_payment(const struct tx_fields *f, const char *source)
+{
+    return (struct pc_order_payment){.transaction_id = f->transaction_id,
+                                     .amount_fen = f->total,
+                                     .payer_openid = f->openid,
+                                     .native = f->native,
+                                     .paid_at = f->paid_at,
+                                     .source = source};
 }
 
 /* The payment row of f for order o, as the order decided (applied or refund_due). */
@@ -90,6 +105,15 @@ struct apply_args {
     enum pc_apply_result *result;
 };
 
+/* A transaction that is not this order's (or not ours): logged, nothing written. */
+static int mismatch(struct apply_args *a, const char *out_trade_no)
+{
+    pc_log(PC_LOG_WARN, "payment does not match the order",
+           PC_LS("out_trade_no", out_trade_no ? out_trade_no : ""), PC_LS("source", a->source));
+    *a->result = PC_APPLY_INCONSISTENT;
+    return PC_ECONFLICT; /* roll back the notification id too */
+}
+
 static int apply_tx(struct pc_db *db, void *arg)
 {
     struct apply_args *a = arg;
@@ -109,20 +133,12 @@ static int apply_tx(struct pc_db *db, void *arg)
         *a->result = PC_APPLY_NOT_SUCCESS;
         return 0;
     }
-    struct pc_order o;
-    int rc = pc_order_get(db, f.out_trade_no, &o);
-    if (rc && rc != PC_ENOTFOUND)
-        return rc;
-    if (rc == PC_ENOTFOUND || !tx_matches(&f, a->cfg, &o)) {
-        pc_log(PC_LOG_WARN, "payment does not match the order",
-               PC_LS("out_trade_no", f.out_trade_no), PC_LS("source", a->source));
-        *a->result = PC_APPLY_INCONSISTENT;
-        return PC_ECONFLICT; /* roll back the notification id too: nothing is written */
-    }
+    if (!tx_ours(&f, a->cfg))
+        return mismatch(a, f.out_trade_no);
     int64_t recorded_fen, school_id, task_id;
     char recorded_no[33];
-    rc = pc_store_payment_by_tx(db, f.transaction_id, &recorded_fen, recorded_no, &school_id,
-                                &task_id);
+    int rc = pc_store_payment_by_tx(db, f.transaction_id, &recorded_fen, recorded_no, &school_id,
+                                    &task_id);
     if (rc == 0) { /* this transaction was applied before (another path) */
         *a->result = PC_APPLY_DUPLICATE;
         return 0;
@@ -133,14 +149,15 @@ static int apply_tx(struct pc_db *db, void *arg)
     /* Where the money goes (orders/state.h): to the order when it can take it; otherwise it is
      * kept for a refund decision (duplicate payments are not refunded automatically). The
      * payment row records what the order decided, in the same transaction. */
-    struct pc_order_payment p = {f.transaction_id, f.total, f.paid_at, a->source};
+    struct pc_order_payment p = order_payment(&f, a->source);
+    struct pc_order o;
     enum pc_paid_outcome paid;
     rc = pc_order_paid(db, f.out_trade_no, &p, &paid, &o);
+    if (rc == 0 && (paid == PC_PAID_NOT_FOUND || paid == PC_PAID_NOT_ITS_OWN))
+        return mismatch(a, f.out_trade_no);
     if (rc == 0 && paid == PC_PAID_WRONG_STATE)
         rc = pc_order_refund_due(db, f.out_trade_no, &p, &o);
-    if (rc == 0 && paid == PC_PAID_NOT_FOUND)
-        rc = PC_ENOTFOUND; /* it was there a moment ago: the database will say why */
-    if (rc == PC_EEXIST)   /* its records exist: recorded meanwhile by another path; start over */
+    if (rc == PC_EEXIST) /* its records exist: recorded meanwhile by another path; start over */
         return PC_ERETRY;
     if (rc)
         return rc;
@@ -265,7 +282,7 @@ static int batch_tx(struct pc_db *db, const struct pc_config *cfg, struct batch 
     struct pc_order *order_of[PC_DB_IN_MAX] = {0};
     for (size_t j = 0; j < k && rc == 0; j++) {
         order_of[idx[j]] = &os[j];
-        if (!found[j] || !tx_matches(&b->f[idx[j]], cfg, &os[j]))
+        if (!found[j] || !tx_ours(&b->f[idx[j]], cfg))
             b->way[idx[j]] = WAY_ALONE; /* it answers INCONSISTENT alone, rolling back itself */
     }
     /* 2. transactions recorded before by another path */
@@ -283,7 +300,7 @@ static int batch_tx(struct pc_db *db, const struct pc_config *cfg, struct batch 
     for (size_t j = 0; j < k; j++) {
         const struct tx_fields *f = &b->f[idx[j]];
         ord[j] = *order_of[idx[j]];
-        pay[j] = (struct pc_order_payment){f->transaction_id, f->total, f->paid_at, source};
+        pay[j] = order_payment(f, source);
     }
     if (rc == 0)
         rc = pc_orders_paid_many(db, ord, pay, k, out);
@@ -316,6 +333,23 @@ static int batch_tx(struct pc_db *db, const struct pc_config *cfg, struct batch 
     return rc;
 }
 
+/* The batch's transaction as pc_db_tx runs it: every attempt starts from the items' ways
+ * before the first (a deadlock or lock timeout — under Galera a certification conflict, 1213 at
+ * any statement or at COMMIT — rolls it all back and it runs again, up to three times). */
+struct batch_run {
+    const struct pc_config *cfg;
+    struct batch *b;
+    const char *source;
+    const enum item_way *before;
+};
+
+static int batch_attempt(struct pc_db *db, void *arg)
+{
+    struct batch_run *x = arg;
+    memcpy(x->b->way, x->before, x->b->n * sizeof *x->before);
+    return batch_tx(db, x->cfg, x->b, x->source);
+}
+
 void pc_payment_apply_many(struct pc_db *db, const struct pc_config *cfg,
                            struct pc_apply_item *items, size_t n, const char *source)
 {
@@ -342,14 +376,11 @@ void pc_payment_apply_many(struct pc_db *db, const struct pc_config *cfg,
     size_t open = 0;
     for (size_t i = 0; i < n; i++)
         open += way[i] == WAY_OPEN;
-    if (open > 1 && pc_db_begin(db) == 0) {
+    if (open > 1) {
         enum item_way before[PC_DB_IN_MAX];
         memcpy(before, way, sizeof before);
-        int rc = batch_tx(db, cfg, &b, source);
-        if (rc == 0)
-            rc = pc_db_commit(db);
-        else
-            pc_db_rollback(db);
+        struct batch_run run = {cfg, &b, source, before};
+        int rc = pc_db_tx(db, batch_attempt, &run);
         if (rc) { /* nothing of it stands: everyone it had taken goes alone */
             pc_log(PC_LOG_INFO, "payment batch rolled back: applying one by one", PC_LI("rc", rc),
                    PC_LI("items", n));

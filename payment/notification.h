@@ -20,7 +20,10 @@ enum pc_pay_verdict {
 };
 
 /* The payment notification h + body (POST /pay/notify): TRANSACTION.SUCCESS is applied to its
- * order (payment/apply.h), other events are acknowledged. */
+ * order (payment/apply.h), other events are acknowledged. The order takes only its own money
+ * (pc_order_paid, orders/state.h): its amount, paid by the student's own openid for a JSAPI
+ * payment, by anyone for a Native one (trade_type NATIVE: the PC page's QR code is paid by
+ * whoever scans it); anything else is PC_PAY_MISMATCH. */
 enum pc_pay_verdict pc_payment_notified(struct pc_ctx *ctx, const struct pc_pay_notify_headers *h,
                                         const char *body, size_t len);
 /* The same, answered through done(arg, verdict) exactly once: a TRANSACTION.SUCCESS goes to the

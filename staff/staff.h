@@ -30,6 +30,9 @@ unsigned pc_role_from_name(const char *name);
 /* JSON array of the role names in mask. */
 cJSON *pc_role_names(unsigned mask);
 
+/* 1 if u is 1..PC_STAFF_USERNAME_MAX of [A-Za-z0-9._@-]. */
+int pc_staff_username_valid(const char *u);
+
 /* Argon2id hash in PHC string form ($argon2id$v=19$m=19456,t=2,p=1$salt$hash). */
 int pc_staff_hash_password(const char *password, char *out, size_t outlen);
 /* 1 if password matches the encoded hash, 0 otherwise. */

@@ -346,6 +346,17 @@ int pc_store_closeout_prepaid(struct pc_db *db, int64_t task_id, uint64_t *chang
 static const char SQL_SET_PREPAY[] =
     "UPDATE orders SET prepay_id = ?, prepay_expires_at = UTC_TIMESTAMP(3) + INTERVAL ? SECOND, "
     "updated_at = UTC_TIMESTAMP(3) WHERE id = ?";
+static const char SQL_NATIVE_CODE[] =
+    "SELECT code_url FROM order_native_codes WHERE order_id = ? AND "
+    "expires_at > UTC_TIMESTAMP(3) + INTERVAL 60 SECOND";
+static const char SQL_NATIVE_CODE_SET[] =
+    "INSERT INTO order_native_codes (order_id, code_url, expires_at) "
+    "VALUES (?, ?, UTC_TIMESTAMP(3) + INTERVAL ? SECOND) ON DUPLICATE KEY UPDATE "
+    "code_url = VALUES(code_url), expires_at = VALUES(expires_at), "
+    "created_at = UTC_TIMESTAMP(3)";
+static const char SQL_MARK_NATIVE[] =
+    "UPDATE orders SET prepay_id = COALESCE(prepay_id, 'native'), "
+    "updated_at = UTC_TIMESTAMP(3) WHERE id = ?";
 static const char SQL_REVIEW_INSERT[] =
     "INSERT INTO reviews (order_id, photo_id, reviewer_id, decision, reason_code, reason, note) "
     "VALUES (?, (SELECT p.id FROM photos p WHERE p.current_key = ?), ?, ?, ?, ?, ?)";
@@ -355,6 +366,31 @@ int pc_store_order_set_prepay(struct pc_db *db, int64_t order_id, const char *pr
     return pc_db_exec(db, SQL_SET_PREPAY,
                       PC_DB_ARGS(pc_db_str(prepay_id), pc_db_i64(ttl_s), pc_db_i64(order_id)), NULL,
                       NULL);
+}
+
+static void code_url_row(const struct pc_db_res *res, size_t r, void *out)
+{
+    pc_db_res_copy(res, r, 0, out, PC_ORDER_CODE_URL_MAX + 1);
+}
+
+int pc_store_order_native_code(struct pc_db *db, int64_t order_id,
+                               char code_url[PC_ORDER_CODE_URL_MAX + 1])
+{
+    return pc_db_query_one(db, SQL_NATIVE_CODE, PC_DB_ARGS(pc_db_i64(order_id)), code_url_row,
+                           code_url);
+}
+
+int pc_store_order_native_code_set(struct pc_db *db, int64_t order_id, const char *code_url,
+                                   int ttl_s)
+{
+    return pc_db_exec(db, SQL_NATIVE_CODE_SET,
+                      PC_DB_ARGS(pc_db_i64(order_id), pc_db_str(code_url), pc_db_i64(ttl_s)), NULL,
+                      NULL);
+}
+
+int pc_store_order_mark_native(struct pc_db *db, int64_t order_id)
+{
+    return pc_db_exec(db, SQL_MARK_NATIVE, PC_DB_ARGS(pc_db_i64(order_id)), NULL, NULL);
 }
 
 int pc_store_review_insert(struct pc_db *db, int64_t order_id, int64_t reviewer_id,

@@ -1,4 +1,5 @@
-/* store/orders.h — orders and their review decisions (tables orders, reviews).
+/* store/orders.h — orders, their review decisions and their WeChat Pay Native code URLs
+ * (tables orders, reviews, order_native_codes).
  *
  * Owned by orders/: it alone changes an order's status (the pc_store_order_status_* writers;
  * the test lint.layers fails when anything else calls them, see layers.txt), and it is the
@@ -137,6 +138,20 @@ int pc_store_order_insert(struct pc_db *db, const struct pc_order *o, const char
                           int64_t *id);
 /* Remembers the order's WeChat Pay prepay id for ttl_s seconds. Returns 0 or a store error. */
 int pc_store_order_set_prepay(struct pc_db *db, int64_t order_id, const char *prepay_id, int ttl_s);
+/* The longest Native code_url kept (order_native_codes.code_url). */
+#define PC_ORDER_CODE_URL_MAX 255
+/* The order's Native code_url (the PC page's QR code) into code_url when it stays live for at
+ * least another minute. Returns 0, PC_ENOTFOUND (none, or about to expire) or a store error. */
+int pc_store_order_native_code(struct pc_db *db, int64_t order_id,
+                               char code_url[PC_ORDER_CODE_URL_MAX + 1]);
+/* Keeps code_url as the order's Native code for ttl_s seconds (replacing an older one).
+ * Returns 0 or a store error. */
+int pc_store_order_native_code_set(struct pc_db *db, int64_t order_id, const char *code_url,
+                                   int ttl_s);
+/* Marks the order as known to WeChat Pay through Native (prepay_id "native" unless a JSAPI
+ * prepay id is there; no prepay expiry, so it is never handed to wx.requestPayment): the
+ * sweeper and the close-out then ask WeChat before closing it. Returns 0 or a store error. */
+int pc_store_order_mark_native(struct pc_db *db, int64_t order_id);
 /* Unpaid orders of a task with a prepay id get pay_deadline = now (the pay sweeper then asks
  * WeChat and closes them: never blind); *changed receives how many. Returns 0 or a store
  * error. */

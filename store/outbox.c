@@ -29,7 +29,7 @@ static const char SQL_CONSENT_CLEAR[] =
 
 /* Due messages, and claimed ones whose worker's lease ran out. */
 static const char SQL_OUTBOX_DUE[] =
-    "SELECT id FROM outbox WHERE kind IN ('order.paid', 'student.notice') AND "
+    "SELECT id FROM outbox WHERE kind IN ('order.paid', 'student.notice', 'sms.login_code') AND "
     "((state = 'pending' AND next_try_at <= UTC_TIMESTAMP(3)) OR "
     "(state = 'running' AND locked_until < UTC_TIMESTAMP(3))) "
     "ORDER BY next_try_at, id LIMIT ? FOR UPDATE SKIP LOCKED";

@@ -1,6 +1,6 @@
 /* store/ratelimit.h — fixed-window counters shared by every instance (table rate_limits); the
- * database clock decides the windows. Used by staff/ (logins), users/ (WeChat logins) and
- * tasks/ (feature-code guesses). Worker thread. */
+ * database clock decides the windows. Used by staff/ (logins), users/ (WeChat logins, SMS
+ * login codes) and tasks/ (feature-code guesses). Worker thread. */
 #ifndef PC_STORE_RATELIMIT_H
 #define PC_STORE_RATELIMIT_H
 

@@ -16,14 +16,34 @@ struct pc_store_staff {
     bool disabled;
 };
 
-/* Creates an account; *id receives its id. Returns 0, PC_EEXIST (username taken) or a store
- * error. */
+/* Creates an account (display_name may be NULL); *id receives its id. Returns 0, PC_EEXIST
+ * (username taken) or a store error. */
 int pc_store_staff_insert(struct pc_db *db, const char *username, const char *password_hash,
-                          int64_t *id);
-/* Gives staff_id a role (the ENUM text); school_id 0 and college NULL mean "not limited".
- * Returns 0 or a store error. */
+                          const char *display_name, int64_t *id);
+/* Gives staff_id a role (the ENUM text); school_id 0, college NULL or "" and task_id 0 mean
+ * "not limited". Returns 0 or a store error. */
 int pc_store_staff_role_insert(struct pc_db *db, int64_t staff_id, const char *role,
-                               int64_t school_id, const char *college);
+                               int64_t school_id, const char *college, int64_t task_id);
+/* Removes every role of an account (before a new set is inserted). Returns 0 or a store
+ * error. */
+int pc_store_staff_roles_clear(struct pc_db *db, int64_t staff_id);
+
+/* An account as the console lists it (never its password hash). */
+struct pc_store_staff_row {
+    int64_t id;
+    char username[65];
+    char display_name[129]; /* "" when none */
+    bool disabled;
+    char created_at[32]; /* UTC DATETIME text */
+    char updated_at[32];
+};
+/* Every account, by id: *out (the caller frees it) of *n. Returns 0 or a store error. */
+int pc_store_staff_all(struct pc_db *db, struct pc_store_staff_row **out, size_t *n);
+/* Account id into *out. Returns 0, PC_ENOTFOUND or a store error. */
+int pc_store_staff_get(struct pc_db *db, int64_t id, struct pc_store_staff_row *out);
+/* Changes what is given: display_name unless NULL, disabled unless < 0. Returns 0,
+ * PC_ENOTFOUND or a store error. */
+int pc_store_staff_update(struct pc_db *db, int64_t id, const char *display_name, int disabled);
 /* The account named username into *out. Returns 0, PC_ENOTFOUND or a store error. */
 int pc_store_staff_by_username(struct pc_db *db, const char *username, struct pc_store_staff *out);
 /* Replaces an account's password hash. Returns 0, PC_ENOTFOUND or a store error. */
@@ -59,5 +79,8 @@ int pc_store_staff_session_get(struct pc_db *db, const char *token_hash,
                                struct pc_store_session *out);
 /* Ends a session (logout). Returns 0 or a store error. */
 int pc_store_staff_session_revoke(struct pc_db *db, int64_t session_id);
+/* Ends every live session of an account (new password, disabled); *n (may be NULL) receives
+ * how many. Returns 0 or a store error. */
+int pc_store_staff_sessions_revoke_all(struct pc_db *db, int64_t staff_id, uint64_t *n);
 
 #endif

@@ -10,6 +10,9 @@
 
 static const char SQL_SCHOOL_BY_CODE[] = "SELECT id FROM schools WHERE code = ?";
 static const char SQL_SCHOOL_INSERT[] = "INSERT INTO schools (code, name) VALUES (?, ?)";
+static const char SQL_SCHOOL_GET[] = "SELECT id, code, name FROM schools WHERE id = ?";
+static const char SQL_SCHOOL_LIST[] =
+    "SELECT id, code, name FROM schools WHERE ? = 0 OR id = ? ORDER BY id";
 static const char SQL_SCHOOL_FIND[] =
     "SELECT id, code, name FROM schools WHERE code = ? OR name = ? ORDER BY code = ? DESC LIMIT 1";
 
@@ -42,15 +45,9 @@ static const char SQL_BINDING_INSERT[] =
 static const char SQL_BINDING_EXISTS[] =
     "SELECT 1 FROM task_bindings WHERE user_id = ? AND task_id = ?";
 
-struct school {
-    int64_t id;
-    char code[17];
-    char name[129];
-};
-
 static void school_row(const struct pc_db_res *res, size_t r, void *out)
 {
-    struct school *s = out;
+    struct pc_school *s = out;
     s->id = pc_db_res_i64(res, r, 0);
     pc_db_res_copy(res, r, 1, s->code, sizeof s->code);
     pc_db_res_copy(res, r, 2, s->name, sizeof s->name);
@@ -58,7 +55,7 @@ static void school_row(const struct pc_db_res *res, size_t r, void *out)
 
 int pc_store_school_id_by_code(struct pc_db *db, const char *code, int64_t *id)
 {
-    struct school s;
+    struct pc_school s;
     int rc = pc_db_query_one(db, SQL_SCHOOL_BY_CODE, PC_DB_ARGS(pc_db_str(code)), school_row, &s);
     if (rc == 0)
         *id = s.id;
@@ -68,7 +65,7 @@ int pc_store_school_id_by_code(struct pc_db *db, const char *code, int64_t *id)
 int pc_store_school_find(struct pc_db *db, const char *code_or_name, int64_t *id, char code[17],
                          char name[129])
 {
-    struct school s;
+    struct pc_school s;
     int rc = pc_db_query_one(
         db, SQL_SCHOOL_FIND,
         PC_DB_ARGS(pc_db_str(code_or_name), pc_db_str(code_or_name), pc_db_str(code_or_name)),
@@ -79,6 +76,18 @@ int pc_store_school_find(struct pc_db *db, const char *code_or_name, int64_t *id
         snprintf(name, 129, "%s", s.name);
     }
     return rc;
+}
+
+int pc_store_school_get(struct pc_db *db, int64_t id, struct pc_school *out)
+{
+    return pc_db_query_one(db, SQL_SCHOOL_GET, PC_DB_ARGS(pc_db_i64(id)), school_row, out);
+}
+
+int pc_store_school_list(struct pc_db *db, int64_t school_id, struct pc_school **out, size_t *n)
+{
+    return pc_db_query_all(db, SQL_SCHOOL_LIST,
+                           PC_DB_ARGS(pc_db_i64(school_id), pc_db_i64(school_id)), sizeof **out,
+                           school_row, (void **)out, n);
 }
 
 int pc_store_school_insert(struct pc_db *db, const char *code, const char *name, int64_t *id)

@@ -12,6 +12,16 @@
 #include <stdint.h>
 
 /* ---- schools ---- */
+struct pc_school {
+    int64_t id;
+    char code[17];
+    char name[129];
+};
+/* School id into *out. Returns 0, PC_ENOTFOUND or a store error. */
+int pc_store_school_get(struct pc_db *db, int64_t id, struct pc_school *out);
+/* Every school by id, or only school_id when it is not 0: *out (the caller frees it) of *n.
+ * Returns 0 or a store error. */
+int pc_store_school_list(struct pc_db *db, int64_t school_id, struct pc_school **out, size_t *n);
 /* *id of the school with this code. Returns 0, PC_ENOTFOUND or a store error. */
 int pc_store_school_id_by_code(struct pc_db *db, const char *code, int64_t *id);
 /* School by code (or, failing that, exact name): its id, code and name. Returns 0,

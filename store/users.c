@@ -17,6 +17,10 @@ static const char SQL_SET_PROFILE[] = "UPDATE users SET real_name = ?, nickname 
                                       "updated_at = UTC_TIMESTAMP(3) WHERE id = ?";
 static const char SQL_SET_PHONE[] = "UPDATE users SET phone = ?, phone_bound_at = "
                                     "UTC_TIMESTAMP(3), updated_at = UTC_TIMESTAMP(3) WHERE id = ?";
+static const char SQL_BY_PHONE[] =
+    "SELECT id FROM users WHERE phone = ? ORDER BY phone_bound_at DESC, id DESC LIMIT 1";
+static const char SQL_INSERT_PHONE[] =
+    "INSERT INTO users (openid, phone, phone_bound_at) VALUES (?, ?, UTC_TIMESTAMP(3))";
 static const char SQL_SET_AVATAR[] = "UPDATE users SET avatar_name = ?, avatar_path = ?, "
                                      "updated_at = UTC_TIMESTAMP(3) WHERE id = ?";
 static const char SQL_AVATAR_PATH[] = "SELECT avatar_path FROM users WHERE avatar_name = ?";
@@ -71,6 +75,27 @@ int pc_store_user_set_profile(struct pc_db *db, int64_t id, const char *real_nam
     return pc_db_exec(db, SQL_SET_PROFILE,
                       PC_DB_ARGS(pc_db_str(real_name), pc_db_str(nickname), pc_db_i64(id)), NULL,
                       NULL);
+}
+
+static void id_row(const struct pc_db_res *res, size_t r, void *out)
+{
+    *(int64_t *)out = pc_db_res_i64(res, r, 0);
+}
+
+int pc_store_user_by_phone(struct pc_db *db, const char *phone, int64_t *user_id)
+{
+    return pc_db_query_one(db, SQL_BY_PHONE, PC_DB_ARGS(pc_db_str(phone)), id_row, user_id);
+}
+
+int pc_store_user_insert_phone(struct pc_db *db, const char *openid, const char *phone,
+                               int64_t *user_id)
+{
+    uint64_t iid = 0;
+    int rc = pc_db_exec(db, SQL_INSERT_PHONE, PC_DB_ARGS(pc_db_str(openid), pc_db_str(phone)), NULL,
+                        &iid);
+    if (rc == 0)
+        *user_id = (int64_t)iid;
+    return rc;
 }
 
 int pc_store_user_set_phone(struct pc_db *db, int64_t id, const char *phone)

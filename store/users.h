@@ -30,6 +30,14 @@ int pc_store_user_get(struct pc_db *db, int64_t id, struct pc_user *out);
 /* Returns 0 or a store error. */
 int pc_store_user_set_profile(struct pc_db *db, int64_t id, const char *real_name,
                               const char *nickname);
+/* The student who bound phone most recently (in the mini-program or on the PC page) into
+ * *user_id. Returns 0, PC_ENOTFOUND or a store error. */
+int pc_store_user_by_phone(struct pc_db *db, const char *phone, int64_t *user_id);
+/* Creates a student known only by phone (the PC page's login); openid is a placeholder that no
+ * WeChat openid can equal (docs/users.md). *user_id receives the id. Returns 0 or a store
+ * error. */
+int pc_store_user_insert_phone(struct pc_db *db, const char *openid, const char *phone,
+                               int64_t *user_id);
 /* Returns 0 or a store error. */
 int pc_store_user_set_phone(struct pc_db *db, int64_t id, const char *phone);
 /* Records the avatar's public name and its storage path. Returns 0 or a store error. */

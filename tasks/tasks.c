@@ -392,6 +392,25 @@ int pc_task_list_for(struct pc_db *db, const struct pc_staff_auth *by, int64_t b
     return pc_store_task_list(db, by->school_id, before_id, limit, out, n);
 }
 
+int pc_task_list_pickable(struct pc_db *db, const struct pc_staff_auth *by, int limit,
+                          struct pc_task **out, size_t *n)
+{
+    int rc = pc_task_list_for(db, by, 0, limit, out, n);
+    size_t kept = 0;
+    for (size_t i = 0; rc == 0 && i < *n; i++)
+        if (!(*out)[i].archived && (!by->task_id || (*out)[i].id == by->task_id))
+            (*out)[kept++] = (*out)[i];
+    if (rc == 0)
+        *n = kept;
+    return rc;
+}
+
+int pc_school_list_for(struct pc_db *db, const struct pc_staff_auth *by, struct pc_school **out,
+                       size_t *n)
+{
+    return pc_store_school_list(db, by->school_id, out, n);
+}
+
 int pc_task_set_school(struct pc_db *db, struct pc_task *t, const char *code_or_name)
 {
     return pc_store_school_find(db, code_or_name, &t->school_id, t->school_code, t->school_name);

@@ -42,6 +42,15 @@ int pc_task_get_for(struct pc_db *db, const struct pc_staff_auth *by, int64_t id
  * *n. Returns 0 or a store error. */
 int pc_task_list_for(struct pc_db *db, const struct pc_staff_auth *by, int64_t before_id, int limit,
                      struct pc_task **out, size_t *n);
+/* The tasks by may pick in the console (GET /staff/tasks): those of pc_task_list_for except
+ * archived ones, and only its one task for a reviewer assigned to one; newest first, at most
+ * limit: *out (the caller frees it) of *n. Returns 0 or a store error. */
+int pc_task_list_pickable(struct pc_db *db, const struct pc_staff_auth *by, int limit,
+                          struct pc_task **out, size_t *n);
+/* The schools by may see (their own; company staff: every school), by id: *out (the caller
+ * frees it) of *n. Returns 0 or a store error. */
+int pc_school_list_for(struct pc_db *db, const struct pc_staff_auth *by, struct pc_school **out,
+                       size_t *n);
 /* The school named by code (or, failing that, exact name) into t's school_id, school_code and
  * school_name. Returns 0, PC_ENOTFOUND or a store error. */
 int pc_task_set_school(struct pc_db *db, struct pc_task *t, const char *code_or_name);

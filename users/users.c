@@ -65,13 +65,21 @@ int pc_user_login(struct pc_db *db, const struct pc_config *cfg, const struct pc
                               n + PC_SEAL_OVERHEAD, &out->user_id, &out->created);
     if (rc)
         return rc;
+    return pc_user_session_issue(db, cfg, out->user_id, ip, request_id, NULL, out);
+}
+
+int pc_user_session_issue(struct pc_db *db, const struct pc_config *cfg, int64_t user_id,
+                          const char *ip, const char *request_id, const char *via,
+                          struct pc_user_login_out *out)
+{
+    out->user_id = user_id;
     char token_hash[PC_SHA256_HEXLEN], expires_db[32];
     int64_t session_id;
     if (pc_token_new(out->token))
         return PC_ECRYPTO;
     pc_sha256_hex(out->token, strlen(out->token), token_hash);
-    rc = pc_store_user_session_insert(db, out->user_id, token_hash, cfg->user_token_ttl_s, ip,
-                                      &session_id, expires_db);
+    int rc = pc_store_user_session_insert(db, out->user_id, token_hash, cfg->user_token_ttl_s, ip,
+                                          &session_id, expires_db);
     struct pc_user u;
     if (rc == 0)
         rc = pc_store_user_get(db, out->user_id, &u);
@@ -86,6 +94,8 @@ int pc_user_login(struct pc_db *db, const struct pc_config *cfg, const struct pc
     snprintf(target, sizeof target, "%lld", (long long)out->user_id);
     cJSON *d = cJSON_CreateObject();
     cJSON_AddBoolToObject(d, "created", out->created);
+    if (via)
+        cJSON_AddStringToObject(d, "via", via);
     struct pc_audit au = {.actor_type = "user",
                           .actor_id = out->user_id,
                           .action = "user.login",

@@ -39,6 +39,12 @@ struct pc_user_login_out {
 int pc_user_login(struct pc_db *db, const struct pc_config *cfg, const struct pc_wx_session *s,
                   const char *ip, const char *request_id, struct pc_user_login_out *out);
 
+/* Issues a token for user_id (out->created as the caller set it), fills the profile flags
+ * and audits the login ("user.login", details.via when not NULL). Used by every login. */
+int pc_user_session_issue(struct pc_db *db, const struct pc_config *cfg, int64_t user_id,
+                          const char *ip, const char *request_id, const char *via,
+                          struct pc_user_login_out *out);
+
 enum pc_user_token_state { PC_USER_TOKEN_OK = 0, PC_USER_TOKEN_UNKNOWN, PC_USER_TOKEN_EXPIRED };
 int pc_user_authenticate(struct pc_db *db, const char *token, struct pc_user_auth *out,
                          enum pc_user_token_state *state);

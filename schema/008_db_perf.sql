@@ -1,4 +1,4 @@
--- 007_db_perf.sql — indexes for the caches every instance keeps (bench/README.md "Database
+-- 008_db_perf.sql — indexes for the caches every instance keeps (bench/README.md "Database
 -- endpoints"):
 --  * user_sessions.revoked_at: each instance reads the revocations of the last minute every
 --    auth.session_poll_ms (users/sessions.c) — a short range scan;
