@@ -284,17 +284,22 @@ void h_srv_start(struct h_srv *srv, struct h_db *db, const char *extra, int skip
     srv->port = wait_port(srv->pid, portfile, srv->log);
 }
 
-/* 1 if the log holds a sanitizer report (ASan, LSan, UBSan builds). */
-static int log_has_sanitizer_report(const char *path)
+bool h_file_has(const char *path, const char *needle)
 {
     FILE *f = fopen(path, "r");
     char line[4096];
-    int found = 0;
+    bool found = false;
     while (f && !found && fgets(line, sizeof line, f))
-        found = strstr(line, "Sanitizer") != NULL || strstr(line, "runtime error:") != NULL;
+        found = strstr(line, needle) != NULL;
     if (f)
         fclose(f);
     return found;
+}
+
+/* 1 if the log holds a sanitizer report (ASan, LSan, UBSan builds). */
+static int log_has_sanitizer_report(const char *path)
+{
+    return h_file_has(path, "Sanitizer") || h_file_has(path, "runtime error:");
 }
 
 int h_srv_stop(struct h_srv *srv, int sig)

@@ -7,6 +7,7 @@
 
 #include <cjson/cJSON.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,6 +81,8 @@ int h_srv_cli(struct h_srv *srv, const char *stdin_text, char *out, size_t outle
               const char *args);
 /* Creates a staff account through the CLI; asserts success. */
 void h_user_add(struct h_srv *srv, const char *username, const char *role, const char *password);
+/* Whether a line of the text file path contains needle. */
+bool h_file_has(const char *path, const char *needle);
 /* Prints the last lines of the server log (on failure). */
 void h_srv_dump_log(struct h_srv *srv);
 

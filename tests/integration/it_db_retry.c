@@ -4,7 +4,9 @@
  * fault hook of store/db.c (pc_db_set_fault) plays the other node on a real MariaDB: at the
  * chosen statement it rolls our transaction back, commits the same change through a second
  * connection, and answers 1213. The paths must run again and then meet the unique key: one
- * notification, one payment, one order change, one audit row, one outbox message, one user. */
+ * notification, one payment, one order change, one audit row, one outbox message, one user.
+ * The group commit of notifications (pc_payment_apply_many) runs its whole transaction again
+ * too, as a group, and the one the other node took ends as the single path would end it. */
 #include "harness.h"
 #include "cluster.h"
 
@@ -70,9 +72,11 @@ static void unpaid_order(const char *no)
 
 /* The other node: what it commits when our statement `at` comes, and how often. */
 struct other_node {
-    const char *at; /* statement prefix, or "COMMIT" */
-    int times;      /* conflicts to produce (-1: forever) */
-    int fired;      /* conflicts produced */
+    const char *at;      /* statement prefix, or "COMMIT" */
+    int times;           /* conflicts to produce (-1: forever) */
+    int fired;           /* conflicts produced */
+    const char *counted; /* statement prefix whose runs are counted (NULL: none) */
+    int count;
     int (*commit)(struct other_node *o);
     const char *no, *tx_id, *notify_id, *openid;
     struct pc_db *db;
@@ -82,6 +86,8 @@ struct other_node {
 static unsigned conflict(struct pc_db *db, const char *sql, void *arg)
 {
     struct other_node *o = arg;
+    if (o->counted && !strncmp(sql, o->counted, strlen(o->counted)))
+        o->count++;
     if (strncmp(sql, o->at, strlen(o->at)) || o->times == o->fired)
         return 0;
     pc_db_rollback(db); /* ours is the loser: its locks go before the winner writes */
@@ -259,6 +265,136 @@ static void test_endless_conflicts_give_up_with_retry_and_write_nothing(void **s
     pc_db_free(ours);
 }
 
+/* ---- the group commit of notifications ---- */
+
+#define GROUP     4
+#define LOCK_MANY "SELECT id, order_no, task_id, user_id, status, amount_fen, student_no"
+
+struct group {
+    char no[GROUP][24], tx_id[GROUP][32], notify_id[GROUP][32];
+    cJSON *tx[GROUP];
+    struct pc_apply_item items[GROUP];
+};
+
+/* GROUP unpaid orders and their notifications, "<tag>0".."<tag>3". */
+static void group_make(struct group *g, const char *tag)
+{
+    for (int i = 0; i < GROUP; i++) {
+        snprintf(g->no[i], sizeof g->no[i], "P20240119%s%04d", tag, i);
+        snprintf(g->tx_id[i], sizeof g->tx_id[i], "42000000012024011%s%06d", tag, i);
+        snprintf(g->notify_id[i], sizeof g->notify_id[i], "EV-%s-%d", tag, i);
+        unpaid_order(g->no[i]);
+        g->tx[i] = h_transaction_json(g->no[i], g->tx_id[i]);
+        g->items[i] = (struct pc_apply_item){
+            .notify_id = g->notify_id[i], .event_type = "TRANSACTION.SUCCESS", .tx = g->tx[i]};
+    }
+}
+
+static void group_free(struct group *g)
+{
+    for (int i = 0; i < GROUP; i++)
+        cJSON_Delete(g->tx[i]);
+}
+
+static void test_a_group_whose_commit_loses_to_another_node_runs_again_as_a_group(void **state)
+{
+    (void)state;
+    struct group g;
+    group_make(&g, "GRA");
+    struct pc_db *ours = pc_db_new(&g_cfg), *theirs = pc_db_new(&g_cfg);
+    /* the other node took the same notification of the group's second order */
+    struct other_node o = {.at = "COMMIT",
+                           .times = 1,
+                           .counted = LOCK_MANY,
+                           .commit = other_applies_the_payment,
+                           .no = g.no[1],
+                           .tx_id = g.tx_id[1],
+                           .notify_id = g.notify_id[1],
+                           .db = theirs};
+    pc_db_set_fault(ours, conflict, &o);
+    pc_payment_apply_many(ours, &g_cfg, g.items, GROUP, "notify");
+    assert_int_equal(o.fired, 1);
+    assert_int_equal(o.count, 2); /* the group's transaction ran again, as a group */
+    for (int i = 0; i < GROUP; i++) {
+        assert_int_equal(g.items[i].rc, 0);
+        assert_int_equal(g.items[i].result, i == 1 ? PC_APPLY_DUPLICATE : PC_APPLY_APPLIED);
+        assert_applied_once(g.no[i], g.notify_id[i]);
+    }
+    group_free(&g);
+    pc_db_free(ours);
+    pc_db_free(theirs);
+}
+
+static void test_a_group_insert_aborted_by_another_nodes_payment_applies_it_once(void **state)
+{
+    (void)state;
+    struct group g;
+    group_make(&g, "GRB");
+    struct pc_db *ours = pc_db_new(&g_cfg), *theirs = pc_db_new(&g_cfg);
+    /* the other node applied the third order's money from a notification of its own; ours
+     * conflicts at the group's bulk insert of the payment rows */
+    struct other_node o = {.at = "INSERT INTO payments",
+                           .times = 1,
+                           .counted = LOCK_MANY,
+                           .commit = other_applies_the_payment,
+                           .no = g.no[2],
+                           .tx_id = g.tx_id[2],
+                           .notify_id = "EV-GRB-2-THEIRS",
+                           .db = theirs};
+    pc_db_set_fault(ours, conflict, &o);
+    pc_payment_apply_many(ours, &g_cfg, g.items, GROUP, "notify");
+    assert_int_equal(o.fired, 1);
+    assert_int_equal(o.count, 2);
+    for (int i = 0; i < GROUP; i++) {
+        assert_int_equal(g.items[i].rc, 0);
+        assert_int_equal(g.items[i].result, i == 2 ? PC_APPLY_DUPLICATE : PC_APPLY_APPLIED);
+        assert_int_equal(
+            h_db_int(&g_db, "SELECT COUNT(*) FROM payments WHERE out_trade_no='%s'", g.no[i]), 1);
+        assert_int_equal(h_db_int(&g_db,
+                                  "SELECT COUNT(*) FROM outbox WHERE kind='order.paid' AND "
+                                  "payload LIKE '%%%s%%'",
+                                  g.no[i]),
+                         1);
+        assert_int_equal(h_db_int(&g_db,
+                                  "SELECT COUNT(*) FROM audit_log WHERE action='order.paid' AND "
+                                  "target_id='%s'",
+                                  g.no[i]),
+                         1);
+    }
+    group_free(&g);
+    pc_db_free(ours);
+    pc_db_free(theirs);
+}
+
+static void test_endless_conflicts_on_a_group_give_up_with_retry_and_write_nothing(void **state)
+{
+    (void)state;
+    struct group g;
+    group_make(&g, "GRC");
+    struct pc_db *ours = pc_db_new(&g_cfg);
+    struct other_node o = {.at = "COMMIT", .times = -1, .counted = LOCK_MANY};
+    pc_db_set_fault(ours, conflict, &o);
+    pc_payment_apply_many(ours, &g_cfg, g.items, GROUP, "notify");
+    assert_int_equal(o.count, 3);             /* three attempts as a group */
+    assert_int_equal(o.fired, 3 + 3 * GROUP); /* then three each, alone */
+    for (int i = 0; i < GROUP; i++) {
+        assert_int_equal(g.items[i].rc, PC_ERETRY); /* answered 503: WeChat Pay sends again */
+        assert_int_equal(h_db_int(&g_db,
+                                  "SELECT COUNT(*) FROM pay_notifications WHERE notify_id='%s'",
+                                  g.notify_id[i]),
+                         0);
+        assert_int_equal(
+            h_db_int(&g_db, "SELECT COUNT(*) FROM orders WHERE order_no='%s' AND status='unpaid'",
+                     g.no[i]),
+            1);
+    }
+    assert_int_equal(h_db_int(&g_db, "SELECT COUNT(*) FROM payments WHERE out_trade_no LIKE "
+                                     "'P20240119GRC%%'"),
+                     0);
+    group_free(&g);
+    pc_db_free(ours);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -267,6 +403,9 @@ int main(void)
         cmocka_unit_test(test_the_same_money_under_another_notification_id_is_not_applied_twice),
         cmocka_unit_test(test_an_upsert_outside_a_transaction_runs_again_and_meets_the_winner),
         cmocka_unit_test(test_endless_conflicts_give_up_with_retry_and_write_nothing),
+        cmocka_unit_test(test_a_group_whose_commit_loses_to_another_node_runs_again_as_a_group),
+        cmocka_unit_test(test_a_group_insert_aborted_by_another_nodes_payment_applies_it_once),
+        cmocka_unit_test(test_endless_conflicts_on_a_group_give_up_with_retry_and_write_nothing),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
