@@ -110,6 +110,43 @@ void pc__seg_free(struct pc__seg *seg);
 /* Per-pixel distance to the background colour (same metric as the segmentation). */
 double pc__bg_dist(const struct pc__seg *seg, const unsigned char *rgb);
 
+/* ---- faces.c ---- */
+
+#define PC__MAX_OTHERS 4
+
+/* The faces in a picture and the subject's eyes. Boxes are in analysis px. */
+struct pc__faces {
+    bool found;         /* the subject's face: a face whose centre lies on the silhouette's head */
+    double x, y, w, h;  /* its box (dlib's box: brows to chin, cheek to cheek) */
+    double score;       /* HOG margin */
+    int filter;         /* winning HOG filter (0 front, 1/2 looking left/right, 3/4 rotated) */
+    double fscore[5];   /* every HOG filter's margin on this face (-9: below the floor) */
+    double rot;         /* rotation of the detection pass that found it (degrees, 0 upright) */
+    int pass;           /* which pass found it (1 = the first) */
+    int others;         /* other faces confirmed anywhere in the picture */
+    double ox[PC__MAX_OTHERS], oy[PC__MAX_OTHERS], ow[PC__MAX_OTHERS], oh[PC__MAX_OTHERS];
+    double oscore[PC__MAX_OTHERS];
+    /* pc__faces_eyes, in the patch's pixels */
+    bool eyes_found;     /* both eyes placed, far enough apart */
+    bool eyes_sure;      /* ... and neither placed on a spectacle frame: roll is measured */
+    int eyes_by_cascade; /* eyes (0..2) an eye cascade found */
+    double ex[2], ey[2]; /* the picture's left and right eye */
+    double open[2];      /* eye opening, share of the face width */
+    double roll;         /* eye line angle, degrees (+: the picture's right eye lower) */
+    double glare;        /* largest share of an eye band that is glare */
+};
+
+/* Finds the subject's face (on the silhouette's head when seg->found, else anywhere) and any
+ * other face in ana (the analysis image); detection crops are resampled from src (the decoded
+ * picture as stored, EXIF orientation `orientation`; NULL: from ana). Always fills f. */
+void pc__faces_find(const struct pc__img *ana, const struct pc__seg *seg,
+                    const struct pc__img *src, int orientation, struct pc__faces *f);
+
+/* Eyes, openness, roll and glare on patch: RGB, the face box at (fx, fy) with width fw (patch
+ * px). Fills the eye fields of f (patch px). */
+void pc__faces_eyes(const struct pc__img *patch, double fx, double fy, double fw,
+                    struct pc__faces *f);
+
 /* Colour conversions (sRGB D65). */
 void pc__rgb_to_ycc(const double rgb[3], double ycc[3]);
 void pc__rgb_to_lab(const double rgb[3], double lab[3]);

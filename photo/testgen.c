@@ -200,20 +200,20 @@ static bool face_hit(const struct person *p, double x, double y, double *xh, dou
 }
 
 /* An almond eye centred at (0, 0), half-width ew: upper and lower lid heights at dx. */
-static double lid_up(double dx, double ew, double sc)
+static double lid_up(double dx, double ew, double sc, double narrow)
 {
     double t = 1 - (dx / ew) * (dx / ew);
-    return -6.2 * sc * (t > 0 ? t : 0);
+    return -6.2 * sc * (1 - narrow) * (t > 0 ? t : 0);
 }
 
-static double lid_lo(double dx, double ew, double sc)
+static double lid_lo(double dx, double ew, double sc, double narrow)
 {
     double t = 1 - (dx / ew) * (dx / ew);
-    return 4.4 * sc * (t > 0 ? t : 0);
+    return 4.4 * sc * (1 - narrow) * (t > 0 ? t : 0);
 }
 
 /* Albedo (linear) and a shading factor of the face at head-frame (xh, y) (y relative to the
- * face centre). Returns false where no feature changes the skin. */
+ * face centre); *lit = false for what glows by itself (catchlights). */
 static void face_features(const struct person *p, double xh, double y, double alb[3], double *shade,
                           bool *lit)
 {
@@ -237,7 +237,8 @@ static void face_features(const struct person *p, double xh, double y, double al
         }
         if (fabs(dx) > ew * 1.05 || fabs(dy) > 9 * sc)
             continue;
-        double up = lid_up(dx, ew, sc), lo = lid_lo(dx, ew, sc);
+        double nar = p->main ? g->eye_narrow : 0;
+        double up = lid_up(dx, ew, sc, nar), lo = lid_lo(dx, ew, sc, nar);
         /* crease above the upper lid */
         if (fabs(dy - (up - 3.6 * sc)) < 0.7 * sc && fabs(dx) < ew * 0.85)
             *shade *= 0.8;

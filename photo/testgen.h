@@ -32,6 +32,7 @@ struct pc_photo_testgen {
     double yaw;       /* head turn in degrees (+: the nose points to the picture's right;
                          90 = profile) */
     bool eyes_closed; /* lids down */
+    double eye_narrow; /* 0 normal; 0.5: the opening half as tall (a smile, narrow eyes) */
     bool back;        /* the back of the head: hair where the face would be */
     bool glasses;     /* dark frames */
     double glare;     /* 0 none; 1 a white reflection over most of each lens */

@@ -60,6 +60,17 @@
     X(LIGHT_BLOCK, 1.50, "decision: ratio above 1.5 (strong 阴阳脸) blocks, 1.25-1.5 warns")       \
     X(SHARP_WARN, 12, "calib: var(Laplacian), 3x3 Gaussian, face at output scale, mean 128")       \
     X(SHARP_BLOCK, 6, "calib: below this the face is visibly blurred (blocks)")                    \
+    X(FACE_DET_PX, 100, "calib: the HOG pass sees the expected face ~100 px wide (window 80)")    \
+    X(FACE_HOG_SUBJECT, -0.3, "calib: HOG margin accepted for a face on the silhouette's head")  \
+    X(FACE_GAMMA_TARGET, 118, "calib: detector input: gamma brings the lower face's median here")  \
+    X(FACE_CLAHE_CLIP, 2.0, "calib: detector input: CLAHE clip limit")                           \
+    X(FACE_CLAHE_TILES, 8, "calib: detector input: CLAHE tiles per side (analysis image)")         \
+    X(SECOND_MIN_PX, 20, "calib: smallest other face searched, ana px (LBP window 24)")            \
+    X(SECOND_HOG, 0.0, "calib: HOG margin confirming another face on its own patch")               \
+    X(FACE_PATCH_W, 160, "calib: face analysis patch: the face box is 160 px wide")                \
+    X(EYE_DEV, 0.3, "calib: eye mask: |ln((Y+8)/(cheek+8))| > 0.3 (iris, pupil, white, lashes)") \
+    X(EYE_OPEN_MIN, 0.035, "calib: an open eye's opening >= 3.5 % of the face width")             \
+    X(GLARE_Y, 245, "calib: glare pixels: every channel >= 245 and colourless")                    \
     X(OUT_Q_MIN, 60, "spec: quality factor >= 60")                                                 \
     X(OUT_Q_MAX, 95, "§5.3 gotcha 5: search q in 60..95")                                          \
     X(OUT_SIZE_MIN, 20480, "spec: 'generally 20-40 KB' (20 KiB)")                                  \
