@@ -9,7 +9,6 @@
 #include "photo/thresholds.h"
 
 #include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -106,8 +105,7 @@ static void crop_grey(const struct view *v, double bx, double by, double bw, dou
     struct pc__img rgb = {0};
     const unsigned char fill[3] = {128, 128, 128};
     pc__img_alloc(&rgb, out->w, out->h, 3);
-    pc__resample_oriented(v->src, v->o, bx * v->fx, by * v->fy, bw * v->fx, bh * v->fy, &rgb,
-                          fill);
+    pc__resample_oriented(v->src, v->o, bx * v->fx, by * v->fy, bw * v->fx, bh * v->fy, &rgb, fill);
     size_t n = (size_t)out->w * out->h;
     for (size_t i = 0; i < n; i++) {
         const unsigned char *p = rgb.p + 3 * i;
@@ -196,8 +194,8 @@ static void find_subject(const struct view *v, const struct pc__img *g, int medi
     for (size_t p = 0; p < sizeof passes / sizeof passes[0]; p++) {
         if (!seg->found && p > 0 && passes[p].rot == 0)
             continue;
-        int n = hog_on(v, bx, by, bw, bh, k * passes[p].kf, median, passes[p].rot, adj, d,
-                       MAX_DETS);
+        int n =
+            hog_on(v, bx, by, bw, bh, k * passes[p].kf, median, passes[p].rot, adj, d, MAX_DETS);
         for (int i = 0; i < n; i++) {
             double cx = d[i].x + d[i].w / 2, cy = d[i].y + d[i].h / 2;
             if (cx < hx0 || cx > hx1 || cy < hy0 || cy > hy1)
@@ -217,6 +215,25 @@ static void find_subject(const struct view *v, const struct pc__img *g, int medi
         }
         if (f->found)
             return;
+    }
+    if (!seg->found)
+        return;
+    /* nothing on the silhouette's head (a busy background, a mistaken silhouette): a face
+     * anywhere that is large enough to be the subject's (a small face is another person) */
+    int n = hog_on(v, 0, 0, g->w, g->h, 1, median, 0, adj, d, MAX_DETS);
+    for (int i = 0; i < n; i++) {
+        if (d[i].w < PC__T(SUBJECT_FACE_MIN) * g->w || (f->found && d[i].w <= f->w))
+            continue;
+        f->found = true;
+        f->x = d[i].x;
+        f->y = d[i].y;
+        f->w = d[i].w;
+        f->h = d[i].h;
+        f->score = d[i].score;
+        f->filter = d[i].filter;
+        memcpy(f->fscore, d[i].filter_score, sizeof f->fscore);
+        f->rot = 0;
+        f->pass = (int)(sizeof passes / sizeof passes[0]) + 1;
     }
 }
 
@@ -275,7 +292,8 @@ static int outline_heads(const struct pc__seg *seg, const struct pc__faces *f,
         double fw = 0.8 * bw, cx = (l + rr + 1) / 2.0;
         if (l == 0 || rr == w - 1)
             fw = 0.8 * fmin(2 * bw, 0.5 * w);
-        out[n++] = (struct pc_face_det){.x = cx - fw / 2, .y = top[x] + 0.35 * fw, .w = fw, .h = fw};
+        out[n++] =
+            (struct pc_face_det){.x = cx - fw / 2, .y = top[x] + 0.35 * fw, .w = fw, .h = fw};
         x = rr; /* one candidate per bump */
     }
     free(top);
@@ -332,8 +350,6 @@ static void find_others(const struct view *v, const struct pc__img *g, const str
         for (int j = 0; j < f->others; j++)
             dup |= overlap(c->x, c->y, c->w, c->h, f->ox[j], f->oy[j], f->ow[j], f->oh[j]) > 0.2;
         struct pc_face_det o;
-        if (getenv("PC_FACES_DEBUG"))
-            fprintf(stderr, "cand %d [%.0f,%.0f %.0f] dup %d\n", i, c->x, c->y, c->w, dup);
         if (dup || !confirm_face(v, c, &o))
             continue;
         if (f->found && overlap(o.x, o.y, o.w, o.h, f->x, f->y, f->w, f->h) > 0.2)
@@ -347,8 +363,8 @@ static void find_others(const struct view *v, const struct pc__img *g, const str
     }
 }
 
-void pc__faces_find(const struct pc__img *ana, const struct pc__seg *seg,
-                    const struct pc__img *src, int orientation, struct pc__faces *f)
+void pc__faces_find(const struct pc__img *ana, const struct pc__seg *seg, const struct pc__img *src,
+                    int orientation, struct pc__faces *f)
 {
     struct pc__img g = {0};
     memset(f, 0, sizeof *f);
@@ -500,14 +516,9 @@ static int band_comps(const struct pc__img *g, int x0, int y0, int x1, int y1, d
                 run_max = run > run_max ? run : run_max;
             }
         }
-        out[nout++] = (struct comp){x0 + sx / cnt + 0.5,
-                                    y0 + sy / cnt + 0.5,
-                                    x0 + bx0,
-                                    y0 + by0,
-                                    x0 + bx1 + 1,
-                                    y0 + by1 + 1,
-                                    run_max,
-                                    cnt / (cw * (by1 - by0 + 1))};
+        out[nout++] = (struct comp){
+            x0 + sx / cnt + 0.5, y0 + sy / cnt + 0.5, x0 + bx0, y0 + by0,
+            x0 + bx1 + 1,        y0 + by1 + 1,        run_max,  cnt / (cw * (by1 - by0 + 1))};
     }
     free(m);
     free(lab);
@@ -536,8 +547,8 @@ static double glare_share(const struct pc__img *rgb, int x0, int y0, int x1, int
  * its opening. Returns false when there is nothing to anchor; *sure when the place is an
  * eye's (a cascade's, or a part that is no frame). */
 static bool place_eye(const struct pc__img *g, const struct comp *c, int n, double fx, double fw,
-                      bool casc, double other_y, bool other, double *ex, double *ey,
-                      double *open, bool *sure)
+                      bool casc, double other_y, bool other, double *ex, double *ey, double *open,
+                      bool *sure)
 {
     const double ring = 0.3;
     double ax = *ex, ay = *ey;
@@ -605,9 +616,8 @@ void pc__faces_eyes(const struct pc__img *patch, double fx, double fy, double fw
             if (casc[s] != (pass == 0))
                 continue;
             struct comp c[MAX_COMPS];
-            int cheek = median_box(&raw, (int)(fx + (s ? 0.58 : 0.18) * fw),
-                                   (int)(fy + 0.56 * fw), (int)(fx + (s ? 0.82 : 0.42) * fw),
-                                   (int)(fy + 0.68 * fw));
+            int cheek = median_box(&raw, (int)(fx + (s ? 0.58 : 0.18) * fw), (int)(fy + 0.56 * fw),
+                                   (int)(fx + (s ? 0.82 : 0.42) * fw), (int)(fy + 0.68 * fw));
             int n = band_comps(&raw, x0[s], y0, x1[s], y1, fw, cheek, c);
             f->open[s] = 0;
             placed[s] = place_eye(&g, c, n, fx, fw, casc[s], ey[!s], placed[!s], &ex[s], &ey[s],

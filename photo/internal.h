@@ -116,14 +116,14 @@ double pc__bg_dist(const struct pc__seg *seg, const unsigned char *rgb);
 
 /* The faces in a picture and the subject's eyes. Boxes are in analysis px. */
 struct pc__faces {
-    bool found;         /* the subject's face: a face whose centre lies on the silhouette's head */
-    double x, y, w, h;  /* its box (dlib's box: brows to chin, cheek to cheek) */
-    double score;       /* HOG margin */
-    int filter;         /* winning HOG filter (0 front, 1/2 looking left/right, 3/4 rotated) */
-    double fscore[5];   /* every HOG filter's margin on this face (-9: below the floor) */
-    double rot;         /* rotation of the detection pass that found it (degrees, 0 upright) */
-    int pass;           /* which pass found it (1 = the first) */
-    int others;         /* other faces confirmed anywhere in the picture */
+    bool found;        /* the subject's face: a face whose centre lies on the silhouette's head */
+    double x, y, w, h; /* its box (dlib's box: brows to chin, cheek to cheek) */
+    double score;      /* HOG margin */
+    int filter;        /* winning HOG filter (0 front, 1/2 looking left/right, 3/4 rotated) */
+    double fscore[5];  /* every HOG filter's margin on this face (-9: below the floor) */
+    double rot;        /* rotation of the detection pass that found it (degrees, 0 upright) */
+    int pass;          /* which pass found it (1 = the first) */
+    int others;        /* other faces confirmed anywhere in the picture */
     double ox[PC__MAX_OTHERS], oy[PC__MAX_OTHERS], ow[PC__MAX_OTHERS], oh[PC__MAX_OTHERS];
     double oscore[PC__MAX_OTHERS];
     /* pc__faces_eyes, in the patch's pixels */
@@ -139,8 +139,8 @@ struct pc__faces {
 /* Finds the subject's face (on the silhouette's head when seg->found, else anywhere) and any
  * other face in ana (the analysis image); detection crops are resampled from src (the decoded
  * picture as stored, EXIF orientation `orientation`; NULL: from ana). Always fills f. */
-void pc__faces_find(const struct pc__img *ana, const struct pc__seg *seg,
-                    const struct pc__img *src, int orientation, struct pc__faces *f);
+void pc__faces_find(const struct pc__img *ana, const struct pc__seg *seg, const struct pc__img *src,
+                    int orientation, struct pc__faces *f);
 
 /* Eyes, openness, roll and glare on patch: RGB, the face box at (fx, fy) with width fw (patch
  * px). Fills the eye fields of f (patch px). */

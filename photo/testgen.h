@@ -27,15 +27,15 @@ struct pc_photo_testgen {
     bool long_hair;      /* hair falling to the shoulders */
     /* the face (issue #11): a shaded ellipsoid lit from the front and above, with eyes (whites,
      * iris, pupil, catchlight, lids, lashes), brows, nose shading and nostrils, lips */
-    double roll;      /* head roll in degrees, clockwise as displayed (+: the picture's right
-                         eye is lower) */
-    double yaw;       /* head turn in degrees (+: the nose points to the picture's right;
-                         90 = profile) */
-    bool eyes_closed; /* lids down */
+    double roll;       /* head roll in degrees, clockwise as displayed (+: the picture's right
+                          eye is lower) */
+    double yaw;        /* head turn in degrees (+: the nose points to the picture's right;
+                          90 = profile) */
+    bool eyes_closed;  /* lids down */
     double eye_narrow; /* 0 normal; 0.5: the opening half as tall (a smile, narrow eyes) */
-    bool back;        /* the back of the head: hair where the face would be */
-    bool glasses;     /* dark frames */
-    double glare;     /* 0 none; 1 a white reflection over most of each lens */
+    bool back;         /* the back of the head: hair where the face would be */
+    bool glasses;      /* dark frames */
+    double glare;      /* 0 none; 1 a white reflection over most of each lens */
     /* a second person behind the first (second_size 0 = none): head size factor, centre and
      * hair top as fractions of the picture, and their skin */
     double second_size, second_cx, second_top;
