@@ -393,6 +393,13 @@ static double face_scale(const struct pc__seg *seg, const struct facegeo *fg, do
     return s;
 }
 
+/* EYE_LINE and FACE_WIDTH refuse beyond the spec's bands by more than what the measure can
+ * tell apart (the eyes' position, the face's width from the eyes' distance). */
+#define EYE_LO  (PC__T(EYE_OUT_MIN) - PC__T(EYE_TOL))
+#define EYE_HI  (PC__T(EYE_OUT_MAX) + PC__T(EYE_TOL))
+#define FACE_LO (PC__T(FACE_W_MIN) * (1 - PC__T(FACE_W_TOL)))
+#define FACE_HI (PC__T(FACE_W_MAX) * (1 + PC__T(FACE_W_TOL)))
+
 /* A 3:4 picture that already meets the standard (head top 50–110, eye line 200–300, face
  * 180–300, centred) at its own size scaled to 640 rows: it is kept whole. */
 static bool already_standard(const struct pc__seg *seg, const struct facegeo *fg, int w, int h)
@@ -401,8 +408,8 @@ static bool already_standard(const struct pc__seg *seg, const struct facegeo *fg
         return false;
     double k = (double)PC_PHOTO_OUT_H / h; /* output px per ana px (ana has 640 rows: 1) */
     double top = seg->head_top * k, eye = fg->eye_y * k, fw = fg->fw * k;
-    return top >= PC__T(HEAD_TOP_MIN) && top <= PC__T(HEAD_TOP_MAX) && eye >= PC__T(EYE_OUT_MIN) &&
-           eye <= PC__T(EYE_OUT_MAX) && fw >= PC__T(FACE_W_MIN) && fw <= PC__T(FACE_W_MAX) &&
+    return top >= PC__T(HEAD_TOP_MIN) && top <= PC__T(HEAD_TOP_MAX) && eye >= EYE_LO &&
+           eye <= EYE_HI && fw >= FACE_LO && fw <= FACE_HI &&
            fabs(fg->cx * k - PC_PHOTO_OUT_W / 2.0) <= PC__T(CENTER_MAX);
 }
 
@@ -508,20 +515,19 @@ static void eval_geometry(struct pc_photo_result *r, const struct pc__seg *seg,
         double eye = (fg->eye_y - c->y0) * s, fwo = fg->fw * s;
         if (!fg->eyes)
             ; /* skipped: the eyes were not found (EYES_OPEN, FACE_POSE say why) */
-        else if (eye < PC__T(EYE_OUT_MIN))
-            fail(r, R_EYE_LINE, "双眼位置偏高，请后退一点或把手机稍微抬高再拍", eye,
-                 PC__T(EYE_OUT_MIN), true);
-        else if (eye > PC__T(EYE_OUT_MAX))
-            fail(r, R_EYE_LINE, "双眼位置偏低，请把手机稍微放低、让头部靠上一些再拍", eye,
-                 PC__T(EYE_OUT_MAX), true);
+        else if (eye < EYE_LO)
+            fail(r, R_EYE_LINE, "双眼位置偏高，请后退一点或把手机稍微抬高再拍", eye, EYE_LO, true);
+        else if (eye > EYE_HI)
+            fail(r, R_EYE_LINE, "双眼位置偏低，请把手机稍微放低、让头部靠上一些再拍", eye, EYE_HI,
+                 true);
         else
-            pass(r, R_EYE_LINE, eye, PC__T(EYE_OUT_MAX), true);
-        if (fwo < PC__T(FACE_W_MIN))
-            fail(r, R_FACE_WIDTH, "脸部太小，请靠近一点再拍", fwo, PC__T(FACE_W_MIN), true);
-        else if (fwo > PC__T(FACE_W_MAX))
-            fail(r, R_FACE_WIDTH, "脸部太大，请后退一点再拍", fwo, PC__T(FACE_W_MAX), true);
+            pass(r, R_EYE_LINE, eye, EYE_HI, true);
+        if (fwo < FACE_LO)
+            fail(r, R_FACE_WIDTH, "脸部太小，请靠近一点再拍", fwo, FACE_LO, true);
+        else if (fwo > FACE_HI)
+            fail(r, R_FACE_WIDTH, "脸部太大，请后退一点再拍", fwo, FACE_HI, true);
         else
-            pass(r, R_FACE_WIDTH, fwo, PC__T(FACE_W_MAX), true);
+            pass(r, R_FACE_WIDTH, fwo, FACE_HI, true);
     }
 
     if (too_big)
@@ -549,12 +555,14 @@ static void eval_geometry(struct pc_photo_result *r, const struct pc__seg *seg,
     if (!cloth_ok)
         return; /* skipped */
     int yl = -1, yr = -1;
-    double d = 200 / s;
+    double d = 200 / s, bcx = seg->head_cx; /* the body's centre: the neck's (a rolled head's */
+    if (seg->neck_seen && seg->neck_y < h && seg->left[seg->neck_y] >= 0) /* centre moves) */
+        bcx = (seg->left[seg->neck_y] + seg->right[seg->neck_y] + 1) / 2.0;
     int ybot = (int)fmin(h - 1, c->y0 + c->ch - 1);
     if (ybot >= 0 && seg->left[ybot] >= 0)
-        d = fmin(d, 0.9 * fmin(seg->head_cx - seg->left[ybot], seg->right[ybot] - seg->head_cx));
+        d = fmin(d, 0.9 * fmin(bcx - seg->left[ybot], seg->right[ybot] - bcx));
     if (d >= 0.6 * seg->head_w) {
-        int xl = (int)lround(seg->head_cx - d), xr = (int)lround(seg->head_cx + d);
+        int xl = (int)lround(bcx - d), xr = (int)lround(bcx + d);
         for (int y = seg->neck_y; y < h && xl >= 0 && xl < w; y++)
             if (seg->fg[(size_t)y * w + xl]) {
                 yl = y;

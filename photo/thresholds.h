@@ -45,6 +45,8 @@
     X(FACE_W_MAX, 300, "spec")                                                                     \
     X(EYE_OUT_MIN, 200, "spec: eye line 200-300 px below the top edge")                            \
     X(EYE_OUT_MAX, 300, "spec")                                                                    \
+    X(EYE_TOL, 5, "calib: EYE_LINE refuses beyond 200-300 by more than 5 px (eye placement)")      \
+    X(FACE_W_TOL, 0.05, "calib: FACE_WIDTH refuses beyond 180-300 by more than 5 % (measure)")     \
     X(EYE_OUT_TARGET, 250, "decision: the crop puts the eye line in the middle of 200-300")        \
     X(ENLARGE_MAX, 1.25, "decision: enlarging the standard file by <= 1.25 is not visible")        \
     X(FACE_W_OF_BOX, 1.0, "calib: cheek-to-cheek width = dlib's box width (synthetic 0.88-1.02)")  \

@@ -16,6 +16,7 @@
 #include "photo/photo.h"
 #include "photo/testgen.h"
 #include "photo/thresholds.h"
+#include "tests/unit/photo_check.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -24,73 +25,6 @@
 #include <turbojpeg.h>
 
 /* ---- helpers ---- */
-
-static unsigned char *portrait_jpeg(const struct pc_photo_testgen *g, int q, size_t *len)
-{
-    unsigned char *rgb = pc_photo_testgen_render(g);
-    unsigned char *j = pc_photo_testgen_jpeg(rgb, g->w, g->h, q, TJSAMP_420, false, false, len);
-    free(rgb);
-    assert_non_null(j);
-    return j;
-}
-
-static void process(const void *data, size_t len, bool standardise, struct pc_photo_result *r)
-{
-    struct pc_photo_opts o = {.standardise = standardise};
-    assert_int_equal(pc_photo_process(data, len, &o, r), 0);
-}
-
-static void dump(const struct pc_photo_result *r)
-{
-    for (size_t i = 0; i < r->nchecks; i++) {
-        const struct pc_photo_check *c = &r->checks[i];
-        fprintf(stderr, "  %-20s %s%s value=%.3f limit=%.3f %s\n", c->code,
-                c->skipped ? "skipped"
-                : c->ok    ? "ok"
-                           : "FAIL",
-                c->blocking ? "" : " (warn)", c->value, c->limit, c->message);
-    }
-}
-
-/* The failing, measured checks are exactly `want` (NULL-terminated). */
-static void expect_fails(const struct pc_photo_result *r, const char *const *want)
-{
-    bool bad = false;
-    size_t nwant = 0;
-    for (; want[nwant]; nwant++) {
-        const struct pc_photo_check *c = pc_photo_find_check(r, want[nwant]);
-        if (!c || c->ok || c->skipped) {
-            fprintf(stderr, "expected %s to fail\n", want[nwant]);
-            bad = true;
-        }
-    }
-    for (size_t i = 0; i < r->nchecks; i++) {
-        const struct pc_photo_check *c = &r->checks[i];
-        if (c->ok || c->skipped)
-            continue;
-        bool listed = false;
-        for (size_t k = 0; k < nwant; k++)
-            listed |= strcmp(want[k], c->code) == 0;
-        if (!listed) {
-            fprintf(stderr, "unexpected failure %s\n", c->code);
-            bad = true;
-        }
-    }
-    if (bad)
-        dump(r);
-    assert_false(bad);
-}
-
-static void expect_skipped(const struct pc_photo_result *r, const char *code)
-{
-    const struct pc_photo_check *c = pc_photo_find_check(r, code);
-    assert_non_null(c);
-    assert_true(c->skipped);
-    assert_false(c->ok);
-}
-
-#define FAILS(r, ...) expect_fails((r), (const char *const[]){__VA_ARGS__, NULL})
-#define PASSES(r)     expect_fails((r), (const char *const[]){NULL})
 
 static bool near_blue(const unsigned char *p, int tol)
 {
