@@ -47,8 +47,9 @@ static int median_box(const struct pc__img *g, int x0, int y0, int x1, int y1)
 
 /* The detectors' input: a gamma curve that brings the median of the face zone to
  * FACE_GAMMA_TARGET (brightening only: a dark face's gradients are stretched the way a fair
- * face's already are), then CLAHE. The same procedure for every picture; in place. */
-static void normalise(struct pc__img *g, int median, int tiles)
+ * face's already are), then CLAHE (tiles × tiles, clip limit). The same procedure for every
+ * picture; in place. */
+static void normalise(struct pc__img *g, int median, int tiles, double clip)
 {
     double target = PC__T(FACE_GAMMA_TARGET), m = median < 4 ? 4 : median;
     double gm = log(target / 255.0) / log(m / 255.0);
@@ -61,7 +62,7 @@ static void normalise(struct pc__img *g, int median, int tiles)
         g->p[i] = lut[g->p[i]];
     struct pc_face_gray fg = {g->p, g->w, g->h, g->w};
     unsigned char *out = pc_xmalloc(n);
-    if (pc_face_clahe(&fg, PC__T(FACE_CLAHE_CLIP), tiles, out) == 0)
+    if (pc_face_clahe(&fg, clip, tiles, out) == 0)
         memcpy(g->p, out, n);
     free(out);
 }
@@ -115,11 +116,13 @@ static void crop_grey(const struct view *v, double bx, double by, double bw, dou
 }
 
 /* HOG on the box (bx, by, bw, bh) (analysis px) of the view resampled by k, normalised with
- * the face zone's median `median` (or its own centre's when median < 0), optionally rotated
- * by rot degrees; detections mapped back to analysis px (the box of a rotated detection is
- * axis-aligned around its mapped centre). Returns how many. */
+ * the face zone's median `median` (or its own centre's when median < 0; `strong`: twice the
+ * CLAHE tiles and clip, for a face half in shadow), optionally rotated by rot degrees;
+ * detections mapped back to analysis px (the box of a rotated detection is axis-aligned
+ * around its mapped centre). Returns how many. */
 static int hog_on(const struct view *v, double bx, double by, double bw, double bh, double k,
-                  int median, double rot, double adjust, struct pc_face_det *out, int cap)
+                  int median, bool strong, double rot, double adjust, struct pc_face_det *out,
+                  int cap)
 {
     int w = (int)lround(bw * k), h = (int)lround(bh * k);
     if (w < 40 || h < 40 || w > 4000 || h > 4000)
@@ -129,7 +132,8 @@ static int hog_on(const struct view *v, double bx, double by, double bw, double 
     crop_grey(v, bx, by, bw, bh, &crop);
     if (median < 0)
         median = median_box(&crop, w * 3 / 8, h / 2, w * 5 / 8, h * 5 / 8);
-    normalise(&crop, median, (int)PC__T(FACE_CLAHE_TILES) / 2);
+    int tiles = (int)PC__T(FACE_CLAHE_TILES);
+    normalise(&crop, median, strong ? 2 * tiles : tiles, (strong ? 2 : 1) * PC__T(FACE_CLAHE_CLIP));
     const struct pc__img *in = &crop;
     if (rot != 0) {
         rotate(&crop, rot, &rc);
@@ -190,12 +194,14 @@ static void find_subject(const struct view *v, const struct pc__img *g, int medi
     }
     static const struct {
         double kf, rot;
-    } passes[] = {{1, 0}, {1.45, 0}, {0.7, 0}, {1, -22}, {1, 22}, {1, -38}, {1, 38}};
+        bool strong;
+    } passes[] = {{1, 0, false},   {1.45, 0, false}, {0.7, 0, false}, {1, 0, true},
+                  {1, -22, false}, {1, 22, false},   {1, -38, false}, {1, 38, false}};
     for (size_t p = 0; p < sizeof passes / sizeof passes[0]; p++) {
         if (!seg->found && p > 0 && passes[p].rot == 0)
             continue;
-        int n =
-            hog_on(v, bx, by, bw, bh, k * passes[p].kf, median, passes[p].rot, adj, d, MAX_DETS);
+        int n = hog_on(v, bx, by, bw, bh, k * passes[p].kf, median, passes[p].strong, passes[p].rot,
+                       adj, d, MAX_DETS);
         for (int i = 0; i < n; i++) {
             double cx = d[i].x + d[i].w / 2, cy = d[i].y + d[i].h / 2;
             if (cx < hx0 || cx > hx1 || cy < hy0 || cy > hy1)
@@ -220,7 +226,7 @@ static void find_subject(const struct view *v, const struct pc__img *g, int medi
         return;
     /* nothing on the silhouette's head (a busy background, a mistaken silhouette): a face
      * anywhere that is large enough to be the subject's (a small face is another person) */
-    int n = hog_on(v, 0, 0, g->w, g->h, 1, median, 0, adj, d, MAX_DETS);
+    int n = hog_on(v, 0, 0, g->w, g->h, 1, median, false, 0, adj, d, MAX_DETS);
     for (int i = 0; i < n; i++) {
         if (d[i].w < PC__T(SUBJECT_FACE_MIN) * g->w || (f->found && d[i].w <= f->w))
             continue;
@@ -309,7 +315,7 @@ static bool confirm_face(const struct view *v, const struct pc_face_det *c, stru
     double cx = c->x + c->w / 2, cy = c->y + c->h / 2;
     double bw = 2.2 * c->w, bh = 2.2 * c->h, bx = cx - bw / 2, by = cy - bh / 2;
     double k = PC__T(FACE_DET_PX) / c->w;
-    int m = hog_on(v, bx, by, bw, bh, k, -1, 0, PC__T(SECOND_HOG), d, MAX_DETS);
+    int m = hog_on(v, bx, by, bw, bh, k, -1, false, 0, PC__T(SECOND_HOG), d, MAX_DETS);
     for (int j = 0; j < m; j++) {
         double dx = d[j].x + d[j].w / 2 - cx, dy = d[j].y + d[j].h / 2 - cy;
         if (hypot(dx, dy) > 0.5 * c->w)
@@ -320,22 +326,19 @@ static bool confirm_face(const struct view *v, const struct pc_face_det *c, stru
     return false;
 }
 
-/* Other faces anywhere: proposals from the frontal Haar cascade (small faces), HOG at half
- * resolution (large ones) and the wall's outline (heads beside the subject, whatever their
- * skin), each confirmed by HOG on its own normalised patch (a texture or a shirt pattern that
- * fooled the cascade rarely passes HOG as well). */
+/* Other faces anywhere: proposals from the frontal Haar cascade on the plain grey picture
+ * (faces from SECOND_MIN_PX up) and from the wall's outline (heads beside the subject,
+ * whatever their skin: the cascade misses dark faces), each confirmed by HOG on its own
+ * normalised patch (a texture or a shirt pattern that fooled the cascade rarely passes HOG as
+ * well). */
 static void find_others(const struct view *v, const struct pc__img *g, const struct pc__seg *seg,
                         struct pc__faces *f)
 {
-    struct pc_face_det cand[MAX_DETS * 3], d[MAX_DETS];
-    int nc = 0;
+    struct pc_face_det cand[MAX_DETS * 2];
     struct pc_face_gray fg = {g->p, g->w, g->h, g->w};
     int minpx = (int)PC__T(SECOND_MIN_PX);
-    int n = pc_face_cascade(&fg, PC_FACE_CASCADE_FRONTAL, minpx, 0, 1.2, 3, cand, MAX_DETS);
-    nc = n > 0 ? n : 0;
-    n = hog_on(v, 0, 0, g->w, g->h, 0.5, -1, 0, PC__T(SECOND_HOG), d, MAX_DETS);
-    for (int i = 0; i < n; i++)
-        cand[nc++] = d[i];
+    int n = pc_face_cascade(&fg, PC_FACE_CASCADE_FRONTAL, minpx, 0, 1.25, 3, cand, MAX_DETS);
+    int nc = n > 0 ? n : 0;
     nc += outline_heads(seg, f, cand + nc, MAX_DETS);
     for (int i = 0; i < nc && f->others < PC__MAX_OTHERS; i++) {
         const struct pc_face_det *c = &cand[i];
@@ -384,25 +387,25 @@ void pc__faces_find(const struct pc__img *ana, const struct pc__seg *seg, const 
         med = median_box(&g, g.w / 3, g.h / 4, 2 * g.w / 3, g.h / 2);
     }
     find_subject(&v, &g, med, seg, f);
-    normalise(&g, med, (int)PC__T(FACE_CLAHE_TILES));
     find_others(&v, &g, seg, f);
     pc__img_free(&g);
 }
 
 /* ---- the subject's eyes, on a patch at a fixed scale ---- */
 /* Candidate eye from the cascades in one side's band of the normalised patch: the strongest
- * hit whose centre lies between the heights zy0 and zy1. */
+ * hit whose centre lies between the heights zy0 and zy1 (the eyeglasses cascade only when the
+ * plain eye cascade finds none). */
 static bool cascade_eye(const struct pc__img *p, int x0, int y0, int x1, int y1, double fw,
                         double zy0, double zy1, double *ex, double *ey, double *size)
 {
     struct pc_face_det d[MAX_DETS];
-    static const enum pc_face_cascade which[] = {PC_FACE_CASCADE_EYE_GLASSES, PC_FACE_CASCADE_EYE};
+    static const enum pc_face_cascade which[] = {PC_FACE_CASCADE_EYE, PC_FACE_CASCADE_EYE_GLASSES};
     struct pc_face_gray fg = {p->p + (size_t)y0 * p->w + x0, x1 - x0, y1 - y0, p->w};
     double best = -1e9;
     bool found = false;
-    for (size_t c = 0; c < sizeof which / sizeof which[0]; c++) {
-        int n = pc_face_cascade(&fg, which[c], (int)(0.12 * fw), (int)(0.45 * fw), 1.08, 2, d,
-                                MAX_DETS);
+    for (size_t c = 0; c < sizeof which / sizeof which[0] && !found; c++) {
+        int n =
+            pc_face_cascade(&fg, which[c], (int)(0.12 * fw), (int)(0.4 * fw), 1.1, 2, d, MAX_DETS);
         for (int i = 0; i < n; i++) {
             double cy = y0 + d[i].y + d[i].h / 2;
             if (d[i].score <= best || cy < zy0 || cy > zy1)
@@ -596,7 +599,7 @@ void pc__faces_eyes(const struct pc__img *patch, double fx, double fy, double fw
     /* the lower face's median (cheeks, nose, mouth) for the detectors' normalisation */
     int med = median_box(&g, (int)(fx + 0.25 * fw), (int)(fy + 0.55 * fw), (int)(fx + 0.75 * fw),
                          (int)(fy + 0.8 * fw));
-    normalise(&g, med, 4);
+    normalise(&g, med, 4, PC__T(FACE_CLAHE_CLIP));
     double ex[2] = {0, 0}, ey[2] = {0, 0}, size[2] = {0, 0};
     bool casc[2], placed[2] = {false, false}, sure[2] = {false, false};
     int x0[2], x1[2], y0 = (int)(fy + 0.08 * fw), y1 = (int)(fy + 0.5 * fw);

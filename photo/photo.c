@@ -162,16 +162,17 @@ static double luma(const unsigned char *p)
     return 0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2];
 }
 
-/* The wall is of a family whose tone the standard fixes: the light blue's hue, or neutral
- * (its luminance then tells the exposure, whatever the subject's skin). */
+/* The wall is of a family whose tone is known: the light blue's hue, or a light neutral wall
+ * (L* >= 40: a white wall, perhaps under-exposed; a black one tells nothing). Its luminance
+ * then tells the exposure, whatever the subject's skin. */
 static bool wall_known_tone(const struct pc__seg *seg)
 {
     double lab[3], hsv[3];
     pc__rgb_to_lab(seg->bg_rgb, lab);
     pc__rgb_to_hsv(seg->bg_rgb, hsv);
-    return hypot(lab[1], lab[2]) <= PC__T(BG_NEUTRAL_CHROMA_MAX) ||
+    return (hypot(lab[1], lab[2]) <= PC__T(BG_NEUTRAL_CHROMA_MAX) && lab[0] >= 40) ||
            (hsv[0] >= PC__T(BG_HUE_MIN) && hsv[0] <= PC__T(BG_HUE_MAX) &&
-            hsv[1] >= PC__T(BG_SAT_MIN));
+            hsv[1] >= PC__T(BG_SAT_MIN) && lab[0] >= 40);
 }
 
 /* BACKGROUND_COLOR: light blue near the spec's RGB(100,197,255), or a neutral light wall
@@ -585,9 +586,10 @@ static void eval_geometry(struct pc_photo_result *r, const struct pc__seg *seg,
         fail(r, R_SHOULDERS, "双肩不平，请坐正、双肩保持水平再拍", diff, PC__T(SHOULDER_MAX), true);
 }
 
-/* FACE_POSE, HEAD_ROLL, EYES_OPEN, GLASSES_GLARE from the face analysis. */
+/* FACE_POSE, HEAD_ROLL, EYES_OPEN, GLASSES_GLARE from the face analysis (the eye rules
+ * skipped for a blurred face). */
 static void eval_face_rules(struct pc_photo_result *r, const struct pc__seg *seg,
-                            const struct pc__faces *f, const struct facegeo *fg)
+                            const struct pc__faces *f, const struct facegeo *fg, bool blurred)
 {
     /* FACE_POSE: the eyes' midpoint off the middle of the cheeks' outline (the wall's edge
      * below the ears), agreeing in direction with dlib's left/right-looking filters */
@@ -629,7 +631,7 @@ static void eval_face_rules(struct pc_photo_result *r, const struct pc__seg *seg
              val, PC__T(POSE_OFF_MAX), true);
     else
         pass(r, R_POSE, val, PC__T(POSE_OFF_MAX), outline);
-    if (turned)
+    if (turned || blurred)
         return; /* HEAD_ROLL, EYES_OPEN, GLASSES_GLARE skipped: the eyes of a turned face */
 
     /* HEAD_ROLL: the eye line's angle; without sure eyes, a face that only a rotated pass or
@@ -689,7 +691,7 @@ static void eval_light(struct pc_photo_result *r, const struct pc__seg *seg,
             n++;
             black += v <= PC__T(EXPO_BLACK_Y);
             clip += v >= PC__T(EXPO_CLIP_Y);
-            if (t > -0.15 && t < 0.25 && fabs(u) > 0.08 && fabs(u) < 0.35) { /* the cheeks */
+            if (t > -0.25 && t < 0.3 && fabs(u) > 0.05 && fabs(u) < 0.4) { /* face halves */
                 if (u < 0) {
                     hl[g.p[i]]++;
                     nl++;
@@ -920,8 +922,6 @@ int pc_photo_process(const void *data, size_t len, const struct pc_photo_opts *o
     else
         pass(r, R_OTHER_FACES, 0, 0, true);
     eval_geometry(r, &seg, &fg, fy / scale, &c);
-    if (faces.found)
-        eval_face_rules(r, &seg, &faces, &fg);
 
     /* 5. RESOLUTION: the input rows behind the 640 output rows, at full resolution; refused
      * only when the standard file would be enlarged visibly (ENLARGE_MAX) */
@@ -932,9 +932,13 @@ int pc_photo_process(const void *data, size_t len, const struct pc_photo_opts *o
     else
         fail(r, R_RESOLUTION, "照片分辨率太低，请用手机后置摄像头拍摄原图（不要截图或压缩）",
              ch_full, res_min, true);
-    if (faces.found)
+    if (faces.found) {
         eval_light(r, &seg, &patch, 0.25 * PC__T(FACE_PATCH_W), 0.25 * PC__T(FACE_PATCH_W),
                    PC__T(FACE_PATCH_W), res_ok);
+        /* the eyes of a blurred face are not judged (SHARPNESS says what to do) */
+        const struct pc_photo_check *sh = &r->checks[R_SHARPNESS];
+        eval_face_rules(r, &seg, &faces, &fg, !(sh->skipped || sh->ok || !sh->blocking));
+    }
     if (res_ok && c.ch * fy < PC_PHOTO_OUT_H && scale < 1) {
         /* the scaled decode is too coarse for this crop: decode again, larger */
         struct pc__img big = {0};

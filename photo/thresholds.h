@@ -82,10 +82,10 @@
     X(FACE_HOG_SUBJECT, -0.3, "calib: HOG margin accepted for a face on the silhouette's head")    \
     X(FACE_GAMMA_TARGET, 118, "calib: detector input: gamma brings the lower face's median here")  \
     X(FACE_CLAHE_CLIP, 2.0, "calib: detector input: CLAHE clip limit")                             \
-    X(FACE_CLAHE_TILES, 8, "calib: detector input: CLAHE tiles per side (analysis image)")         \
+    X(FACE_CLAHE_TILES, 4, "calib: detector input: CLAHE tiles per side of a detection crop")      \
     X(SUBJECT_FACE_MIN, 0.12,                                                                      \
       "calib: a face off the silhouette's head is the subject's if >= 12 % W")                     \
-    X(SECOND_MIN_PX, 20, "calib: smallest other face searched, ana px (LBP window 24)")            \
+    X(SECOND_MIN_PX, 24, "calib: smallest other face searched, ana px (Haar window 20)")           \
     X(SECOND_HOG, 0.0, "calib: HOG margin confirming another face on its own patch")               \
     X(FACE_PATCH_W, 160, "calib: face analysis patch: the face box is 160 px wide")                \
     X(EYE_DEV, 0.3, "calib: eye mask: |ln((Y+8)/(cheek+8))| > 0.3 (iris, pupil, white, lashes)")   \
