@@ -421,14 +421,16 @@ static bool cascade_eye(const struct pc__img *p, int x0, int y0, int x1, int y1,
 }
 
 /* The pupil near (*ex, *ey): the darkest mean of a window about the pupil's size (lashes and
- * brows are thin lines: a window centred on them is mostly lid or skin) within ±reach. */
-static void iris_centre(const struct pc__img *g, double *ex, double *ey, double fw, double reach)
+ * brows are thin lines: a window centred on them is mostly lid or skin) within ±reach across
+ * and ±vreach up and down (a light iris under a dark brow: the brow must stay out of reach). */
+static void iris_centre(const struct pc__img *g, double *ex, double *ey, double fw, double reach,
+                        double vreach)
 {
     int r = (int)lround(0.02 * fw), cx = (int)lround(*ex), cy = (int)lround(*ey);
-    int rr = (int)lround(reach);
+    int rr = (int)lround(reach), vr = (int)lround(vreach);
     double best = 1e18, bx = *ex, by = *ey;
     r = r < 1 ? 1 : r;
-    for (int y = cy - rr; y <= cy + rr; y++)
+    for (int y = cy - vr; y <= cy + vr; y++)
         for (int x = cx - rr; x <= cx + rr; x++) {
             if (x - r < 0 || y - r < 0 || x + r >= g->w || y + r >= g->h)
                 continue;
@@ -585,9 +587,35 @@ static bool place_eye(const struct pc__img *g, const struct comp *c, int n, doub
     *open = (run > 0 ? run : frame_run) / fw;
     *ex = ax;
     *ey = ay;
-    if (*open >= PC__T(EYE_OPEN_MIN)) /* an open eye: its pupil */
-        iris_centre(g, ex, ey, fw, 0.06 * fw);
+    if (*open >= PC__T(EYE_OPEN_MIN)) /* an open eye: its pupil, near where it was placed */
+        iris_centre(g, ex, ey, fw, 0.06 * fw, (casc ? 0.03 : 0.06) * fw);
     return true;
+}
+
+/* Both eyes by the cascades on the normalised patch g rotated by rot degrees about
+ * (cx, cy), mapped back to the patch. */
+static bool cascade_pair(const struct pc__img *g, double rot, double cx, double cy, const int *x0,
+                         const int *x1, int y0, int y1, double fy, double fw, double *ex,
+                         double *ey, double *size)
+{
+    struct pc__img r = {0};
+    const struct pc__img *in = g;
+    if (rot != 0) {
+        rotate(g, rot, &r);
+        in = &r;
+    }
+    bool ok = true;
+    for (int s = 0; s < 2 && ok; s++)
+        ok = cascade_eye(in, x0[s], y0, x1[s], y1, fw, fy + 0.14 * fw, fy + 0.48 * fw, &ex[s],
+                         &ey[s], &size[s]);
+    double c = cos(rot / DEG), sn = sin(rot / DEG);
+    for (int s = 0; s < 2 && ok && rot != 0; s++) { /* rotated picture → patch */
+        double dx = ex[s] - cx, dy = ey[s] - cy;
+        ex[s] = cx + dx * c + dy * sn;
+        ey[s] = cy - dx * sn + dy * c;
+    }
+    pc__img_free(&r);
+    return ok;
 }
 
 void pc__faces_eyes(const struct pc__img *patch, double fx, double fy, double fw,
@@ -612,6 +640,26 @@ void pc__faces_eyes(const struct pc__img *patch, double fx, double fy, double fw
         x1[s] = x1[s] > g.w ? g.w : x1[s];
         casc[s] = cascade_eye(&g, x0[s], y0, x1[s], y1, fw, fy + 0.14 * fw, fy + 0.48 * fw, &ex[s],
                               &ey[s], &size[s]);
+    }
+    if (!casc[0] || !casc[1]) { /* a rolled head: the cascades on the patch turned upright */
+        /* the likelier way first: the detection pass's own turn, else against dlib's filter
+         * for a head rotated clockwise (4) or anticlockwise (3) */
+        double first = f->rot != 0 ? f->rot : f->fscore[4] > f->fscore[3] ? -20 : 20;
+        double rots[2] = {first, -first};
+        double cx = fx + fw / 2, cy = fy + fw / 2, rx[2], ry[2], rs[2];
+        for (size_t k = 0; k < 2; k++) {
+            if (cascade_pair(&g, rots[k], cx, cy, x0, x1, y0, y1, fy, fw, rx, ry, rs) &&
+                hypot(rx[1] - rx[0], ry[1] - ry[0]) > 0.3 * fw &&
+                hypot(rx[1] - rx[0], ry[1] - ry[0]) < 0.65 * fw) {
+                for (int s = 0; s < 2; s++) {
+                    ex[s] = rx[s];
+                    ey[s] = ry[s];
+                    size[s] = rs[s];
+                    casc[s] = true;
+                }
+                break;
+            }
+        }
     }
     /* cascade eyes first: a side without one is placed near the other's height */
     for (int pass = 0; pass < 2; pass++)

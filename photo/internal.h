@@ -143,7 +143,8 @@ void pc__faces_find(const struct pc__img *ana, const struct pc__seg *seg, const 
                     int orientation, struct pc__faces *f);
 
 /* Eyes, openness, roll and glare on patch: RGB, the face box at (fx, fy) with width fw (patch
- * px). Fills the eye fields of f (patch px). */
+ * px). Reads f's detection (a rotated face: the eyes are also looked for on the patch turned
+ * upright); fills the eye fields of f (patch px). */
 void pc__faces_eyes(const struct pc__img *patch, double fx, double fy, double fw,
                     struct pc__faces *f);
 
