@@ -648,9 +648,12 @@ void pc__faces_eyes(const struct pc__img *patch, double fx, double fy, double fw
         double rots[2] = {first, -first};
         double cx = fx + fw / 2, cy = fy + fw / 2, rx[2], ry[2], rs[2];
         for (size_t k = 0; k < 2; k++) {
-            if (cascade_pair(&g, rots[k], cx, cy, x0, x1, y0, y1, fy, fw, rx, ry, rs) &&
-                hypot(rx[1] - rx[0], ry[1] - ry[0]) > 0.3 * fw &&
-                hypot(rx[1] - rx[0], ry[1] - ry[0]) < 0.65 * fw) {
+            if (!cascade_pair(&g, rots[k], cx, cy, x0, x1, y0, y1, fy, fw, rx, ry, rs))
+                continue;
+            /* a plausible pair: apart like eyes, rolled the way the patch was turned */
+            double dist = hypot(rx[1] - rx[0], ry[1] - ry[0]);
+            double roll = atan2(ry[1] - ry[0], rx[1] - rx[0]) * DEG;
+            if (dist > 0.3 * fw && dist < 0.65 * fw && roll * -rots[k] > 0 && fabs(roll) < 40) {
                 for (int s = 0; s < 2; s++) {
                     ex[s] = rx[s];
                     ey[s] = ry[s];
@@ -682,6 +685,11 @@ void pc__faces_eyes(const struct pc__img *patch, double fx, double fy, double fw
     f->eyes_found = placed[0] && placed[1] && ex[1] - ex[0] > 0.25 * fw;
     f->eyes_sure = f->eyes_found && sure[0] && sure[1];
     f->roll = f->eyes_found ? atan2(ey[1] - ey[0], ex[1] - ex[0]) * DEG : 0;
+    /* a large roll one way while dlib's rotated filters clearly say the other: the eyes are
+     * misplaced (a frame, a brow), not trusted */
+    double cw = f->fscore[4] - f->fscore[3];
+    if (f->eyes_sure && fabs(f->roll) > PC__T(ROLL_MAX) && f->roll * cw < 0 && fabs(cw) > 0.5)
+        f->eyes_sure = false;
     f->glare = 0;
     for (int s = 0; s < 2; s++)
         f->glare = fmax(f->glare, glare_share(patch, x0[s], y0, x1[s], y1));
