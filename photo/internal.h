@@ -27,6 +27,9 @@ struct pc__hdr {
     int w, h;        /* as stored, before orientation */
     bool gray, cmyk; /* refused colour spaces */
     int sof;         /* JPEG SOF marker (0xC0 baseline, 0xC2 progressive ...), 0 if none */
+    int subsamp;     /* JPEG TJSAMP_* (-1 unknown) */
+    int scans;       /* JPEG start-of-scan markers, counted up to 2 (2: progressive or
+                        multi-scan, every coefficient is kept while decoding) */
     int orientation; /* EXIF 1..8 (1 when absent or PNG) */
     const unsigned char *exif; /* APP1 payload starting "Exif\0\0" (points into data) */
     size_t exif_len;
@@ -37,11 +40,16 @@ void pc__probe(const unsigned char *p, size_t len, struct pc__hdr *h);
 
 /* Decodes to RGB as stored (EXIF orientation NOT applied: pc__resample_oriented does it on
  * the small results). JPEGs are decoded at the smallest TurboJPEG scaling factor (1/8, 1/4,
- * 1/2, 1) whose oriented height is >= min_h (full size when min_h <= 0 or none is); *scale
- * receives decoded/full. 0, or PC_EINVAL (corrupt, truncated, unsupported). The caller has
- * checked the pixel cap. */
+ * 1/2, 1) whose oriented height is >= min_h, PNGs reduced row by row by the largest whole
+ * factor that keeps >= min_h rows (full size when min_h <= 0); *scale receives decoded/full
+ * (rows). 0, or PC_EINVAL (corrupt, truncated, unsupported). The caller has checked the pixel
+ * cap and, for a multi-scan JPEG, pc__jpeg_coef_bytes. */
 int pc__decode(const unsigned char *p, size_t len, const struct pc__hdr *h, int min_h,
                struct pc__img *out, double *scale);
+
+/* Bytes libjpeg holds for the coefficients of a multi-scan (progressive) JPEG of this header:
+ * 2 per sample of every component. */
+double pc__jpeg_coef_bytes(const struct pc__hdr *h);
 
 /* ---- exif.c ---- */
 

@@ -834,6 +834,14 @@ int pc_photo_process(const void *data, size_t len, const struct pc_photo_opts *o
         fail(r, R_TOO_LARGE, "照片像素过大，请上传手机直接拍摄的照片", px, (double)max_px, true);
         goto out;
     }
+    if (hdr.fmt == PC__FMT_JPEG && hdr.scans > 1 &&
+        pc__jpeg_coef_bytes(&hdr) > PC__T(PROG_COEF_MAX)) {
+        /* progressive: libjpeg keeps every coefficient whatever the output size */
+        double cap = px * PC__T(PROG_COEF_MAX) / pc__jpeg_coef_bytes(&hdr);
+        fail(r, R_TOO_LARGE, "渐进式 JPEG 照片像素过大，请上传手机相机直接拍摄的原图", px,
+             floor(cap), true);
+        goto out;
+    }
     pass(r, R_TOO_LARGE, px, (double)max_px, true);
     bool swap = hdr.orientation >= 5;
     r->width = swap ? hdr.h : hdr.w;

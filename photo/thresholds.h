@@ -10,6 +10,7 @@
 /* X(name, value, source) */
 #define PC__THRESHOLDS(X)                                                                          \
     X(MAX_PIXELS, 50e6, "[proposal] §2.1: ~50 MP decompression-bomb cap (header, pre-alloc)")      \
+    X(PROG_COEF_MAX, 40e6, "decision: a multi-scan JPEG's coefficients <= 40 MB (4:2:0: 13 MP)")   \
     X(MIN_SIDE, 32, "calib: below 32 px no portrait can be analysed")                              \
     X(MAX_ASPECT, 4.0, "calib: long/short side above 4 is no photo of a person")                   \
     X(WORK_MIN_H, 1200, "calib: scaled decode keeps >= 1200 rows: a 55 % crop still has 640")      \
