@@ -190,7 +190,7 @@ static int count_scans(const unsigned char *p, size_t len)
 double pc__jpeg_coef_bytes(const struct pc__hdr *h)
 {
     /* 16-bit coefficients for every sample: Y plus two chroma planes subsampled */
-    static const double chroma[] = {[TJSAMP_444] = 2, [TJSAMP_422] = 1,   [TJSAMP_420] = 0.5,
+    static const double chroma[] = {[TJSAMP_444] = 2,  [TJSAMP_422] = 1, [TJSAMP_420] = 0.5,
                                     [TJSAMP_GRAY] = 0, [TJSAMP_440] = 1, [TJSAMP_411] = 0.5};
     double c = h->subsamp >= 0 && h->subsamp <= TJSAMP_411 ? chroma[h->subsamp] : 2;
     return 2.0 * h->w * h->h * (1 + c);
