@@ -437,6 +437,7 @@ static void eval_geometry(struct pc_photo_result *r, const struct pc__seg *seg,
     if (whole) {
         s = (double)PC_PHOTO_OUT_H / h;
         s_lo = s_hi = s;
+        t_target = seg->head_top * s; /* kept where it is */
     } else if (fg->found) {
         /* from the face: the eye line and the face width (docs/photo.md "Crop") */
         s = face_scale(seg, fg, &t_target);
