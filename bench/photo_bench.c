@@ -2,10 +2,16 @@
  * file) per photo, next to TurboJPEG's plain full-resolution decode of the same file
  * (tjDecompress2 to RGB), median of N interleaved runs each, in the same process.
  * Inputs are generated (photo/testgen.h): a 4032×3024 q92 4:2:0 JPEG with EXIF orientation 6
- * (a phone held upright) and a 1080×1440 q92 one. Usage: photo_bench [RUNS] (default 21).
+ * (a phone held upright) and a 1080×1440 q92 one. Then the face analysis alone (finding the
+ * faces, the eyes) on the 1080×1440 portrait, to show where the time goes.
+ * Usage: photo_bench [RUNS] (default 21).
  * Single-threaded; see bench/README.md "Photo pipeline". */
+#include "photo/internal.h"
 #include "photo/photo.h"
 #include "photo/testgen.h"
+#include "photo/thresholds.h"
+
+#include <math.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,6 +106,44 @@ static unsigned char *make(int w, int h, int orientation, size_t *len, int *sw, 
     return e;
 }
 
+/* The face analysis steps of the pipeline on one portrait: finding the faces on the 640-row
+ * analysis image (crops from the decoded picture), then the eyes on the face patch. */
+static void bench_faces(int runs)
+{
+    struct pc_photo_testgen g;
+    pc_photo_testgen_defaults(&g, 1080, 1440);
+    unsigned char *rgb = pc_photo_testgen_render(&g);
+    struct pc__img src = {rgb, 1080, 1440, 3}, ana, patch;
+    pc__img_alloc(&ana, 480, 640, 3);
+    pc__resample(&src, 0, 0, 1080, 1440, &ana, NULL);
+    struct pc__seg seg;
+    struct pc__faces f;
+    pc__segment(&ana, &seg);
+    pc__faces_find(&ana, &seg, &src, 1, &f); /* warm-up: loads the detectors */
+    double pw = PC__T(FACE_PATCH_W), k = 1440 / 640.0;
+    pc__img_alloc(&patch, (int)lround(1.5 * pw), (int)lround(1.5 * pw), 3);
+    const unsigned char grey[3] = {128, 128, 128};
+    pc__resample(&src, (f.x - 0.25 * f.w) * k, (f.y - 0.25 * f.w) * k, 1.5 * f.w * k,
+                 1.5 * f.w * k, &patch, grey);
+    double *tf = calloc((size_t)runs, sizeof *tf), *te = calloc((size_t)runs, sizeof *te);
+    for (int i = 0; i < runs; i++) {
+        double t0 = now_ms();
+        pc__faces_find(&ana, &seg, &src, 1, &f);
+        double t1 = now_ms();
+        pc__faces_eyes(&patch, 0.25 * pw, 0.25 * pw, pw, &f);
+        te[i] = now_ms() - t1;
+        tf[i] = t1 - t0;
+    }
+    printf("%-28s finding faces %7.2f ms  eyes %7.2f ms\n", "face analysis 1080x1440",
+           median(tf, runs), median(te, runs));
+    free(tf);
+    free(te);
+    pc__img_free(&patch);
+    pc__img_free(&ana);
+    pc__seg_free(&seg);
+    free(rgb);
+}
+
 int main(int argc, char **argv)
 {
     int runs = argc > 1 ? (int)strtol(argv[1], NULL, 10) : 21;
@@ -114,5 +158,6 @@ int main(int argc, char **argv)
     a = make(1080, 1440, 1, &n, &w, &h);
     bench("1080x1440 q92", a, n, w, h, runs);
     free(a);
+    bench_faces(runs);
     return 0;
 }
