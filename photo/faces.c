@@ -166,6 +166,21 @@ static double overlap(double ax, double ay, double aw, double ah, double bx, dou
     return ix * iy / (aw * ah + bw * bh - ix * iy);
 }
 
+/* The subject's face is detection d, found by pass `pass` turned rot degrees. */
+static void take(struct pc__faces *f, const struct pc_face_det *d, double rot, int pass)
+{
+    f->found = true;
+    f->x = d->x;
+    f->y = d->y;
+    f->w = d->w;
+    f->h = d->h;
+    f->score = d->score;
+    f->filter = d->filter;
+    memcpy(f->fscore, d->filter_score, sizeof f->fscore);
+    f->rot = rot;
+    f->pass = pass;
+}
+
 /* The subject's face: passes over the head region (or the whole picture without a
  * silhouette) until one finds a face whose centre lies on the head. */
 static void find_subject(const struct view *v, const struct pc__img *g, int median,
@@ -208,16 +223,7 @@ static void find_subject(const struct view *v, const struct pc__img *g, int medi
                 continue;
             if (f->found && d[i].score <= f->score)
                 continue;
-            f->found = true;
-            f->x = d[i].x;
-            f->y = d[i].y;
-            f->w = d[i].w;
-            f->h = d[i].h;
-            f->score = d[i].score;
-            f->filter = d[i].filter;
-            memcpy(f->fscore, d[i].filter_score, sizeof f->fscore);
-            f->rot = passes[p].rot;
-            f->pass = (int)p + 1;
+            take(f, &d[i], passes[p].rot, (int)p + 1);
         }
         if (f->found)
             return;
@@ -230,16 +236,7 @@ static void find_subject(const struct view *v, const struct pc__img *g, int medi
     for (int i = 0; i < n; i++) {
         if (d[i].w < PC__T(SUBJECT_FACE_MIN) * g->w || (f->found && d[i].w <= f->w))
             continue;
-        f->found = true;
-        f->x = d[i].x;
-        f->y = d[i].y;
-        f->w = d[i].w;
-        f->h = d[i].h;
-        f->score = d[i].score;
-        f->filter = d[i].filter;
-        memcpy(f->fscore, d[i].filter_score, sizeof f->fscore);
-        f->rot = 0;
-        f->pass = (int)(sizeof passes / sizeof passes[0]) + 1;
+        take(f, &d[i], 0, (int)(sizeof passes / sizeof passes[0]) + 1);
     }
 }
 
