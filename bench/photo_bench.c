@@ -123,8 +123,8 @@ static void bench_faces(int runs)
     double pw = PC__T(FACE_PATCH_W), k = 1440 / 640.0;
     pc__img_alloc(&patch, (int)lround(1.5 * pw), (int)lround(1.5 * pw), 3);
     const unsigned char grey[3] = {128, 128, 128};
-    pc__resample(&src, (f.x - 0.25 * f.w) * k, (f.y - 0.25 * f.w) * k, 1.5 * f.w * k,
-                 1.5 * f.w * k, &patch, grey);
+    pc__resample(&src, (f.x - 0.25 * f.w) * k, (f.y - 0.25 * f.w) * k, 1.5 * f.w * k, 1.5 * f.w * k,
+                 &patch, grey);
     double *tf = calloc((size_t)runs, sizeof *tf), *te = calloc((size_t)runs, sizeof *te);
     for (int i = 0; i < runs; i++) {
         double t0 = now_ms();

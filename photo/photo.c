@@ -588,9 +588,9 @@ static void eval_geometry(struct pc_photo_result *r, const struct pc__seg *seg,
 }
 
 /* FACE_POSE, HEAD_ROLL, EYES_OPEN, GLASSES_GLARE from the face analysis (the eye rules
- * skipped for a blurred face). */
+ * skipped when the face is too blurred or too unevenly lit for its eyes to be measured). */
 static void eval_face_rules(struct pc_photo_result *r, const struct pc__seg *seg,
-                            const struct pc__faces *f, const struct facegeo *fg, bool blurred)
+                            const struct pc__faces *f, const struct facegeo *fg, bool unreliable)
 {
     /* FACE_POSE: the eyes' midpoint off the middle of the cheeks' outline (the wall's edge
      * below the ears), agreeing in direction with dlib's left/right-looking filters */
@@ -632,7 +632,7 @@ static void eval_face_rules(struct pc_photo_result *r, const struct pc__seg *seg
              val, PC__T(POSE_OFF_MAX), true);
     else
         pass(r, R_POSE, val, PC__T(POSE_OFF_MAX), outline);
-    if (turned || blurred)
+    if (turned || unreliable)
         return; /* HEAD_ROLL, EYES_OPEN, GLASSES_GLARE skipped: the eyes of a turned face */
 
     /* HEAD_ROLL: the eye line's angle; without sure eyes, a face that only a rotated pass or
@@ -944,9 +944,12 @@ int pc_photo_process(const void *data, size_t len, const struct pc_photo_opts *o
     if (faces.found) {
         eval_light(r, &seg, &patch, 0.25 * PC__T(FACE_PATCH_W), 0.25 * PC__T(FACE_PATCH_W),
                    PC__T(FACE_PATCH_W), res_ok);
-        /* the eyes of a blurred face are not judged (SHARPNESS says what to do) */
-        const struct pc_photo_check *sh = &r->checks[R_SHARPNESS];
-        eval_face_rules(r, &seg, &faces, &fg, !(sh->skipped || sh->ok || !sh->blocking));
+        /* the eyes of a blurred face or of one half in shadow are not judged (SHARPNESS,
+         * LIGHTING_UNEVEN say what to do) */
+        const struct pc_photo_check *sh = &r->checks[R_SHARPNESS], *li = &r->checks[R_LIGHTING];
+        bool unreliable =
+            (!sh->skipped && !sh->ok && sh->blocking) || (!li->skipped && !li->ok && li->blocking);
+        eval_face_rules(r, &seg, &faces, &fg, unreliable);
     }
     if (res_ok && c.ch * fy < PC_PHOTO_OUT_H && scale < 1) {
         /* the scaled decode is too coarse for this crop: decode again, larger */

@@ -12,6 +12,20 @@
 #include <string.h>
 #include <turbojpeg.h>
 
+/* Built with a sanitizer: resident memory includes its shadow, and instrumented C runs several
+ * times slower (the long sweeps take a subset there). */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+static const bool SANITIZED = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+static const bool SANITIZED = true;
+#else
+static const bool SANITIZED = false;
+#endif
+#else
+static const bool SANITIZED = false;
+#endif
+
 static inline unsigned char *portrait_jpeg(const struct pc_photo_testgen *g, int q, size_t *len)
 {
     unsigned char *rgb = pc_photo_testgen_render(g);

@@ -30,18 +30,6 @@
 
 #define MEM_BOUND_MB 64
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-static const bool SANITIZED = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-static const bool SANITIZED = true;
-#else
-static const bool SANITIZED = false;
-#endif
-#else
-static const bool SANITIZED = false;
-#endif
-
 /* A good portrait, rendered at 1080×1440 and enlarged (bilinear) on demand, row by row. */
 struct big {
     unsigned char *src;

@@ -24,6 +24,13 @@
 
 enum { T = PC_PHOTO_TESTGEN_TONES };
 
+/* Every tone; under a sanitizer (several times slower) the fairest, two middle and the
+ * darkest. */
+static bool tone_in_run(int t)
+{
+    return !SANITIZED || t == 0 || t == 3 || t == 5 || t == T - 1;
+}
+
 /* A portrait configuration of the sweep. */
 struct config {
     const char *name;
@@ -110,20 +117,20 @@ static const struct config CONFIGS[] = {
     {"in-spec 480x640, face 200 px", 480, 640, in_spec, ""},
     {"standard framing 480x640", 480, 640, standard, ""},
     {"phone 1080x1440", 1080, 1440, phone, ""},
-    {"white wall 1080x1440", 1080, 1440, white_wall, ""},
-    {"long hair, light top 1080x1440", 1080, 1440, long_hair, ""},
-    {"glasses 1080x1440", 1080, 1440, glasses, ""},
-    {"narrow eyes 1080x1440", 1080, 1440, narrow_eyes, ""},
-    {"mild side light (warning)", 1080, 1440, mild_shadow, "LIGHTING_UNEVEN(warn)"},
-    {"closed eyes", 1080, 1440, closed, "EYES_OPEN"},
-    {"half the face in shadow", 1080, 1440, half_shadow, "LIGHTING_UNEVEN"},
-    {"blurred (sigma 2.5)", 1080, 1440, blurred, "SHARPNESS"},
-    {"rolled 25 deg", 1080, 1440, rolled, "HEAD_ROLL"},
-    {"turned 35 deg", 1080, 1440, turned, "FACE_POSE"},
-    {"back of the head", 1080, 1440, back, "FACE_PRESENT"},
+    {"white wall 810x1080", 810, 1080, white_wall, ""},
+    {"long hair, light top 810x1080", 810, 1080, long_hair, ""},
+    {"glasses 810x1080", 810, 1080, glasses, ""},
+    {"narrow eyes 810x1080", 810, 1080, narrow_eyes, ""},
+    {"mild side light (warning)", 810, 1080, mild_shadow, "LIGHTING_UNEVEN(warn)"},
+    {"closed eyes", 810, 1080, closed, "EYES_OPEN"},
+    {"half the face in shadow", 810, 1080, half_shadow, "LIGHTING_UNEVEN"},
+    {"blurred (sigma 2.5)", 810, 1080, blurred, "SHARPNESS"},
+    {"rolled 25 deg", 810, 1080, rolled, "HEAD_ROLL"},
+    {"turned 35 deg", 810, 1080, turned, "FACE_POSE"},
+    {"back of the head", 810, 1080, back, "FACE_PRESENT"},
     /* the second person touches the picture's side and the subject's outline: cut off, no
      * shoulder on that side */
-    {"second face at the edge", 1080, 1440, second, "OTHER_FACES,SUBJECT_CUT_OFF,SHOULDERS_LEVEL"},
+    {"second face at the edge", 810, 1080, second, "OTHER_FACES,SUBJECT_CUT_OFF,SHOULDERS_LEVEL"},
 };
 enum { NCONF = sizeof CONFIGS / sizeof CONFIGS[0] };
 
@@ -144,6 +151,10 @@ static void tone_sweep(void **state)
             struct pc_photo_result r;
             size_t n;
             char got[256];
+            if (!tone_in_run(t)) {
+                fprintf(stderr, "  -  ");
+                continue;
+            }
             pc_photo_testgen_defaults(&g, cf->w, cf->h);
             memcpy(g.skin, pc_photo_testgen_tones[t], 3);
             cf->set(&g);
@@ -172,7 +183,8 @@ static void tone_sweep(void **state)
     fprintf(stderr, "\n");
     assert_false(bad);
     for (int t = 1; t < T; t++)
-        assert_int_equal(refused[t], refused[0]);
+        if (tone_in_run(t))
+            assert_int_equal(refused[t], refused[0]);
 }
 
 /* The face detector and the eye placement per tone, on the pipeline's own steps: the HOG
@@ -187,6 +199,8 @@ static void tone_detection(void **state)
     fprintf(stderr, "tone  found  eyes  HOG margin (min)  eye error out px (max)\n");
     for (int t = 0; t < T; t++) {
         int found = 0, eyes = 0, n = 0;
+        if (!tone_in_run(t))
+            continue;
         double min_score = 1e9, max_err = 0;
         for (size_t a = 0; a < 3; a++)
             for (size_t b = 0; b < 3; b++) {
