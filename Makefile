@@ -6,17 +6,25 @@ BUILD_TYPE ?= RelWithDebInfo
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?=
 
-.PHONY: run test build deps test-asan test-tsan fuzz bench format check-format check-banned clean
+.PHONY: run cluster test build deps test-asan test-tsan fuzz corpus bench format check-format check-banned \
+	check-layers clean
 
 deps:
 	@scripts/deps.sh
+	@scripts/s3.sh install
 
 build: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(CMAKE_ARGS) >/dev/null
 	@MAKEFLAGS= cmake --build $(BUILD) -j $(JOBS)
+	@scripts/web.sh $(BUILD)
 
 run: build
 	@scripts/run.sh $(BUILD)
+
+# make run's stack served by two instances behind haproxy, photos in an S3 server
+# (docs/deploy.md).
+cluster: build
+	@scripts/cluster.sh $(BUILD)
 
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
@@ -35,6 +43,11 @@ fuzz:
 	@MAKEFLAGS= cmake --build build-fuzz -j $(JOBS)
 	@scripts/fuzz.sh build-fuzz
 
+# Regenerates the photo fuzzer's seed files (a tool, not a test).
+corpus: build
+	@$(BUILD)/tools/portraitd-photo-corpus fuzz/corpus/photo
+	@echo "fuzz/corpus/photo: $$(ls fuzz/corpus/photo | wc -l) seed files"
+
 bench: build
 	@scripts/deps.sh bench
 	@bench/run.sh $(BUILD)
@@ -42,15 +55,19 @@ bench: build
 	@bench/server.sh
 	@bench/outbox.sh
 	@bench/export.sh
+	@bench/cluster.sh
 
 format:
-	@clang-format -i $$(git ls-files --cached --others --exclude-standard '*.c' '*.h')
+	@clang-format -i $$(git ls-files --cached --others --exclude-standard '*.c' '*.cc' '*.h')
 
 check-format:
 	@scripts/check-format.sh
 
 check-banned:
 	@scripts/check-banned.sh
+
+check-layers:
+	@scripts/check-layers.sh
 
 clean:
 	rm -rf build build-asan build-tsan build-fuzz

@@ -142,10 +142,16 @@ char *pc_buf_take(struct pc_buf *b, size_t *len)
     return p;
 }
 
-void pc_buf_add_csv_cell(struct pc_buf *b, const char *v, int last)
+int pc_buf_add_csv_cell(struct pc_buf *b, const char *v, int last)
 {
+    const char *s = v ? v : "";
+    size_t need = strlen(s) + (last ? 4 : 3); /* the quotes, then "," or CRLF */
+    for (const char *p = s; *p; p++)
+        need += *p == '"';
+    if (need > b->max - b->len)
+        return PC_ETOOBIG; /* all or nothing: a cell is never cut */
     pc_buf_adds(b, "\"");
-    for (const char *p = v ? v : ""; *p; p++)
+    for (const char *p = s; *p; p++)
         pc_buf_add(b, *p == '"' ? "\"\"" : p, *p == '"' ? 2 : 1);
-    pc_buf_adds(b, last ? "\"\r\n" : "\",");
+    return pc_buf_adds(b, last ? "\"\r\n" : "\",");
 }

@@ -31,8 +31,9 @@ int pc_buf_vaddf(struct pc_buf *b, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
 /* Appends s as the inside of a JSON string (escaped, without quotes). */
 int pc_buf_add_json_str(struct pc_buf *b, const char *s, size_t n);
-/* Appends v as one quoted CSV cell ("" doubled; NULL = empty), then "," — or CRLF when last. */
-void pc_buf_add_csv_cell(struct pc_buf *b, const char *v, int last);
+/* Appends v as one quoted CSV cell ("" doubled; NULL = empty), then "," — or CRLF when last.
+ * 0, or PC_ETOOBIG when the whole cell does not fit (then nothing is appended). */
+int pc_buf_add_csv_cell(struct pc_buf *b, const char *v, int last);
 /* Hands the content to the caller (who frees it) and empties the buffer. Never NULL. */
 char *pc_buf_take(struct pc_buf *b, size_t *len);
 

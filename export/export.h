@@ -7,7 +7,9 @@
 #ifndef PC_EXPORT_H
 #define PC_EXPORT_H
 
+#include "base/buf.h"
 #include "store/db.h"
+#include "store/export.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -21,8 +23,16 @@ struct pc_export_result {
     size_t photos, errors;
 };
 
-/* 0, or PC_EIO (disk, libzip) / a store error. */
+/* 0, or PC_ETOOBIG (manifest.csv or errors.csv would pass 64 MB: no zip rather than a cut
+ * list), PC_EIO (disk, libzip) or a store error. */
 int pc_export_task_zip(struct pc_db *db, const struct pc_config *cfg, int64_t task_id,
                        bool by_college, struct pc_export_result *out);
+
+/* One line of manifest.csv for an approved order e stored as file in the zip (college, class,
+ * name, student number, order number, approval time in Beijing time, file, SHA-256), and one
+ * line of errors.csv (college, class, name, student number, order number, why). 0, or
+ * PC_ETOOBIG when the line does not fit in b (a cell is never cut). Pure. */
+int pc_export_manifest_row(struct pc_buf *b, const struct pc_export_row *e, const char *file);
+int pc_export_error_row(struct pc_buf *b, const struct pc_export_row *e, const char *why);
 
 #endif

@@ -4,9 +4,14 @@
 #include "base/err.h"
 #include "base/json.h"
 #include "base/timeutil.h"
+#include "staff/staff.h"
+#include "store/finance.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#define CSV_PAGE 1000 /* payments read per query while writing a CSV */
 
 static int day_start(const char *day, int64_t *t)
 {
@@ -62,13 +67,13 @@ cJSON *pc_finance_payment_json(const struct pc_finance_payment *p)
     return o;
 }
 
-void pc_finance_csv_header(struct pc_buf *b)
+int pc_finance_csv_header(struct pc_buf *b)
 {
-    pc_buf_adds(b, "\xef\xbb\xbf支付时间,商户订单号,微信订单号,金额(元),已退款(元),学校代码,学校,"
-                   "任务,学院,班级,学号,姓名,订单状态,来源\r\n");
+    return pc_buf_adds(b, "\xef\xbb\xbf支付时间,商户订单号,微信订单号,金额(元),已退款(元),学校代码,"
+                          "学校,任务,学院,班级,学号,姓名,订单状态,来源\r\n");
 }
 
-void pc_finance_csv_row(struct pc_buf *b, const struct pc_finance_payment *p)
+int pc_finance_csv_row(struct pc_buf *b, const struct pc_finance_payment *p)
 {
     char when[32] = "", amount[32], refunded[32];
     if (p->success_time[0] && pc_time_db_to_api(p->success_time, when, sizeof when) == 0)
@@ -77,18 +82,92 @@ void pc_finance_csv_row(struct pc_buf *b, const struct pc_finance_payment *p)
         when[10] = ' ';
     pc_finance_yuan(p->amount_fen, amount, sizeof amount);
     pc_finance_yuan(p->refunded_fen, refunded, sizeof refunded);
-    pc_buf_add_csv_cell(b, when, false);
-    pc_buf_add_csv_cell(b, p->out_trade_no, false);
-    pc_buf_add_csv_cell(b, p->transaction_id, false);
-    pc_buf_add_csv_cell(b, amount, false);
-    pc_buf_add_csv_cell(b, refunded, false);
-    pc_buf_add_csv_cell(b, p->school_code, false);
-    pc_buf_add_csv_cell(b, p->school_name, false);
-    pc_buf_add_csv_cell(b, p->task_name, false);
-    pc_buf_add_csv_cell(b, p->college, false);
-    pc_buf_add_csv_cell(b, p->class_name, false);
-    pc_buf_add_csv_cell(b, p->student_no, false);
-    pc_buf_add_csv_cell(b, p->student_name, false);
-    pc_buf_add_csv_cell(b, p->order_status, false);
-    pc_buf_add_csv_cell(b, p->source, true);
+    const char *cells[] = {
+        when,           p->out_trade_no, p->transaction_id, amount,     refunded,
+        p->school_code, p->school_name,  p->task_name,      p->college, p->class_name,
+        p->student_no,  p->student_name, p->order_status,   p->source};
+    size_t n = sizeof cells / sizeof cells[0];
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        rc = pc_buf_add_csv_cell(b, cells[i], i + 1 == n);
+    return rc;
+}
+
+int pc_finance_scope(const struct pc_staff_auth *by, int64_t *school_id)
+{
+    if (!by->school_id) /* company finance: any school, or every one */
+        return 0;
+    if (*school_id && *school_id != by->school_id)
+        return PC_ENOTFOUND;
+    *school_id = by->school_id;
+    return 0;
+}
+
+int pc_finance_payments(struct pc_db *db, const struct pc_finance_range *q, int64_t after_id,
+                        int limit, struct pc_finance_payment **out, size_t *n)
+{
+    return pc_store_finance_payments(db, q->from_db, q->to_db, q->school_id, q->task_id, after_id,
+                                     limit, out, n);
+}
+
+int pc_finance_payments_csv(struct pc_db *db, const struct pc_finance_range *q, struct pc_buf *b)
+{
+    int64_t after = 0;
+    size_t n = 0;
+    int rc = pc_finance_csv_header(b);
+    while (rc == 0) {
+        struct pc_finance_payment *ps = NULL;
+        rc = pc_finance_payments(db, q, after, CSV_PAGE, &ps, &n);
+        for (size_t i = 0; rc == 0 && i < n; i++)
+            rc = pc_finance_csv_row(b, &ps[i]);
+        if (n)
+            after = ps[n - 1].id;
+        free(ps);
+        if (n < CSV_PAGE)
+            break;
+    }
+    return rc;
+}
+
+struct recon_args {
+    const struct pc_staff_auth *by;
+    const char *bill_date, *ip, *rid;
+};
+
+static int recon_request_tx(struct pc_db *db, void *arg)
+{
+    struct recon_args *a = arg;
+    int rc = pc_store_recon_request(db, a->bill_date, a->by->id);
+    if (rc == 0) {
+        cJSON *d = cJSON_CreateObject();
+        cJSON_AddStringToObject(d, "bill_date", a->bill_date);
+        rc = pc_staff_audit(db, a->by, "reconciliation.request", "reconciliation", 0, d, a->ip,
+                            a->rid);
+        cJSON_Delete(d);
+    }
+    return rc;
+}
+
+int pc_finance_recon_request(struct pc_ctx *ctx, const struct pc_staff_auth *by,
+                             const char *bill_date, const char *ip, const char *request_id)
+{
+    struct recon_args a = {by, bill_date, ip, request_id};
+    int rc = pc_db_tx(ctx->db, recon_request_tx, &a);
+    if (rc == 0)
+        pc_ctx_wake_jobs(ctx); /* the reconciliation job runs it now */
+    return rc;
+}
+
+int pc_finance_recon_get(struct pc_db *db, const char *bill_date, char state[12], char error[501],
+                         cJSON **report)
+{
+    char a[32], b[32], *json = NULL;
+    *report = NULL;
+    if (!bill_date || strlen(bill_date) != 10 || pc_finance_days(bill_date, NULL, a, b))
+        return PC_ENOTFOUND;
+    int rc = pc_store_recon_get(db, bill_date, state, error, &json);
+    if (rc == 0 && json)
+        *report = cJSON_Parse(json);
+    free(json);
+    return rc;
 }

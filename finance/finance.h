@@ -5,7 +5,8 @@
 #define PC_FINANCE_H
 
 #include "base/buf.h"
-#include "store/store.h"
+#include "core/ctx.h"
+#include "store/finance.h"
 
 #include <cjson/cJSON.h>
 #include <stddef.h>
@@ -20,11 +21,38 @@ int pc_finance_days(const char *from, const char *to, char from_db[32], char to_
 void pc_finance_yuan(int64_t fen, char *out, size_t len);
 
 cJSON *pc_finance_payment_json(const struct pc_finance_payment *p);
-/* The CSV header (with the BOM) and one row, CRLF-terminated, cells quoted. */
-void pc_finance_csv_header(struct pc_buf *b);
-void pc_finance_csv_row(struct pc_buf *b, const struct pc_finance_payment *p);
+/* The CSV header (with the BOM) and one row, CRLF-terminated, cells quoted. 0, or PC_ETOOBIG
+ * when b cannot hold it (the file must not be answered then: it would be cut). */
+int pc_finance_csv_header(struct pc_buf *b);
+int pc_finance_csv_row(struct pc_buf *b, const struct pc_finance_payment *p);
 
-struct pc_ctx;
+/* What a payments view covers: the UTC range of its Beijing days (pc_finance_days), and a
+ * school and a task (0 = any). */
+struct pc_finance_range {
+    char from_db[32], to_db[32];
+    int64_t school_id, task_id;
+};
+/* The school a finance staff member may look at: a school's finance its own only (*school_id
+ * 0 becomes theirs; another school is PC_ENOTFOUND); company finance any. Pure. */
+int pc_finance_scope(const struct pc_staff_auth *by, int64_t *school_id);
+/* Payments of q with ids above after_id, oldest first, at most limit: *out (the caller frees
+ * it) of *n. Worker thread. Returns 0 or a store error. */
+int pc_finance_payments(struct pc_db *db, const struct pc_finance_range *q, int64_t after_id,
+                        int limit, struct pc_finance_payment **out, size_t *n);
+/* Every payment of q as the CSV for Excel into b (header, then rows, read in pages). Returns
+ * 0, PC_ETOOBIG (more than b may hold: nothing must be answered) or a store error. */
+int pc_finance_payments_csv(struct pc_db *db, const struct pc_finance_range *q, struct pc_buf *b);
+
+/* Requests the reconciliation of bill_date ("YYYY-MM-DD", checked by the caller), audited
+ * "reconciliation.request", and wakes the jobs to run it. Worker thread. Returns 0 or a store
+ * error. */
+int pc_finance_recon_request(struct pc_ctx *ctx, const struct pc_staff_auth *by,
+                             const char *bill_date, const char *ip, const char *request_id);
+/* A day's reconciliation: its state, error ("" when none) and report (*report, the caller's;
+ * NULL until there is one). Returns 0, PC_ENOTFOUND (none, or not a day) or a store error. */
+int pc_finance_recon_get(struct pc_db *db, const char *bill_date, char state[12], char error[501],
+                         cJSON **report);
+
 /* Jobs thread (blocking): downloads bill_date's trade bill and compares it with the store:
  * matched payments, amount mismatches, payments in the bill but not here (healed through an
  * order query, and reported), payments here but not in the bill, refunds, and totals per

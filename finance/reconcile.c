@@ -8,8 +8,9 @@
 #include "base/timeutil.h"
 #include "payment/bill.h"
 #include "payment/sweeper.h"
-#include "server/config.h"
-#include "server/server.h"
+#include "config/config.h"
+#include "store/leases.h"
+#include "store/payments.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,7 +88,7 @@ int pc_finance_reconcile(struct pc_ctx *ctx, const char *bill_date, cJSON **repo
     for (size_t i = 0; rc == 0 && i < bill.n; i++) {
         const struct pc_bill_row *b = &bill.rows[i];
         if (!strcmp(b->trade_state, "REFUND")) {
-            struct pc_store_refund ref;
+            struct pc_refund ref;
             int q = strlen(b->out_refund_no) < 65
                         ? pc_store_refund_get(ctx->db, b->out_refund_no, false, &ref)
                         : PC_ENOTFOUND;
@@ -189,8 +190,7 @@ int pc_finance_recon_job(struct pc_ctx *ctx, void *arg)
 {
     (void)arg;
     bool held = false;
-    if (!ctx->pay ||
-        pc_store_lease_acquire(ctx->db, LEASE, pc_server_instance(ctx->srv), LEASE_TTL_S, &held) ||
+    if (!ctx->pay || pc_store_lease_acquire(ctx->db, LEASE, ctx->instance, LEASE_TTL_S, &held) ||
         !held)
         return ctx->cfg->recon_interval_ms;
     /* Yesterday's bill is ready after 10:00 Beijing time: request it once. */

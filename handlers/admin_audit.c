@@ -1,9 +1,8 @@
 /* handlers/admin_audit.c — GET /api/v1/admin/audit: the audit log, newest first (admin). */
 #include "handlers/handlers.h"
 
-#include "server/auth.h"
+#include "handlers/auth.h"
 #include "staff/staff.h"
-#include "store/store.h"
 
 void h_admin_audit(struct pc_req *r, struct pc_ctx *ctx)
 {
@@ -12,7 +11,7 @@ void h_admin_audit(struct pc_req *r, struct pc_ctx *ctx)
     if (pc_auth_staff(r, ctx, PC_ROLE_ADMIN) || pc_h_limit(r, &limit) || pc_h_cursor_id(r, &before))
         return;
     cJSON *items = NULL;
-    int rc = pc_store_audit_list(ctx->db, before, limit, &items);
+    int rc = pc_staff_audit_list(ctx->db, before, limit, &items);
     if (rc) {
         pc_resp_from_err(r, ctx, rc);
         return;

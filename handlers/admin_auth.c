@@ -2,7 +2,7 @@
 #include "handlers/handlers.h"
 
 #include "base/err.h"
-#include "server/auth.h"
+#include "handlers/auth.h"
 #include "staff/staff.h"
 
 #include <openssl/crypto.h>

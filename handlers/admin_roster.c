@@ -6,10 +6,10 @@
 #include "base/buf.h"
 #include "base/err.h"
 #include "roster/roster.h"
-#include "server/auth.h"
+#include "handlers/auth.h"
 #include "server/multipart.h"
 #include "staff/staff.h"
-#include "store/store.h"
+#include "tasks/tasks.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,39 +116,20 @@ void h_admin_roster_list(struct pc_req *r, struct pc_ctx *ctx)
     long long after = 0;
     if (!csv && (pc_h_limit(r, &limit) || pc_h_cursor_id(r, &after)))
         return;
-    cJSON *items = NULL;
-    int64_t last = 0;
-    int rc =
-        pc_store_roster_list(ctx->db, t.id, college, state, after, csv ? 0 : limit, &items, &last);
-    if (rc) {
-        pc_resp_from_err(r, ctx, rc);
+    if (csv) { /* UTF-8 with a BOM so that Excel opens it right */
+        char name[96];
+        snprintf(name, sizeof name, "roster-task-%lld.csv", (long long)t.id);
+        struct pc_buf b;
+        pc_buf_init(&b, PC_H_CSV_MAX);
+        pc_h_csv_reply(r, ctx, pc_roster_csv(ctx->db, t.id, college, state, &b), &b, name);
+        pc_buf_free(&b);
         return;
     }
-    if (csv) { /* UTF-8 with a BOM so that Excel opens it right */
-        struct pc_buf b;
-        pc_buf_init(&b, 256u << 20);
-        pc_buf_adds(&b, "\xef\xbb\xbf序号,学院,姓名,学号,班级,状态,订单号\r\n");
-        cJSON *it;
-        cJSON_ArrayForEach(it, items)
-        {
-            const cJSON *seq = cJSON_GetObjectItem(it, "seq");
-            if (cJSON_IsNumber(seq))
-                pc_buf_addf(&b, "%d", seq->valueint);
-            static const char *const cols[] = {"college", "name",  "student_no",
-                                               "class",   "state", "order_no"};
-            pc_buf_adds(&b, ",");
-            for (size_t k = 0; k < 6; k++) {
-                const cJSON *v = cJSON_GetObjectItem(it, cols[k]);
-                pc_buf_add_csv_cell(&b, cJSON_IsString(v) ? v->valuestring : "", k == 5);
-            }
-        }
-        cJSON_Delete(items);
-        pc_resp_raw(r, 200, "text/csv; charset=utf-8", b.p ? b.p : "", b.len);
-        pc_buf_free(&b);
-        char disp[96];
-        snprintf(disp, sizeof disp, "attachment; filename=\"roster-task-%lld.csv\"",
-                 (long long)t.id);
-        pc_resp_header(r, "Content-Disposition", disp);
+    cJSON *items = NULL;
+    int64_t last = 0;
+    int rc = pc_roster_list(ctx->db, t.id, college, state, after, limit, &items, &last);
+    if (rc) {
+        pc_resp_from_err(r, ctx, rc);
         return;
     }
     cJSON *o = cJSON_CreateObject();
@@ -171,7 +152,7 @@ void h_admin_roster_patch(struct pc_req *r, struct pc_ctx *ctx)
     cJSON *j = pc_req_json(r);
     if (!j)
         return;
-    struct pc_store_roster e;
+    struct pc_roster_entry e;
     bool created = false;
     const char *field = NULL, *message = NULL;
     int rc = pc_roster_patch(ctx->db, pc_req_staff(r), t.id, pc_req_param(r, "student_no"), j,
@@ -206,7 +187,7 @@ void h_admin_roster_stats(struct pc_req *r, struct pc_ctx *ctx)
     if (roster_reader(r, ctx, &t, &college))
         return;
     cJSON *o = NULL;
-    int rc = pc_store_roster_stats(ctx->db, t.id, college, &o);
+    int rc = pc_roster_stats(ctx->db, t.id, college, &o);
     if (rc) {
         pc_resp_from_err(r, ctx, rc);
         return;

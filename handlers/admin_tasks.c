@@ -3,9 +3,8 @@
 #include "handlers/handlers.h"
 
 #include "base/err.h"
-#include "server/auth.h"
+#include "handlers/auth.h"
 #include "staff/staff.h"
-#include "store/store.h"
 #include "tasks/tasks.h"
 
 #include <stdio.h>
@@ -18,9 +17,7 @@ int pc_h_task_for_staff(struct pc_req *r, struct pc_ctx *ctx, struct pc_task *t)
     int64_t id;
     if (pc_h_id_param(r, "id", &id))
         return -1;
-    int rc = pc_store_task_get(ctx->db, id, false, t);
-    if (rc == 0 && !pc_task_in_scope(pc_req_staff(r), t->school_id))
-        rc = PC_ENOTFOUND;
+    int rc = pc_task_get_for(ctx->db, pc_req_staff(r), id, t);
     if (rc == PC_ENOTFOUND) {
         pc_resp_error(r, 404, "NOT_FOUND", "采集任务不存在", NULL);
         return -1;
@@ -40,7 +37,7 @@ void h_admin_tasks_list(struct pc_req *r, struct pc_ctx *ctx)
         return;
     struct pc_task *ts = NULL;
     size_t n = 0;
-    int rc = pc_store_task_list(ctx->db, pc_req_staff(r)->school_id, before, limit, &ts, &n);
+    int rc = pc_task_list_for(ctx->db, pc_req_staff(r), before, limit, &ts, &n);
     if (rc) {
         pc_resp_from_err(r, ctx, rc);
         return;
@@ -73,7 +70,7 @@ void h_admin_tasks_create(struct pc_req *r, struct pc_ctx *ctx)
         pc_resp_invalid(r, field, message);
         return;
     }
-    int rc = pc_store_school_find(ctx->db, school, &t.school_id, t.school_code, t.school_name);
+    int rc = pc_task_set_school(ctx->db, &t, school);
     if (rc == PC_ENOTFOUND) {
         pc_resp_invalid(r, "school", "学校不存在，请先创建学校");
         return;
@@ -159,7 +156,8 @@ void h_admin_school_create(struct pc_req *r, struct pc_ctx *ctx)
         return;
     }
     int64_t id = 0;
-    int rc = pc_store_school_insert(ctx->db, code->valuestring, name->valuestring, &id);
+    int rc = pc_school_create(ctx->db, pc_req_staff(r), code->valuestring, name->valuestring, j,
+                              pc_req_client_ip(r), pc_req_id(r), &id);
     if (rc == PC_EEXIST) {
         pc_resp_error(r, 409, "SCHOOL_EXISTS", "该学校代码已存在", NULL);
         return;
@@ -168,8 +166,6 @@ void h_admin_school_create(struct pc_req *r, struct pc_ctx *ctx)
         pc_resp_from_err(r, ctx, rc);
         return;
     }
-    pc_staff_audit(ctx->db, pc_req_staff(r), "school.create", "school", id, j, pc_req_client_ip(r),
-                   pc_req_id(r));
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "id", (double)id);
     cJSON_AddStringToObject(o, "code", code->valuestring);

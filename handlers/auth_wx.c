@@ -2,9 +2,9 @@
 #include "handlers/handlers.h"
 
 #include "base/err.h"
-#include "server/auth.h"
-#include "server/config.h"
-#include "server/outbound.h"
+#include "handlers/auth.h"
+#include "config/config.h"
+#include "net/outbound.h"
 #include "users/users.h"
 #include "wechat/miniapp.h"
 
@@ -66,14 +66,19 @@ static void wx_login_done(struct pc_req *r, struct pc_ctx *ctx)
         pc_resp_from_err(r, ctx, rc);
         return;
     }
+    pc_h_login_reply(r, &out);
+}
+
+void pc_h_login_reply(struct pc_req *r, struct pc_user_login_out *out)
+{
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "token", out.token);
-    cJSON_AddStringToObject(o, "expires_at", out.expires_at);
+    cJSON_AddStringToObject(o, "token", out->token);
+    cJSON_AddStringToObject(o, "expires_at", out->expires_at);
     cJSON *u = cJSON_AddObjectToObject(o, "user");
-    cJSON_AddNumberToObject(u, "id", (double)out.user_id);
-    cJSON_AddBoolToObject(u, "profile_complete", out.profile_complete);
-    cJSON_AddBoolToObject(u, "phone_bound", out.phone_bound);
-    OPENSSL_cleanse(out.token, sizeof out.token);
+    cJSON_AddNumberToObject(u, "id", (double)out->user_id);
+    cJSON_AddBoolToObject(u, "profile_complete", out->profile_complete);
+    cJSON_AddBoolToObject(u, "phone_bound", out->phone_bound);
+    OPENSSL_cleanse(out->token, sizeof out->token);
     pc_resp_json(r, 200, o);
 }
 

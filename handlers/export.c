@@ -4,9 +4,9 @@
 
 #include "base/err.h"
 #include "export/export.h"
-#include "server/auth.h"
+#include "handlers/auth.h"
 #include "staff/staff.h"
-#include "store/store.h"
+#include "tasks/tasks.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -35,12 +35,12 @@ void h_admin_task_export(struct pc_req *r, struct pc_ctx *ctx)
         if (rc)
             close(res.fd);
     }
-    if (rc) {
-        pc_resp_from_err(r, ctx, rc);
+    if (rc) { /* PC_ETOOBIG: never a zip with a cut list */
+        pc_h_export_failed(r, ctx, rc);
         return;
     }
-    char disp[128];
-    snprintf(disp, sizeof disp, "attachment; filename=\"task-%lld-photos.zip\"", (long long)t.id);
+    char name[64];
+    snprintf(name, sizeof name, "task-%lld-photos.zip", (long long)t.id);
     pc_resp_file(r, 200, "application/zip", res.fd, res.len);
-    pc_resp_header(r, "Content-Disposition", disp);
+    pc_h_attachment(r, name);
 }

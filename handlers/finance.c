@@ -6,7 +6,7 @@
 #include "base/err.h"
 #include "base/timeutil.h"
 #include "finance/finance.h"
-#include "server/auth.h"
+#include "handlers/auth.h"
 #include "server/server.h"
 #include "staff/staff.h"
 
@@ -14,8 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define CSV_PAGE 1000
 
 static int id_query(struct pc_req *r, const char *name, int64_t *v)
 {
@@ -39,26 +37,23 @@ void h_finance_payments(struct pc_req *r, struct pc_ctx *ctx)
     if (pc_auth_staff(r, ctx, PC_ROLE_FINANCE))
         return;
     const struct pc_staff_auth *by = pc_req_staff(r);
-    char from_db[32], to_db[32], today[40];
+    char today[40];
     const char *from = pc_req_query(r, "from"), *to = pc_req_query(r, "to");
     if (!from) { /* today, Beijing time */
         pc_time_rfc3339(pc_time_now_ms() / 1000, today, sizeof today, PC_TZ_SHANGHAI_MIN);
         today[10] = '\0';
         from = today;
     }
-    if (pc_finance_days(from, to, from_db, to_db)) {
+    struct pc_finance_range q;
+    if (pc_finance_days(from, to, q.from_db, q.to_db)) {
         pc_resp_invalid(r, "from", "from/to 应为 YYYY-MM-DD（北京时间），且跨度不超过一年");
         return;
     }
-    int64_t school = 0, task = 0;
-    if (id_query(r, "school_id", &school) || id_query(r, "task_id", &task))
+    if (id_query(r, "school_id", &q.school_id) || id_query(r, "task_id", &q.task_id))
         return;
-    if (by->school_id) { /* a school's finance sees that school only */
-        if (school && school != by->school_id) {
-            pc_resp_error(r, 404, "NOT_FOUND", "学校不存在", NULL);
-            return;
-        }
-        school = by->school_id;
+    if (pc_finance_scope(by, &q.school_id)) { /* a school's finance sees that school only */
+        pc_resp_error(r, 404, "NOT_FOUND", "学校不存在", NULL);
+        return;
     }
     const char *accept = pc_req_header(r, "Accept");
     bool csv = (accept && strstr(accept, "text/csv")) ||
@@ -71,31 +66,15 @@ void h_finance_payments(struct pc_req *r, struct pc_ctx *ctx)
     size_t n = 0;
     int rc;
     if (csv) {
+        char name[96];
+        snprintf(name, sizeof name, "payments-%s-%s.csv", from, to ? to : from);
         struct pc_buf b;
-        pc_buf_init(&b, 256u << 20);
-        pc_finance_csv_header(&b);
-        do {
-            rc = pc_store_finance_payments(ctx->db, from_db, to_db, school, task, after, CSV_PAGE,
-                                           &ps, &n);
-            for (size_t i = 0; rc == 0 && i < n; i++)
-                pc_finance_csv_row(&b, &ps[i]);
-            if (n)
-                after = ps[n - 1].id;
-            free(ps);
-        } while (rc == 0 && n == CSV_PAGE);
-        if (rc)
-            pc_resp_from_err(r, ctx, rc);
-        else {
-            char disp[128];
-            snprintf(disp, sizeof disp, "attachment; filename=\"payments-%s-%s.csv\"", from,
-                     to ? to : from);
-            pc_resp_raw(r, 200, "text/csv; charset=utf-8", b.p ? b.p : "", b.len);
-            pc_resp_header(r, "Content-Disposition", disp);
-        }
+        pc_buf_init(&b, PC_H_CSV_MAX);
+        pc_h_csv_reply(r, ctx, pc_finance_payments_csv(ctx->db, &q, &b), &b, name);
         pc_buf_free(&b);
         return;
     }
-    rc = pc_store_finance_payments(ctx->db, from_db, to_db, school, task, after, limit, &ps, &n);
+    rc = pc_finance_payments(ctx->db, &q, after, limit, &ps, &n);
     if (rc) {
         pc_resp_from_err(r, ctx, rc);
         return;
@@ -149,19 +128,12 @@ void h_finance_recon_request(struct pc_req *r, struct pc_ctx *ctx)
         pc_resp_error(r, 503, "PAYMENT_UNAVAILABLE", "支付服务暂时不可用，请稍后重试", NULL);
         return;
     }
-    int rc = pc_store_recon_request(ctx->db, d->valuestring, pc_req_staff(r)->id);
-    if (rc == 0) {
-        cJSON *det = cJSON_CreateObject();
-        cJSON_AddStringToObject(det, "bill_date", d->valuestring);
-        rc = pc_staff_audit(ctx->db, pc_req_staff(r), "reconciliation.request", "reconciliation", 0,
-                            det, pc_req_client_ip(r), pc_req_id(r));
-        cJSON_Delete(det);
-    }
+    int rc = pc_finance_recon_request(ctx, pc_req_staff(r), d->valuestring, pc_req_client_ip(r),
+                                      pc_req_id(r));
     if (rc) {
         pc_resp_from_err(r, ctx, rc);
         return;
     }
-    pc_server_wake_jobs(ctx->srv);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "bill_date", d->valuestring);
     cJSON_AddStringToObject(o, "state", "requested");
@@ -173,11 +145,9 @@ void h_finance_recon_get(struct pc_req *r, struct pc_ctx *ctx)
     if (pc_auth_staff(r, ctx, PC_ROLE_FINANCE))
         return;
     const char *d = pc_req_param(r, "bill_date");
-    char a[32], b[32], state[12], error[501];
-    char *report = NULL;
-    int rc = d && strlen(d) == 10 && pc_finance_days(d, NULL, a, b) == 0
-                 ? pc_store_recon_get(ctx->db, d, state, error, &report)
-                 : PC_ENOTFOUND;
+    char state[12], error[501];
+    cJSON *report = NULL;
+    int rc = pc_finance_recon_get(ctx->db, d, state, error, &report);
     if (rc == PC_ENOTFOUND) {
         pc_resp_error(r, 404, "NOT_FOUND", "该日期没有对账记录", NULL);
         return;
@@ -190,8 +160,6 @@ void h_finance_recon_get(struct pc_req *r, struct pc_ctx *ctx)
     cJSON_AddStringToObject(o, "bill_date", d);
     cJSON_AddStringToObject(o, "state", state);
     cJSON_AddItemToObject(o, "error", error[0] ? cJSON_CreateString(error) : cJSON_CreateNull());
-    cJSON *rep = report ? cJSON_Parse(report) : NULL;
-    cJSON_AddItemToObject(o, "report", rep ? rep : cJSON_CreateNull());
-    free(report);
+    cJSON_AddItemToObject(o, "report", report ? report : cJSON_CreateNull());
     pc_resp_json(r, 200, o);
 }

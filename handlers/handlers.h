@@ -3,6 +3,7 @@
 #ifndef PC_HANDLERS_HANDLERS_H
 #define PC_HANDLERS_HANDLERS_H
 
+#include "payment/notification.h"
 #include "server/req.h"
 
 #include <stdbool.h>
@@ -25,6 +26,9 @@ void h_admin_audit(struct pc_req *r, struct pc_ctx *ctx);
 /* auth_wx.c */
 void h_wx_login(struct pc_req *r, struct pc_ctx *ctx);
 void h_user_logout(struct pc_req *r, struct pc_ctx *ctx);
+/* auth_phone.c */
+void h_auth_sms_code(struct pc_req *r, struct pc_ctx *ctx);
+void h_auth_phone_login(struct pc_req *r, struct pc_ctx *ctx);
 /* me.c */
 void h_me(struct pc_req *r, struct pc_ctx *ctx);
 void h_me_profile(struct pc_req *r, struct pc_ctx *ctx);
@@ -52,7 +56,7 @@ void h_admin_roster_stats(struct pc_req *r, struct pc_ctx *ctx);
 void h_photo_check(struct pc_req *r, struct pc_ctx *ctx);
 void h_order_photo_put(struct pc_req *r, struct pc_ctx *ctx);
 void h_order_photo_get(struct pc_req *r, struct pc_ctx *ctx);
-/* pay.c */
+/* pay.c (JSAPI, and Native for the PC page) */
 void h_order_pay(struct pc_req *r, struct pc_ctx *ctx);
 void h_pay_notify(struct pc_req *r, struct pc_ctx *ctx);
 /* refunds.c */
@@ -72,6 +76,19 @@ void h_finance_recon_request(struct pc_req *r, struct pc_ctx *ctx);
 void h_finance_recon_get(struct pc_req *r, struct pc_ctx *ctx);
 /* export.c */
 void h_admin_task_export(struct pc_req *r, struct pc_ctx *ctx);
+/* admin_staff.c */
+void h_admin_staff_list(struct pc_req *r, struct pc_ctx *ctx);
+void h_admin_staff_create(struct pc_req *r, struct pc_ctx *ctx);
+void h_admin_staff_patch(struct pc_req *r, struct pc_ctx *ctx);
+void h_admin_schools_list(struct pc_req *r, struct pc_ctx *ctx);
+/* staff_tasks.c */
+void h_staff_tasks(struct pc_req *r, struct pc_ctx *ctx);
+/* pages.c */
+void h_page_console_redirect(struct pc_req *r, struct pc_ctx *ctx);
+void h_page_pc_redirect(struct pc_req *r, struct pc_ctx *ctx);
+void h_page_console(struct pc_req *r, struct pc_ctx *ctx);
+void h_page_pc(struct pc_req *r, struct pc_ctx *ctx);
+void h_page_asset(struct pc_req *r, struct pc_ctx *ctx);
 /* debug.c */
 void h_debug_sleep(struct pc_req *r, struct pc_ctx *ctx);
 
@@ -86,6 +103,18 @@ struct pc_task;
 /* The task of path parameter {id} if the staff member may see it; else 404 (admin_tasks.c). */
 int pc_h_task_for_staff(struct pc_req *r, struct pc_ctx *ctx, struct pc_task *t);
 
+/* The most a CSV export may hold (a larger one is refused, never cut). */
+#define PC_H_CSV_MAX (256u << 20)
+struct pc_buf;
+/* Answers a failed export: 500 EXPORT_TOO_LARGE (logged) for PC_ETOOBIG, else rc's error. */
+void pc_h_export_failed(struct pc_req *r, const struct pc_ctx *ctx, int rc);
+/* Content-Disposition: attachment; filename="filename". */
+void pc_h_attachment(struct pc_req *r, const char *filename);
+/* Answers a CSV export built into b with result rc: the file (200, text/csv, as an attachment
+ * named filename), or pc_h_export_failed (params.c). */
+void pc_h_csv_reply(struct pc_req *r, const struct pc_ctx *ctx, int rc, const struct pc_buf *b,
+                    const char *filename);
+
 struct pc_multipart;
 /* Reads an uploaded file (multipart field "file", or a raw image/jpeg|png body) of at most
  * max bytes into data/len (pointing into the request). On failure the response (400, 413,
@@ -93,15 +122,23 @@ struct pc_multipart;
 int pc_h_upload(struct pc_req *r, int64_t max, const char *too_big_message, const char **data,
                 size_t *len, struct pc_multipart *mp);
 
-/* Opens a WeChat Pay notification of the request (headers + raw body): see
- * pc_pay_open_notification. 0, PC_EAUTH or PC_EINVAL; caller deletes *env and *res (pay.c). */
-int pc_h_open_notification(struct pc_req *r, struct pc_ctx *ctx, cJSON **env, cJSON **res);
-/* WeChat's failure reply {"code":"FAIL","message"} with status (pay.c). */
-void pc_h_notify_fail(struct pc_req *r, int status, const char *message);
+/* A WeChat Pay notification: its Wechatpay-* headers and raw body go to the one domain call
+ * notified (payment/notification.h), whose verdict becomes WeChat's reply — 204, or
+ * {"code":"FAIL","message"} with 401 / 400 (unreadable, mismatch: the messages given) / 500
+ * (pay.c). */
+void pc_h_pay_notification(struct pc_req *r, struct pc_ctx *ctx,
+                           enum pc_pay_verdict (*notified)(struct pc_ctx *ctx,
+                                                           const struct pc_pay_notify_headers *h,
+                                                           const char *body, size_t len),
+                           const char *unreadable, const char *mismatch);
 
 /* Shared error answers (auth_wx.c). */
 void pc_h_rate_limited(struct pc_req *r, int retry_after_s, const char *message);
 void pc_h_wechat_unavailable(struct pc_req *r);
+struct pc_user_login_out;
+/* The login reply {"token","expires_at","user":{...}} of wx-login and phone-login; wipes
+ * out->token (auth_wx.c). */
+void pc_h_login_reply(struct pc_req *r, struct pc_user_login_out *out);
 /* Maps a failed code2Session (phone=false) or getuserphonenumber (phone=true) call. */
 void pc_h_wechat_error(struct pc_req *r, int rc, int errcode, bool phone);
 

@@ -3,8 +3,9 @@
 
 #include "base/buf.h"
 #include "base/err.h"
-#include "server/auth.h"
-#include "server/config.h"
+#include "base/stats.h"
+#include "handlers/auth.h"
+#include "config/config.h"
 #include "server/server.h"
 #include "store/db.h"
 #include "store/migrate.h"
@@ -51,7 +52,8 @@ void h_metrics(struct pc_req *r, struct pc_ctx *ctx)
         return;
     struct pc_buf b;
     pc_buf_init(&b, 64u << 20);
-    pc_server_render_metrics(ctx->srv, &b);
+    pc_server_render_metrics(pc_req_server(r), &b);
+    pc_stats_render(&b); /* jobs, outbox, storage, database (base/stats.h) */
     pc_resp_raw(r, 200, "text/plain; version=0.0.4; charset=utf-8", b.p ? b.p : "", b.len);
     pc_buf_free(&b);
 }

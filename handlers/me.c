@@ -5,11 +5,9 @@
 #include "base/alloc.h"
 #include "base/err.h"
 #include "photo/probe.h"
-#include "server/auth.h"
-#include "server/config.h"
+#include "handlers/auth.h"
+#include "config/config.h"
 #include "server/multipart.h"
-#include "storage/storage.h"
-#include "store/store.h"
 #include "users/users.h"
 #include "wechat/miniapp.h"
 #include "wechat/token.h"
@@ -24,8 +22,8 @@
 
 static void render_me(struct pc_req *r, struct pc_ctx *ctx)
 {
-    struct pc_store_user u;
-    int rc = pc_store_user_get(ctx->db, pc_req_user(r)->id, &u);
+    struct pc_user u;
+    int rc = pc_user_get(ctx->db, pc_req_user(r)->id, &u);
     if (rc) {
         pc_resp_from_err(r, ctx, rc);
         return;
@@ -88,8 +86,8 @@ void h_me_profile(struct pc_req *r, struct pc_ctx *ctx)
         pc_resp_invalid(r, "nickname", "昵称最多 32 个字");
         return;
     }
-    int rc = pc_store_user_set_profile(ctx->db, pc_req_user(r)->id, real_name,
-                                       nickname[0] ? nickname : NULL);
+    int rc =
+        pc_user_set_profile(ctx->db, pc_req_user(r)->id, real_name, nickname[0] ? nickname : NULL);
     if (rc) {
         pc_resp_from_err(r, ctx, rc);
         return;
@@ -134,17 +132,10 @@ out:
 
 void h_avatar_get(struct pc_req *r, struct pc_ctx *ctx)
 {
-    const char *name = pc_req_param(r, "name");
-    size_t n = name ? strlen(name) : 0;
-    bool ok = n == 36 && (!strcmp(name + 32, ".jpg") || !strcmp(name + 32, ".png"));
-    for (size_t i = 0; ok && i < 32; i++)
-        ok = (name[i] >= '0' && name[i] <= '9') || (name[i] >= 'a' && name[i] <= 'f');
-    char path[256];
-    int rc = ok ? pc_store_avatar_path(ctx->db, name, path, sizeof path) : PC_ENOTFOUND;
     char *data = NULL;
     size_t len = 0;
-    if (rc == 0)
-        rc = pc_storage_get(ctx->cfg, path, (size_t)ctx->cfg->avatar_max_bytes, &data, &len);
+    bool png = false;
+    int rc = pc_user_avatar_read(ctx->db, ctx->cfg, pc_req_param(r, "name"), &data, &len, &png);
     if (rc == PC_ENOTFOUND) {
         pc_resp_error(r, 404, "NOT_FOUND", "头像不存在", NULL);
         return;
@@ -153,7 +144,7 @@ void h_avatar_get(struct pc_req *r, struct pc_ctx *ctx)
         pc_resp_from_err(r, ctx, rc);
         return;
     }
-    pc_resp_raw(r, 200, !strcmp(name + 32, ".png") ? "image/png" : "image/jpeg", data, len);
+    pc_resp_raw(r, 200, png ? "image/png" : "image/jpeg", data, len);
     free(data);
 }
 
@@ -203,7 +194,7 @@ static void phone_done(struct pc_req *r, struct pc_ctx *ctx)
         pc_h_wechat_error(r, rc, errcode, true);
         return;
     }
-    rc = pc_store_user_set_phone(ctx->db, pc_req_user(r)->id, phone);
+    rc = pc_user_set_phone(ctx->db, pc_req_user(r)->id, phone);
     if (rc) {
         pc_resp_from_err(r, ctx, rc);
         return;

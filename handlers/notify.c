@@ -4,10 +4,9 @@
 
 #include "base/err.h"
 #include "notify/notify.h"
-#include "server/auth.h"
+#include "handlers/auth.h"
 #include "server/server.h"
 #include "staff/staff.h"
-#include "store/store.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -62,7 +61,7 @@ void h_admin_outbox(struct pc_req *r, struct pc_ctx *ctx)
     }
     struct pc_outbox_msg *ms = NULL;
     size_t n = 0;
-    int rc = pc_store_outbox_list(ctx->db, state, before, limit, &ms, &n);
+    int rc = pc_notify_outbox_list(ctx->db, state, before, limit, &ms, &n);
     if (rc) {
         pc_resp_from_err(r, ctx, rc);
         return;
@@ -77,7 +76,7 @@ void h_admin_outbox(struct pc_req *r, struct pc_ctx *ctx)
     } else {
         cJSON_AddNullToObject(o, "next_cursor");
     }
-    pc_store_outbox_msgs_free(ms, n);
+    pc_notify_msgs_free(ms, n);
     pc_resp_json(r, 200, o);
 }
 
@@ -100,7 +99,7 @@ void h_admin_outbox_retry(struct pc_req *r, struct pc_ctx *ctx)
         pc_resp_from_err(r, ctx, rc);
         return;
     }
-    pc_server_wake_jobs(ctx->srv);
+    pc_ctx_wake_jobs(ctx);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddItemToObject(o, "message", pc_notify_outbox_json(&m));
     free(m.payload);

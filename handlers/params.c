@@ -1,7 +1,11 @@
-/* handlers/params.c — pagination parameters shared by list handlers. */
+/* handlers/params.c — pagination parameters shared by list handlers, and the CSV answer of
+ * the exports. */
 #include "handlers/handlers.h"
 
+#include "base/buf.h"
 #include "base/crypto.h"
+#include "base/err.h"
+#include "base/log.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -53,4 +57,34 @@ int pc_h_cursor_id(struct pc_req *r, long long *id)
     }
     pc_resp_invalid(r, "cursor", "cursor 无效");
     return -1;
+}
+
+void pc_h_export_failed(struct pc_req *r, const struct pc_ctx *ctx, int rc)
+{
+    if (rc != PC_ETOOBIG) {
+        pc_resp_from_err(r, ctx, rc);
+        return;
+    }
+    /* Never a cut file that looks whole. */
+    pc_log(PC_LOG_ERROR, "export refused: larger than its limit", PC_LS("path", pc_req_path(r)));
+    pc_resp_error(r, 500, "EXPORT_TOO_LARGE",
+                  "导出内容超过上限，无法生成完整文件，请缩小范围后重试", NULL);
+}
+
+void pc_h_attachment(struct pc_req *r, const char *filename)
+{
+    char disp[160];
+    snprintf(disp, sizeof disp, "attachment; filename=\"%s\"", filename);
+    pc_resp_header(r, "Content-Disposition", disp);
+}
+
+void pc_h_csv_reply(struct pc_req *r, const struct pc_ctx *ctx, int rc, const struct pc_buf *b,
+                    const char *filename)
+{
+    if (rc) {
+        pc_h_export_failed(r, ctx, rc);
+        return;
+    }
+    pc_resp_raw(r, 200, "text/csv; charset=utf-8", b->p ? b->p : "", b->len);
+    pc_h_attachment(r, filename);
 }

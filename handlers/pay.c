@@ -1,21 +1,15 @@
-/* handlers/pay.c — POST /orders/{order_no}/pay (JSAPI prepay → wx.requestPayment
- * arguments) and POST /pay/notify (WeChat Pay's payment notification). */
+/* handlers/pay.c — POST /orders/{order_no}/pay (JSAPI prepay → wx.requestPayment arguments;
+ * with {"channel":"native"}, the PC page's Native prepay → {"code_url"} for a QR code) and
+ * POST /pay/notify (WeChat Pay's payment notification). */
 #include "handlers/handlers.h"
 
 #include "base/err.h"
-#include "base/log.h"
-#include "base/timeutil.h"
-#include "payment/apply.h"
+#include "handlers/auth.h"
+#include "payment/notification.h"
+#include "payment/prepay.h"
 #include "payment/wxpay.h"
-#include "server/auth.h"
-#include "server/config.h"
-#include "server/server.h"
-#include "store/store.h"
 
-#include <stdio.h>
 #include <string.h>
-
-#define PREPAY_TTL_S (110 * 60) /* WeChat keeps a prepay id about 2 h; reuse it for 110 min */
 
 static void pay_unavailable(struct pc_req *r)
 {
@@ -23,9 +17,68 @@ static void pay_unavailable(struct pc_req *r)
     pc_resp_error(r, 503, "PAYMENT_UNAVAILABLE", "支付服务暂时不可用，请稍后重试", NULL);
 }
 
-static void reply_payment(struct pc_req *r, const struct pc_ctx *ctx, const char *prepay_id)
+/* Loads the caller's order and checks it can be paid; answers otherwise. */
+static int payable(struct pc_req *r, struct pc_ctx *ctx, struct pc_order *o)
 {
-    cJSON *o = pc_pay_request_payment(ctx->pay, prepay_id);
+    enum pc_payable p;
+    int rc = pc_payment_payable(ctx->db, pc_req_user(r), pc_req_param(r, "order_no"), &p, o);
+    if (rc) {
+        pc_resp_from_err(r, ctx, rc);
+        return -1;
+    }
+    switch (p) {
+    case PC_PAYABLE_OK:
+        return 0;
+    case PC_PAYABLE_NOT_FOUND:
+        pc_resp_error(r, 404, "NOT_FOUND", "订单不存在", NULL);
+        return -1;
+    case PC_PAYABLE_STATE: {
+        cJSON *d = cJSON_CreateObject();
+        cJSON_AddStringToObject(d, "status", o->status);
+        pc_resp_error(r, 409, "ORDER_STATE", "当前订单状态不能支付", d);
+        return -1;
+    }
+    case PC_PAYABLE_OVERDUE:
+        pc_resp_error(r, 409, "ORDER_STATE", "订单已超时未支付，请重新提交", NULL);
+        return -1;
+    }
+    return -1;
+}
+
+/* The optional body: none, {"channel":"jsapi"} or {"channel":"native"}. Answers 400 and returns
+ * -1 otherwise. */
+static int pay_channel(struct pc_req *r, enum pc_pay_channel *ch)
+{
+    size_t len = 0;
+    *ch = PC_PAY_JSAPI;
+    pc_req_body(r, &len);
+    if (len == 0)
+        return 0;
+    cJSON *j = pc_req_json(r);
+    if (!j)
+        return -1;
+    const cJSON *c = cJSON_GetObjectItemCaseSensitive(j, "channel");
+    if (!c || cJSON_IsNull(c) || (cJSON_IsString(c) && !strcmp(c->valuestring, "jsapi")))
+        return 0;
+    if (cJSON_IsString(c) && !strcmp(c->valuestring, "native")) {
+        *ch = PC_PAY_NATIVE;
+        return 0;
+    }
+    pc_resp_invalid(r, "channel", "支付方式应为 jsapi 或 native");
+    return -1;
+}
+
+/* The answer of a channel: wx.requestPayment's arguments (JSAPI) or {"code_url"} (Native). */
+static void reply_payment(struct pc_req *r, const struct pc_ctx *ctx, enum pc_pay_channel ch,
+                          const char *value)
+{
+    if (ch == PC_PAY_NATIVE) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "code_url", value);
+        pc_resp_json(r, 200, o);
+        return;
+    }
+    cJSON *o = pc_pay_request_payment(ctx->pay, value);
     if (!o) {
         pc_resp_error(r, 500, "INTERNAL", "服务器内部错误，请稍后重试", NULL);
         return;
@@ -33,74 +86,39 @@ static void reply_payment(struct pc_req *r, const struct pc_ctx *ctx, const char
     pc_resp_json(r, 200, o);
 }
 
-/* Loads the caller's order and checks it can be paid; answers otherwise. */
-static int payable(struct pc_req *r, struct pc_ctx *ctx, struct pc_order *o)
+/* After the prepay call on channel ch: the order is checked again, then WeChat's answer. */
+static void prepay_done(struct pc_req *r, struct pc_ctx *ctx, enum pc_pay_channel ch)
 {
-    const char *no = pc_req_param(r, "order_no");
-    int rc = no && strlen(no) < 33 ? pc_store_order_get(ctx->db, no, o) : PC_ENOTFOUND;
-    if (rc == 0 && o->user_id != pc_req_user(r)->id)
-        rc = PC_ENOTFOUND;
-    if (rc == PC_ENOTFOUND) {
-        pc_resp_error(r, 404, "NOT_FOUND", "订单不存在", NULL);
-        return -1;
-    }
-    if (rc) {
-        pc_resp_from_err(r, ctx, rc);
-        return -1;
-    }
-    if (strcmp(o->status, "unpaid") != 0) {
-        cJSON *d = cJSON_CreateObject();
-        cJSON_AddStringToObject(d, "status", o->status);
-        pc_resp_error(r, 409, "ORDER_STATE", "当前订单状态不能支付", d);
-        return -1;
-    }
-    if (o->pay_overdue) {
-        pc_resp_error(r, 409, "ORDER_STATE", "订单已超时未支付，请重新提交", NULL);
-        return -1;
-    }
-    return 0;
-}
-
-static void pay_done(struct pc_req *r, struct pc_ctx *ctx)
-{
-    const struct pc_out_resp *resp = pc_req_upstream(r);
     struct pc_order o;
     if (payable(r, ctx, &o))
         return;
-    if (resp->err || (resp->status >= 200 && resp->status < 300 &&
-                      pc_pay_verify_response(ctx->pay, resp) != 0)) {
-        pc_log(PC_LOG_WARN, "prepay failed", PC_LS("order_no", o.order_no),
-               PC_LI("http_status", resp->status));
-        pay_unavailable(r);
-        return;
-    }
-    cJSON *j = cJSON_ParseWithLength(resp->body ? resp->body : "", resp->len);
-    const cJSON *pid = cJSON_GetObjectItemCaseSensitive(j, "prepay_id");
-    const cJSON *code = cJSON_GetObjectItemCaseSensitive(j, "code");
-    if (resp->status == 200 && cJSON_IsString(pid) && strlen(pid->valuestring) < 65) {
-        int rc = pc_store_order_set_prepay(ctx->db, o.id, pid->valuestring, PREPAY_TTL_S);
-        if (rc)
-            pc_resp_from_err(r, ctx, rc);
-        else
-            reply_payment(r, ctx, pid->valuestring);
-    } else if (cJSON_IsString(code) && !strcmp(code->valuestring, "ORDERPAID")) {
-        /* Paid at WeChat: the notification (or the sweeper's query) will move the order. */
-        pc_server_wake_jobs(ctx->srv);
+    enum pc_prepay_result res;
+    char value[PC_PREPAY_ANSWER_MAX + 1];
+    int rc = pc_payment_prepaid(ctx, &o, ch, pc_req_upstream(r), &res, value);
+    if (rc)
+        pc_resp_from_err(r, ctx, rc);
+    else if (res == PC_PREPAY_OK)
+        reply_payment(r, ctx, ch, value);
+    else if (res == PC_PREPAY_PAID)
         pc_resp_error(r, 409, "ORDER_PAID", "订单已支付，正在确认，请稍候刷新", NULL);
-    } else {
-        const cJSON *msg = cJSON_GetObjectItemCaseSensitive(j, "message");
-        pc_log(PC_LOG_WARN, "prepay refused", PC_LS("order_no", o.order_no),
-               PC_LI("http_status", resp->status),
-               PC_LS("code", cJSON_IsString(code) ? code->valuestring : ""),
-               PC_LS("message", cJSON_IsString(msg) ? msg->valuestring : ""));
+    else
         pay_unavailable(r);
-    }
-    cJSON_Delete(j);
+}
+
+static void jsapi_done(struct pc_req *r, struct pc_ctx *ctx)
+{
+    prepay_done(r, ctx, PC_PAY_JSAPI);
+}
+
+static void native_done(struct pc_req *r, struct pc_ctx *ctx)
+{
+    prepay_done(r, ctx, PC_PAY_NATIVE);
 }
 
 void h_order_pay(struct pc_req *r, struct pc_ctx *ctx)
 {
-    if (pc_auth_user(r, ctx))
+    enum pc_pay_channel ch;
+    if (pc_auth_user(r, ctx) || pay_channel(r, &ch))
         return;
     struct pc_order o;
     if (payable(r, ctx, &o))
@@ -109,25 +127,27 @@ void h_order_pay(struct pc_req *r, struct pc_ctx *ctx)
         pay_unavailable(r);
         return;
     }
-    if (o.prepay_live) { /* repeat calls reuse a live prepay id */
-        reply_payment(r, ctx, o.prepay_id);
+    char live[PC_PREPAY_ANSWER_MAX + 1];
+    int rc = pc_payment_prepay_live(ctx->db, &o, ch, live);
+    if (rc == 0) { /* repeat calls reuse a live prepay id / show the same QR code */
+        reply_payment(r, ctx, ch, live);
         return;
     }
-    int64_t deadline = 0, now = pc_time_now_ms() / 1000;
-    if (!o.pay_deadline[0] || pc_time_parse_db(o.pay_deadline, &deadline) || deadline <= now + 60)
-        deadline = now + 1800;
+    if (rc != PC_ENOTFOUND) {
+        pc_resp_from_err(r, ctx, rc);
+        return;
+    }
     struct pc_pay_call call;
-    if (pc_pay_call_jsapi(ctx->pay, o.order_no, o.amount_fen, o.openid, deadline, &call)) {
-        pc_pay_call_free(&call);
+    if (pc_payment_prepay_call(ctx, &o, ch, &call)) {
         pc_resp_error(r, 500, "INTERNAL", "服务器内部错误，请稍后重试", NULL);
         return;
     }
-    pc_req_call(r, &call.req, pay_done);
+    pc_req_call(r, &call.req, ch == PC_PAY_NATIVE ? native_done : jsapi_done);
     pc_pay_call_free(&call);
 }
 
 /* WeChat's reply shape for a refused notification. */
-void pc_h_notify_fail(struct pc_req *r, int status, const char *message)
+static void notify_fail(struct pc_req *r, int status, const char *message)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "code", "FAIL");
@@ -135,61 +155,41 @@ void pc_h_notify_fail(struct pc_req *r, int status, const char *message)
     pc_resp_json(r, status, o);
 }
 
-int pc_h_open_notification(struct pc_req *r, struct pc_ctx *ctx, cJSON **env, cJSON **res)
+void pc_h_pay_notification(struct pc_req *r, struct pc_ctx *ctx,
+                           enum pc_pay_verdict (*notified)(struct pc_ctx *ctx,
+                                                           const struct pc_pay_notify_headers *h,
+                                                           const char *body, size_t len),
+                           const char *unreadable, const char *mismatch)
 {
-    size_t len;
-    const char *body = pc_req_body(r, &len);
     struct pc_pay_notify_headers h = {
         pc_req_header(r, "Wechatpay-Serial"), pc_req_header(r, "Wechatpay-Timestamp"),
         pc_req_header(r, "Wechatpay-Nonce"), pc_req_header(r, "Wechatpay-Signature"),
         pc_req_header(r, "Wechatpay-Signature-Type")};
-    int rc = pc_pay_open_notification(ctx->pay, &h, body, len, pc_time_now_ms() / 1000, env, res);
-    if (rc == PC_EAUTH)
-        pc_log(PC_LOG_WARN, "notification refused: signature or timestamp",
-               PC_LS("path", pc_req_path(r)), PC_LS("serial", h.serial ? h.serial : ""));
-    return rc;
+    size_t len;
+    const char *body = pc_req_body(r, &len);
+    switch (notified(ctx, &h, body, len)) {
+    case PC_PAY_ACK:
+        pc_resp_raw(r, 204, "application/json", "", 0);
+        break;
+    case PC_PAY_UNCONFIGURED:
+        notify_fail(r, 500, "payments are not configured");
+        break;
+    case PC_PAY_BAD_SIGNATURE:
+        notify_fail(r, 401, "签名验证失败");
+        break;
+    case PC_PAY_UNREADABLE:
+        notify_fail(r, 400, unreadable);
+        break;
+    case PC_PAY_MISMATCH:
+        notify_fail(r, 400, mismatch);
+        break;
+    case PC_PAY_RETRY:
+        notify_fail(r, 500, "暂时无法处理，请重试"); /* WeChat sends it again */
+        break;
+    }
 }
 
 void h_pay_notify(struct pc_req *r, struct pc_ctx *ctx)
 {
-    if (!ctx->pay) {
-        pc_h_notify_fail(r, 500, "payments are not configured");
-        return;
-    }
-    size_t len;
-    const char *body = pc_req_body(r, &len);
-    struct pc_pay_notify_headers h = {
-        pc_req_header(r, "Wechatpay-Serial"), pc_req_header(r, "Wechatpay-Timestamp"),
-        pc_req_header(r, "Wechatpay-Nonce"), pc_req_header(r, "Wechatpay-Signature"),
-        pc_req_header(r, "Wechatpay-Signature-Type")};
-    cJSON *env = NULL, *tx = NULL;
-    int rc = pc_pay_open_notification(ctx->pay, &h, body, len, pc_time_now_ms() / 1000, &env, &tx);
-    if (rc == PC_EAUTH) {
-        pc_log(PC_LOG_WARN, "notification refused: signature or timestamp",
-               PC_LS("serial", h.serial ? h.serial : ""));
-        pc_h_notify_fail(r, 401, "签名验证失败");
-        return;
-    }
-    if (rc) {
-        pc_h_notify_fail(r, 400, "通知内容无法解密");
-        return;
-    }
-    const cJSON *id = cJSON_GetObjectItemCaseSensitive(env, "id");
-    const cJSON *type = cJSON_GetObjectItemCaseSensitive(env, "event_type");
-    enum pc_apply_result res = PC_APPLY_INCONSISTENT;
-    if (!cJSON_IsString(id) || strlen(id->valuestring) > 64 || !cJSON_IsString(type))
-        rc = PC_EINVAL;
-    else if (strcmp(type->valuestring, "TRANSACTION.SUCCESS") != 0)
-        res = PC_APPLY_NOT_SUCCESS; /* acknowledged, nothing to do */
-    else
-        rc = pc_payment_apply(ctx->db, ctx->cfg, id->valuestring, type->valuestring, tx, "notify",
-                              &res);
-    if (rc == PC_EINVAL || (rc == 0 && res == PC_APPLY_INCONSISTENT))
-        pc_h_notify_fail(r, 400, "通知内容与订单不符");
-    else if (rc)
-        pc_h_notify_fail(r, 500, "暂时无法处理，请重试"); /* WeChat retries */
-    else
-        pc_resp_raw(r, 204, "application/json", "", 0);
-    cJSON_Delete(env);
-    cJSON_Delete(tx);
+    pc_h_pay_notification(r, ctx, pc_payment_notified, "通知内容无法解密", "通知内容与订单不符");
 }

@@ -6,11 +6,10 @@
 #include "base/err.h"
 #include "orders/orders.h"
 #include "orders/photo.h"
-#include "server/auth.h"
-#include "server/config.h"
+#include "handlers/auth.h"
+#include "config/config.h"
 #include "server/multipart.h"
 #include "staff/staff.h"
-#include "storage/storage.h"
 #include "tasks/tasks.h"
 #include "users/users.h"
 
@@ -120,7 +119,7 @@ out:
 /* The owner (student token) or staff with a role on the task's school. */
 static int may_see_order(struct pc_req *r, struct pc_ctx *ctx, const char *no, struct pc_order *o)
 {
-    int rc = no && strlen(no) <= 32 ? pc_store_order_get(ctx->db, no, o) : PC_ENOTFOUND;
+    int rc = pc_order_get(ctx->db, no, o);
     if (rc && rc != PC_ENOTFOUND) {
         pc_resp_from_err(r, ctx, rc);
         return -1;
@@ -168,13 +167,10 @@ void h_order_photo_get(struct pc_req *r, struct pc_ctx *ctx)
         pc_resp_invalid(r, "variant", "variant 应为 normalized 或 original");
         return;
     }
-    char orig[256], norm[256];
-    int rc = pc_store_photo_paths(ctx->db, o.id, orig, norm);
     char *data = NULL;
     size_t len = 0;
-    if (rc == 0)
-        rc = pc_storage_get(ctx->cfg, original ? orig : norm, (size_t)ctx->cfg->photo_max_bytes + 1,
-                            &data, &len);
+    bool png = false;
+    int rc = pc_order_photo_read(ctx, &o, original, &data, &len, &png);
     if (rc == PC_ENOTFOUND) {
         pc_resp_error(r, 404, "NOT_FOUND", "该订单还没有照片", NULL);
         return;
@@ -183,9 +179,6 @@ void h_order_photo_get(struct pc_req *r, struct pc_ctx *ctx)
         pc_resp_from_err(r, ctx, rc);
         return;
     }
-    const char *path = original ? orig : norm;
-    size_t pl = strlen(path);
-    bool png = pl > 4 && !strcmp(path + pl - 4, ".png");
     pc_resp_raw(r, 200, png ? "image/png" : "image/jpeg", data, len);
     free(data);
 }

@@ -3,12 +3,9 @@
 #include "handlers/handlers.h"
 
 #include "base/alloc.h"
-#include "base/err.h"
-#include "base/log.h"
-#include "base/timeutil.h"
 #include "payment/refund.h"
 #include "payment/wxpay.h"
-#include "server/auth.h"
+#include "handlers/auth.h"
 #include "staff/staff.h"
 
 #include <stdlib.h>
@@ -16,22 +13,8 @@
 
 static void refund_sent(struct pc_req *r, struct pc_ctx *ctx)
 {
-    const struct pc_out_resp *resp = pc_req_upstream(r);
-    const char *no = pc_req_data(r);
-    struct pc_store_refund ref;
-    cJSON *j = NULL;
-    bool applied = false;
-    if (!resp->err && resp->status == 200 && pc_pay_verify_response(ctx->pay, resp) == 0 &&
-        (j = cJSON_ParseWithLength(resp->body, resp->len)) != NULL) {
-        int rc = pc_refund_apply(ctx->db, NULL, j, &applied);
-        if (rc && rc != PC_ECONFLICT)
-            pc_log(PC_LOG_WARN, "refund answer not applied", PC_LS("out_refund_no", no));
-    } else {
-        pc_log(PC_LOG_WARN, "refund call failed; it is retried with the same out_refund_no",
-               PC_LS("out_refund_no", no), PC_LI("http_status", resp->status));
-    }
-    cJSON_Delete(j);
-    int rc = pc_store_refund_get(ctx->db, no, false, &ref);
+    struct pc_refund ref;
+    int rc = pc_refund_answered(ctx, pc_req_data(r), pc_req_upstream(r), &ref);
     if (rc) {
         pc_resp_from_err(r, ctx, rc);
         return;
@@ -67,7 +50,7 @@ void h_admin_refund(struct pc_req *r, struct pc_ctx *ctx)
     }
     enum pc_refund_outcome oc;
     struct pc_order o;
-    struct pc_store_refund ref;
+    struct pc_refund ref;
     int rc = pc_refund_request(ctx->db, pc_req_staff(r), pc_req_param(r, "order_no"),
                                (int64_t)amount->valuedouble, reason->valuestring,
                                pc_req_client_ip(r), pc_req_id(r), &oc, &o, &ref);
@@ -110,31 +93,5 @@ void h_admin_refund(struct pc_req *r, struct pc_ctx *ctx)
 
 void h_pay_refund_notify(struct pc_req *r, struct pc_ctx *ctx)
 {
-    if (!ctx->pay) {
-        pc_h_notify_fail(r, 500, "payments are not configured");
-        return;
-    }
-    size_t len;
-    const char *body = pc_req_body(r, &len);
-    struct pc_pay_notify_headers h = {
-        pc_req_header(r, "Wechatpay-Serial"), pc_req_header(r, "Wechatpay-Timestamp"),
-        pc_req_header(r, "Wechatpay-Nonce"), pc_req_header(r, "Wechatpay-Signature"),
-        pc_req_header(r, "Wechatpay-Signature-Type")};
-    cJSON *env = NULL, *res = NULL;
-    int rc = pc_pay_open_notification(ctx->pay, &h, body, len, pc_time_now_ms() / 1000, &env, &res);
-    const cJSON *id = cJSON_GetObjectItemCaseSensitive(env, "id");
-    bool applied = false;
-    if (rc == 0)
-        rc = cJSON_IsString(id) ? pc_refund_apply(ctx->db, id->valuestring, res, &applied)
-                                : PC_EINVAL;
-    if (rc == PC_EAUTH)
-        pc_h_notify_fail(r, 401, "签名验证失败");
-    else if (rc == PC_EINVAL || rc == PC_ECONFLICT)
-        pc_h_notify_fail(r, 400, "通知内容不符");
-    else if (rc)
-        pc_h_notify_fail(r, 500, "暂时无法处理，请重试");
-    else
-        pc_resp_raw(r, 204, "application/json", "", 0);
-    cJSON_Delete(env);
-    cJSON_Delete(res);
+    pc_h_pay_notification(r, ctx, pc_refund_notified, "通知内容不符", "通知内容不符");
 }

@@ -5,7 +5,7 @@
 #include "base/err.h"
 #include "orders/orders.h"
 #include "review/review.h"
-#include "server/auth.h"
+#include "handlers/auth.h"
 #include "server/server.h"
 #include "staff/staff.h"
 
@@ -18,13 +18,9 @@
 static cJSON *queue_item(struct pc_ctx *ctx, const struct pc_order *o, int *rc)
 {
     cJSON *j = pc_order_json(o);
-    char *checks = NULL;
-    *rc = pc_store_photo_checks(ctx->db, o->id, &checks);
-    if (*rc == PC_ENOTFOUND)
-        *rc = 0;
-    cJSON *c = checks ? cJSON_Parse(checks) : NULL;
-    free(checks);
-    cJSON_AddItemToObject(j, "checks", c ? c : cJSON_CreateArray());
+    cJSON *checks = NULL;
+    *rc = pc_order_photo_checks(ctx->db, o, &checks);
+    cJSON_AddItemToObject(j, "checks", checks ? checks : cJSON_CreateArray());
     char url[96];
     cJSON *urls = cJSON_AddObjectToObject(j, "photo_urls");
     snprintf(url, sizeof url, "/api/v1/orders/%s/photo?variant=normalized", o->order_no);
@@ -60,7 +56,7 @@ void h_admin_review_queue(struct pc_req *r, struct pc_ctx *ctx)
     }
     struct pc_order *os = NULL;
     size_t n = 0;
-    int rc = pc_store_review_queue(ctx->db, by->school_id, task, after, limit, &os, &n);
+    int rc = pc_review_queue(ctx->db, by, task, after, limit, &os, &n);
     cJSON *o = cJSON_CreateObject(), *items = cJSON_AddArrayToObject(o, "items");
     for (size_t i = 0; rc == 0 && i < n; i++)
         cJSON_AddItemToArray(items, queue_item(ctx, &os[i], &rc));
@@ -141,7 +137,7 @@ void h_admin_review(struct pc_req *r, struct pc_ctx *ctx)
                       NULL);
         return;
     }
-    pc_server_wake_jobs(ctx->srv); /* the outbox worker sends the student's message now */
+    pc_ctx_wake_jobs(ctx); /* the outbox worker sends the student's message now */
     cJSON *out = cJSON_CreateObject();
     cJSON_AddItemToObject(out, "order", pc_order_json(&o));
     pc_resp_json(r, 200, out);

@@ -47,6 +47,18 @@ const struct pc_route pc_routes[] = {
     {"PATCH", "/api/v1/admin/tasks/{id}/roster/{student_no}", h_admin_roster_patch, 0},
     {"GET", "/api/v1/admin/tasks/{id}/stats", h_admin_roster_stats, 0},
     {"GET", "/api/v1/admin/tasks/{id}/export.zip", h_admin_task_export, 0},
+    {"POST", "/api/v1/auth/sms-code", h_auth_sms_code, 0},
+    {"POST", "/api/v1/auth/phone-login", h_auth_phone_login, 0},
+    {"GET", "/api/v1/admin/schools", h_admin_schools_list, 0},
+    {"GET", "/api/v1/staff/tasks", h_staff_tasks, 0},
+    {"GET", "/api/v1/admin/staff", h_admin_staff_list, 0},
+    {"POST", "/api/v1/admin/staff", h_admin_staff_create, 0},
+    {"PATCH", "/api/v1/admin/staff/{id}", h_admin_staff_patch, 0},
+    {"GET", "/console", h_page_console_redirect, 0},
+    {"GET", "/console/", h_page_console, 0},
+    {"GET", "/pc", h_page_pc_redirect, 0},
+    {"GET", "/pc/", h_page_pc, 0},
+    {"GET", "/assets/{name}", h_page_asset, 0},
     {"GET", "/__debug/sleep", h_debug_sleep, PC_ROUTE_DEBUG},
 };
 const size_t pc_routes_count = sizeof pc_routes / sizeof pc_routes[0];

@@ -6,8 +6,8 @@
 #include "base/err.h"
 #include "base/timeutil.h"
 #include "orders/orders.h"
-#include "server/auth.h"
-#include "server/config.h"
+#include "handlers/auth.h"
+#include "config/config.h"
 #include "server/multipart.h"
 #include "tasks/tasks.h"
 
@@ -252,7 +252,7 @@ void h_orders_list(struct pc_req *r, struct pc_ctx *ctx)
         return;
     struct pc_order *os = NULL;
     size_t n = 0;
-    int rc = pc_store_order_list_user(ctx->db, pc_req_user(r)->id, before, limit, &os, &n);
+    int rc = pc_order_list_own(ctx->db, pc_req_user(r), before, limit, &os, &n);
     if (rc) {
         pc_resp_from_err(r, ctx, rc);
         return;
@@ -277,9 +277,7 @@ void h_order_get(struct pc_req *r, struct pc_ctx *ctx)
         return;
     const char *no = pc_req_param(r, "order_no");
     struct pc_order o;
-    int rc = no && strlen(no) < 33 ? pc_store_order_get(ctx->db, no, &o) : PC_ENOTFOUND;
-    if (rc == 0 && o.user_id != pc_req_user(r)->id)
-        rc = PC_ENOTFOUND; /* someone else's order does not exist for this student */
+    int rc = pc_order_get_own(ctx->db, pc_req_user(r), no, &o); /* or it does not exist */
     if (rc == PC_ENOTFOUND) {
         pc_resp_error(r, 404, "NOT_FOUND", "订单不存在", NULL);
         return;

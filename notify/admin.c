@@ -4,9 +4,9 @@
 
 #include "base/err.h"
 #include "base/json.h"
-#include "server/config.h"
+#include "config/config.h"
 #include "staff/staff.h"
-#include "store/store.h"
+#include "store/outbox.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -140,4 +140,15 @@ int pc_notify_requeue(struct pc_db *db, const struct pc_staff_auth *by, int64_t 
     free(m->payload);
     m->payload = NULL;
     return pc_db_tx(db, requeue_tx, &a);
+}
+
+int pc_notify_outbox_list(struct pc_db *db, const char *state, int64_t before_id, int limit,
+                          struct pc_outbox_msg **out, size_t *n)
+{
+    return pc_store_outbox_list(db, state, before_id, limit, out, n);
+}
+
+void pc_notify_msgs_free(struct pc_outbox_msg *m, size_t n)
+{
+    pc_store_outbox_msgs_free(m, n);
 }

@@ -6,7 +6,7 @@
 #include "base/err.h"
 #include "base/timeutil.h"
 #include "base/utf8.h"
-#include "server/config.h"
+#include "config/config.h"
 
 #include <stdbool.h>
 #include <stdio.h>

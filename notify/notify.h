@@ -11,7 +11,8 @@
 #ifndef PC_NOTIFY_H
 #define PC_NOTIFY_H
 
-#include "server/req.h"
+#include "core/ctx.h"
+#include "store/outbox.h"
 
 #include <cjson/cJSON.h>
 #include <stddef.h>
@@ -50,6 +51,20 @@ int pc_notify_subscribe_msg(const struct pc_config *cfg, enum pc_notify_event e,
 void pc_notify_sms_text(const struct pc_config *cfg, enum pc_notify_event e,
                         const struct pc_notify_values *v, char *out, size_t outlen);
 
+/* POST {sms.api_base}/sms/v1/send {"phone","text"} (notify/sms.c; blocking, jobs thread).
+ * 0 when the gateway answered {"code":0}; PC_EIO otherwise with the reason in note;
+ * PC_ENOTFOUND when no gateway is configured. */
+int pc_notify_sms_post(const struct pc_config *cfg, const char *phone, const char *text, char *note,
+                       size_t notelen);
+/* The text of a PC-page login code, starting with sms.sign. */
+void pc_notify_login_code_text(const struct pc_config *cfg, const char *code, int ttl_s, char *out,
+                               size_t outlen);
+/* Delivers an "sms.login_code" outbox payload (users/phone_login.h): unseals the code and
+ * sends it. 0 sent; PC_EIO to retry (note says why); PC_EINVAL when it must not be sent
+ * (expired, malformed, cannot be unsealed: note says which); PC_ENOTFOUND no gateway. */
+int pc_notify_login_code(const struct pc_config *cfg, const char *payload, char *note,
+                         size_t notelen);
+
 /* Delay before the next attempt after `attempts` failed ones: base·2^(attempts−1), capped,
  * times a jitter factor in [0.75, 1.25) drawn from rnd. */
 int64_t pc_notify_backoff_ms(const struct pc_config *cfg, int attempts, uint32_t rnd);
@@ -58,15 +73,18 @@ int64_t pc_notify_backoff_ms(const struct pc_config *cfg, int attempts, uint32_t
  * run in ms. */
 int pc_notify_outbox_job(struct pc_ctx *ctx, void *arg);
 
-struct pc_db;
-struct pc_outbox_msg;
-
 /* Records a student's wx.requestSubscribeMessage result, body {"template_ids": {"<id>":
  * "accept"|"reject"|"ban"|"filter"}}; each accept is one sendable message. *out (the
  * caller's) maps each id to the messages now sendable. PC_EINVAL (*field names the bad
  * input) or a store error. */
 int pc_notify_record_consents(struct pc_db *db, int64_t user_id, const cJSON *body, cJSON **out,
                               const char **field);
+/* Outbox messages newest first with ids below before_id (0 = from the newest), state NULL =
+ * any: *out (free with pc_notify_msgs_free) of *n. Returns 0 or a store error. */
+int pc_notify_outbox_list(struct pc_db *db, const char *state, int64_t before_id, int limit,
+                          struct pc_outbox_msg **out, size_t *n);
+/* Frees what pc_notify_outbox_list returned. NULL-safe. */
+void pc_notify_msgs_free(struct pc_outbox_msg *m, size_t n);
 /* An outbox message as staff see it (no payload beyond order_no and event). */
 cJSON *pc_notify_outbox_json(const struct pc_outbox_msg *m);
 /* Staff re-queue a dead message (fresh attempts), audited. *m is the message afterwards

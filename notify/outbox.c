@@ -5,10 +5,13 @@
 #include "base/crypto.h"
 #include "base/err.h"
 #include "base/log.h"
-#include "server/config.h"
-#include "server/outbound.h"
-#include "server/server.h"
-#include "store/store.h"
+#include "base/stats.h"
+#include "config/config.h"
+#include "net/outbound.h"
+#include "orders/orders.h"
+#include "store/outbox.h"
+#include "store/tasks.h"
+#include "store/users.h"
 #include "wechat/miniapp.h"
 #include "wechat/token.h"
 
@@ -99,8 +102,7 @@ static enum outcome by_subscription(struct delivery *d)
         return UNSENT;
     }
     if (pc_wx_token_rejected(errcode)) { /* the owner replaces it; we try again soon */
-        pc_store_wxtoken_mark_stale(ctx->db, cfg->wx_appid, version);
-        pc_server_wake_jobs(ctx->srv);
+        pc_wxtoken_reject(ctx, version);
         return RETRY;
     }
     if (errcode == 40003 || errcode == 40037 || errcode == 47003 || errcode == 41030) {
@@ -133,41 +135,12 @@ static enum outcome by_sms(struct delivery *d)
         snprintf(d->note + l, sizeof d->note - l, "%sno phone bound", l ? "; " : "");
         return UNSENT;
     }
-    char text[1024], url[512], auth[320];
+    char text[1024];
     pc_notify_sms_text(cfg, d->event, &d->v, text, sizeof text);
-    cJSON *b = cJSON_CreateObject();
-    cJSON_AddStringToObject(b, "phone", d->phone);
-    cJSON_AddStringToObject(b, "text", text);
-    char *body = cJSON_PrintUnformatted(b);
-    cJSON_Delete(b);
-    snprintf(url, sizeof url, "%s/sms/v1/send", cfg->sms_api_base);
-    snprintf(auth, sizeof auth, "Authorization: Bearer %s",
-             cfg->sms_api_key ? cfg->sms_api_key : "");
-    struct pc_out_req req = {
-        .method = "POST",
-        .url = url,
-        .headers = {"Content-Type: application/json", "Accept: application/json", auth, NULL},
-        .body = body,
-        .body_len = strlen(body),
-        .timeout_ms = cfg->sms_timeout_ms,
-        .max_response = 65536,
-        .ca_file = cfg->sms_ca_file,
-        .name = "sms"};
-    struct pc_out_resp resp;
-    pc_outbound_perform(&req, &resp);
-    free(body);
-    cJSON *r = !resp.err && resp.status == 200 ? cJSON_ParseWithLength(resp.body, resp.len) : NULL;
-    const cJSON *code = cJSON_GetObjectItemCaseSensitive(r, "code");
-    enum outcome out = cJSON_IsNumber(code) && code->valueint == 0 ? SENT : RETRY;
-    if (out == SENT)
-        snprintf(d->via, sizeof d->via, "sms");
-    else
-        snprintf(d->note, sizeof d->note, "sms: %s (HTTP %ld%s%s)",
-                 resp.err ? resp.errmsg : "refused", resp.status, resp.body ? ", " : "",
-                 resp.body ? resp.body : "");
-    cJSON_Delete(r);
-    pc_out_resp_clear(&resp);
-    return out;
+    if (pc_notify_sms_post(cfg, d->phone, text, d->note, sizeof d->note))
+        return RETRY;
+    snprintf(d->via, sizeof d->via, "sms");
+    return SENT;
 }
 
 /* Works out the event and its values from the message and the order, then sends. */
@@ -177,20 +150,25 @@ static enum outcome deliver(struct pc_ctx *ctx, const struct pc_outbox_msg *m, s
     const char *no = jstr(p, "order_no");
     struct pc_order o;
     struct pc_task t;
-    struct pc_store_user u;
+    struct pc_user u;
     enum outcome out = UNSENT;
     memset(d, 0, sizeof *d);
     d->ctx = ctx;
     snprintf(d->via, sizeof d->via, "none");
+    if (!strcmp(m->kind, "sms.login_code")) { /* users/phone_login.c: the PC page's login */
+        int lc = pc_notify_login_code(ctx->cfg, m->payload, d->note, sizeof d->note);
+        if (lc == 0)
+            snprintf(d->via, sizeof d->via, "sms");
+        cJSON_Delete(p);
+        return lc == PC_EIO ? RETRY : lc == 0 ? SENT : UNSENT;
+    }
     const char *ev = !strcmp(m->kind, "order.paid") ? "paid" : jstr(p, "event");
     d->event = !ev                       ? PC_NOTIFY_NONE
                : !strcmp(ev, "paid")     ? PC_NOTIFY_PAID
                : !strcmp(ev, "approved") ? PC_NOTIFY_APPROVED
                : !strcmp(ev, "rejected") ? PC_NOTIFY_REJECTED
                                          : PC_NOTIFY_NONE;
-    int rc = d->event == PC_NOTIFY_NONE || !no || strlen(no) > 32
-                 ? PC_ENOTFOUND
-                 : pc_store_order_get(ctx->db, no, &o);
+    int rc = d->event == PC_NOTIFY_NONE ? PC_ENOTFOUND : pc_order_get(ctx->db, no, &o);
     if (rc == 0)
         rc = pc_store_task_get(ctx->db, o.task_id, false, &t);
     if (rc == 0)
@@ -223,15 +201,32 @@ out:
     return out;
 }
 
+/* What this instance's outbox worker did (GET /metrics). */
+static struct pc_stat g_claimed = PC_STAT_INIT("portraitd_outbox_claimed_total", "counter", NULL,
+                                               "Outbox messages claimed by this instance.", 0);
+static struct pc_stat g_done[3] = {
+    PC_STAT_INIT("portraitd_outbox_finished_total", "counter", "via=\"subscribe\"",
+                 "Outbox messages finished, by how they were sent (none: nothing to send).", 0),
+    PC_STAT_INIT("portraitd_outbox_finished_total", "counter", "via=\"sms\"",
+                 "Outbox messages finished, by how they were sent (none: nothing to send).", 0),
+    PC_STAT_INIT("portraitd_outbox_finished_total", "counter", "via=\"none\"",
+                 "Outbox messages finished, by how they were sent (none: nothing to send).", 0)};
+static struct pc_stat g_retried = PC_STAT_INIT("portraitd_outbox_retries_total", "counter", NULL,
+                                               "Outbox deliveries that failed and wait.", 0);
+static struct pc_stat g_dead =
+    PC_STAT_INIT("portraitd_outbox_dead_total", "counter", NULL,
+                 "Outbox messages parked as dead after notify.max_attempts.", 0);
+
 int pc_notify_outbox_job(struct pc_ctx *ctx, void *arg)
 {
     (void)arg;
     const struct pc_config *cfg = ctx->cfg;
-    const char *me = pc_server_instance(ctx->srv);
+    const char *me = ctx->instance;
     struct pc_outbox_msg *ms = NULL;
     size_t n = 0;
     if (pc_store_outbox_claim(ctx->db, me, cfg->notify_lease_s, cfg->notify_batch, &ms, &n))
         return cfg->notify_interval_ms;
+    pc_stat_add(&g_claimed, (long long)n);
     for (size_t i = 0; i < n; i++) {
         struct delivery d;
         enum outcome out = deliver(ctx, &ms[i], &d);
@@ -242,6 +237,7 @@ int pc_notify_outbox_job(struct pc_ctx *ctx, void *arg)
             int64_t delay = pc_notify_backoff_ms(cfg, ms[i].attempts, rnd);
             rc = pc_store_outbox_retry(ctx->db, ms[i].id, me, cfg->notify_max_attempts, delay,
                                        d.note);
+            pc_stat_add(ms[i].attempts >= cfg->notify_max_attempts ? &g_dead : &g_retried, 1);
             pc_log(ms[i].attempts >= cfg->notify_max_attempts ? PC_LOG_ERROR : PC_LOG_WARN,
                    ms[i].attempts >= cfg->notify_max_attempts ? "message parked as dead"
                                                               : "message delivery failed",
@@ -249,6 +245,10 @@ int pc_notify_outbox_job(struct pc_ctx *ctx, void *arg)
                    PC_LS("error", d.note), PC_LI("retry_in_ms", delay));
         } else {
             rc = pc_store_outbox_done(ctx->db, ms[i].id, me, d.via, d.note[0] ? d.note : NULL);
+            pc_stat_add(&g_done[!strcmp(d.via, "subscribe") ? 0
+                                : !strcmp(d.via, "sms")     ? 1
+                                                            : 2],
+                        1);
             pc_log(PC_LOG_INFO, "message delivered", PC_LI("outbox_id", ms[i].id),
                    PC_LS("event", pc_notify_event_name(d.event)), PC_LS("via", d.via));
         }

@@ -7,12 +7,104 @@
 #include "base/log.h"
 #include "base/timeutil.h"
 #include "codes/codes.h"
-#include "server/config.h"
+#include "config/config.h"
+#include "store/audit.h"
+#include "store/orders.h"
+#include "store/photos.h"
+#include "store/roster.h"
+#include "store/tasks.h"
 
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+int pc_order_get(struct pc_db *db, const char *order_no, struct pc_order *o)
+{
+    return order_no && strlen(order_no) < 33 ? pc_store_order_get(db, order_no, o) : PC_ENOTFOUND;
+}
+
+int pc_order_get_own(struct pc_db *db, const struct pc_user_auth *u, const char *order_no,
+                     struct pc_order *o)
+{
+    int rc = pc_order_get(db, order_no, o);
+    return rc == 0 && o->user_id != u->id ? PC_ENOTFOUND : rc;
+}
+
+int pc_order_lock(struct pc_db *db, const char *order_no, struct pc_order *o)
+{
+    return order_no && strlen(order_no) < 33 ? pc_store_order_get_locked(db, order_no, o)
+                                             : PC_ENOTFOUND;
+}
+
+int pc_order_list_own(struct pc_db *db, const struct pc_user_auth *u, int64_t before_id, int limit,
+                      struct pc_order **out, size_t *n)
+{
+    return pc_store_order_list_user(db, u->id, before_id, limit, out, n);
+}
+
+int pc_order_list_pending(struct pc_db *db, int64_t school_id, int64_t task_id, int64_t after_id,
+                          int limit, struct pc_order **out, size_t *n)
+{
+    return pc_store_review_queue(db, school_id, task_id, after_id, limit, out, n);
+}
+
+int pc_order_list_to_sweep(struct pc_db *db, int min_age_s, int limit, char (*out)[33], size_t *n)
+{
+    return pc_store_orders_to_sweep(db, min_age_s, limit, out, n);
+}
+
+int pc_order_photo_checks(struct pc_db *db, const struct pc_order *o, cJSON **checks)
+{
+    char *json = NULL;
+    *checks = NULL;
+    int rc = pc_store_photo_checks(db, o->id, &json);
+    if (rc && rc != PC_ENOTFOUND)
+        return rc;
+    *checks = json ? cJSON_Parse(json) : NULL;
+    free(json);
+    if (!*checks)
+        *checks = cJSON_CreateArray();
+    return 0;
+}
+
+int pc_order_set_prepay(struct pc_db *db, const struct pc_order *o, const char *prepay_id,
+                        int ttl_s)
+{
+    return pc_store_order_set_prepay(db, o->id, prepay_id, ttl_s);
+}
+
+int pc_order_native_code(struct pc_db *db, const struct pc_order *o,
+                         char code_url[PC_ORDER_CODE_URL_MAX + 1])
+{
+    return pc_store_order_native_code(db, o->id, code_url);
+}
+
+struct native_args {
+    int64_t order_id;
+    const char *code_url;
+    int ttl_s;
+};
+
+static int native_tx(struct pc_db *db, void *arg)
+{
+    const struct native_args *a = arg;
+    int rc = pc_store_order_native_code_set(db, a->order_id, a->code_url, a->ttl_s);
+    return rc ? rc : pc_store_order_mark_native(db, a->order_id);
+}
+
+int pc_order_set_native_code(struct pc_db *db, const struct pc_order *o, const char *code_url,
+                             int ttl_s)
+{
+    struct native_args a = {o->id, code_url, ttl_s};
+    return pc_db_tx(db, native_tx, &a);
+}
+
+bool pc_order_is_paid(const struct pc_order *o)
+{
+    return !strcmp(o->status, "pending_review") || !strcmp(o->status, "approved") ||
+           !strcmp(o->status, "rejected");
+}
 
 void pc_order_no_new(char out[33])
 {
@@ -89,7 +181,7 @@ static int task_gate(struct pc_db *db, const struct pc_user_auth *u, int64_t tas
 /* The roster gate for a decoded record: roster membership and name, offline collection,
  * an order in this task, an order in another task of the same school year. */
 static int roster_gate(struct pc_db *db, const struct pc_task *t, const struct pc_cc_record *rec,
-                       int64_t user_id, struct pc_store_roster *r, bool *in_roster,
+                       int64_t user_id, struct pc_roster_entry *r, bool *in_roster,
                        enum pc_gate *gate, char order_no[33], bool *own)
 {
     *own = false;
@@ -135,7 +227,7 @@ static int roster_gate(struct pc_db *db, const struct pc_task *t, const struct p
 }
 
 static cJSON *student_json(const struct pc_task *t, const struct pc_cc_record *rec,
-                           const struct pc_store_roster *r, bool in_roster)
+                           const struct pc_roster_entry *r, bool in_roster)
 {
     cJSON *s = cJSON_CreateObject();
     cJSON_AddStringToObject(s, "name", in_roster ? r->name : rec->name_masked);
@@ -193,7 +285,7 @@ int pc_code_submit(struct pc_db *db, const struct pc_config *cfg, const struct p
         return 0;
     }
     OPENSSL_cleanse(key, sizeof key);
-    struct pc_store_roster r;
+    struct pc_roster_entry r;
     bool in_roster, own;
     rc = roster_gate(db, &t, &rec, u->id, &r, &in_roster, &out->gate, out->order_no, &own);
     if (rc || out->gate != PC_GATE_OK)
@@ -240,7 +332,7 @@ static int confirm_tx(struct pc_db *db, void *arg)
 {
     struct confirm_args *a = arg;
     struct pc_order *o = a->o;
-    struct pc_store_roster r;
+    struct pc_roster_entry r;
     /* Re-check what may have changed since the code was read (offline collection, other
      * tasks); the active-order rule itself is the database's unique key. */
     int rc = pc_store_roster_get(db, a->t->id, a->c->student_no, &r);

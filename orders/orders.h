@@ -4,10 +4,11 @@
 #ifndef PC_ORDERS_ORDERS_H
 #define PC_ORDERS_ORDERS_H
 
-#include "server/req.h"
-#include "store/store.h"
+#include "core/ctx.h"
+#include "store/orders.h"
 
 #include <cjson/cJSON.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 struct pc_config;
@@ -28,6 +29,47 @@ enum pc_gate {
     PC_GATE_CANDIDATE_UNKNOWN, /* confirm: no such candidate for this student/task (404) */
     PC_GATE_CANDIDATE_EXPIRED  /* confirm: decoded too long ago (410) */
 };
+
+/* ---- reads: the other modules' way to orders (status changes: orders/state.h) ---- */
+/* The order order_no into *o. Returns 0, PC_ENOTFOUND (also for a text that cannot be an order
+ * number) or a store error. */
+int pc_order_get(struct pc_db *db, const char *order_no, struct pc_order *o);
+/* The same when it is u's: another student's order does not exist for u (PC_ENOTFOUND). */
+int pc_order_get_own(struct pc_db *db, const struct pc_user_auth *u, const char *order_no,
+                     struct pc_order *o);
+/* The order with its row locked until the caller's transaction ends (inside one). */
+int pc_order_lock(struct pc_db *db, const char *order_no, struct pc_order *o);
+/* u's orders with ids below before_id (0 = from the newest), newest first, at most limit:
+ * *out (the caller frees it) of *n. Returns 0 or a store error. */
+int pc_order_list_own(struct pc_db *db, const struct pc_user_auth *u, int64_t before_id, int limit,
+                      struct pc_order **out, size_t *n);
+/* Orders waiting for a reviewer, oldest paid first, after the order after_id; school_id and
+ * task_id 0 = any: *out (the caller frees it) of *n. Returns 0 or a store error. */
+int pc_order_list_pending(struct pc_db *db, int64_t school_id, int64_t task_id, int64_t after_id,
+                          int limit, struct pc_order **out, size_t *n);
+/* Unpaid orders the pay sweeper looks at (a prepay older than min_age_s, or past their pay
+ * deadline): up to limit numbers into out; *n receives how many. Returns 0 or a store error. */
+int pc_order_list_to_sweep(struct pc_db *db, int min_age_s, int limit, char (*out)[33], size_t *n);
+/* The check results of o's current photo as API.md's Check array (*checks, the caller's; an
+ * empty array when it has no photo). Returns 0 or a store error. */
+int pc_order_photo_checks(struct pc_db *db, const struct pc_order *o, cJSON **checks);
+/* Remembers o's WeChat Pay prepay id for ttl_s seconds (repeat pay calls reuse it). Returns 0
+ * or a store error. */
+int pc_order_set_prepay(struct pc_db *db, const struct pc_order *o, const char *prepay_id,
+                        int ttl_s);
+/* o's WeChat Pay Native code_url (the PC page's QR code) into code_url when it stays live for
+ * at least another minute (repeat pay calls show the same code). Returns 0, PC_ENOTFOUND or a
+ * store error. */
+int pc_order_native_code(struct pc_db *db, const struct pc_order *o,
+                         char code_url[PC_ORDER_CODE_URL_MAX + 1]);
+/* Remembers code_url as o's Native code for ttl_s seconds and marks o as known to WeChat Pay
+ * (so that the sweeper and the close-out ask WeChat before closing it, as after a JSAPI
+ * prepay), in one transaction. Returns 0 or a store error. */
+int pc_order_set_native_code(struct pc_db *db, const struct pc_order *o, const char *code_url,
+                             int ttl_s);
+
+/* Whether o's money has arrived and stays (pending_review, approved, rejected). Pure. */
+bool pc_order_is_paid(const struct pc_order *o);
 
 /* "P" + yyyymmdd (Asia/Shanghai) + 8 upper-case hex digits: 17 characters. */
 void pc_order_no_new(char out[33]);

@@ -7,8 +7,13 @@
 #include "base/crypto.h"
 #include "base/err.h"
 #include "base/log.h"
-#include "server/config.h"
+#include "config/config.h"
+#include "orders/orders.h"
+#include "orders/state.h"
 #include "storage/storage.h"
+#include "store/photos.h"
+#include "store/roster.h"
+#include "store/tasks.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,94 +85,15 @@ static int put_addressed(const struct pc_config *cfg, const char *kind, const vo
     return pc_storage_put(cfg, rel, data, len);
 }
 
-struct upload_tx {
-    const struct pc_user_auth *u;
-    const char *order_no;
-    const struct pc_store_photo *photo;
-    enum pc_upload_outcome *outcome;
-    struct pc_order *o;
-    const char *to;
-};
-
-static enum pc_upload_outcome state_rule(const struct pc_order *o, const struct pc_task *t,
-                                         const char **to, int *resub)
-{
-    *resub = 0;
-    if (!strcmp(o->status, "awaiting_photo")) {
-        if (t->closed)
-            return PC_UPLOAD_WINDOW_CLOSED;
-        *to = "unpaid";
-        return PC_UPLOAD_OK;
-    }
-    if (!strcmp(o->status, "rejected")) {
-        if (o->edit_expired || !o->editable_until[0])
-            return PC_UPLOAD_EDIT_EXPIRED;
-        if (o->resubmissions >= t->resubmit_cap)
-            return PC_UPLOAD_RESUBMIT_LIMIT;
-        *to = "pending_review";
-        *resub = 1;
-        return PC_UPLOAD_OK;
-    }
-    return PC_UPLOAD_STATE;
-}
-
-static int upload_tx(struct pc_db *db, void *arg)
-{
-    struct upload_tx *a = arg;
-    struct pc_task t;
-    int rc = pc_store_order_get_locked(db, a->order_no, a->o);
-    if (rc == 0 && a->o->user_id != a->u->id)
-        rc = PC_ENOTFOUND;
-    if (rc == PC_ENOTFOUND) {
-        *a->outcome = PC_UPLOAD_NOT_FOUND;
-        return 0;
-    }
-    if (rc == 0)
-        rc = pc_store_task_get(db, a->o->task_id, false, &t);
-    if (rc)
-        return rc;
-    int resub;
-    /* Re-checked under the row lock: the state may have moved since the photo was checked. */
-    *a->outcome = state_rule(a->o, &t, &a->to, &resub);
-    if (*a->outcome != PC_UPLOAD_OK)
-        return 0;
-    struct pc_store_photo p = *a->photo;
-    p.order_id = a->o->id;
-    rc = pc_store_photo_insert(db, &p, NULL);
-    if (rc == 0)
-        rc = pc_store_order_photo_state(db, a->o->id, a->to, resub,
-                                        !strcmp(a->to, "unpaid") ? t.unpaid_timeout_s : 0);
-    if (rc == 0) {
-        cJSON *d = cJSON_CreateObject();
-        cJSON_AddStringToObject(d, "from", a->o->status);
-        cJSON_AddStringToObject(d, "to", a->to);
-        cJSON_AddStringToObject(d, "photo", p.normalized_sha256);
-        struct pc_audit au = {.actor_type = "user",
-                              .actor_id = a->u->id,
-                              .action = "order.photo",
-                              .target_type = "order",
-                              .target_id = a->o->order_no,
-                              .details = d};
-        rc = pc_store_audit_insert(db, &au);
-        cJSON_Delete(d);
-    }
-    if (rc == 0)
-        rc = pc_store_order_get(db, a->order_no, a->o);
-    return rc;
-}
-
 int pc_order_photo_upload(struct pc_ctx *ctx, const struct pc_user_auth *u, const char *order_no,
                           const void *data, size_t len, enum pc_upload_outcome *outcome,
                           struct pc_photo_result *res, struct pc_order *o)
 {
     memset(res, 0, sizeof *res);
     struct pc_task t;
-    int resub;
-    const char *to;
+    bool replace;
     /* Cheap refusals first: no pixel work for an order that cannot take a photo. */
-    int rc = pc_store_order_get(ctx->db, order_no, o);
-    if (rc == 0 && o->user_id != u->id)
-        rc = PC_ENOTFOUND;
+    int rc = pc_order_get_own(ctx->db, u, order_no, o);
     if (rc == PC_ENOTFOUND) {
         *outcome = PC_UPLOAD_NOT_FOUND;
         return 0;
@@ -176,7 +102,7 @@ int pc_order_photo_upload(struct pc_ctx *ctx, const struct pc_user_auth *u, cons
         rc = pc_store_task_get(ctx->db, o->task_id, false, &t);
     if (rc)
         return rc;
-    *outcome = state_rule(o, &t, &to, &resub);
+    *outcome = pc_order_photo_rule(o, &t, &replace);
     if (*outcome != PC_UPLOAD_OK)
         return 0;
 
@@ -220,8 +146,23 @@ int pc_order_photo_upload(struct pc_ctx *ctx, const struct pc_user_auth *u, cons
                                .checks_json = checks_json};
     char no[33];
     snprintf(no, sizeof no, "%s", order_no);
-    struct upload_tx a = {u, no, &p, outcome, o, NULL};
-    rc = pc_db_tx(ctx->db, upload_tx, &a);
+    /* The state is checked again under the row lock: it may have moved meanwhile. */
+    rc = replace ? pc_order_photo_replaced(ctx->db, u, no, &p, outcome, o)
+                 : pc_order_photo_accepted(ctx->db, u, no, &p, outcome, o);
     free(checks_json);
     return rc;
+}
+
+int pc_order_photo_read(struct pc_ctx *ctx, const struct pc_order *o, bool original, char **data,
+                        size_t *len, bool *png)
+{
+    char orig[256], norm[256];
+    *data = NULL;
+    int rc = pc_store_photo_paths(ctx->db, o->id, orig, norm);
+    if (rc)
+        return rc;
+    const char *path = original ? orig : norm;
+    size_t pl = strlen(path);
+    *png = pl > 4 && !strcmp(path + pl - 4, ".png");
+    return pc_storage_get(ctx->cfg, path, (size_t)ctx->cfg->photo_max_bytes + 1, data, len);
 }

@@ -1,12 +1,15 @@
-/* payment/apply.c — a successful payment applied once (rules); SQL in store/payments.c. */
+/* payment/apply.c — a successful payment applied once: checked against its order, recorded,
+ * and handed to orders/ for the order's change; SQL in store/payments.c. */
 #include "payment/apply.h"
 
 #include "base/err.h"
 #include "base/log.h"
 #include "base/timeutil.h"
-#include "server/config.h"
-#include "store/store.h"
+#include "config/config.h"
+#include "orders/state.h"
+#include "store/payments.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +36,15 @@ struct apply_args {
     enum pc_apply_result *result;
 };
 
+/* A transaction that is not this order's (or not ours): logged, nothing written. */
+static int mismatch(struct apply_args *a, const char *out_trade_no)
+{
+    pc_log(PC_LOG_WARN, "payment does not match the order",
+           PC_LS("out_trade_no", out_trade_no ? out_trade_no : ""), PC_LS("source", a->source));
+    *a->result = PC_APPLY_INCONSISTENT;
+    return PC_ECONFLICT; /* roll back the notification id too */
+}
+
 static int apply_tx(struct pc_db *db, void *arg)
 {
     struct apply_args *a = arg;
@@ -57,21 +69,23 @@ static int apply_tx(struct pc_db *db, void *arg)
         *a->result = PC_APPLY_NOT_SUCCESS;
         return 0;
     }
-    struct pc_order o;
-    int rc = out_trade_no && strlen(out_trade_no) < 33
-                 ? pc_store_order_get_locked(db, out_trade_no, &o)
-                 : PC_ENOTFOUND;
-    if (rc && rc != PC_ENOTFOUND)
-        return rc;
+    /* The money must be ours: our app and merchant, a transaction. Whether it is the order's own
+     * (its amount, its payer: any payer for a Native payment) the order decides under its row
+     * lock (pc_order_paid, orders/state.h). */
     const char *appid = str(tx, "appid"), *mchid = str(tx, "mchid");
-    if (rc == PC_ENOTFOUND || !transaction_id || !appid || strcmp(appid, a->cfg->wx_appid) ||
-        !mchid || strcmp(mchid, a->cfg->pay_mchid) || total != o.amount_fen || !openid ||
-        strcmp(openid, o.openid)) {
-        pc_log(PC_LOG_WARN, "payment does not match the order", PC_LS("out_trade_no", out_trade_no),
-               PC_LS("source", a->source));
-        *a->result = PC_APPLY_INCONSISTENT;
-        return PC_ECONFLICT; /* roll back the notification id too: nothing is written */
+    if (!out_trade_no || !transaction_id || !appid || strcmp(appid, a->cfg->wx_appid) || !mchid ||
+        strcmp(mchid, a->cfg->pay_mchid))
+        return mismatch(a, out_trade_no);
+    int64_t recorded_fen, school_id, task_id;
+    char recorded_no[33];
+    int rc = pc_store_payment_by_tx(db, transaction_id, &recorded_fen, recorded_no, &school_id,
+                                    &task_id);
+    if (rc == 0) { /* this transaction was applied before (another path) */
+        *a->result = PC_APPLY_DUPLICATE;
+        return 0;
     }
+    if (rc != PC_ENOTFOUND)
+        return rc;
     char paid_at[32] = "";
     int64_t t;
     const char *st = str(tx, "success_time");
@@ -80,67 +94,44 @@ static int apply_tx(struct pc_db *db, void *arg)
     else
         pc_time_format_db(pc_time_now_ms() / 1000, paid_at, sizeof paid_at);
 
-    /* Where the money goes: a waiting order; a closed one reopened while its task's window is
-     * open; otherwise it is kept for a refund decision (duplicate payments are not refunded
-     * automatically). */
-    const char *to = NULL;
-    if (!strcmp(o.status, "unpaid")) {
-        to = "pending_review";
-    } else if (!strcmp(o.status, "closed")) {
-        struct pc_task task;
-        rc = pc_store_task_get(db, o.task_id, false, &task);
-        if (rc)
-            return rc;
-        if (!task.closed && !task.not_open_yet)
-            to = "pending_review";
-    }
-    char *raw = cJSON_PrintUnformatted(tx);
-    struct pc_store_payment p = {.order_id = o.id,
-                                 .out_trade_no = out_trade_no,
-                                 .transaction_id = transaction_id,
+    /* Where the money goes (orders/state.h): to the order when it can take it; otherwise it is
+     * kept for a refund decision (duplicate payments are not refunded automatically). The
+     * payment row records what the order decided, in the same transaction. */
+    const char *trade_type = str(tx, "trade_type");
+    struct pc_order_payment p = {.transaction_id = transaction_id,
                                  .amount_fen = total,
-                                 .payer_total_fen = payer_total >= 0 ? payer_total : total,
                                  .payer_openid = openid,
-                                 .trade_state = state,
-                                 .success_time = paid_at,
-                                 .source = a->source,
-                                 .disposition = to ? "applied" : "refund_due",
-                                 .raw = raw};
-    rc = pc_store_payment_insert(db, &p);
-    free(raw);
-    if (rc == PC_EEXIST) { /* this transaction was applied before (another path) */
-        *a->result = PC_APPLY_DUPLICATE;
-        return 0;
-    }
+                                 .native = trade_type && !strcmp(trade_type, "NATIVE"),
+                                 .paid_at = paid_at,
+                                 .source = a->source};
+    struct pc_order o;
+    enum pc_paid_outcome paid;
+    rc = pc_order_paid(db, out_trade_no, &p, &paid, &o);
+    if (rc == 0 && (paid == PC_PAID_NOT_FOUND || paid == PC_PAID_NOT_ITS_OWN))
+        return mismatch(a, out_trade_no);
+    if (rc == 0 && paid == PC_PAID_WRONG_STATE)
+        rc = pc_order_refund_due(db, out_trade_no, &p, &o);
+    if (rc == PC_EEXIST) /* its records exist: recorded meanwhile by another path; start over */
+        return PC_ERETRY;
     if (rc)
         return rc;
-    if (to) {
-        rc = pc_store_order_set_paid(db, o.id, to, transaction_id, paid_at);
-        if (rc == PC_EEXIST) { /* reopening would make a second active order */
-            to = NULL;
-            rc = 0;
-        } else if (rc) {
-            return rc;
-        }
-    }
-    cJSON *d = cJSON_CreateObject();
-    cJSON_AddStringToObject(d, "transaction_id", transaction_id);
-    cJSON_AddStringToObject(d, "order_no", o.order_no);
-    cJSON_AddNumberToObject(d, "amount_fen", (double)total);
-    cJSON_AddStringToObject(d, "from", o.status);
-    cJSON_AddStringToObject(d, "to", to ? to : o.status);
-    cJSON_AddStringToObject(d, "source", a->source);
-    struct pc_audit au = {.actor_type = "wechat",
-                          .action = to ? "order.paid" : "payment.refund_due",
-                          .target_type = "order",
-                          .target_id = o.order_no,
-                          .details = d};
-    rc = pc_store_audit_insert(db, &au);
-    if (rc == 0)
-        rc =
-            pc_store_outbox_insert(db, to ? "order.paid" : "payment.refund_due", transaction_id, d);
-    cJSON_Delete(d);
-    *a->result = to ? PC_APPLY_APPLIED : PC_APPLY_REFUND_DUE;
+    char *raw = cJSON_PrintUnformatted(tx);
+    struct pc_store_payment row = {.order_id = o.id,
+                                   .out_trade_no = out_trade_no,
+                                   .transaction_id = transaction_id,
+                                   .amount_fen = total,
+                                   .payer_total_fen = payer_total >= 0 ? payer_total : total,
+                                   .payer_openid = openid,
+                                   .trade_state = state,
+                                   .success_time = paid_at,
+                                   .source = a->source,
+                                   .disposition = paid == PC_PAID_OK ? "applied" : "refund_due",
+                                   .raw = raw};
+    rc = pc_store_payment_insert(db, &row);
+    free(raw);
+    if (rc == PC_EEXIST) /* recorded meanwhile by another path: start over, and see it */
+        return PC_ERETRY;
+    *a->result = paid == PC_PAID_OK ? PC_APPLY_APPLIED : PC_APPLY_REFUND_DUE;
     return rc;
 }
 

@@ -13,7 +13,9 @@ enum pc_apply_result {
     PC_APPLY_APPLIED = 0,  /* unpaid (or closed, window open) → pending_review */
     PC_APPLY_DUPLICATE,    /* already applied (same notification or transaction) */
     PC_APPLY_REFUND_DUE,   /* money arrived for an order that cannot take it: recorded */
-    PC_APPLY_INCONSISTENT, /* appid/mchid/amount/openid/order do not match: nothing written */
+    PC_APPLY_INCONSISTENT, /* not ours (appid, mchid), or not the order's (no such order, its
+                              amount, a JSAPI payer who is not the student; a Native payer may
+                              be anyone: orders/state.h): nothing written */
     PC_APPLY_NOT_SUCCESS   /* trade_state is not SUCCESS: nothing to apply */
 };
 

@@ -5,7 +5,7 @@
 #include "base/crypto.h"
 #include "base/err.h"
 #include "payment/wxpay.h"
-#include "server/outbound.h"
+#include "net/outbound.h"
 
 #include <cjson/cJSON.h>
 #include <openssl/sha.h>

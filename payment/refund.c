@@ -2,14 +2,19 @@
 #include "payment/refund.h"
 
 #include "base/err.h"
+#include "base/log.h"
 #include "base/timeutil.h"
+#include "payment/wxpay.h"
+#include "orders/state.h"
 #include "staff/staff.h"
 #include "tasks/tasks.h"
+#include "store/audit.h"
+#include "store/payments.h"
 
 #include <stdio.h>
 #include <string.h>
 
-cJSON *pc_refund_json(const struct pc_store_refund *r)
+cJSON *pc_refund_json(const struct pc_refund *r)
 {
     char t[32];
     cJSON *o = cJSON_CreateObject();
@@ -24,24 +29,19 @@ cJSON *pc_refund_json(const struct pc_store_refund *r)
     return o;
 }
 
-static bool paid_status(const char *s)
-{
-    return !strcmp(s, "pending_review") || !strcmp(s, "approved") || !strcmp(s, "rejected");
-}
-
 struct request_args {
     const struct pc_staff_auth *by;
     const char *order_no, *reason, *ip, *rid;
     int64_t amount;
     enum pc_refund_outcome *outcome;
     struct pc_order *o;
-    struct pc_store_refund *r;
+    struct pc_refund *r;
 };
 
 static int request_tx(struct pc_db *db, void *arg)
 {
     struct request_args *a = arg;
-    int rc = pc_store_order_get_locked(db, a->order_no, a->o);
+    int rc = pc_order_lock(db, a->order_no, a->o);
     if (rc == 0 && !pc_task_in_scope(a->by, a->o->school_id))
         rc = PC_ENOTFOUND;
     if (rc == PC_ENOTFOUND) {
@@ -57,7 +57,7 @@ static int request_tx(struct pc_db *db, void *arg)
     }
     if (rc != PC_ENOTFOUND)
         return rc;
-    if (!paid_status(a->o->status) || !a->o->transaction_id[0]) {
+    if (!pc_order_is_paid(a->o) || !a->o->transaction_id[0]) {
         *a->outcome = PC_REFUND_STATE;
         return 0;
     }
@@ -89,7 +89,7 @@ static int request_tx(struct pc_db *db, void *arg)
 int pc_refund_request(struct pc_db *db, const struct pc_staff_auth *by, const char *order_no,
                       int64_t amount_fen, const char *reason, const char *ip,
                       const char *request_id, enum pc_refund_outcome *outcome, struct pc_order *o,
-                      struct pc_store_refund *r)
+                      struct pc_refund *r)
 {
     struct request_args a = {by, order_no, reason, ip, request_id, amount_fen, outcome, o, r};
     return pc_db_tx(db, request_tx, &a);
@@ -123,7 +123,7 @@ static int apply_tx(struct pc_db *db, void *arg)
         if (rc)
             return rc;
     }
-    struct pc_store_refund r;
+    struct pc_refund r;
     int rc = no && strlen(no) < 65 ? pc_store_refund_get(db, no, true, &r) : PC_ENOTFOUND;
     if (rc)
         return rc == PC_ENOTFOUND ? PC_ECONFLICT : rc;
@@ -143,17 +143,13 @@ static int apply_tx(struct pc_db *db, void *arg)
     if (stime && pc_time_parse_rfc3339(stime, &t) == 0)
         pc_time_format_db(t, when, sizeof when);
     rc = pc_store_refund_set(db, no, to, rid, when[0] ? when : NULL);
-    if (rc == 0 && !strcmp(to, "success")) {
+    if (rc == 0 && !strcmp(to, "success")) { /* refunded in full: orders/ moves the order */
         int64_t done = 0;
-        struct pc_order o;
-        rc = pc_store_refunded_total(db, r.order_id, &done);
+        bool moved = false;
         const char *otn = jstr(a->refund, "out_trade_no");
-        if (rc == 0)
-            rc = otn && strlen(otn) < 33 ? pc_store_order_get_locked(db, otn, &o) : PC_ENOTFOUND;
-        if (rc == 0 && o.id == r.order_id && done >= o.amount_fen)
-            rc = pc_store_order_set_status(db, o.id, "refunded");
-        else if (rc == PC_ENOTFOUND)
-            rc = 0;
+        rc = pc_store_refunded_total(db, r.order_id, &done);
+        if (rc == 0 && otn && strlen(otn) < 33)
+            rc = pc_order_refunded(db, otn, r.order_id, done, &moved);
     }
     if (rc == 0) {
         cJSON *d = cJSON_CreateObject();
@@ -175,4 +171,22 @@ int pc_refund_apply(struct pc_db *db, const char *notify_id, const cJSON *refund
 {
     struct apply_args a = {notify_id, refund, applied};
     return pc_db_tx(db, apply_tx, &a);
+}
+
+int pc_refund_answered(struct pc_ctx *ctx, const char *out_refund_no,
+                       const struct pc_out_resp *resp, struct pc_refund *r)
+{
+    cJSON *j = NULL;
+    bool applied = false;
+    if (!resp->err && resp->status == 200 && pc_pay_verify_response(ctx->pay, resp) == 0 &&
+        (j = cJSON_ParseWithLength(resp->body, resp->len)) != NULL) {
+        int rc = pc_refund_apply(ctx->db, NULL, j, &applied);
+        if (rc && rc != PC_ECONFLICT)
+            pc_log(PC_LOG_WARN, "refund answer not applied", PC_LS("out_refund_no", out_refund_no));
+    } else {
+        pc_log(PC_LOG_WARN, "refund call failed; it is retried with the same out_refund_no",
+               PC_LS("out_refund_no", out_refund_no), PC_LI("http_status", resp->status));
+    }
+    cJSON_Delete(j);
+    return pc_store_refund_get(ctx->db, out_refund_no, false, r);
 }

@@ -3,11 +3,12 @@
 
 #include "base/err.h"
 #include "base/log.h"
+#include "orders/orders.h"
+#include "orders/state.h"
 #include "payment/apply.h"
 #include "payment/wxpay.h"
-#include "server/config.h"
-#include "server/server.h"
-#include "store/store.h"
+#include "config/config.h"
+#include "store/leases.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -58,36 +59,10 @@ static int close_at_wechat(struct pc_ctx *ctx, const char *order_no)
     return rc;
 }
 
-struct close_args {
-    const char *order_no;
-    bool closed;
-};
-
-static int close_tx(struct pc_db *db, void *arg)
-{
-    struct close_args *a = arg;
-    struct pc_order o;
-    int rc = pc_store_order_get_locked(db, a->order_no, &o);
-    if (rc)
-        return rc;
-    if (strcmp(o.status, "unpaid") != 0) /* moved meanwhile (a notification arrived) */
-        return 0;
-    rc = pc_store_order_close(db, o.id, "pay_timeout");
-    if (rc == 0) {
-        struct pc_audit au = {.actor_type = "system",
-                              .action = "order.close",
-                              .target_type = "order",
-                              .target_id = o.order_no};
-        rc = pc_store_audit_insert(db, &au);
-    }
-    a->closed = rc == 0;
-    return rc;
-}
-
 int pc_pay_sweep_order(struct pc_ctx *ctx, const char *order_no)
 {
     struct pc_order o;
-    int rc = pc_store_order_get(ctx->db, order_no, &o);
+    int rc = pc_order_get(ctx->db, order_no, &o);
     if (rc || strcmp(o.status, "unpaid") != 0)
         return rc == PC_ENOTFOUND ? 0 : rc;
     cJSON *tx = NULL;
@@ -117,9 +92,9 @@ int pc_pay_sweep_order(struct pc_ctx *ctx, const char *order_no)
         if (rc)
             return 0;
     }
-    struct close_args a = {order_no, false};
-    rc = pc_db_tx(ctx->db, close_tx, &a);
-    if (rc == 0 && a.closed)
+    bool closed = false;
+    rc = pc_order_close(ctx->db, order_no, PC_CLOSE_PAY_TIMEOUT, &closed);
+    if (rc == 0 && closed)
         pc_log(PC_LOG_INFO, "closed an unpaid order past its deadline",
                PC_LS("order_no", order_no));
     return rc;
@@ -131,12 +106,11 @@ int pc_pay_sweeper_job(struct pc_ctx *ctx, void *arg)
     if (!ctx->pay)
         return 60000;
     bool held = false;
-    if (pc_store_lease_acquire(ctx->db, LEASE, pc_server_instance(ctx->srv), LEASE_TTL_S, &held) ||
-        !held)
+    if (pc_store_lease_acquire(ctx->db, LEASE, ctx->instance, LEASE_TTL_S, &held) || !held)
         return ctx->cfg->pay_sweep_interval_ms;
     char nos[BATCH][33];
     size_t n = 0;
-    if (pc_store_orders_to_sweep(ctx->db, ctx->cfg->pay_sweep_min_age_s, BATCH, nos, &n) == 0)
+    if (pc_order_list_to_sweep(ctx->db, ctx->cfg->pay_sweep_min_age_s, BATCH, nos, &n) == 0)
         for (size_t i = 0; i < n; i++)
             pc_pay_sweep_order(ctx, nos[i]);
     return ctx->cfg->pay_sweep_interval_ms;

@@ -5,7 +5,7 @@
 #ifndef PC_PAYMENT_SWEEPER_H
 #define PC_PAYMENT_SWEEPER_H
 
-#include "server/req.h"
+#include "core/ctx.h"
 
 /* Jobs-thread duty; returns the delay until the next run in ms. */
 int pc_pay_sweeper_job(struct pc_ctx *ctx, void *arg);

@@ -6,7 +6,7 @@
 #include "base/log.h"
 #include "base/timeutil.h"
 #include "payment/wxpay_crypto.h"
-#include "server/config.h"
+#include "config/config.h"
 
 #include <openssl/crypto.h>
 #include <stdio.h>
@@ -119,8 +119,9 @@ static int sign_call(const struct pc_pay *p, const char *method, const char *pat
     return 0;
 }
 
-int pc_pay_call_jsapi(const struct pc_pay *p, const char *out_trade_no, int64_t amount_fen,
-                      const char *openid, int64_t time_expire, struct pc_pay_call *c)
+/* The prepay body of §4 (JSAPI with the payer's openid; Native without a payer). */
+static char *prepay_body(const struct pc_pay *p, const char *out_trade_no, int64_t amount_fen,
+                         const char *openid, int64_t time_expire)
 {
     char te[32];
     pc_time_rfc3339(time_expire, te, sizeof te, PC_TZ_SHANGHAI_MIN);
@@ -134,11 +135,27 @@ int pc_pay_call_jsapi(const struct pc_pay *p, const char *out_trade_no, int64_t 
     cJSON *a = cJSON_AddObjectToObject(o, "amount");
     cJSON_AddNumberToObject(a, "total", (double)amount_fen); /* an integer: fen */
     cJSON_AddStringToObject(a, "currency", "CNY");
-    cJSON *payer = cJSON_AddObjectToObject(o, "payer");
-    cJSON_AddStringToObject(payer, "openid", openid);
+    if (openid) {
+        cJSON *payer = cJSON_AddObjectToObject(o, "payer");
+        cJSON_AddStringToObject(payer, "openid", openid);
+    }
     char *body = cJSON_PrintUnformatted(o); /* serialised once, signed and sent as is */
     cJSON_Delete(o);
+    return body;
+}
+
+int pc_pay_call_jsapi(const struct pc_pay *p, const char *out_trade_no, int64_t amount_fen,
+                      const char *openid, int64_t time_expire, struct pc_pay_call *c)
+{
+    char *body = prepay_body(p, out_trade_no, amount_fen, openid, time_expire);
     return sign_call(p, "POST", "/v3/pay/transactions/jsapi", body, "jsapi", c);
+}
+
+int pc_pay_call_native(const struct pc_pay *p, const char *out_trade_no, int64_t amount_fen,
+                       int64_t time_expire, struct pc_pay_call *c)
+{
+    char *body = prepay_body(p, out_trade_no, amount_fen, NULL, time_expire);
+    return sign_call(p, "POST", "/v3/pay/transactions/native", body, "native", c);
 }
 
 int pc_pay_call_query(const struct pc_pay *p, const char *out_trade_no, struct pc_pay_call *c)

@@ -5,7 +5,7 @@
 #ifndef PC_PAYMENT_WXPAY_H
 #define PC_PAYMENT_WXPAY_H
 
-#include "server/outbound.h"
+#include "net/outbound.h"
 
 #include <cjson/cJSON.h>
 #include <stdbool.h>
@@ -33,6 +33,10 @@ void pc_pay_call_free(struct pc_pay_call *c);
 /* POST /v3/pay/transactions/jsapi for an order. time_expire: Unix seconds. */
 int pc_pay_call_jsapi(const struct pc_pay *p, const char *out_trade_no, int64_t amount_fen,
                       const char *openid, int64_t time_expire, struct pc_pay_call *c);
+/* POST /v3/pay/transactions/native for an order (the PC page): the same body without a payer;
+ * WeChat answers {"code_url"} for a QR code. time_expire: Unix seconds. */
+int pc_pay_call_native(const struct pc_pay *p, const char *out_trade_no, int64_t amount_fen,
+                       int64_t time_expire, struct pc_pay_call *c);
 /* GET /v3/pay/transactions/out-trade-no/{no}?mchid= */
 int pc_pay_call_query(const struct pc_pay *p, const char *out_trade_no, struct pc_pay_call *c);
 /* POST /v3/pay/transactions/out-trade-no/{no}/close */

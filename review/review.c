@@ -3,6 +3,7 @@
 
 #include "base/err.h"
 #include "orders/orders.h"
+#include "orders/state.h"
 #include "staff/staff.h"
 #include "tasks/tasks.h"
 
@@ -53,93 +54,42 @@ bool pc_review_in_scope(const struct pc_staff_auth *s, int64_t school_id, int64_
     return pc_task_in_scope(s, school_id) && (s->task_id == 0 || s->task_id == task_id);
 }
 
-struct decide_args {
-    const struct pc_staff_auth *by;
-    const char *order_no, *ip, *rid;
-    const struct pc_review_decision *d;
-    enum pc_review_outcome *outcome;
-    struct pc_order *o;
-};
-
-/* The student's message, queued with the decision: delivered later by the outbox worker. */
-static cJSON *notice_payload(const struct pc_order *o, int64_t review_id)
-{
-    cJSON *p = cJSON_CreateObject();
-    cJSON_AddStringToObject(p, "event", o->review_decision[0] == 'a' ? "approved" : "rejected");
-    cJSON_AddStringToObject(p, "order_no", o->order_no);
-    cJSON_AddNumberToObject(p, "user_id", (double)o->user_id);
-    cJSON_AddStringToObject(p, "openid", o->openid);
-    cJSON_AddNumberToObject(p, "review_id", (double)review_id);
-    cJSON_AddStringToObject(p, "student_name", o->student_name);
-    if (o->review_code[0]) {
-        cJSON_AddStringToObject(p, "reason_code", o->review_code);
-        cJSON_AddStringToObject(p, "reason", o->review_reason);
-    }
-    cJSON *order = pc_order_json(o);
-    cJSON *eu = cJSON_DetachItemFromObjectCaseSensitive(order, "editable_until");
-    cJSON_AddItemToObject(p, "editable_until", eu);
-    if (o->editable_until[0])
-        cJSON_AddStringToObject(p, "editable_until_db", o->editable_until);
-    cJSON_Delete(order);
-    return p;
-}
-
-static int decide_tx(struct pc_db *db, void *arg)
-{
-    struct decide_args *a = arg;
-    struct pc_task t;
-    int rc = pc_store_order_get_locked(db, a->order_no, a->o);
-    if (rc == 0 && !pc_review_in_scope(a->by, a->o->school_id, a->o->task_id))
-        rc = PC_ENOTFOUND;
-    if (rc == PC_ENOTFOUND) {
-        *a->outcome = PC_REVIEW_NOT_FOUND;
-        return 0;
-    }
-    if (rc)
-        return rc;
-    if (strcmp(a->o->status, "pending_review") != 0) {
-        *a->outcome = PC_REVIEW_STATE;
-        return 0;
-    }
-    rc = pc_store_task_get(db, a->o->task_id, false, &t);
-    if (rc)
-        return rc;
-    const struct pc_review_reason *why = a->d->approve ? NULL : pc_review_reason(a->d->reason_code);
-    const char *text = !why                                                         ? NULL
-                       : !strcmp(why->code, "OTHER") && a->d->note && a->d->note[0] ? a->d->note
-                                                                                    : why->text;
-    int64_t review_id = 0;
-    rc = pc_store_order_reviewed(db, a->o->id, a->d->approve, t.edit_days > 0 ? t.edit_days : 7);
-    if (rc == 0)
-        rc = pc_store_review_insert(db, a->o->id, a->by->id, a->d->approve ? "approve" : "reject",
-                                    why ? why->code : NULL, text, a->d->note, &review_id);
-    if (rc == 0)
-        rc = pc_store_order_get(db, a->order_no, a->o);
-    if (rc)
-        return rc;
-    char key[64];
-    snprintf(key, sizeof key, "review:%lld", (long long)review_id);
-    cJSON *payload = notice_payload(a->o, review_id);
-    rc = pc_store_outbox_insert(db, "student.notice", key, payload);
-    cJSON_Delete(payload);
-    if (rc == 0) {
-        cJSON *d = cJSON_CreateObject();
-        cJSON_AddStringToObject(d, "order_no", a->o->order_no);
-        cJSON_AddStringToObject(d, "decision", a->d->approve ? "approve" : "reject");
-        if (why)
-            cJSON_AddStringToObject(d, "reason_code", why->code);
-        rc = pc_staff_audit(db, a->by, a->d->approve ? "review.approve" : "review.reject", "order",
-                            a->o->id, d, a->ip, a->rid);
-        cJSON_Delete(d);
-    }
-    *a->outcome = PC_REVIEW_OK;
-    return rc;
-}
-
 int pc_review_decide(struct pc_db *db, const struct pc_staff_auth *by, const char *order_no,
                      const struct pc_review_decision *d, const char *ip, const char *request_id,
                      enum pc_review_outcome *outcome, struct pc_order *o)
 {
-    struct decide_args a = {by, order_no, ip, request_id, d, outcome, o};
-    return pc_db_tx(db, decide_tx, &a);
+    /* An order's school and task never change: its scope is checked before the transition. */
+    int rc = pc_order_get(db, order_no, o);
+    if (rc == 0 && !pc_review_in_scope(by, o->school_id, o->task_id))
+        rc = PC_ENOTFOUND;
+    if (rc == PC_ENOTFOUND) {
+        *outcome = PC_REVIEW_NOT_FOUND;
+        return 0;
+    }
+    if (rc)
+        return rc;
+    const struct pc_review_reason *why = d->approve ? NULL : pc_review_reason(d->reason_code);
+    struct pc_order_review rv = {.by = by,
+                                 .reason_code = why ? why->code : NULL,
+                                 .reason = !why ? NULL
+                                           : !strcmp(why->code, "OTHER") && d->note && d->note[0]
+                                               ? d->note
+                                               : why->text,
+                                 .note = d->note,
+                                 .ip = ip,
+                                 .request_id = request_id};
+    enum pc_order_change ch;
+    rc = d->approve ? pc_order_approved(db, order_no, &rv, &ch, o)
+                    : pc_order_rejected(db, order_no, &rv, &ch, o);
+    *outcome = ch == PC_ORDER_CHANGED     ? PC_REVIEW_OK
+               : ch == PC_ORDER_NOT_FOUND ? PC_REVIEW_NOT_FOUND
+                                          : PC_REVIEW_STATE;
+    return rc;
+}
+
+int pc_review_queue(struct pc_db *db, const struct pc_staff_auth *by, int64_t task_id,
+                    int64_t after_id, int limit, struct pc_order **out, size_t *n)
+{
+    return pc_order_list_pending(db, by->school_id, task_id ? task_id : by->task_id, after_id,
+                                 limit, out, n);
 }

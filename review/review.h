@@ -5,8 +5,8 @@
 #ifndef PC_REVIEW_H
 #define PC_REVIEW_H
 
-#include "server/req.h"
-#include "store/store.h"
+#include "core/ctx.h"
+#include "orders/orders.h"
 
 #include <cjson/cJSON.h>
 #include <stdbool.h>
@@ -33,14 +33,21 @@ struct pc_review_decision {
     const char *note;        /* optional; required for OTHER */
 };
 
-/* Applies d to order_no in one transaction: the order moves pending_review → approved or
- * rejected (editable_until = now + the task's edit days), the review is recorded, a
- * notification for the student is queued in the outbox, and the action is audited. *o is the
- * order afterwards. Two reviewers at once: the row lock lets one win, the other sees
- * PC_REVIEW_STATE. Returns 0 (see *outcome) or a store error. */
+/* Applies d to order_no when it is in by's scope (else PC_REVIEW_NOT_FOUND): the order moves
+ * pending_review → approved or rejected (orders/state.h; editable_until = now + the task's
+ * edit days), the review is recorded, a notification for the student is queued in the outbox,
+ * and the action is audited, in one transaction. *o is the order afterwards. Two reviewers at
+ * once: the row lock lets one win, the other sees PC_REVIEW_STATE. Returns 0 (see *outcome)
+ * or a store error. */
 int pc_review_decide(struct pc_db *db, const struct pc_staff_auth *by, const char *order_no,
                      const struct pc_review_decision *d, const char *ip, const char *request_id,
                      enum pc_review_outcome *outcome, struct pc_order *o);
+
+/* The orders waiting for by: pending_review in by's school (company staff: every school) and
+ * task (task_id 0 = by's assigned task, or any), oldest paid first, after the order after_id:
+ * *out (the caller frees it) of *n. Returns 0 or a store error. */
+int pc_review_queue(struct pc_db *db, const struct pc_staff_auth *by, int64_t task_id,
+                    int64_t after_id, int limit, struct pc_order **out, size_t *n);
 
 /* Whether staff member s may see and review orders of task_id in school_id. */
 bool pc_review_in_scope(const struct pc_staff_auth *s, int64_t school_id, int64_t task_id);

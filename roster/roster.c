@@ -5,6 +5,9 @@
 #include "roster/csvimport.h"
 #include "staff/staff.h"
 #include "users/users.h"
+#include "store/audit.h"
+#include "store/roster.h"
+#include "store/tasks.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -21,7 +24,7 @@ static int import_tx(struct pc_db *db, void *arg)
     a->imported = a->updated = 0;
     for (size_t i = 0; i < a->p->nrows; i++) {
         const struct pc_roster_row *row = &a->p->rows[i];
-        struct pc_store_roster r = {0};
+        struct pc_roster_entry r = {0};
         r.seq = row->seq;
         snprintf(r.college, sizeof r.college, "%s", row->college);
         snprintf(r.name, sizeof r.name, "%s", row->name);
@@ -95,7 +98,7 @@ static int text_field(const cJSON *j, const char *key, char *dst, size_t len, bo
 
 int pc_roster_patch(struct pc_db *db, const struct pc_staff_auth *by, int64_t task_id,
                     const char *student_no, const cJSON *j, const char *ip, const char *request_id,
-                    struct pc_store_roster *out, bool *created, const char **field,
+                    struct pc_roster_entry *out, bool *created, const char **field,
                     const char **message)
 {
     *field = NULL;
@@ -151,4 +154,43 @@ int pc_roster_patch(struct pc_db *db, const struct pc_staff_auth *by, int64_t ta
         cJSON_Delete(d);
     }
     return rc;
+}
+
+int pc_roster_list(struct pc_db *db, int64_t task_id, const char *college, const char *state,
+                   int64_t after_id, int limit, cJSON **items, int64_t *last_id)
+{
+    return pc_store_roster_list(db, task_id, college, state, after_id, limit, items, last_id);
+}
+
+int pc_roster_csv(struct pc_db *db, int64_t task_id, const char *college, const char *state,
+                  struct pc_buf *b)
+{
+    cJSON *items = NULL;
+    int64_t last = 0;
+    int rc = pc_store_roster_list(db, task_id, college, state, 0, 0, &items, &last);
+    if (rc)
+        return rc;
+    rc = pc_buf_adds(b, "\xef\xbb\xbf序号,学院,姓名,学号,班级,状态,订单号\r\n");
+    cJSON *it;
+    cJSON_ArrayForEach(it, items)
+    {
+        const cJSON *seq = cJSON_GetObjectItem(it, "seq");
+        if (rc == 0 && cJSON_IsNumber(seq))
+            rc = pc_buf_addf(b, "%d", seq->valueint);
+        static const char *const cols[] = {"college", "name",  "student_no",
+                                           "class",   "state", "order_no"};
+        if (rc == 0)
+            rc = pc_buf_adds(b, ",");
+        for (size_t k = 0; rc == 0 && k < 6; k++) {
+            const cJSON *v = cJSON_GetObjectItem(it, cols[k]);
+            rc = pc_buf_add_csv_cell(b, cJSON_IsString(v) ? v->valuestring : "", k == 5);
+        }
+    }
+    cJSON_Delete(items);
+    return rc;
+}
+
+int pc_roster_stats(struct pc_db *db, int64_t task_id, const char *college, cJSON **out)
+{
+    return pc_store_roster_stats(db, task_id, college, out);
 }

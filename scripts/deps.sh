@@ -10,7 +10,9 @@ core=(build-essential cmake pkg-config git ca-certificates openssl curl
       libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev libzbar-dev libqrencode-dev
       libexif-dev libcsv-dev libzip-dev zlib1g-dev
       g++ libdlib-dev libopencv-objdetect-dev libopencv-imgproc-dev opencv-data
-      python3-skimage python-matplotlib-data opencv-doc)
+      python3-skimage python-matplotlib-data opencv-doc
+      chromium fonts-noto-cjk     # browser tests of the console and the PC page (docs/console.md)
+      haproxy galera-4 rsync)     # make cluster, the cluster and Galera tests (docs/deploy.md)
 # face/ (issue #11): g++ for the one C++ file; dlib's HOG face detector (model built in, no
 # data package: libdlib-data's landmark model is not used); OpenCV cascades (opencv-data).
 # The real photographs of tests/unit/test_photo_real.c are read where these install them:
@@ -20,6 +22,11 @@ bench=(nginx-light wrk)
 fuzz=(clang-14 libclang-rt-14-dev)
 
 want=("${core[@]}")
+# The pages are built with the machine's Node.js and npm (web/package.json: Vite 6 runs on
+# Node 18 and later); the browser tests (playwright-core 1.64) and the S3 test server
+# (tools/s3/package.json, scripts/s3.sh) need Node 20 or later. Debian's own packages only
+# where there is no npm at all.
+command -v npm >/dev/null 2>&1 || want+=(nodejs npm)
 for g in "$@"; do
   case "$g" in
     core) ;;

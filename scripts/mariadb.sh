@@ -11,6 +11,9 @@ set -euo pipefail
 cmd=${1:?usage: mariadb.sh start|stop|sql DIR}
 dir=$(mkdir -p "${2:?usage: mariadb.sh start|stop|sql DIR}" && cd "$2" && pwd)
 data=$dir/data pid=$dir/mysqld.pid log=$dir/mysqld.log
+# Its own temporary directory: a MariaDB starting up removes every "#sql…" file of its tmpdir,
+# so instances sharing /tmp (tests in parallel) would delete each other's temporary tables.
+tmp=$dir/tmp
 sock=$dir/mysqld.sock
 if [ ${#sock} -gt 100 ]; then  # sun_path holds 108 bytes
   sock=/tmp/portraitd-$(printf '%s' "$dir" | sha1sum | cut -c1-12).sock
@@ -26,13 +29,14 @@ case "$cmd" in
 start)
   if ! running; then
     if [ ! -d "$data/mysql" ]; then
-      rm -rf "$data"; mkdir -p "$data"
-      mariadb-install-db --no-defaults "${user_flag[@]}" --datadir="$data" \
+      rm -rf "$data"; mkdir -p "$data" "$tmp"
+      mariadb-install-db --no-defaults "${user_flag[@]}" --datadir="$data" --tmpdir="$tmp" \
         --auth-root-authentication-method=normal --skip-test-db >"$dir/install.log" 2>&1 \
         || { cat "$dir/install.log" >&2; exit 1; }
     fi
     rm -f "$sock"
-    mariadbd --no-defaults "${user_flag[@]}" --datadir="$data" --socket="$sock" \
+    mkdir -p "$tmp"
+    mariadbd --no-defaults "${user_flag[@]}" --datadir="$data" --tmpdir="$tmp" --socket="$sock" \
       --skip-networking --pid-file="$pid" --log-error="$log" \
       --innodb-buffer-pool-size=128M --innodb-log-file-size=48M --skip-log-bin \
       --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \

@@ -4,6 +4,8 @@
 # demo data, and portraitd on https://localhost:8443. Ctrl-C stops everything it started,
 # by PID.
 # Usage: scripts/run.sh [BUILD_DIR]   (make run builds first)
+# scripts/cluster.sh (make cluster) runs this same script with PC_STACK_DB (its own database
+# directory) and PC_STACK_SERVE (a command that starts the servers in place of step 7).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-build}
@@ -12,6 +14,7 @@ bin=$build/portraitd
 sandbox=$build/tools/portraitd-sandbox
 appid=wx5a7e0d3c9b1f2468   # the sandbox's development mini-program
 var=$root/var
+db=${PC_STACK_DB:-$var/mariadb}   # make cluster keeps its own database (var/cluster/mariadb)
 cd "$root"
 for b in "$bin" "$sandbox"; do
   [ -x "$b" ] || { echo "run.sh: $b is missing; run 'make run'" >&2; exit 1; }
@@ -24,7 +27,7 @@ stop() {
   echo; echo "stopping..."
   for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  "$root/scripts/mariadb.sh" stop "$var/mariadb" || true
+  "$root/scripts/mariadb.sh" stop "$db" || true
   echo "stopped."
   exit 0
 }
@@ -34,9 +37,9 @@ trap stop INT TERM EXIT
 "$root/scripts/gen-tls.sh" "$var/tls"
 
 # 2. Private MariaDB (socket only, no TCP port).
-sock=$("$root/scripts/mariadb.sh" start "$var/mariadb")
+sock=$("$root/scripts/mariadb.sh" start "$db")
 export PORTRAITD_DB_PASSWORD
-PORTRAITD_DB_PASSWORD=$(cat "$var/mariadb/db.password")
+PORTRAITD_DB_PASSWORD=$(cat "$db/db.password")
 
 # Development secrets, made once: the data key and the sandbox app's AppSecret.
 for f in data.key wechat.secret codes.key sms.key; do
@@ -69,6 +72,7 @@ cat > "$conf" <<CONF
 listen = localhost:8443
 tls_cert = $var/tls/server.pem
 tls_key = $var/tls/server.key
+www_dir = $build/www
 threads = 2
 workers = 4
 
@@ -113,7 +117,7 @@ CONF
 
 # 5. Schema and demo data.
 "$bin" -c "$conf" migrate
-"$root/scripts/mariadb.sh" sql "$var/mariadb" portraitd < "$root/scripts/demo-seed.sql"
+"$root/scripts/mariadb.sh" sql "$db" portraitd < "$root/scripts/demo-seed.sql"
 if [ ! -s "$var/admin.password" ]; then
   (umask 077; openssl rand -base64 18 | tr -d '/+=' | cut -c1-20 > "$var/admin.password")
 fi
@@ -124,11 +128,26 @@ if ! printf '%s\n' "$admin_pw" | "$bin" -c "$conf" user add --username admin --r
     || { cat "$var/log/user-add.err" >&2; exit 1; }
   printf '%s\n' "$admin_pw" | "$bin" -c "$conf" user passwd --username admin >/dev/null
 fi
-school_name=$("$root/scripts/mariadb.sh" sql "$var/mariadb" portraitd -N -e \
+# Demo staff for the console: a reviewer, a finance clerk and a college user (文学院).
+declare -A staff_pw
+for who in reviewer finance college; do
+  [ -s "$var/$who.password" ] ||
+    (umask 077; openssl rand -base64 18 | tr -d '/+=' | cut -c1-16 > "$var/$who.password")
+  staff_pw[$who]=$(cat "$var/$who.password")
+  extra=()
+  [ "$who" = college ] && extra=(--school 10402 --college 文学院)
+  if ! printf '%s\n' "${staff_pw[$who]}" | "$bin" -c "$conf" user add --username "$who" \
+       --role "$who" "${extra[@]}" >/dev/null 2>"$var/log/user-add.err"; then
+    grep -q "already exists" "$var/log/user-add.err" \
+      || { cat "$var/log/user-add.err" >&2; exit 1; }
+    printf '%s\n' "${staff_pw[$who]}" | "$bin" -c "$conf" user passwd --username "$who" >/dev/null
+  fi
+done
+school_name=$("$root/scripts/mariadb.sh" sql "$db" portraitd -N -e \
   "SELECT name FROM schools WHERE code='10402'")
-school_id=$("$root/scripts/mariadb.sh" sql "$var/mariadb" portraitd -N -e \
+school_id=$("$root/scripts/mariadb.sh" sql "$db" portraitd -N -e \
   "SELECT id FROM schools WHERE code='10402'")
-task_id=$("$root/scripts/mariadb.sh" sql "$var/mariadb" portraitd -N -e \
+task_id=$("$root/scripts/mariadb.sh" sql "$db" portraitd -N -e \
   "SELECT id FROM tasks WHERE live_code='evhx53'")
 
 # 6. var/dev-stack.json (../shared/SANDBOX.md).
@@ -138,6 +157,11 @@ cat > "$var/dev-stack.json" <<JSON
  "ca_file": "var/tls/dev-ca.pem",
  "wechat": {"appid": "$appid"},
  "admin": {"username": "admin", "password": "$admin_pw"},
+ "console_url": "https://localhost:8443/console/",
+ "pc_url": "https://localhost:8443/pc/",
+ "staff": {"reviewer": {"username": "reviewer", "password": "${staff_pw[reviewer]}"},
+           "finance": {"username": "finance", "password": "${staff_pw[finance]}"},
+           "college": {"username": "college", "password": "${staff_pw[college]}", "college": "文学院"}},
  "school": {"id": $school_id, "code": "10402", "name": "$school_name"},
  "task": {"id": $task_id, "feature_code": "evhx53"},
  "pay": {"appid": "$appid", "mchid": "$(cat "$var/pay/mchid")",
@@ -153,8 +177,12 @@ cat > "$var/dev-stack.json" <<JSON
          "pubkey_id": "$(cat "$var/pay/pubkey.id")"}}
 JSON
 
-# 7. The server, in the foreground of this script.
-"$bin" -c "$conf" serve 2> >(tee -a "$var/log/portraitd.log" >&2) &
+# 7. The server, in the foreground of this script (make cluster: its instances and balancer).
+if [ -n "${PC_STACK_SERVE:-}" ]; then
+  "$PC_STACK_SERVE" "$bin" "$conf" "$var" &
+else
+  "$bin" -c "$conf" serve 2> >(tee -a "$var/log/portraitd.log" >&2) &
+fi
 pids+=($!)
 for _ in $(seq 1 100); do
   curl -fsS --cacert "$var/tls/dev-ca.pem" https://localhost:8443/healthz >/dev/null 2>&1 && break
@@ -184,6 +212,13 @@ cat <<MSG
 
   portraitd is running on https://localhost:8443  (CA: var/tls/dev-ca.pem)
     curl --cacert var/tls/dev-ca.pem https://localhost:8443/healthz
+  staff console: https://localhost:8443/console/   (docs/console.md; trust var/tls/dev-ca.pem
+                 in the browser, or accept the warning once)
+    admin / $admin_pw    reviewer / ${staff_pw[reviewer]}
+    finance / ${staff_pw[finance]}    college / ${staff_pw[college]}  (文学院)
+  students' PC page: https://localhost:8443/pc/   (any phone number; the SMS code appears at
+                 https://127.0.0.1:9443/__sandbox/messages?kind=sms; pay by the sandbox:
+                 POST /__sandbox/pay {"out_trade_no":"<order_no>"})
   admin login:   admin / $admin_pw
   demo task:     $task_id, feature code evhx53 (window open now), school 10402 $school_name
   WeChat sandbox: https://127.0.0.1:9443  (docs/sandbox.md)
@@ -193,7 +228,7 @@ cat <<MSG
                  them in var/demo/code-<student_no>.png; portraits var/demo/portrait-{good,good-2,good-3,good-4,bad}.jpg,
                  every skin tone var/demo/portrait-tone-{1..8}.jpg, refused var/demo/portrait-{noface,rolled,closed,turned,two-faces}.jpg
                  (docs/tasks.md walks through the whole flow by curl)
-  stack:         var/dev-stack.json    logs: var/log/    database: var/mariadb/
+  stack:         var/dev-stack.json    logs: var/log/    database: ${db#"$root"/}/
   Ctrl-C stops everything.
 
 MSG

@@ -12,9 +12,9 @@
 #include "base/err.h"
 #include "base/log.h"
 #include "base/timeutil.h"
-#include "server/config.h"
+#include "config/config.h"
 #include "server/metrics.h"
-#include "server/outbound.h"
+#include "net/outbound.h"
 #include "server/req_internal.h"
 #include "server/router.h"
 #include "server/tls.h"
@@ -74,10 +74,8 @@ struct pc_server {
     struct pc_loop *loops;
     int nloops;
     struct pc_workers *workers;
-    struct pc_jobs *jobs;
-    const struct pc_pay *pay;
+    struct pc_ctx base; /* what every handler's context starts from (pc_server_set_context) */
     struct pc_metrics *metrics;
-    char instance[128];
     atomic_int draining;
     atomic_long inflight;
     atomic_ullong seq;
@@ -296,7 +294,8 @@ static int loop_init(struct pc_server *srv, struct pc_loop *L, int idx, char *er
     const struct pc_config *cfg = srv->cfg;
     L->srv = srv;
     L->idx = idx;
-    L->ctx = (struct pc_ctx){cfg, srv, NULL, srv->pay};
+    L->ctx = srv->base; /* no database on the loop */
+    L->ctx.db = NULL;
     pthread_mutex_init(&L->mu, NULL);
     L->base = event_base_new();
     L->http = L->base ? evhttp_new(L->base) : NULL;
@@ -480,10 +479,8 @@ static void *worker_init(void *arg)
     struct pc_server *srv = arg;
     mysql_thread_init();
     struct pc_ctx *ctx = pc_new(struct pc_ctx);
-    ctx->cfg = srv->cfg;
-    ctx->srv = srv;
+    *ctx = srv->base;
     ctx->db = pc_db_new(srv->cfg);
-    ctx->pay = srv->pay;
     return ctx;
 }
 
@@ -514,10 +511,7 @@ struct pc_server *pc_server_new(const struct pc_config *cfg, const struct pc_rou
         fclose(ur);
     snprintf(srv->id_prefix, sizeof srv->id_prefix, "%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2],
              rnd[3]);
-    char host[64] = "localhost";
-    gethostname(host, sizeof host - 1);
-    snprintf(srv->instance, sizeof srv->instance, "%s:%d:%s", host, (int)getpid(), srv->id_prefix);
-    srv->jobs = pc_jobs_new(cfg, srv);
+    srv->base.cfg = cfg;
     if (!cfg->plain_http) {
         srv->ssl = pc_tls_server_ctx(cfg->tls_cert, cfg->tls_key, err, errlen);
         if (!srv->ssl)
@@ -532,20 +526,28 @@ fail:
     return NULL;
 }
 
-int pc_server_run(struct pc_server *srv)
+void pc_server_block_signals(void)
 {
-    const struct pc_config *cfg = srv->cfg;
-    char err[256] = "";
-    int rc = 0;
     sigset_t sigs;
     sigemptyset(&sigs);
     sigaddset(&sigs, SIGINT);
     sigaddset(&sigs, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL); /* every thread inherits the mask */
     signal(SIGPIPE, SIG_IGN);
+}
+
+int pc_server_run(struct pc_server *srv)
+{
+    const struct pc_config *cfg = srv->cfg;
+    char err[256] = "";
+    int rc = 0;
+    sigset_t sigs;
+    pc_server_block_signals();
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
 
     srv->workers = pc_workers_new(cfg->workers, cfg->queue_max, worker_init, worker_fini, srv);
-    pc_jobs_start(srv->jobs);
     srv->nloops = cfg->threads;
     srv->loops = pc_xcalloc((size_t)srv->nloops, sizeof *srv->loops);
     for (int i = 0; i < srv->nloops; i++) {
@@ -598,8 +600,6 @@ stop:;
             pthread_join(srv->loops[i].thread, NULL);
     pc_workers_free(srv->workers); /* finishes running jobs; their requests are dropped below */
     srv->workers = NULL;
-    pc_jobs_free(srv->jobs);
-    srv->jobs = NULL;
     for (int i = 0; i < srv->nloops; i++) {
         struct pc_loop *L = &srv->loops[i];
         for (struct pc_req *r = L->done_head, *next; r; r = next) {
@@ -622,7 +622,6 @@ void pc_server_free(struct pc_server *srv)
         if (srv->lfds[i] >= 0)
             close(srv->lfds[i]);
     free(srv->loops);
-    pc_jobs_free(srv->jobs);
     pc_metrics_free(srv->metrics);
     if (srv->ssl)
         SSL_CTX_free(srv->ssl);
@@ -654,24 +653,14 @@ int64_t pc_server_started_ms(const struct pc_server *srv)
     return srv->started_ms;
 }
 
-void pc_server_add_job(struct pc_server *srv, const char *name, pc_job_fn fn, void *arg)
+void pc_server_set_context(struct pc_server *srv, const struct pc_ctx *base)
 {
-    pc_jobs_add(srv->jobs, name, fn, arg);
+    srv->base = *base;
+    srv->base.cfg = srv->cfg;
+    srv->base.db = NULL;
 }
 
-void pc_server_wake_jobs(struct pc_server *srv)
+struct pc_server *pc_req_server(const struct pc_req *r)
 {
-    if (srv->jobs)
-        pc_jobs_wake(srv->jobs);
-}
-
-const char *pc_server_instance(const struct pc_server *srv)
-{
-    return srv->instance;
-}
-
-void pc_server_set_pay(struct pc_server *srv, const struct pc_pay *pay)
-{
-    srv->pay = pay;
-    pc_jobs_set_pay(srv->jobs, pay);
+    return r->loop->srv;
 }

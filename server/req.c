@@ -4,7 +4,7 @@
 
 #include "base/alloc.h"
 #include "base/err.h"
-#include "server/config.h"
+#include "config/config.h"
 
 #include <arpa/inet.h>
 #include <openssl/crypto.h>
@@ -178,7 +178,11 @@ void pc__req_send(struct pc_req *r)
     evhttp_add_header(oh, "Content-Type", r->resp_ctype ? r->resp_ctype : "application/json");
     evhttp_add_header(oh, "X-Request-Id", r->id);
     evhttp_add_header(oh, "X-Content-Type-Options", "nosniff");
-    evhttp_add_header(oh, "Cache-Control", "no-store");
+    bool cache_set = false; /* static files choose their own caching (server/static.c) */
+    for (size_t i = 0; i < r->nresp_hdrs; i++)
+        cache_set = cache_set || !strcasecmp(r->resp_hdrs[i].name, "Cache-Control");
+    if (!cache_set)
+        evhttp_add_header(oh, "Cache-Control", "no-store");
     for (size_t i = 0; i < r->nresp_hdrs; i++)
         evhttp_add_header(oh, r->resp_hdrs[i].name, r->resp_hdrs[i].value);
     struct evbuffer *b = evbuffer_new();
@@ -350,6 +354,18 @@ struct pc_user_auth *pc_req_user(struct pc_req *r)
 struct pc_staff_auth *pc_req_staff(struct pc_req *r)
 {
     return r->has_staff ? &r->staff : NULL;
+}
+
+void pc_req_set_staff(struct pc_req *r, const struct pc_staff_auth *s)
+{
+    r->staff = *s;
+    r->has_staff = true;
+}
+
+void pc_req_set_user(struct pc_req *r, const struct pc_user_auth *u)
+{
+    r->user = *u;
+    r->has_user = true;
 }
 
 cJSON *pc_req_json(struct pc_req *r)

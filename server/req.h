@@ -8,25 +8,18 @@
 #ifndef PC_SERVER_REQ_H
 #define PC_SERVER_REQ_H
 
+#include "core/ctx.h"
+
 #include <cjson/cJSON.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-struct pc_config;
-struct pc_db;
 struct pc_req;
 struct pc_server;
 
-/* What a handler may use besides its request. db is NULL for inline (loop) handlers. */
-struct pc_pay;
-struct pc_ctx {
-    const struct pc_config *cfg;
-    struct pc_server *srv;
-    struct pc_db *db;
-    const struct pc_pay *pay; /* WeChat Pay client; NULL when payments are not configured */
-};
-
+/* A handler gets its request and the domain context (core/ctx.h) of the thread it runs on:
+ * a worker's database connection, or db NULL for inline (loop) handlers. */
 typedef void (*pc_handler_fn)(struct pc_req *r, struct pc_ctx *ctx);
 
 enum pc_route_flags {
@@ -40,24 +33,6 @@ struct pc_route {
     const char *pattern; /* "/api/v1/admin/tasks/{id}" */
     pc_handler_fn fn;
     unsigned flags;
-};
-
-/* The staff member a request is authenticated as (see server/auth.h). */
-struct pc_staff_auth {
-    int64_t id;
-    int64_t session_id;
-    char username[65];
-    unsigned roles;    /* PC_ROLE_* bits */
-    int64_t school_id; /* 0 = company-wide */
-    char college[129];
-    int64_t task_id; /* a reviewer assigned to one task; 0 = every task in scope */
-};
-
-/* The student a request is authenticated as (see server/auth.h). */
-struct pc_user_auth {
-    int64_t id;
-    int64_t session_id;
-    char openid[65];
 };
 
 /* ---- request accessors (any thread that owns the request) ---- */
@@ -78,8 +53,14 @@ bool pc_req_client_is_loopback(const struct pc_req *r);
 /* Parses the body as a JSON object. On failure the error response (400 MALFORMED_JSON,
  * 415 UNSUPPORTED_MEDIA_TYPE) is already set and NULL is returned. Owned by r. */
 cJSON *pc_req_json(struct pc_req *r);
+/* The caller the guard (handlers/auth.h) authenticated, or NULL before it ran. */
 struct pc_staff_auth *pc_req_staff(struct pc_req *r);
 struct pc_user_auth *pc_req_user(struct pc_req *r);
+/* Records who the request is made for (copied); the guard's only way in. */
+void pc_req_set_staff(struct pc_req *r, const struct pc_staff_auth *s);
+void pc_req_set_user(struct pc_req *r, const struct pc_user_auth *u);
+/* The server the request arrived at (server/server.h), for its metrics. */
+struct pc_server *pc_req_server(const struct pc_req *r);
 
 /* ---- continuing after an outbound call ---- */
 struct pc_out_req;

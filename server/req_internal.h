@@ -2,7 +2,7 @@
 #ifndef PC_SERVER_REQ_INTERNAL_H
 #define PC_SERVER_REQ_INTERNAL_H
 
-#include "server/outbound.h"
+#include "net/outbound.h"
 #include "server/req.h"
 #include "server/workers.h"
 
@@ -10,7 +10,7 @@
 #include <event2/keyvalq_struct.h>
 
 #define PC_MAX_PARAMS  6
-#define PC_MAX_RHEADER 8
+#define PC_MAX_RHEADER 12
 
 struct evhttp_request;
 struct pc_loop;

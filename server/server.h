@@ -22,20 +22,18 @@ struct pc_server;
  * NULL with a message in err when it cannot. Main thread. */
 struct pc_server *pc_server_new(const struct pc_config *cfg, const struct pc_route *routes,
                                 size_t nroutes, char *err, size_t errlen);
+/* Blocks SIGINT and SIGTERM in the calling thread (threads started afterwards inherit it, so
+ * only pc_server_run's sigwait takes them) and ignores SIGPIPE. Call before starting any
+ * thread of one's own. Main thread. */
+void pc_server_block_signals(void);
 /* Serves until SIGTERM/SIGINT, then drains and returns 0. Main thread. */
 int pc_server_run(struct pc_server *srv);
 void pc_server_free(struct pc_server *srv);
 
-/* Registers a background job (server/jobs.h) before pc_server_run. Main thread. */
-#include "server/jobs.h"
-void pc_server_add_job(struct pc_server *srv, const char *name, pc_job_fn fn, void *arg);
-/* Hands the WeChat Pay client (immutable, may be NULL) to every handler's context. Before
- * pc_server_run. Main thread. */
-void pc_server_set_pay(struct pc_server *srv, const struct pc_pay *pay);
-/* Makes the background jobs run now. Any thread. */
-void pc_server_wake_jobs(struct pc_server *srv);
-/* A name for this process among several instances (host:pid:random). */
-const char *pc_server_instance(const struct pc_server *srv);
+/* The context (core/ctx.h) every handler starts from: the WeChat Pay client, the instance
+ * name and the jobs' wake-up are copied from base (cfg stays the server's); each worker adds
+ * its own database connection, inline handlers get none. Before pc_server_run. Main thread. */
+void pc_server_set_context(struct pc_server *srv, const struct pc_ctx *base);
 
 /* For handlers (any thread). */
 void pc_server_render_metrics(struct pc_server *srv, struct pc_buf *out);

@@ -5,8 +5,11 @@
 #include "base/err.h"
 #include "base/log.h"
 #include "base/timeutil.h"
-#include "server/config.h"
-#include "store/store.h"
+#include "config/config.h"
+#include "store/audit.h"
+#include "store/ratelimit.h"
+#include "store/staff.h"
+#include "store/tasks.h"
 
 #include <argon2.h>
 #include <openssl/crypto.h>
@@ -74,7 +77,7 @@ static void make_dummy(void)
         g_dummy[0] = '\0';
 }
 
-static int valid_username(const char *u)
+int pc_staff_username_valid(const char *u)
 {
     size_t n = u ? strlen(u) : 0;
     if (n == 0 || n > PC_STAFF_USERNAME_MAX)
@@ -97,9 +100,9 @@ struct create_args {
 static int create_tx(struct pc_db *db, void *arg)
 {
     struct create_args *a = arg;
-    int rc = pc_store_staff_insert(db, a->username, a->hash, &a->id);
+    int rc = pc_store_staff_insert(db, a->username, a->hash, NULL, &a->id);
     if (rc == 0)
-        rc = pc_store_staff_role_insert(db, a->id, a->role, a->school_id, a->college);
+        rc = pc_store_staff_role_insert(db, a->id, a->role, a->school_id, a->college, 0);
     if (rc == 0) {
         char target[24];
         snprintf(target, sizeof target, "%lld", (long long)a->id);
@@ -120,7 +123,7 @@ static int create_tx(struct pc_db *db, void *arg)
 int pc_staff_create(struct pc_db *db, const char *username, const char *password, const char *role,
                     const char *school_code, const char *college, int64_t *id)
 {
-    if (!valid_username(username) || !pc_role_from_name(role) || !password ||
+    if (!pc_staff_username_valid(username) || !pc_role_from_name(role) || !password ||
         strlen(password) < PC_STAFF_PASSWORD_MIN || strlen(password) > PC_STAFF_PASSWORD_MAX)
         return PC_EINVAL;
     if (!strcmp(role, "college") && (!school_code || !college || !college[0]))
@@ -318,4 +321,9 @@ int pc_staff_logout(struct pc_db *db, const struct pc_staff_auth *auth, const ch
     if (rc)
         return rc;
     return pc_staff_audit(db, auth, "staff.logout", "staff", auth->id, NULL, ip, request_id);
+}
+
+int pc_staff_audit_list(struct pc_db *db, int64_t before_id, int limit, cJSON **items)
+{
+    return pc_store_audit_list(db, before_id, limit, items);
 }

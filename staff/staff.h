@@ -5,7 +5,7 @@
 #ifndef PC_STAFF_STAFF_H
 #define PC_STAFF_STAFF_H
 
-#include "server/req.h"
+#include "core/ctx.h"
 
 #include <cjson/cJSON.h>
 #include <stddef.h>
@@ -29,6 +29,9 @@ enum pc_role {
 unsigned pc_role_from_name(const char *name);
 /* JSON array of the role names in mask. */
 cJSON *pc_role_names(unsigned mask);
+
+/* 1 if u is 1..PC_STAFF_USERNAME_MAX of [A-Za-z0-9._@-]. */
+int pc_staff_username_valid(const char *u);
 
 /* Argon2id hash in PHC string form ($argon2id$v=19$m=19456,t=2,p=1$salt$hash). */
 int pc_staff_hash_password(const char *password, char *out, size_t outlen);
@@ -74,6 +77,10 @@ int pc_staff_authenticate(struct pc_db *db, const char *token, struct pc_staff_a
 int pc_staff_audit(struct pc_db *db, const struct pc_staff_auth *by, const char *action,
                    const char *target_type, int64_t target_id, const cJSON *details, const char *ip,
                    const char *request_id);
+
+/* The audit log newest first with ids below before_id (0 = from the newest), at most limit, as
+ * a JSON array in *items (the caller's). Returns 0 or a store error. */
+int pc_staff_audit_list(struct pc_db *db, int64_t before_id, int limit, cJSON **items);
 
 /* Revokes the session of auth and audits it. */
 int pc_staff_logout(struct pc_db *db, const struct pc_staff_auth *auth, const char *ip,

@@ -1,5 +1,5 @@
-/* store/audit.c — SQL for the audit log. */
-#include "store/store.h"
+/* store/audit.c — SQL for the audit log (store/audit.h). */
+#include "store/audit.h"
 
 #include "base/err.h"
 #include "base/timeutil.h"

@@ -5,8 +5,9 @@
 #include "base/alloc.h"
 #include "base/err.h"
 #include "base/log.h"
+#include "base/stats.h"
 #include "base/timeutil.h"
-#include "server/config.h"
+#include "config/config.h"
 
 #include <mysql.h>
 #include <errmsg.h>
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define STMT_CACHE_MAX   256
 #define PC_DB_MAX_ARGS   64
@@ -24,6 +26,23 @@
 /* Last successful connect by any handle: one worker's success re-opens the back-off gate
  * of the others, so every worker reconnects as soon as the database is back. */
 static _Atomic uint64_t g_last_connect_ok_ns;
+
+/* The connections of the process (each worker and the jobs thread hold one), and how the
+ * database answered (GET /metrics). */
+static struct pc_stat g_open = PC_STAT_INIT("portraitd_db_connections", "gauge", NULL,
+                                            "Open database connections of this process.", 0);
+static struct pc_stat g_connects =
+    PC_STAT_INIT("portraitd_db_connects_total", "counter", NULL, "Database connections made.", 0);
+static struct pc_stat g_connect_fail =
+    PC_STAT_INIT("portraitd_db_connect_failures_total", "counter", NULL,
+                 "Database connection attempts that failed.", 0);
+static struct pc_stat g_lost = PC_STAT_INIT("portraitd_db_connections_lost_total", "counter", NULL,
+                                            "Database connections dropped after an error.", 0);
+static struct pc_stat g_retries[2] = {
+    PC_STAT_INIT("portraitd_db_retries_total", "counter", "where=\"statement\"",
+                 "Deadlocks (1213, also Galera certification conflicts) retried.", 0),
+    PC_STAT_INIT("portraitd_db_retries_total", "counter", "where=\"transaction\"",
+                 "Deadlocks (1213, also Galera certification conflicts) retried.", 0)};
 
 struct cached_stmt {
     uint64_t hash;
@@ -40,6 +59,8 @@ struct pc_db {
     uint64_t last_use_ns;
     unsigned last_errno;
     bool in_tx;
+    pc_db_fault_fn fault; /* tests: injects server errors (pc_db_set_fault) */
+    void *fault_arg;
 };
 
 struct cell {
@@ -81,8 +102,25 @@ void pc_db_disconnect(struct pc_db *db)
     if (db->my) {
         mysql_close(db->my);
         db->my = NULL;
+        pc_stat_add(&g_open, -1);
     }
     db->in_tx = false;
+}
+
+void pc_db_set_fault(struct pc_db *db, pc_db_fault_fn fn, void *arg)
+{
+    db->fault = fn;
+    db->fault_arg = arg;
+}
+
+/* An injected server error for the statement about to run, or 0. A transaction is rolled
+ * back first, as the server does with a deadlock victim. */
+static unsigned injected(struct pc_db *db, const char *sql)
+{
+    unsigned e = db->fault ? db->fault(db, sql, db->fault_arg) : 0;
+    if (e && db->my && db->in_tx)
+        mysql_rollback(db->my);
+    return e;
 }
 
 void pc_db_free(struct pc_db *db)
@@ -122,6 +160,7 @@ static int classify(struct pc_db *db, unsigned e, const char *msg, const char *s
     db->last_errno = e;
     if (is_conn_error(e)) {
         pc_log(PC_LOG_WARN, "database connection lost", PC_LI("errno", e), PC_LS("error", msg));
+        pc_stat_add(&g_lost, 1);
         pc_db_disconnect(db);
         db->last_fail_ns = pc_time_mono_ns();
         return PC_EDBDOWN;
@@ -166,9 +205,12 @@ static int connect_now(struct pc_db *db)
         db->last_errno = e;
         mysql_close(my);
         db->last_fail_ns = pc_time_mono_ns();
+        pc_stat_add(&g_connect_fail, 1);
         return PC_EDBDOWN;
     }
     db->my = my;
+    pc_stat_add(&g_open, 1);
+    pc_stat_add(&g_connects, 1);
     db->last_use_ns = pc_time_mono_ns();
     g_last_connect_ok_ns = db->last_use_ns;
     pc_log(PC_LOG_DEBUG, "database connected", PC_LS("server", mysql_get_server_info(my)));
@@ -239,8 +281,8 @@ static int get_stmt(struct pc_db *db, const char *sql, MYSQL_STMT **out)
     return 0;
 }
 
-static int bind_and_execute(struct pc_db *db, const char *sql, const struct pc_db_arg *args,
-                            size_t nargs, MYSQL_STMT **out)
+static int execute_once(struct pc_db *db, const char *sql, const struct pc_db_arg *args,
+                        size_t nargs, MYSQL_STMT **out)
 {
     MYSQL_STMT *st = NULL;
     int rc = get_stmt(db, sql, &st);
@@ -282,12 +324,39 @@ static int bind_and_execute(struct pc_db *db, const char *sql, const struct pc_d
         }
         binds[i].is_null = &nulls[i];
     }
+    unsigned inj = injected(db, sql);
+    if (inj)
+        return classify(db, inj, "injected by a test", sql);
     if ((nargs && mysql_stmt_bind_param(st, binds)) || mysql_stmt_execute(st))
         return classify(db, mysql_stmt_errno(st), mysql_stmt_error(st), sql);
     db->last_use_ns = pc_time_mono_ns();
     db->last_errno = 0;
     *out = st;
     return 0;
+}
+
+/* Sleeps a few milliseconds, more with each attempt, so that two writers that collided do
+ * not collide again at once. */
+static void backoff(int attempt)
+{
+    struct timespec ts = {0, (long)(2 + attempt * 8 + (int)(pc_time_mono_ns() % 7)) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* A statement outside a transaction that lost a deadlock (1213: under Galera also a write
+ * that conflicted with another node's commit) changed nothing: it runs again, up to three
+ * times, and then meets what the winner wrote (a unique key answers 1062 → PC_EEXIST, an
+ * upsert updates). Inside a transaction the whole transaction is what runs again (pc_db_tx). */
+static int bind_and_execute(struct pc_db *db, const char *sql, const struct pc_db_arg *args,
+                            size_t nargs, MYSQL_STMT **out)
+{
+    for (int attempt = 0;; attempt++) {
+        int rc = execute_once(db, sql, args, nargs, out);
+        if (rc != PC_ERETRY || db->in_tx || db->last_errno != ER_LOCK_DEADLOCK || attempt == 2)
+            return rc;
+        pc_stat_add(&g_retries[0], 1);
+        backoff(attempt);
+    }
 }
 
 int pc_db_exec(struct pc_db *db, const char *sql, const struct pc_db_arg *args, size_t nargs,
@@ -478,7 +547,10 @@ int pc_db_commit(struct pc_db *db)
 {
     if (!db->my)
         return PC_EDBDOWN;
+    unsigned inj = injected(db, "COMMIT");
     db->in_tx = false;
+    if (inj)
+        return classify(db, inj, "injected by a test", "COMMIT");
     if (mysql_commit(db->my))
         return classify(db, mysql_errno(db->my), mysql_error(db->my), "COMMIT");
     return 0;
@@ -493,8 +565,14 @@ void pc_db_rollback(struct pc_db *db)
 
 int pc_db_tx(struct pc_db *db, pc_db_tx_fn fn, void *arg)
 {
+    if (db->in_tx) /* a step of the caller's transaction: it commits, rolls back, retries */
+        return fn(db, arg);
     int rc = PC_ERETRY;
     for (int attempt = 0; attempt < 3 && rc == PC_ERETRY; attempt++) {
+        if (attempt) { /* a deadlock or lock timeout (under Galera: a certification conflict) */
+            pc_stat_add(&g_retries[1], 1);
+            backoff(attempt);
+        }
         rc = pc_db_begin(db);
         if (rc)
             return rc;
@@ -556,4 +634,37 @@ void pc_db_res_free(struct pc_db_res *res)
     free(res->cells);
     free(res->data);
     free(res);
+}
+
+int pc_db_query_one(struct pc_db *db, const char *sql, const struct pc_db_arg *args, size_t nargs,
+                    pc_db_row_fn fill, void *out)
+{
+    struct pc_db_res *res = NULL;
+    int rc = pc_db_query(db, sql, args, nargs, &res);
+    if (rc)
+        return rc;
+    rc = pc_db_res_rows(res) ? 0 : PC_ENOTFOUND;
+    if (rc == 0)
+        fill(res, 0, out);
+    pc_db_res_free(res);
+    return rc;
+}
+
+int pc_db_query_all(struct pc_db *db, const char *sql, const struct pc_db_arg *args, size_t nargs,
+                    size_t elem, pc_db_row_fn fill, void **out, size_t *n)
+{
+    struct pc_db_res *res = NULL;
+    *out = NULL;
+    *n = 0;
+    int rc = pc_db_query(db, sql, args, nargs, &res);
+    if (rc)
+        return rc;
+    size_t rows = pc_db_res_rows(res);
+    char *a = pc_xcalloc(rows ? rows : 1, elem);
+    for (size_t i = 0; i < rows; i++)
+        fill(res, i, a + i * elem);
+    pc_db_res_free(res);
+    *out = a;
+    *n = rows;
+    return 0;
 }

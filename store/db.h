@@ -58,8 +58,9 @@ int pc_db_ensure(struct pc_db *db);
 /* Drops the connection (tests, reconnect). */
 void pc_db_disconnect(struct pc_db *db);
 
-/* Runs a statement that returns no rows. affected/insert_id may be NULL.
- * 0, PC_EEXIST (duplicate key), PC_ERETRY (deadlock/lock wait), PC_EDBDOWN or PC_EDB. */
+/* Runs a statement that returns no rows. affected/insert_id may be NULL. Outside a transaction
+ * a deadlock (1213) is retried here, twice. 0, PC_EEXIST (duplicate key), PC_ERETRY
+ * (deadlock/lock wait), PC_EDBDOWN or PC_EDB. */
 int pc_db_exec(struct pc_db *db, const char *sql, const struct pc_db_arg *args, size_t nargs,
                uint64_t *affected, uint64_t *insert_id);
 /* Runs a SELECT; *res receives every row (caller frees with pc_db_res_free). */
@@ -74,9 +75,21 @@ int pc_db_commit(struct pc_db *db);
 void pc_db_rollback(struct pc_db *db);
 
 /* Runs fn inside a transaction: commits when fn returns 0, rolls back otherwise, and runs
- * it again (up to 3 times) when it fails with PC_ERETRY. fn must only touch the database. */
+ * it again (up to 3 times, after a short pause) when it or the commit fails with PC_ERETRY —
+ * a deadlock, a lock timeout, or under Galera another node's conflicting commit (1213 at
+ * COMMIT); the next run then sees the winner's rows. fn must only touch the database.
+ * Called inside a transaction, fn joins it: it runs once, and its return decides nothing
+ * until the outer transaction ends (so a change made of several steps stays one). */
 typedef int (*pc_db_tx_fn)(struct pc_db *db, void *arg);
 int pc_db_tx(struct pc_db *db, pc_db_tx_fn fn, void *arg);
+
+/* Tests only (tests/integration/it_db_retry.c): fn runs before each statement and COMMIT of db
+ * (sql is the statement, or "COMMIT") and returns a server error number to answer instead of
+ * running it (0 = run it), e.g. 1213, which Galera returns when another node's commit won.
+ * An open transaction is rolled back first, as the server does. fn may use other handles.
+ * NULL removes it. */
+typedef unsigned (*pc_db_fault_fn)(struct pc_db *db, const char *sql, void *arg);
+void pc_db_set_fault(struct pc_db *db, pc_db_fault_fn fn, void *arg);
 
 /* Server error number of the last failure (0 if none), for callers that map specific codes. */
 unsigned pc_db_errno(const struct pc_db *db);
@@ -91,5 +104,17 @@ int64_t pc_db_res_i64(const struct pc_db_res *res, size_t row, size_t col);
 /* Copies a value as text into dst (len bytes, truncating); "" for NULL. */
 void pc_db_res_copy(const struct pc_db_res *res, size_t row, size_t col, char *dst, size_t len);
 void pc_db_res_free(struct pc_db_res *res);
+
+/* Fills the record out points to from row `row` of res (the store's row readers). */
+typedef void (*pc_db_row_fn)(const struct pc_db_res *res, size_t row, void *out);
+/* Runs a SELECT and hands its first row to fill: "one row or PC_ENOTFOUND". Returns 0 (out
+ * filled), PC_ENOTFOUND (no row; out untouched) or the query's error. */
+int pc_db_query_one(struct pc_db *db, const char *sql, const struct pc_db_arg *args, size_t nargs,
+                    pc_db_row_fn fill, void *out);
+/* Runs a SELECT and fills an array of every row, each of elem bytes: *out (pc_xcalloc, never
+ * NULL on 0; the caller frees it) of *n records. Returns 0 or the query's error (then *out is
+ * NULL and *n 0). */
+int pc_db_query_all(struct pc_db *db, const char *sql, const struct pc_db_arg *args, size_t nargs,
+                    size_t elem, pc_db_row_fn fill, void **out, size_t *n);
 
 #endif

@@ -1,9 +1,11 @@
-/* store/finance.c — SQL for finance views: payments with their order, task and school. */
-#include "store/store.h"
+/* store/finance.c — SQL for finance views (payments with their order, task and school) and
+ * reconciliations (store/finance.h). */
+#include "store/finance.h"
 
 #include "base/alloc.h"
 #include "base/err.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static const char SQL_PAYMENTS[] =
@@ -17,45 +19,41 @@ static const char SQL_PAYMENTS[] =
     "WHERE p.success_time >= ? AND p.success_time < ? AND (? = 0 OR o.school_id = ?) AND "
     "(? = 0 OR o.task_id = ?) AND p.id > ? ORDER BY p.id LIMIT ?";
 
+static void payment_row(const struct pc_db_res *res, size_t r, void *out)
+{
+    struct pc_finance_payment *p = out;
+    p->id = pc_db_res_i64(res, r, 0);
+    pc_db_res_copy(res, r, 1, p->out_trade_no, sizeof p->out_trade_no);
+    pc_db_res_copy(res, r, 2, p->transaction_id, sizeof p->transaction_id);
+    p->amount_fen = pc_db_res_i64(res, r, 3);
+    pc_db_res_copy(res, r, 4, p->success_time, sizeof p->success_time);
+    pc_db_res_copy(res, r, 5, p->source, sizeof p->source);
+    pc_db_res_copy(res, r, 6, p->disposition, sizeof p->disposition);
+    pc_db_res_copy(res, r, 7, p->order_status, sizeof p->order_status);
+    p->task_id = pc_db_res_i64(res, r, 8);
+    pc_db_res_copy(res, r, 9, p->task_name, sizeof p->task_name);
+    p->school_id = pc_db_res_i64(res, r, 10);
+    pc_db_res_copy(res, r, 11, p->school_code, sizeof p->school_code);
+    pc_db_res_copy(res, r, 12, p->school_name, sizeof p->school_name);
+    pc_db_res_copy(res, r, 13, p->college, sizeof p->college);
+    pc_db_res_copy(res, r, 14, p->class_name, sizeof p->class_name);
+    pc_db_res_copy(res, r, 15, p->student_no, sizeof p->student_no);
+    pc_db_res_copy(res, r, 16, p->student_name, sizeof p->student_name);
+    p->refunded_fen = pc_db_res_i64(res, r, 17);
+}
+
 int pc_store_finance_payments(struct pc_db *db, const char *from_db, const char *to_db,
                               int64_t school_id, int64_t task_id, int64_t after_id, int limit,
                               struct pc_finance_payment **out, size_t *n)
 {
-    struct pc_db_res *res = NULL;
-    *out = NULL;
-    *n = 0;
-    int rc = pc_db_query(db, SQL_PAYMENTS,
-                         PC_DB_ARGS(pc_db_str(from_db), pc_db_str(to_db), pc_db_i64(school_id),
-                                    pc_db_i64(school_id), pc_db_i64(task_id), pc_db_i64(task_id),
-                                    pc_db_i64(after_id), pc_db_i64(limit)),
-                         &res);
-    if (rc)
-        return rc;
-    *n = pc_db_res_rows(res);
-    *out = pc_xcalloc(*n ? *n : 1, sizeof **out);
-    for (size_t i = 0; i < *n; i++) {
-        struct pc_finance_payment *p = &(*out)[i];
-        p->id = pc_db_res_i64(res, i, 0);
-        pc_db_res_copy(res, i, 1, p->out_trade_no, sizeof p->out_trade_no);
-        pc_db_res_copy(res, i, 2, p->transaction_id, sizeof p->transaction_id);
-        p->amount_fen = pc_db_res_i64(res, i, 3);
-        pc_db_res_copy(res, i, 4, p->success_time, sizeof p->success_time);
-        pc_db_res_copy(res, i, 5, p->source, sizeof p->source);
-        pc_db_res_copy(res, i, 6, p->disposition, sizeof p->disposition);
-        pc_db_res_copy(res, i, 7, p->order_status, sizeof p->order_status);
-        p->task_id = pc_db_res_i64(res, i, 8);
-        pc_db_res_copy(res, i, 9, p->task_name, sizeof p->task_name);
-        p->school_id = pc_db_res_i64(res, i, 10);
-        pc_db_res_copy(res, i, 11, p->school_code, sizeof p->school_code);
-        pc_db_res_copy(res, i, 12, p->school_name, sizeof p->school_name);
-        pc_db_res_copy(res, i, 13, p->college, sizeof p->college);
-        pc_db_res_copy(res, i, 14, p->class_name, sizeof p->class_name);
-        pc_db_res_copy(res, i, 15, p->student_no, sizeof p->student_no);
-        pc_db_res_copy(res, i, 16, p->student_name, sizeof p->student_name);
-        p->refunded_fen = pc_db_res_i64(res, i, 17);
-    }
-    pc_db_res_free(res);
-    return 0;
+    void *a = NULL;
+    int rc = pc_db_query_all(db, SQL_PAYMENTS,
+                             PC_DB_ARGS(pc_db_str(from_db), pc_db_str(to_db), pc_db_i64(school_id),
+                                        pc_db_i64(school_id), pc_db_i64(task_id),
+                                        pc_db_i64(task_id), pc_db_i64(after_id), pc_db_i64(limit)),
+                             sizeof **out, payment_row, &a, n);
+    *out = a;
+    return rc;
 }
 
 static const char SQL_RECON_REQUEST[] =
@@ -72,9 +70,6 @@ static const char SQL_RECON_SET[] =
 static const char SQL_RECON_GET[] =
     "SELECT state, COALESCE(error, ''), report FROM reconciliations WHERE bill_date = ?";
 static const char SQL_RECON_EXISTS[] = "SELECT COUNT(*) FROM reconciliations WHERE bill_date = ?";
-static const char SQL_PAYMENT_BY_TX[] =
-    "SELECT p.amount_fen, o.order_no, o.school_id, o.task_id FROM payments p JOIN orders o ON "
-    "o.id = p.order_id WHERE p.transaction_id = ?";
 
 int pc_store_recon_request(struct pc_db *db, const char *bill_date, int64_t staff_id)
 {
@@ -84,17 +79,14 @@ int pc_store_recon_request(struct pc_db *db, const char *bill_date, int64_t staf
         NULL);
 }
 
+static void date_row(const struct pc_db_res *res, size_t r, void *out)
+{
+    pc_db_res_copy(res, r, 0, out, 11);
+}
+
 int pc_store_recon_due(struct pc_db *db, char bill_date[11])
 {
-    struct pc_db_res *res = NULL;
-    int rc = pc_db_query(db, SQL_RECON_DUE, NULL, 0, &res);
-    if (rc)
-        return rc;
-    rc = pc_db_res_rows(res) ? 0 : PC_ENOTFOUND;
-    if (rc == 0)
-        pc_db_res_copy(res, 0, 0, bill_date, 11);
-    pc_db_res_free(res);
-    return rc;
+    return pc_db_query_one(db, SQL_RECON_DUE, PC_DB_NOARGS, date_row, bill_date);
 }
 
 int pc_store_recon_exists(struct pc_db *db, const char *bill_date, bool *exists)
@@ -116,39 +108,29 @@ int pc_store_recon_set(struct pc_db *db, const char *bill_date, const char *stat
                       NULL, NULL);
 }
 
+struct recon {
+    char state[12], error[501];
+    char *report;
+};
+
+static void recon_row(const struct pc_db_res *res, size_t r, void *out)
+{
+    struct recon *c = out;
+    pc_db_res_copy(res, r, 0, c->state, sizeof c->state);
+    pc_db_res_copy(res, r, 1, c->error, sizeof c->error);
+    const char *rep = pc_db_res_str(res, r, 2);
+    c->report = rep ? pc_xstrdup(rep) : NULL;
+}
+
 int pc_store_recon_get(struct pc_db *db, const char *bill_date, char state[12], char error[501],
                        char **report_json)
 {
-    struct pc_db_res *res = NULL;
-    *report_json = NULL;
-    int rc = pc_db_query(db, SQL_RECON_GET, PC_DB_ARGS(pc_db_str(bill_date)), &res);
-    if (rc)
-        return rc;
-    rc = pc_db_res_rows(res) ? 0 : PC_ENOTFOUND;
+    struct recon r = {.report = NULL};
+    int rc = pc_db_query_one(db, SQL_RECON_GET, PC_DB_ARGS(pc_db_str(bill_date)), recon_row, &r);
     if (rc == 0) {
-        pc_db_res_copy(res, 0, 0, state, 12);
-        pc_db_res_copy(res, 0, 1, error, 501);
-        const char *r = pc_db_res_str(res, 0, 2);
-        *report_json = r ? pc_xstrdup(r) : NULL;
+        snprintf(state, 12, "%s", r.state);
+        snprintf(error, 501, "%s", r.error);
     }
-    pc_db_res_free(res);
-    return rc;
-}
-
-int pc_store_payment_by_tx(struct pc_db *db, const char *transaction_id, int64_t *amount_fen,
-                           char order_no[33], int64_t *school_id, int64_t *task_id)
-{
-    struct pc_db_res *res = NULL;
-    int rc = pc_db_query(db, SQL_PAYMENT_BY_TX, PC_DB_ARGS(pc_db_str(transaction_id)), &res);
-    if (rc)
-        return rc;
-    rc = pc_db_res_rows(res) ? 0 : PC_ENOTFOUND;
-    if (rc == 0) {
-        *amount_fen = pc_db_res_i64(res, 0, 0);
-        pc_db_res_copy(res, 0, 1, order_no, 33);
-        *school_id = pc_db_res_i64(res, 0, 2);
-        *task_id = pc_db_res_i64(res, 0, 3);
-    }
-    pc_db_res_free(res);
+    *report_json = r.report;
     return rc;
 }

@@ -1,16 +1,11 @@
-/* store/payments.c — SQL for prepay ids, payments, notification ids and the outbox. */
-#include "store/store.h"
+/* store/payments.c — SQL for notification ids, payments and refunds (store/payments.h). */
+#include "store/payments.h"
 
 #include "base/err.h"
 
-#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
 
-static const char SQL_SET_PREPAY[] =
-    "UPDATE orders SET prepay_id = ?, prepay_expires_at = UTC_TIMESTAMP(3) + INTERVAL ? SECOND, "
-    "updated_at = UTC_TIMESTAMP(3) WHERE id = ?";
-static const char SQL_SET_PAID[] =
-    "UPDATE orders SET status = ?, transaction_id = ?, paid_at = ?, version = version + 1, "
-    "updated_at = UTC_TIMESTAMP(3) WHERE id = ?";
 static const char SQL_NOTIFY_INSERT[] =
     "INSERT INTO pay_notifications (notify_id, event_type, out_trade_no, result) "
     "VALUES (?, ?, ?, ?)";
@@ -18,31 +13,9 @@ static const char SQL_PAYMENT_INSERT[] =
     "INSERT INTO payments (order_id, out_trade_no, transaction_id, amount_fen, payer_total_fen, "
     "payer_openid, trade_state, success_time, source, disposition, raw) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-static const char SQL_TO_SWEEP[] =
-    "SELECT order_no FROM orders WHERE status = 'unpaid' AND ("
-    "(prepay_id IS NOT NULL AND updated_at < UTC_TIMESTAMP(3) - INTERVAL ? SECOND) OR "
-    "pay_deadline < UTC_TIMESTAMP(3)) ORDER BY updated_at LIMIT ?";
-static const char SQL_CLOSE[] =
-    "UPDATE orders SET status = 'closed', closed_reason = ?, version = version + 1, "
-    "updated_at = UTC_TIMESTAMP(3) WHERE id = ?";
-static const char SQL_OUTBOX_INSERT[] =
-    "INSERT INTO outbox (kind, dedupe_key, payload) VALUES (?, ?, ?)";
-
-int pc_store_order_set_prepay(struct pc_db *db, int64_t order_id, const char *prepay_id, int ttl_s)
-{
-    return pc_db_exec(db, SQL_SET_PREPAY,
-                      PC_DB_ARGS(pc_db_str(prepay_id), pc_db_i64(ttl_s), pc_db_i64(order_id)), NULL,
-                      NULL);
-}
-
-int pc_store_order_set_paid(struct pc_db *db, int64_t order_id, const char *status,
-                            const char *transaction_id, const char *paid_at)
-{
-    return pc_db_exec(db, SQL_SET_PAID,
-                      PC_DB_ARGS(pc_db_str(status), pc_db_str(transaction_id), pc_db_str(paid_at),
-                                 pc_db_i64(order_id)),
-                      NULL, NULL);
-}
+static const char SQL_PAYMENT_BY_TX[] =
+    "SELECT p.amount_fen, o.order_no, o.school_id, o.task_id FROM payments p JOIN orders o ON "
+    "o.id = p.order_id WHERE p.transaction_id = ?";
 
 int pc_store_notification_insert(struct pc_db *db, const char *notify_id, const char *event_type,
                                  const char *out_trade_no, const char *result)
@@ -65,33 +38,117 @@ int pc_store_payment_insert(struct pc_db *db, const struct pc_store_payment *p)
                       NULL, NULL);
 }
 
-int pc_store_outbox_insert(struct pc_db *db, const char *kind, const char *dedupe_key,
-                           const cJSON *payload)
+struct payment_ref {
+    int64_t amount_fen, school_id, task_id;
+    char order_no[33];
+};
+
+static void payment_ref_row(const struct pc_db_res *res, size_t r, void *out)
 {
-    char *json = cJSON_PrintUnformatted(payload);
-    int rc =
-        pc_db_exec(db, SQL_OUTBOX_INSERT,
-                   PC_DB_ARGS(pc_db_str(kind), pc_db_str(dedupe_key), pc_db_str(json)), NULL, NULL);
-    free(json);
+    struct payment_ref *p = out;
+    p->amount_fen = pc_db_res_i64(res, r, 0);
+    pc_db_res_copy(res, r, 1, p->order_no, sizeof p->order_no);
+    p->school_id = pc_db_res_i64(res, r, 2);
+    p->task_id = pc_db_res_i64(res, r, 3);
+}
+
+int pc_store_payment_by_tx(struct pc_db *db, const char *transaction_id, int64_t *amount_fen,
+                           char order_no[33], int64_t *school_id, int64_t *task_id)
+{
+    struct payment_ref p;
+    int rc = pc_db_query_one(db, SQL_PAYMENT_BY_TX, PC_DB_ARGS(pc_db_str(transaction_id)),
+                             payment_ref_row, &p);
+    if (rc == 0) {
+        *amount_fen = p.amount_fen;
+        snprintf(order_no, 33, "%s", p.order_no);
+        *school_id = p.school_id;
+        *task_id = p.task_id;
+    }
     return rc;
 }
 
-int pc_store_orders_to_sweep(struct pc_db *db, int min_age_s, int limit, char (*out)[33], size_t *n)
+/* ---- refunds ---- */
+
+#define REFUND_COLS                                                                                \
+    "id, order_id, out_refund_no, COALESCE(refund_id, ''), amount_fen, reason, status, "           \
+    "created_at FROM refunds "
+static const char SQL_REFUND_OPEN[] =
+    "SELECT " REFUND_COLS "WHERE order_id = ? AND status IN ('requested', 'processing') "
+    "ORDER BY id DESC LIMIT 1";
+static const char SQL_REFUND_GET[] = "SELECT " REFUND_COLS "WHERE out_refund_no = ?";
+static const char SQL_REFUND_GET_LOCK[] =
+    "SELECT " REFUND_COLS "WHERE out_refund_no = ? FOR UPDATE";
+static const char SQL_REFUND_COUNT[] = "SELECT COUNT(*) FROM refunds WHERE order_id = ?";
+static const char SQL_REFUND_INSERT[] =
+    "INSERT INTO refunds (order_id, out_refund_no, amount_fen, reason, requested_by) "
+    "VALUES (?, ?, ?, ?, ?)";
+static const char SQL_REFUND_SET[] =
+    "UPDATE refunds SET status = ?, refund_id = COALESCE(?, refund_id), "
+    "success_time = COALESCE(?, success_time), updated_at = UTC_TIMESTAMP(3) "
+    "WHERE out_refund_no = ?";
+static const char SQL_REFUND_TOTAL[] =
+    "SELECT COALESCE(SUM(amount_fen), 0) FROM refunds WHERE order_id = ? AND status = 'success'";
+
+static void refund_row(const struct pc_db_res *res, size_t r, void *out)
 {
-    struct pc_db_res *res = NULL;
-    *n = 0;
-    int rc =
-        pc_db_query(db, SQL_TO_SWEEP, PC_DB_ARGS(pc_db_i64(min_age_s), pc_db_i64(limit)), &res);
-    if (rc)
-        return rc;
-    for (size_t i = 0; i < pc_db_res_rows(res) && *n < (size_t)limit; i++)
-        pc_db_res_copy(res, i, 0, out[(*n)++], 33);
-    pc_db_res_free(res);
-    return 0;
+    struct pc_refund *f = out;
+    memset(f, 0, sizeof *f);
+    f->id = pc_db_res_i64(res, r, 0);
+    f->order_id = pc_db_res_i64(res, r, 1);
+    pc_db_res_copy(res, r, 2, f->out_refund_no, sizeof f->out_refund_no);
+    pc_db_res_copy(res, r, 3, f->refund_id, sizeof f->refund_id);
+    f->amount_fen = pc_db_res_i64(res, r, 4);
+    pc_db_res_copy(res, r, 5, f->reason, sizeof f->reason);
+    pc_db_res_copy(res, r, 6, f->status, sizeof f->status);
+    pc_db_res_copy(res, r, 7, f->created_at, sizeof f->created_at);
 }
 
-int pc_store_order_close(struct pc_db *db, int64_t order_id, const char *reason)
+int pc_store_refund_open(struct pc_db *db, int64_t order_id, struct pc_refund *out)
 {
-    return pc_db_exec(db, SQL_CLOSE, PC_DB_ARGS(pc_db_str(reason), pc_db_i64(order_id)), NULL,
-                      NULL);
+    return pc_db_query_one(db, SQL_REFUND_OPEN, PC_DB_ARGS(pc_db_i64(order_id)), refund_row, out);
+}
+
+int pc_store_refund_get(struct pc_db *db, const char *out_refund_no, bool for_update,
+                        struct pc_refund *out)
+{
+    return pc_db_query_one(db, for_update ? SQL_REFUND_GET_LOCK : SQL_REFUND_GET,
+                           PC_DB_ARGS(pc_db_str(out_refund_no)), refund_row, out);
+}
+
+static int single_int(struct pc_db *db, const char *sql, int64_t id, int64_t *v)
+{
+    struct pc_db_res *res = NULL;
+    int rc = pc_db_query(db, sql, PC_DB_ARGS(pc_db_i64(id)), &res);
+    if (rc == 0)
+        *v = pc_db_res_i64(res, 0, 0);
+    pc_db_res_free(res);
+    return rc;
+}
+
+int pc_store_refund_count(struct pc_db *db, int64_t order_id, int64_t *n)
+{
+    return single_int(db, SQL_REFUND_COUNT, order_id, n);
+}
+
+int pc_store_refunded_total(struct pc_db *db, int64_t order_id, int64_t *fen)
+{
+    return single_int(db, SQL_REFUND_TOTAL, order_id, fen);
+}
+
+int pc_store_refund_insert(struct pc_db *db, int64_t order_id, const char *out_refund_no,
+                           int64_t amount_fen, const char *reason, int64_t staff_id)
+{
+    return pc_db_exec(db, SQL_REFUND_INSERT,
+                      PC_DB_ARGS(pc_db_i64(order_id), pc_db_str(out_refund_no),
+                                 pc_db_i64(amount_fen), pc_db_str(reason), pc_db_i64(staff_id)),
+                      NULL, NULL);
+}
+
+int pc_store_refund_set(struct pc_db *db, const char *out_refund_no, const char *status,
+                        const char *refund_id, const char *success_time)
+{
+    return pc_db_exec(db, SQL_REFUND_SET,
+                      PC_DB_ARGS(pc_db_str(status), pc_db_str(refund_id), pc_db_str(success_time),
+                                 pc_db_str(out_refund_no)),
+                      NULL, NULL);
 }

@@ -1,5 +1,5 @@
-/* store/photos.c — SQL for stored photos and perceptual-hash lookups. */
-#include "store/store.h"
+/* store/photos.c — SQL for stored photos and perceptual-hash lookups (store/photos.h). */
+#include "store/photos.h"
 
 #include "base/alloc.h"
 #include "base/err.h"
@@ -22,8 +22,6 @@ static const char SQL_CHECKS[] = "SELECT checks FROM photos WHERE current_key = 
 static const char SQL_SIMILAR[] =
     "SELECT student_no FROM photos WHERE is_current = 1 AND student_no <> ? AND "
     "BIT_COUNT(phash ^ CAST(? AS UNSIGNED)) <= ? LIMIT 1";
-static const char SQL_ENROLLMENT[] =
-    "SELECT enrollment_phash FROM roster_entries WHERE task_id = ? AND student_no = ?";
 
 int pc_store_photo_insert(struct pc_db *db, const struct pc_store_photo *p, int64_t *id)
 {
@@ -46,20 +44,32 @@ int pc_store_photo_insert(struct pc_db *db, const struct pc_store_photo *p, int6
     return rc;
 }
 
+struct paths {
+    char original[256], normalized[256];
+};
+
+static void paths_row(const struct pc_db_res *res, size_t r, void *out)
+{
+    struct paths *p = out;
+    pc_db_res_copy(res, r, 0, p->original, sizeof p->original);
+    pc_db_res_copy(res, r, 1, p->normalized, sizeof p->normalized);
+}
+
 int pc_store_photo_paths(struct pc_db *db, int64_t order_id, char original[256],
                          char normalized[256])
 {
-    struct pc_db_res *res = NULL;
-    int rc = pc_db_query(db, SQL_PATHS, PC_DB_ARGS(pc_db_i64(order_id)), &res);
-    if (rc)
-        return rc;
-    rc = pc_db_res_rows(res) ? 0 : PC_ENOTFOUND;
+    struct paths p;
+    int rc = pc_db_query_one(db, SQL_PATHS, PC_DB_ARGS(pc_db_i64(order_id)), paths_row, &p);
     if (rc == 0) {
-        pc_db_res_copy(res, 0, 0, original, 256);
-        pc_db_res_copy(res, 0, 1, normalized, 256);
+        snprintf(original, 256, "%s", p.original);
+        snprintf(normalized, 256, "%s", p.normalized);
     }
-    pc_db_res_free(res);
     return rc;
+}
+
+static void student_no_row(const struct pc_db_res *res, size_t r, void *out)
+{
+    pc_db_res_copy(res, r, 0, out, 33);
 }
 
 int pc_store_photo_similar(struct pc_db *db, const char *student_no, uint64_t phash, int max_dist,
@@ -67,35 +77,9 @@ int pc_store_photo_similar(struct pc_db *db, const char *student_no, uint64_t ph
 {
     char ph[24];
     snprintf(ph, sizeof ph, "%llu", (unsigned long long)phash);
-    struct pc_db_res *res = NULL;
-    int rc =
-        pc_db_query(db, SQL_SIMILAR,
-                    PC_DB_ARGS(pc_db_str(student_no), pc_db_str(ph), pc_db_i64(max_dist)), &res);
-    if (rc)
-        return rc;
-    rc = pc_db_res_rows(res) ? 0 : PC_ENOTFOUND;
-    if (rc == 0)
-        pc_db_res_copy(res, 0, 0, other, 33);
-    pc_db_res_free(res);
-    return rc;
-}
-
-int pc_store_roster_enrollment_phash(struct pc_db *db, int64_t task_id, const char *student_no,
-                                     uint64_t *phash, bool *has)
-{
-    struct pc_db_res *res = NULL;
-    *has = false;
-    int rc = pc_db_query(db, SQL_ENROLLMENT, PC_DB_ARGS(pc_db_i64(task_id), pc_db_str(student_no)),
-                         &res);
-    if (rc)
-        return rc;
-    const char *v = pc_db_res_str(res, 0, 0);
-    if (v) {
-        *phash = strtoull(v, NULL, 10);
-        *has = true;
-    }
-    pc_db_res_free(res);
-    return 0;
+    return pc_db_query_one(db, SQL_SIMILAR,
+                           PC_DB_ARGS(pc_db_str(student_no), pc_db_str(ph), pc_db_i64(max_dist)),
+                           student_no_row, other);
 }
 
 int pc_store_photo_checks(struct pc_db *db, int64_t order_id, char **json)

@@ -1,6 +1,6 @@
 /* store/ratelimit.c — SQL for fixed-window counters. The database clock decides windows,
  * so every instance agrees. */
-#include "store/store.h"
+#include "store/ratelimit.h"
 
 #include "base/err.h"
 

@@ -1,15 +1,23 @@
-/* store/staff.c — SQL for schools, staff accounts, roles and staff sessions. */
-#include "store/store.h"
+/* store/staff.c — SQL for staff accounts, roles and staff sessions (store/staff.h). */
+#include "store/staff.h"
 
 #include "base/err.h"
 
 #include <stdio.h>
 #include <string.h>
 
-static const char SQL_SCHOOL_BY_CODE[] = "SELECT id FROM schools WHERE code = ?";
-static const char SQL_STAFF_INSERT[] = "INSERT INTO staff (username, password_hash) VALUES (?, ?)";
+static const char SQL_STAFF_INSERT[] =
+    "INSERT INTO staff (username, password_hash, display_name) VALUES (?, ?, ?)";
 static const char SQL_ROLE_INSERT[] =
-    "INSERT INTO staff_roles (staff_id, role, school_id, college) VALUES (?, ?, ?, ?)";
+    "INSERT INTO staff_roles (staff_id, role, school_id, college, task_id) VALUES (?, ?, ?, ?, ?)";
+static const char SQL_ROLES_CLEAR[] = "DELETE FROM staff_roles WHERE staff_id = ?";
+#define STAFF_ROW_COLS                                                                             \
+    "SELECT id, username, display_name, disabled, created_at, updated_at FROM staff "
+static const char SQL_STAFF_ALL[] = STAFF_ROW_COLS "ORDER BY id";
+static const char SQL_STAFF_GET[] = STAFF_ROW_COLS "WHERE id = ?";
+static const char SQL_STAFF_UPDATE[] =
+    "UPDATE staff SET display_name = IF(?, ?, display_name), "
+    "disabled = IF(? >= 0, ?, disabled), updated_at = UTC_TIMESTAMP(3) WHERE id = ?";
 static const char SQL_STAFF_BY_NAME[] =
     "SELECT id, username, password_hash, disabled FROM staff WHERE username = ?";
 static const char SQL_STAFF_SET_PW[] =
@@ -28,57 +36,83 @@ static const char SQL_SESSION_GET[] =
     "FROM staff_sessions s JOIN staff u ON u.id = s.staff_id WHERE s.token_hash = ?";
 static const char SQL_SESSION_REVOKE[] =
     "UPDATE staff_sessions SET revoked_at = UTC_TIMESTAMP(3) WHERE id = ? AND revoked_at IS NULL";
-
-int pc_store_school_id_by_code(struct pc_db *db, const char *code, int64_t *id)
-{
-    struct pc_db_res *res = NULL;
-    int rc = pc_db_query(db, SQL_SCHOOL_BY_CODE, PC_DB_ARGS(pc_db_str(code)), &res);
-    if (rc)
-        return rc;
-    rc = pc_db_res_rows(res) ? 0 : PC_ENOTFOUND;
-    if (rc == 0)
-        *id = pc_db_res_i64(res, 0, 0);
-    pc_db_res_free(res);
-    return rc;
-}
+static const char SQL_SESSIONS_REVOKE_ALL[] =
+    "UPDATE staff_sessions SET revoked_at = UTC_TIMESTAMP(3) "
+    "WHERE staff_id = ? AND revoked_at IS NULL";
 
 int pc_store_staff_insert(struct pc_db *db, const char *username, const char *password_hash,
-                          int64_t *id)
+                          const char *display_name, int64_t *id)
 {
     uint64_t iid = 0;
-    int rc = pc_db_exec(db, SQL_STAFF_INSERT,
-                        PC_DB_ARGS(pc_db_str(username), pc_db_str(password_hash)), NULL, &iid);
+    int rc = pc_db_exec(
+        db, SQL_STAFF_INSERT,
+        PC_DB_ARGS(pc_db_str(username), pc_db_str(password_hash), pc_db_str(display_name)), NULL,
+        &iid);
     if (rc == 0)
         *id = (int64_t)iid;
     return rc;
 }
 
 int pc_store_staff_role_insert(struct pc_db *db, int64_t staff_id, const char *role,
-                               int64_t school_id, const char *college)
+                               int64_t school_id, const char *college, int64_t task_id)
 {
     return pc_db_exec(db, SQL_ROLE_INSERT,
                       PC_DB_ARGS(pc_db_i64(staff_id), pc_db_str(role),
                                  school_id ? pc_db_i64(school_id) : pc_db_null(),
-                                 pc_db_str(college)),
+                                 pc_db_str(college && college[0] ? college : NULL),
+                                 task_id ? pc_db_i64(task_id) : pc_db_null()),
                       NULL, NULL);
+}
+
+int pc_store_staff_roles_clear(struct pc_db *db, int64_t staff_id)
+{
+    return pc_db_exec(db, SQL_ROLES_CLEAR, PC_DB_ARGS(pc_db_i64(staff_id)), NULL, NULL);
+}
+
+static void staff_list_row(const struct pc_db_res *res, size_t r, void *out)
+{
+    struct pc_store_staff_row *s = out;
+    s->id = pc_db_res_i64(res, r, 0);
+    pc_db_res_copy(res, r, 1, s->username, sizeof s->username);
+    pc_db_res_copy(res, r, 2, s->display_name, sizeof s->display_name);
+    s->disabled = pc_db_res_i64(res, r, 3) != 0;
+    pc_db_res_copy(res, r, 4, s->created_at, sizeof s->created_at);
+    pc_db_res_copy(res, r, 5, s->updated_at, sizeof s->updated_at);
+}
+
+int pc_store_staff_all(struct pc_db *db, struct pc_store_staff_row **out, size_t *n)
+{
+    return pc_db_query_all(db, SQL_STAFF_ALL, PC_DB_NOARGS, sizeof **out, staff_list_row,
+                           (void **)out, n);
+}
+
+int pc_store_staff_get(struct pc_db *db, int64_t id, struct pc_store_staff_row *out)
+{
+    return pc_db_query_one(db, SQL_STAFF_GET, PC_DB_ARGS(pc_db_i64(id)), staff_list_row, out);
+}
+
+int pc_store_staff_update(struct pc_db *db, int64_t id, const char *display_name, int disabled)
+{
+    uint64_t n = 0;
+    int rc = pc_db_exec(db, SQL_STAFF_UPDATE,
+                        PC_DB_ARGS(pc_db_i64(display_name != NULL), pc_db_str(display_name),
+                                   pc_db_i64(disabled), pc_db_i64(disabled > 0), pc_db_i64(id)),
+                        &n, NULL);
+    return rc ? rc : n ? 0 : PC_ENOTFOUND;
+}
+
+static void staff_row(const struct pc_db_res *res, size_t r, void *out)
+{
+    struct pc_store_staff *s = out;
+    s->id = pc_db_res_i64(res, r, 0);
+    pc_db_res_copy(res, r, 1, s->username, sizeof s->username);
+    pc_db_res_copy(res, r, 2, s->password_hash, sizeof s->password_hash);
+    s->disabled = pc_db_res_i64(res, r, 3) != 0;
 }
 
 int pc_store_staff_by_username(struct pc_db *db, const char *username, struct pc_store_staff *out)
 {
-    struct pc_db_res *res = NULL;
-    int rc = pc_db_query(db, SQL_STAFF_BY_NAME, PC_DB_ARGS(pc_db_str(username)), &res);
-    if (rc)
-        return rc;
-    if (pc_db_res_rows(res) == 0) {
-        pc_db_res_free(res);
-        return PC_ENOTFOUND;
-    }
-    out->id = pc_db_res_i64(res, 0, 0);
-    snprintf(out->username, sizeof out->username, "%s", pc_db_res_str(res, 0, 1));
-    snprintf(out->password_hash, sizeof out->password_hash, "%s", pc_db_res_str(res, 0, 2));
-    out->disabled = pc_db_res_i64(res, 0, 3) != 0;
-    pc_db_res_free(res);
-    return 0;
+    return pc_db_query_one(db, SQL_STAFF_BY_NAME, PC_DB_ARGS(pc_db_str(username)), staff_row, out);
 }
 
 int pc_store_staff_set_password(struct pc_db *db, int64_t staff_id, const char *password_hash)
@@ -133,28 +167,30 @@ int pc_store_staff_session_insert(struct pc_db *db, int64_t staff_id, const char
     return 0;
 }
 
+static void session_row(const struct pc_db_res *res, size_t r, void *out)
+{
+    struct pc_store_session *s = out;
+    s->session_id = pc_db_res_i64(res, r, 0);
+    s->staff_id = pc_db_res_i64(res, r, 1);
+    pc_db_res_copy(res, r, 2, s->username, sizeof s->username);
+    s->expired = pc_db_res_i64(res, r, 3) != 0;
+    s->revoked = pc_db_res_i64(res, r, 4) != 0;
+    s->disabled = pc_db_res_i64(res, r, 5) != 0;
+}
+
 int pc_store_staff_session_get(struct pc_db *db, const char *token_hash,
                                struct pc_store_session *out)
 {
-    struct pc_db_res *res = NULL;
-    int rc = pc_db_query(db, SQL_SESSION_GET, PC_DB_ARGS(pc_db_str(token_hash)), &res);
-    if (rc)
-        return rc;
-    if (pc_db_res_rows(res) == 0) {
-        pc_db_res_free(res);
-        return PC_ENOTFOUND;
-    }
-    out->session_id = pc_db_res_i64(res, 0, 0);
-    out->staff_id = pc_db_res_i64(res, 0, 1);
-    snprintf(out->username, sizeof out->username, "%s", pc_db_res_str(res, 0, 2));
-    out->expired = pc_db_res_i64(res, 0, 3) != 0;
-    out->revoked = pc_db_res_i64(res, 0, 4) != 0;
-    out->disabled = pc_db_res_i64(res, 0, 5) != 0;
-    pc_db_res_free(res);
-    return 0;
+    return pc_db_query_one(db, SQL_SESSION_GET, PC_DB_ARGS(pc_db_str(token_hash)), session_row,
+                           out);
 }
 
 int pc_store_staff_session_revoke(struct pc_db *db, int64_t session_id)
 {
     return pc_db_exec(db, SQL_SESSION_REVOKE, PC_DB_ARGS(pc_db_i64(session_id)), NULL, NULL);
+}
+
+int pc_store_staff_sessions_revoke_all(struct pc_db *db, int64_t staff_id, uint64_t *n)
+{
+    return pc_db_exec(db, SQL_SESSIONS_REVOKE_ALL, PC_DB_ARGS(pc_db_i64(staff_id)), n, NULL);
 }

@@ -1,5 +1,5 @@
-/* store/users.c — SQL for students and their sessions. */
-#include "store/store.h"
+/* store/users.c — SQL for students and their sessions (store/users.h). */
+#include "store/users.h"
 
 #include "base/err.h"
 
@@ -17,6 +17,10 @@ static const char SQL_SET_PROFILE[] = "UPDATE users SET real_name = ?, nickname 
                                       "updated_at = UTC_TIMESTAMP(3) WHERE id = ?";
 static const char SQL_SET_PHONE[] = "UPDATE users SET phone = ?, phone_bound_at = "
                                     "UTC_TIMESTAMP(3), updated_at = UTC_TIMESTAMP(3) WHERE id = ?";
+static const char SQL_BY_PHONE[] =
+    "SELECT id FROM users WHERE phone = ? ORDER BY phone_bound_at DESC, id DESC LIMIT 1";
+static const char SQL_INSERT_PHONE[] =
+    "INSERT INTO users (openid, phone, phone_bound_at) VALUES (?, ?, UTC_TIMESTAMP(3))";
 static const char SQL_SET_AVATAR[] = "UPDATE users SET avatar_name = ?, avatar_path = ?, "
                                      "updated_at = UTC_TIMESTAMP(3) WHERE id = ?";
 static const char SQL_AVATAR_PATH[] = "SELECT avatar_path FROM users WHERE avatar_name = ?";
@@ -47,24 +51,20 @@ int pc_store_user_upsert(struct pc_db *db, const char *openid, const char *union
     return 0;
 }
 
-int pc_store_user_get(struct pc_db *db, int64_t id, struct pc_store_user *out)
+static void user_row(const struct pc_db_res *res, size_t r, void *out)
 {
-    struct pc_db_res *res = NULL;
-    int rc = pc_db_query(db, SQL_GET, PC_DB_ARGS(pc_db_i64(id)), &res);
-    if (rc)
-        return rc;
-    if (!pc_db_res_rows(res)) {
-        pc_db_res_free(res);
-        return PC_ENOTFOUND;
-    }
-    out->id = pc_db_res_i64(res, 0, 0);
-    pc_db_res_copy(res, 0, 1, out->openid, sizeof out->openid);
-    pc_db_res_copy(res, 0, 2, out->nickname, sizeof out->nickname);
-    pc_db_res_copy(res, 0, 3, out->real_name, sizeof out->real_name);
-    pc_db_res_copy(res, 0, 4, out->phone, sizeof out->phone);
-    pc_db_res_copy(res, 0, 5, out->avatar_name, sizeof out->avatar_name);
-    pc_db_res_free(res);
-    return 0;
+    struct pc_user *u = out;
+    u->id = pc_db_res_i64(res, r, 0);
+    pc_db_res_copy(res, r, 1, u->openid, sizeof u->openid);
+    pc_db_res_copy(res, r, 2, u->nickname, sizeof u->nickname);
+    pc_db_res_copy(res, r, 3, u->real_name, sizeof u->real_name);
+    pc_db_res_copy(res, r, 4, u->phone, sizeof u->phone);
+    pc_db_res_copy(res, r, 5, u->avatar_name, sizeof u->avatar_name);
+}
+
+int pc_store_user_get(struct pc_db *db, int64_t id, struct pc_user *out)
+{
+    return pc_db_query_one(db, SQL_GET, PC_DB_ARGS(pc_db_i64(id)), user_row, out);
 }
 
 int pc_store_user_set_profile(struct pc_db *db, int64_t id, const char *real_name,
@@ -73,6 +73,27 @@ int pc_store_user_set_profile(struct pc_db *db, int64_t id, const char *real_nam
     return pc_db_exec(db, SQL_SET_PROFILE,
                       PC_DB_ARGS(pc_db_str(real_name), pc_db_str(nickname), pc_db_i64(id)), NULL,
                       NULL);
+}
+
+static void id_row(const struct pc_db_res *res, size_t r, void *out)
+{
+    *(int64_t *)out = pc_db_res_i64(res, r, 0);
+}
+
+int pc_store_user_by_phone(struct pc_db *db, const char *phone, int64_t *user_id)
+{
+    return pc_db_query_one(db, SQL_BY_PHONE, PC_DB_ARGS(pc_db_str(phone)), id_row, user_id);
+}
+
+int pc_store_user_insert_phone(struct pc_db *db, const char *openid, const char *phone,
+                               int64_t *user_id)
+{
+    uint64_t iid = 0;
+    int rc = pc_db_exec(db, SQL_INSERT_PHONE, PC_DB_ARGS(pc_db_str(openid), pc_db_str(phone)), NULL,
+                        &iid);
+    if (rc == 0)
+        *user_id = (int64_t)iid;
+    return rc;
 }
 
 int pc_store_user_set_phone(struct pc_db *db, int64_t id, const char *phone)
@@ -94,7 +115,7 @@ int pc_store_avatar_path(struct pc_db *db, const char *avatar_name, char *path, 
     int rc = pc_db_query(db, SQL_AVATAR_PATH, PC_DB_ARGS(pc_db_str(avatar_name)), &res);
     if (rc)
         return rc;
-    rc = pc_db_res_rows(res) && pc_db_res_str(res, 0, 0) ? 0 : PC_ENOTFOUND;
+    rc = pc_db_res_str(res, 0, 0) ? 0 : PC_ENOTFOUND; /* no row, or no path recorded */
     if (rc == 0)
         pc_db_res_copy(res, 0, 0, path, len);
     pc_db_res_free(res);
@@ -122,24 +143,21 @@ int pc_store_user_session_insert(struct pc_db *db, int64_t user_id, const char *
     return 0;
 }
 
+static void session_row(const struct pc_db_res *res, size_t r, void *out)
+{
+    struct pc_store_user_session *s = out;
+    s->session_id = pc_db_res_i64(res, r, 0);
+    s->user_id = pc_db_res_i64(res, r, 1);
+    pc_db_res_copy(res, r, 2, s->openid, sizeof s->openid);
+    s->expired = pc_db_res_i64(res, r, 3) != 0;
+    s->revoked = pc_db_res_i64(res, r, 4) != 0;
+}
+
 int pc_store_user_session_get(struct pc_db *db, const char *token_hash,
                               struct pc_store_user_session *out)
 {
-    struct pc_db_res *res = NULL;
-    int rc = pc_db_query(db, SQL_SESSION_GET, PC_DB_ARGS(pc_db_str(token_hash)), &res);
-    if (rc)
-        return rc;
-    if (!pc_db_res_rows(res)) {
-        pc_db_res_free(res);
-        return PC_ENOTFOUND;
-    }
-    out->session_id = pc_db_res_i64(res, 0, 0);
-    out->user_id = pc_db_res_i64(res, 0, 1);
-    pc_db_res_copy(res, 0, 2, out->openid, sizeof out->openid);
-    out->expired = pc_db_res_i64(res, 0, 3) != 0;
-    out->revoked = pc_db_res_i64(res, 0, 4) != 0;
-    pc_db_res_free(res);
-    return 0;
+    return pc_db_query_one(db, SQL_SESSION_GET, PC_DB_ARGS(pc_db_str(token_hash)), session_row,
+                           out);
 }
 
 int pc_store_user_session_revoke(struct pc_db *db, int64_t session_id)

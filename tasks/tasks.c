@@ -3,8 +3,12 @@
 
 #include "base/err.h"
 #include "base/timeutil.h"
-#include "server/config.h"
+#include "config/config.h"
 #include "staff/staff.h"
+#include "store/audit.h"
+#include "store/ratelimit.h"
+#include "store/tasks.h"
+#include "store/users.h"
 
 #include <ctype.h>
 #include <stddef.h>
@@ -340,7 +344,7 @@ int pc_task_bind(struct pc_db *db, const struct pc_config *cfg, const struct pc_
 {
     char ukey[24], norm[40];
     snprintf(ukey, sizeof ukey, "%lld", (long long)u->id);
-    struct pc_store_user usr;
+    struct pc_user usr;
     int rc = pc_store_user_get(db, u->id, &usr);
     if (rc)
         return rc;
@@ -374,4 +378,65 @@ int pc_task_bind(struct pc_db *db, const struct pc_config *cfg, const struct pc_
     if (*result == PC_BIND_OK)
         rc = pc_store_binding_insert(db, u->id, t->id);
     return rc;
+}
+
+int pc_task_get_for(struct pc_db *db, const struct pc_staff_auth *by, int64_t id, struct pc_task *t)
+{
+    int rc = pc_store_task_get(db, id, false, t);
+    return rc == 0 && !pc_task_in_scope(by, t->school_id) ? PC_ENOTFOUND : rc;
+}
+
+int pc_task_list_for(struct pc_db *db, const struct pc_staff_auth *by, int64_t before_id, int limit,
+                     struct pc_task **out, size_t *n)
+{
+    return pc_store_task_list(db, by->school_id, before_id, limit, out, n);
+}
+
+int pc_task_list_pickable(struct pc_db *db, const struct pc_staff_auth *by, int limit,
+                          struct pc_task **out, size_t *n)
+{
+    int rc = pc_task_list_for(db, by, 0, limit, out, n);
+    size_t kept = 0;
+    for (size_t i = 0; rc == 0 && i < *n; i++)
+        if (!(*out)[i].archived && (!by->task_id || (*out)[i].id == by->task_id))
+            (*out)[kept++] = (*out)[i];
+    if (rc == 0)
+        *n = kept;
+    return rc;
+}
+
+int pc_school_list_for(struct pc_db *db, const struct pc_staff_auth *by, struct pc_school **out,
+                       size_t *n)
+{
+    return pc_store_school_list(db, by->school_id, out, n);
+}
+
+int pc_task_set_school(struct pc_db *db, struct pc_task *t, const char *code_or_name)
+{
+    return pc_store_school_find(db, code_or_name, &t->school_id, t->school_code, t->school_name);
+}
+
+struct school_args {
+    const struct pc_staff_auth *by;
+    const char *code, *name, *ip, *rid;
+    const cJSON *details;
+    int64_t *id;
+};
+
+static int school_tx(struct pc_db *db, void *arg)
+{
+    struct school_args *a = arg;
+    int rc = pc_store_school_insert(db, a->code, a->name, a->id);
+    if (rc == 0)
+        rc =
+            pc_staff_audit(db, a->by, "school.create", "school", *a->id, a->details, a->ip, a->rid);
+    return rc;
+}
+
+int pc_school_create(struct pc_db *db, const struct pc_staff_auth *by, const char *code,
+                     const char *name, const cJSON *details, const char *ip, const char *request_id,
+                     int64_t *id)
+{
+    struct school_args a = {by, code, name, ip, request_id, details, id};
+    return pc_db_tx(db, school_tx, &a);
 }

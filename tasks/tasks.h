@@ -4,8 +4,8 @@
 #ifndef PC_TASKS_TASKS_H
 #define PC_TASKS_TASKS_H
 
-#include "server/req.h"
-#include "store/store.h"
+#include "core/ctx.h"
+#include "store/tasks.h"
 
 #include <cjson/cJSON.h>
 #include <stdbool.h>
@@ -32,6 +32,33 @@ int pc_task_apply_json(struct pc_task *t, const cJSON *j, bool partial, const ch
 
 /* May this staff member see/change tasks of school_id? (company staff: every school) */
 bool pc_task_in_scope(const struct pc_staff_auth *s, int64_t school_id);
+
+/* Task id into *t when by may see it. Returns 0, PC_ENOTFOUND (also out of scope) or a store
+ * error. */
+int pc_task_get_for(struct pc_db *db, const struct pc_staff_auth *by, int64_t id,
+                    struct pc_task *t);
+/* The tasks by may see (their school's; company staff: every school's) with ids below
+ * before_id (0 = from the newest), newest first, at most limit: *out (the caller frees it) of
+ * *n. Returns 0 or a store error. */
+int pc_task_list_for(struct pc_db *db, const struct pc_staff_auth *by, int64_t before_id, int limit,
+                     struct pc_task **out, size_t *n);
+/* The tasks by may pick in the console (GET /staff/tasks): those of pc_task_list_for except
+ * archived ones, and only its one task for a reviewer assigned to one; newest first, at most
+ * limit: *out (the caller frees it) of *n. Returns 0 or a store error. */
+int pc_task_list_pickable(struct pc_db *db, const struct pc_staff_auth *by, int limit,
+                          struct pc_task **out, size_t *n);
+/* The schools by may see (their own; company staff: every school), by id: *out (the caller
+ * frees it) of *n. Returns 0 or a store error. */
+int pc_school_list_for(struct pc_db *db, const struct pc_staff_auth *by, struct pc_school **out,
+                       size_t *n);
+/* The school named by code (or, failing that, exact name) into t's school_id, school_code and
+ * school_name. Returns 0, PC_ENOTFOUND or a store error. */
+int pc_task_set_school(struct pc_db *db, struct pc_task *t, const char *code_or_name);
+/* Creates a school (company admins) with its audit row ("school.create", details borrowed);
+ * *id receives its id. Returns 0, PC_EEXIST (code taken) or a store error. */
+int pc_school_create(struct pc_db *db, const struct pc_staff_auth *by, const char *code,
+                     const char *name, const cJSON *details, const char *ip, const char *request_id,
+                     int64_t *id);
 
 /* Creates a task (audited). PC_EEXIST when the feature code is taken by a live task. */
 int pc_task_create(struct pc_db *db, const struct pc_staff_auth *by, struct pc_task *t,
@@ -60,14 +87,5 @@ enum pc_bind_result {
 int pc_task_bind(struct pc_db *db, const struct pc_config *cfg, const struct pc_user_auth *u,
                  const char *collection_type, const char *feature_code, const char *ip,
                  enum pc_bind_result *result, struct pc_task *t, int *retry_after_s);
-
-/* Window close-out of one task (tasks/closeout.c): closes its orders still awaiting a
- * photo or unpaid without a prepay id (reason window_closed, audited); unpaid orders with a
- * prepay id get pay_deadline = now, so the pay sweeper queries WeChat Pay before closing
- * them; paid orders are untouched. Marks the task closed out. Worker or jobs thread. */
-int pc_task_closeout(struct pc_db *db, int64_t task_id, size_t *closed);
-/* Jobs thread, lease "window_closeout": closes out every task whose window closed since its
- * last close-out (a reopened window is closed out again when it closes). */
-int pc_task_closeout_job(struct pc_ctx *ctx, void *arg);
 
 #endif

@@ -5,9 +5,11 @@
 #include "base/err.h"
 #include "base/log.h"
 #include "base/timeutil.h"
-#include "server/config.h"
+#include "config/config.h"
 #include "storage/storage.h"
-#include "store/store.h"
+#include "store/audit.h"
+#include "store/ratelimit.h"
+#include "store/users.h"
 #include "wechat/miniapp.h"
 
 #include <openssl/crypto.h>
@@ -61,14 +63,22 @@ int pc_user_login(struct pc_db *db, const struct pc_config *cfg, const struct pc
                               n + PC_SEAL_OVERHEAD, &out->user_id, &out->created);
     if (rc)
         return rc;
+    return pc_user_session_issue(db, cfg, out->user_id, ip, request_id, NULL, out);
+}
+
+int pc_user_session_issue(struct pc_db *db, const struct pc_config *cfg, int64_t user_id,
+                          const char *ip, const char *request_id, const char *via,
+                          struct pc_user_login_out *out)
+{
+    out->user_id = user_id;
     char token_hash[PC_SHA256_HEXLEN], expires_db[32];
     int64_t session_id;
     if (pc_token_new(out->token))
         return PC_ECRYPTO;
     pc_sha256_hex(out->token, strlen(out->token), token_hash);
-    rc = pc_store_user_session_insert(db, out->user_id, token_hash, cfg->user_token_ttl_s, ip,
-                                      &session_id, expires_db);
-    struct pc_store_user u;
+    int rc = pc_store_user_session_insert(db, out->user_id, token_hash, cfg->user_token_ttl_s, ip,
+                                          &session_id, expires_db);
+    struct pc_user u;
     if (rc == 0)
         rc = pc_store_user_get(db, out->user_id, &u);
     if (rc) {
@@ -82,6 +92,8 @@ int pc_user_login(struct pc_db *db, const struct pc_config *cfg, const struct pc
     snprintf(target, sizeof target, "%lld", (long long)out->user_id);
     cJSON *d = cJSON_CreateObject();
     cJSON_AddBoolToObject(d, "created", out->created);
+    if (via)
+        cJSON_AddStringToObject(d, "via", via);
     struct pc_audit au = {.actor_type = "user",
                           .actor_id = out->user_id,
                           .action = "user.login",
@@ -233,4 +245,35 @@ int pc_user_set_avatar(struct pc_db *db, const struct pc_config *cfg, int64_t us
     if (rc == 0)
         rc = pc_store_user_set_avatar(db, user_id, out, rel);
     return rc;
+}
+
+int pc_user_get(struct pc_db *db, int64_t id, struct pc_user *out)
+{
+    return pc_store_user_get(db, id, out);
+}
+
+int pc_user_set_profile(struct pc_db *db, int64_t id, const char *real_name, const char *nickname)
+{
+    return pc_store_user_set_profile(db, id, real_name, nickname);
+}
+
+int pc_user_set_phone(struct pc_db *db, int64_t id, const char *phone)
+{
+    return pc_store_user_set_phone(db, id, phone);
+}
+
+int pc_user_avatar_read(struct pc_db *db, const struct pc_config *cfg, const char *name,
+                        char **data, size_t *len, bool *png)
+{
+    size_t n = name ? strlen(name) : 0;
+    bool ok = n == 36 && (!strcmp(name + 32, ".jpg") || !strcmp(name + 32, ".png"));
+    for (size_t i = 0; ok && i < 32; i++)
+        ok = (name[i] >= '0' && name[i] <= '9') || (name[i] >= 'a' && name[i] <= 'f');
+    char path[256];
+    *data = NULL;
+    int rc = ok ? pc_store_avatar_path(db, name, path, sizeof path) : PC_ENOTFOUND;
+    if (rc)
+        return rc;
+    *png = !strcmp(name + 32, ".png");
+    return pc_storage_get(cfg, path, (size_t)cfg->avatar_max_bytes, data, len);
 }

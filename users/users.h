@@ -6,7 +6,8 @@
 #ifndef PC_USERS_USERS_H
 #define PC_USERS_USERS_H
 
-#include "server/req.h"
+#include "core/ctx.h"
+#include "store/users.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -38,6 +39,12 @@ struct pc_user_login_out {
 int pc_user_login(struct pc_db *db, const struct pc_config *cfg, const struct pc_wx_session *s,
                   const char *ip, const char *request_id, struct pc_user_login_out *out);
 
+/* Issues a token for user_id (out->created as the caller set it), fills the profile flags
+ * and audits the login ("user.login", details.via when not NULL). Used by every login. */
+int pc_user_session_issue(struct pc_db *db, const struct pc_config *cfg, int64_t user_id,
+                          const char *ip, const char *request_id, const char *via,
+                          struct pc_user_login_out *out);
+
 enum pc_user_token_state { PC_USER_TOKEN_OK = 0, PC_USER_TOKEN_UNKNOWN, PC_USER_TOKEN_EXPIRED };
 int pc_user_authenticate(struct pc_db *db, const char *token, struct pc_user_auth *out,
                          enum pc_user_token_state *state);
@@ -50,6 +57,19 @@ bool pc_user_name_valid(const char *in, char *out, size_t len);
 bool pc_user_nickname_valid(const char *in, char *out, size_t len);
 /* "13812345678" → "138****5678"; other lengths keep the first 3 and last 4 (or mask all). */
 void pc_user_phone_mask(const char *phone, char *out, size_t len);
+
+/* The student id into *out. Returns 0, PC_ENOTFOUND or a store error. */
+int pc_user_get(struct pc_db *db, int64_t id, struct pc_user *out);
+/* Sets the real name and nickname (NULL: none), both already valid (pc_user_name_valid,
+ * pc_user_nickname_valid). Returns 0 or a store error. */
+int pc_user_set_profile(struct pc_db *db, int64_t id, const char *real_name, const char *nickname);
+/* Binds the phone number WeChat vouched for. Returns 0 or a store error. */
+int pc_user_set_phone(struct pc_db *db, int64_t id, const char *phone);
+/* The avatar file by its public name ("<32 hex>.jpg|.png"): *data (the caller frees it) of
+ * *len, *png tells the type. Returns 0, PC_ENOTFOUND (also for a name that cannot be one) or
+ * a store/storage error. */
+int pc_user_avatar_read(struct pc_db *db, const struct pc_config *cfg, const char *name,
+                        char **data, size_t *len, bool *png);
 
 /* Stores an avatar (already a checked JPEG or PNG) durably and records it; out receives its
  * public file name ("<32 hex>.jpg"). */

@@ -2,7 +2,7 @@
 #include "wechat/miniapp.h"
 
 #include "base/err.h"
-#include "server/config.h"
+#include "config/config.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>

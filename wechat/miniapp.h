@@ -7,7 +7,7 @@
 #ifndef PC_WECHAT_MINIAPP_H
 #define PC_WECHAT_MINIAPP_H
 
-#include "server/outbound.h"
+#include "net/outbound.h"
 
 #include <cjson/cJSON.h>
 #include <stdbool.h>

@@ -5,9 +5,9 @@
 #include "base/err.h"
 #include "base/log.h"
 #include "base/timeutil.h"
-#include "server/config.h"
-#include "server/server.h"
-#include "store/store.h"
+#include "config/config.h"
+#include "store/leases.h"
+#include "store/wxtoken.h"
 #include "wechat/miniapp.h"
 
 #include <errno.h>
@@ -54,7 +54,7 @@ static int fetch_and_store(struct pc_ctx *ctx)
     OPENSSL_cleanse(key, sizeof key);
     if (rc == 0)
         rc = pc_store_wxtoken_put(ctx->db, cfg->wx_appid, enc, n + PC_SEAL_OVERHEAD, expires_in,
-                                  pc_server_instance(ctx->srv));
+                                  ctx->instance);
     if (rc == 0)
         pc_log(PC_LOG_INFO, "access_token refreshed", PC_LI("expires_in", expires_in));
     return rc;
@@ -67,9 +67,7 @@ int pc_wxtoken_job(struct pc_ctx *ctx, void *arg)
     if (!cfg->wx_appid[0])
         return 60000; /* WeChat not configured */
     bool held = false;
-    if (pc_store_lease_acquire(ctx->db, LEASE_NAME, pc_server_instance(ctx->srv), LEASE_TTL_S,
-                               &held) ||
-        !held)
+    if (pc_store_lease_acquire(ctx->db, LEASE_NAME, ctx->instance, LEASE_TTL_S, &held) || !held)
         return TICK_MS;
     struct pc_store_wxtoken t;
     int rc = pc_store_wxtoken_get(ctx->db, cfg->wx_appid, &t);
@@ -115,7 +113,7 @@ static int read_token(struct pc_ctx *ctx, int64_t min_version, char *token, size
         }
         if (pc_time_mono_ns() >= deadline)
             return PC_ETIMEOUT;
-        pc_server_wake_jobs(ctx->srv);
+        pc_ctx_wake_jobs(ctx);
         sleep_ms(POLL_MS);
     }
 }
@@ -125,13 +123,19 @@ int pc_wxtoken_current(struct pc_ctx *ctx, char *token, size_t len, int64_t *ver
     return read_token(ctx, 0, token, len, version);
 }
 
+int pc_wxtoken_reject(struct pc_ctx *ctx, int64_t version)
+{
+    int rc = pc_store_wxtoken_mark_stale(ctx->db, ctx->cfg->wx_appid, version);
+    pc_ctx_wake_jobs(ctx);
+    return rc;
+}
+
 int pc_wxtoken_replace(struct pc_ctx *ctx, int64_t *version, char *token, size_t len)
 {
-    int rc = pc_store_wxtoken_mark_stale(ctx->db, ctx->cfg->wx_appid, *version);
+    int rc = pc_wxtoken_reject(ctx, *version);
     if (rc)
         return rc;
     pc_log(PC_LOG_WARN, "access_token rejected by WeChat; asking for a new one",
            PC_LI("version", *version));
-    pc_server_wake_jobs(ctx->srv);
     return read_token(ctx, *version, token, len, version);
 }

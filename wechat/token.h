@@ -7,7 +7,7 @@
 #ifndef PC_WECHAT_TOKEN_H
 #define PC_WECHAT_TOKEN_H
 
-#include "server/req.h"
+#include "core/ctx.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -22,6 +22,11 @@ int pc_wxtoken_job(struct pc_ctx *ctx, void *arg);
 /* Worker: the current token and its version; waits up to wechat.token_wait_ms for the
  * holder to provide one. 0, PC_ETIMEOUT, PC_EDBDOWN, PC_ECRYPTO. */
 int pc_wxtoken_current(struct pc_ctx *ctx, char *token, size_t len, int64_t *version);
+
+/* Any thread with a database: WeChat rejected token `version` (40001/42001/40014). Marks it
+ * stale and wakes the local jobs (the lease holder fetches a new one); does not wait. Returns
+ * 0 or a store error. */
+int pc_wxtoken_reject(struct pc_ctx *ctx, int64_t version);
 
 /* Worker: WeChat rejected token `version` (40001/42001/40014). Marks it stale, wakes the
  * local jobs, and waits for a newer version (which *version receives). */

@@ -20,7 +20,7 @@
 static char g_workdir[256];
 static int g_srv_seq;
 
-static void msleep(long ms)
+void h_msleep(long ms)
 {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
     while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
@@ -224,7 +224,7 @@ static int wait_port(pid_t pid, const char *portfile, const char *log)
                 fprintf(stderr, "harness: no log at %s\n", log);
             fail_msg("child %d exited during start-up", (int)pid);
         }
-        msleep(25);
+        h_msleep(25);
     }
     fail_msg("child %d did not write %s", (int)pid, portfile);
     return 0;
@@ -315,7 +315,7 @@ int h_srv_stop(struct h_srv *srv, int sig)
             }
             return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
         }
-        msleep(25);
+        h_msleep(25);
     }
     kill(srv->pid, SIGKILL);
     waitpid(srv->pid, &st, 0);

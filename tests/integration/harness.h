@@ -48,6 +48,10 @@ struct h_sandbox {
     char base[64]; /* https://127.0.0.1:PORT */
 };
 
+/* Sleeps ms milliseconds (whole, through signals). For polling a state with a deadline, never
+ * as a timing assertion. */
+void h_msleep(long ms);
+
 /* Work directory shared by one test binary (/tmp/pcit-XXXXXX), made on first use. */
 const char *h_workdir(void);
 

@@ -15,12 +15,6 @@ static struct h_sandbox g_sb;
 static struct h_srv g_srv;
 static const char *KEY_HEX = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
 
-static void msleep(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 static void start_server(struct h_srv *srv, const char *more)
 {
     char conf[2048], wx[512];
@@ -281,7 +275,7 @@ static void test_a_slow_code2session_does_not_stall_other_requests(void **state)
         cJSON_Delete(j);
         if (seen)
             break;
-        msleep(10);
+        h_msleep(10);
     }
     int answered = 0;
     for (int i = 0; i < 10; i++) {
@@ -518,7 +512,7 @@ static void test_student_tokens_expire_and_logout_revokes(void **state)
     h_get(&short_ttl, "/api/v1/me", tok, &r);
     assert_int_equal(r.status, 200);
     h_resp_free(&r);
-    msleep(2200);
+    h_msleep(2200);
     h_get(&short_ttl, "/api/v1/me", tok, &r);
     h_assert_error(&r, 401, "TOKEN_EXPIRED");
     h_resp_free(&r);

@@ -21,12 +21,6 @@ static char g_conf[3000];
 static long long g_task, g_school;
 static char g_admin[128], g_reviewer[128];
 
-static void msleep(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 static int setup(void **state)
 {
     (void)state;
@@ -99,7 +93,7 @@ static const char *settled(const char *no, int ms)
                      "AND state IN ('done', 'dead')",
                      no) > 0)
             break;
-        msleep(50);
+        h_msleep(50);
     }
     return h_db_int(&g_db,
                     "SELECT COUNT(*) FROM outbox WHERE JSON_VALUE(payload, '$.order_no')='%s' "
@@ -365,7 +359,7 @@ static void test_two_instances_drain_one_outbox_and_send_each_message_once(void 
         if (h_db_int(&g_db, "SELECT COUNT(*) FROM outbox WHERE dedupe_key LIKE 'bulk:%%' AND "
                             "state='done'") == N)
             break;
-        msleep(50);
+        h_msleep(50);
     }
     assert_int_equal(h_db_int(&g_db, "SELECT COUNT(*) FROM outbox WHERE dedupe_key LIKE "
                                      "'bulk:%%' AND state='done' AND sent_via='sms'"),
@@ -405,7 +399,7 @@ static void test_the_window_close_out_closes_unpaid_orders_and_keeps_paid_ones(v
                  "'%s', 2500)",
                  i, t, i, g_school, i, st[i]);
     }
-    msleep(600); /* open window: nothing happens */
+    h_msleep(600); /* open window: nothing happens */
     assert_int_equal(h_db_int(&g_db,
                               "SELECT COUNT(*) FROM orders WHERE task_id=%lld AND "
                               "status='closed'",
@@ -418,7 +412,7 @@ static void test_the_window_close_out_closes_unpaid_orders_and_keeps_paid_ones(v
     for (int i = 0; i < 100; i++) {
         if (h_db_int(&g_db, "SELECT closed_out_at IS NOT NULL FROM tasks WHERE id=%lld", t))
             break;
-        msleep(50);
+        h_msleep(50);
     }
     assert_int_equal(h_db_int(&g_db,
                               "SELECT COUNT(*) FROM orders WHERE task_id=%lld AND status='closed' "

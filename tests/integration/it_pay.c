@@ -11,7 +11,7 @@
 #include "base/timeutil.h"
 #include "payment/bill.h"
 #include "payment/wxpay.h"
-#include "server/config.h"
+#include "config/config.h"
 
 #include <csv.h>
 #include <pthread.h>
@@ -26,12 +26,6 @@ static char g_pay[400];     /* gen-pay-keys.sh output */
 static char g_finance[128]; /* finance staff token */
 static char g_conf[3000];   /* the server's configuration (the bill test loads it too) */
 static long long g_task, g_school;
-
-static void msleep(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
 
 static const char *payfile(const char *name, char *buf, size_t len)
 {
@@ -121,7 +115,7 @@ static bool wait_status(const char *order_no, const char *want, int ms)
         if (h_db_int(&g_db, "SELECT COUNT(*) FROM orders WHERE order_no='%s' AND status='%s'",
                      order_no, want))
             return true;
-        msleep(50);
+        h_msleep(50);
     }
     return false;
 }
@@ -419,7 +413,7 @@ static void test_a_notification_during_a_database_outage_gets_500_then_applies(v
     assert_int_equal(st, 200);
     h_db_stop(&g_db);
     sandbox_pay("P20240119FFFF0001");
-    msleep(900); /* a few deliveries fail with 500 */
+    h_msleep(900); /* a few deliveries fail with 500 */
     h_db_restart(&g_db);
     assert_true(wait_status("P20240119FFFF0001", "pending_review", 15000));
     /* WeChat's retries go on until one is acknowledged (the sweeper's query may have applied
@@ -434,7 +428,7 @@ static void test_a_notification_during_a_database_outage_gets_500_then_applies(v
         free(s);
         cJSON_Delete(n);
         if (!saw204)
-            msleep(50);
+            h_msleep(50);
     }
     assert_true(saw500);
     assert_true(saw204);
@@ -640,7 +634,7 @@ static cJSON *recon_report(const char *day)
         if (!strcmp(st, "done") || !strcmp(st, "failed"))
             return j;
         cJSON_Delete(j);
-        msleep(50);
+        h_msleep(50);
     }
     fail_msg("reconciliation of %s did not finish", day);
     return NULL;
@@ -722,7 +716,7 @@ static void test_a_reconciliation_explains_every_difference_between_bill_and_sto
     h_post_json(&g_srv, "/api/v1/finance/reconciliations", g_finance, body, &r);
     assert_int_equal(r.status, 202);
     h_resp_free(&r);
-    msleep(100);
+    h_msleep(100);
     j = recon_report(day);
     rep = cJSON_GetObjectItem(j, "report");
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(rep, "amount_mismatches")), 0);
@@ -790,6 +784,50 @@ static void test_public_key_mode_verifies_responses_and_notifications(void **sta
     assert_int_equal(h_sandbox_stop(&sb), 0);
 }
 
+/* Money for a closed order whose student has made a new order in the same task meanwhile:
+ * reopening it would make two active orders, so the money is kept for a refund decision —
+ * and every record says so: the order stays closed, the payment row, the audit row and the
+ * outbox row all read refund_due (the payment row once read "applied"). */
+static void test_a_payment_that_cannot_reopen_its_order_is_recorded_as_refund_due(void **state)
+{
+    (void)state;
+    char tok[64];
+    long long uid = h_student(&g_srv, &g_sb, "o_reorder", "重下单同学", tok, sizeof tok);
+    h_db_int(&g_db,
+             "INSERT INTO orders (order_no, task_id, user_id, school_id, grad_year, student_no, "
+             "student_name, status, closed_reason, amount_fen) VALUES ('P20240119HHHH0001', "
+             "%lld, %lld, %lld, 2024, '20240119HHHH', '重下单同学', 'closed', 'pay_timeout', "
+             "2500), ('P20240119HHHH0002', %lld, %lld, %lld, 2024, '20240119HHHH', "
+             "'重下单同学', 'unpaid', NULL, 2500)",
+             g_task, uid, g_school, g_task, uid, g_school);
+    size_t len;
+    char *late =
+        notification("P20240119HHHH0001", H_APPID, NULL, 2500, "o_reorder", "EV-reorder", &len);
+    assert_int_equal(post_notify(late, len, 0, NULL, NULL), 204);
+    free(late);
+    assert_int_equal(h_db_int(&g_db, "SELECT COUNT(*) FROM orders WHERE order_no IN "
+                                     "('P20240119HHHH0001', 'P20240119HHHH0002') AND status IN "
+                                     "('closed', 'unpaid')"),
+                     2);
+    assert_int_equal(h_db_int(&g_db, "SELECT COUNT(*) FROM payments WHERE "
+                                     "out_trade_no='P20240119HHHH0001' AND "
+                                     "disposition='refund_due'"),
+                     1);
+    assert_int_equal(h_db_int(&g_db, "SELECT COUNT(*) FROM payments WHERE "
+                                     "out_trade_no='P20240119HHHH0001' AND disposition='applied'"),
+                     0);
+    assert_int_equal(h_db_int(&g_db, "SELECT COUNT(*) FROM audit_log WHERE "
+                                     "action='payment.refund_due' AND "
+                                     "target_id='P20240119HHHH0001'"),
+                     1);
+    assert_int_equal(h_db_int(&g_db, "SELECT COUNT(*) FROM audit_log WHERE action='order.paid' AND "
+                                     "target_id='P20240119HHHH0001'"),
+                     0);
+    assert_int_equal(h_db_int(&g_db, "SELECT COUNT(*) FROM outbox WHERE kind='payment.refund_due' "
+                                     "AND payload LIKE '%%P20240119HHHH0001%%'"),
+                     1);
+}
+
 static void test_server_and_sandbox_exit_0(void **state)
 {
     (void)state;
@@ -813,6 +851,7 @@ int main(void)
             test_the_day_s_trade_bill_downloads_in_two_signed_steps_and_matches_the_store),
         cmocka_unit_test(test_a_reconciliation_explains_every_difference_between_bill_and_store),
         cmocka_unit_test(test_public_key_mode_verifies_responses_and_notifications),
+        cmocka_unit_test(test_a_payment_that_cannot_reopen_its_order_is_recorded_as_refund_due),
         cmocka_unit_test(test_server_and_sandbox_exit_0),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -37,12 +37,6 @@ static void *do_request(void *p)
     return NULL;
 }
 
-static void msleep(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 static void shutdown_with_request_in_flight(int sig)
 {
     struct h_srv srv;
@@ -50,9 +44,9 @@ static void shutdown_with_request_in_flight(int sig)
     struct inflight f = {&srv, "/__debug/sleep?ms=1500", {0}, -1};
     pthread_t t;
     pthread_create(&t, NULL, do_request, &f);
-    msleep(400); /* the request is on a worker now */
+    h_msleep(400); /* the request is on a worker now */
     kill(srv.pid, sig);
-    msleep(200);
+    h_msleep(200);
     /* New connections are refused while the old request finishes. */
     struct h_resp r;
     int rc = h_http_try(&srv, "GET", "/healthz", NULL, NULL, 0, &r);

@@ -18,12 +18,6 @@ static char g_school2[128]; /* admin of school 10002 only */
 static char g_college[128]; /* college staff of 文学院 at 10001 */
 static long long g_task;    /* the main task (school 10001, code evhx53) */
 
-static void msleep(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 #define when h_when
 
 static void req_json(struct h_srv *s, const char *method, const char *path, const char *tok,
@@ -320,7 +314,7 @@ static void test_binding_refuses_a_second_before_opening_and_after_closing(void 
     bind(tok, "centralized", "longgone", &r);
     h_assert_error(&r, 410, "WINDOW_CLOSED");
     h_resp_free(&r);
-    msleep(3200);
+    h_msleep(3200);
     assert_int_equal(bind(tok, "centralized", "opensoon", &r), 200);
     h_resp_free(&r);
     bind(tok, "centralized", "closesoon", &r);

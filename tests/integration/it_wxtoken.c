@@ -11,12 +11,6 @@ static struct h_db g_db;
 static struct h_sandbox g_sb;
 static struct h_srv g_a, g_b;
 
-static void msleep(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 static int setup(void **state)
 {
     (void)state;
@@ -81,7 +75,7 @@ static void test_one_instance_fetches_the_token_and_both_use_it(void **state)
     (void)state;
     assert_int_equal(bind_phone(&g_a, "o_tok_a"), 200);
     assert_int_equal(bind_phone(&g_b, "o_tok_b"), 200);
-    msleep(2500); /* several refresher ticks on both instances */
+    h_msleep(2500); /* several refresher ticks on both instances */
     assert_int_equal(bind_phone(&g_b, "o_tok_b2"), 200);
     assert_int_equal(count_requests(&g_sb, "stable_token", NULL), 1);
     assert_int_equal(count_requests(&g_sb, "stable_token", "\"force_refresh\":true"), 0);
@@ -129,14 +123,16 @@ static void test_the_holder_refreshes_ahead_of_expiry(void **state)
     char wx[512];
     h_sandbox_start(&sb, "--token-ttl-s 303");
     h_sandbox_conf(&sb, wx, sizeof wx);
-    h_db_int(&g_db, "DELETE FROM wx_access_tokens");
-    h_db_int(&g_db, "DELETE FROM leases");
+    /* Stop the two instances first: a duty still running while one drains could otherwise take
+     * the lease again and store a long-lived token after the rows are cleared. */
     h_srv_stop(&g_a, SIGTERM);
     h_srv_stop(&g_b, SIGTERM);
+    h_db_int(&g_db, "DELETE FROM wx_access_tokens");
+    h_db_int(&g_db, "DELETE FROM leases");
     h_srv_start(&s, &g_db, wx, 1);
     int n = 0;
     for (int i = 0; i < 300 && n < 2; i++) { /* up to 30 s: sanitizer builds are slow */
-        msleep(100);
+        h_msleep(100);
         n = count_requests(&sb, "stable_token", NULL);
     }
     assert_true(n >= 2);
@@ -145,7 +141,7 @@ static void test_the_holder_refreshes_ahead_of_expiry(void **state)
     for (int i = 0; i < 100 && v < 2; i++) {
         v = h_db_int(&g_db, "SELECT version FROM wx_access_tokens");
         if (v < 2)
-            msleep(100);
+            h_msleep(100);
     }
     assert_true(v >= 2);
     assert_int_equal(h_srv_stop(&s, SIGTERM), 0);

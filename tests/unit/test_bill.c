@@ -1,5 +1,5 @@
 /* test_bill.c — the WeChat Pay trade bill (wechat-protocols.md §6.4): the public fixture
- * ../shared/fixtures/wechatpay/bill.ALL.csv (from wechatpay-apiv3/wechatpay-php, 45 rows,
+ * tests/fixtures/wechatpay/bill.ALL.csv (from wechatpay-apiv3/wechatpay-php, 45 rows,
  * totals 0.47 / 0.14 / 0.08) parses to exact integers; decimals never go through floating
  * point; malformed bills are refused with the line that is wrong. */
 #include <stdarg.h>
@@ -34,7 +34,7 @@ static void test_the_public_fixture_parses_to_45_rows_and_its_exact_totals(void 
 {
     (void)state;
     size_t len;
-    char *data = slurp(PC_SOURCE_DIR "/../shared/fixtures/wechatpay/bill.ALL.csv", &len);
+    char *data = slurp(PC_SOURCE_DIR "/tests/fixtures/wechatpay/bill.ALL.csv", &len);
     struct pc_bill b;
     char err[128];
     assert_int_equal(pc_bill_parse(data, len, &b, err, sizeof err), 0);

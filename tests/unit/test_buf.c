@@ -243,6 +243,36 @@ static void test_buf_json_refuses_when_escaped_form_exceeds_max(void **state)
     pc_buf_free(&b);
 }
 
+static void test_buf_csv_cell_quotes_doubles_quotes_and_ends_lines(void **state)
+{
+    (void)state;
+    struct pc_buf b;
+    pc_buf_init(&b, 64);
+    assert_int_equal(pc_buf_add_csv_cell(&b, "a\"b", 0), 0);
+    assert_int_equal(pc_buf_add_csv_cell(&b, NULL, 0), 0);
+    assert_int_equal(pc_buf_add_csv_cell(&b, "x,y", 1), 0);
+    assert_string_equal(b.p, "\"a\"\"b\",\"\",\"x,y\"\r\n");
+    pc_buf_free(&b);
+}
+
+/* A cell that does not fit whole is refused and leaves the buffer as it was: a CSV is never
+ * cut in the middle of a cell (the exports then refuse the whole file). */
+static void test_buf_csv_cell_reports_truncation_and_appends_nothing(void **state)
+{
+    (void)state;
+    struct pc_buf b;
+    pc_buf_init(&b, 12);
+    assert_int_equal(pc_buf_add_csv_cell(&b, "abc", 0), 0);           /* "abc", = 6 bytes */
+    assert_int_equal(pc_buf_add_csv_cell(&b, "de\"", 1), PC_ETOOBIG); /* needs 8 */
+    assert_int_equal(b.len, 6);
+    assert_string_equal(b.p, "\"abc\",");
+    assert_int_equal(pc_buf_add_csv_cell(&b, "de", 1), 0); /* exactly 6 more: fits */
+    assert_int_equal(b.len, 12);
+    assert_int_equal(pc_buf_add_csv_cell(&b, "", 1), PC_ETOOBIG);
+    assert_int_equal(b.len, 12);
+    pc_buf_free(&b);
+}
+
 static void test_buf_take_hands_over_content_and_empties(void **state)
 {
     struct pc_buf b;
@@ -331,6 +361,8 @@ int main(void)
         cmocka_unit_test(test_buf_json_empty_input_adds_nothing),
         cmocka_unit_test(test_buf_json_appends_to_existing_content),
         cmocka_unit_test(test_buf_json_refuses_when_escaped_form_exceeds_max),
+        cmocka_unit_test(test_buf_csv_cell_quotes_doubles_quotes_and_ends_lines),
+        cmocka_unit_test(test_buf_csv_cell_reports_truncation_and_appends_nothing),
         cmocka_unit_test(test_buf_take_hands_over_content_and_empties),
         cmocka_unit_test(test_buf_reset_empties_but_keeps_allocation),
         cmocka_unit_test(test_buf_reset_allows_refilling_to_max),

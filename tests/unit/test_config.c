@@ -1,4 +1,4 @@
-/* tests/unit/test_config.c — server/config.h: defaults, INI loading, validation, environment
+/* tests/unit/test_config.c — config/config.h: defaults, INI loading, validation, environment
  * overrides, printing with secrets masked, and docs/configuration.md listing every key. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,7 +7,7 @@
 #include <cmocka.h>
 
 #include "base/err.h"
-#include "server/config.h"
+#include "config/config.h"
 
 #include <ctype.h>
 #include <stdio.h>

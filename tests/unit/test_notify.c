@@ -9,7 +9,7 @@
 
 #include "base/err.h"
 #include "notify/notify.h"
-#include "server/config.h"
+#include "config/config.h"
 
 #include <stdlib.h>
 #include <string.h>

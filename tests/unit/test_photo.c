@@ -3,9 +3,8 @@
  * orientations, white wall, progressive JPEG, PNG; one failing picture per rule with the EXACT
  * set of failing checks; decode refusals (HEIC, GIF, garbage, truncation, CMYK, grey, pixel
  * bombs); the standard file (480×640, baseline, 4:2:0, 20–40 KB, 300 dpi, blue background,
- * head top 50–110); pHash calibration; the threshold table.
- *
- * PC_WRITE_CORPUS=DIR ./test_photo also writes small seed files for fuzz/corpus/photo. */
+ * head top 50–110); pHash calibration; the threshold table. (The fuzzer's seed files come from
+ * `make corpus`, tools/photo_corpus.c.) */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -693,71 +692,20 @@ static void add_check_and_table(void **state)
     assert_true(PC__T(HEAD_TOP_MIN) == 50 && PC__T(HEAD_TOP_MAX) == 110);
 }
 
-/* PC_WRITE_CORPUS=DIR: small seed files for the fuzzer. */
-static void write_file(const char *dir, const char *name, const void *p, size_t n)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(p, 1, n, f), n);
-    fclose(f);
-}
-
-static void corpus(void **state)
-{
-    (void)state;
-    const char *dir = getenv("PC_WRITE_CORPUS");
-    if (!dir)
-        return;
-    struct pc_photo_testgen g;
-    size_t n, m;
-    pc_photo_testgen_defaults(&g, 96, 128);
-    unsigned char *rgb = pc_photo_testgen_render(&g);
-    unsigned char *j = pc_photo_testgen_jpeg(rgb, 96, 128, 75, TJSAMP_420, false, false, &n);
-    write_file(dir, "small.jpg", j, n);
-    unsigned char *e = pc_photo_testgen_exif(j, n, 6, &m);
-    write_file(dir, "small_exif6.jpg", e, m);
-    free(e);
-    free(j);
-    j = pc_photo_testgen_jpeg(rgb, 96, 128, 60, TJSAMP_444, true, false, &n);
-    write_file(dir, "small_progressive.jpg", j, n);
-    free(j);
-    j = pc_photo_testgen_jpeg(rgb, 96, 128, 60, TJSAMP_420, false, true, &n);
-    write_file(dir, "small_cmyk.jpg", j, n);
-    free(j);
-    j = pc_photo_testgen_png(rgb, 96, 128, 4, &n);
-    write_file(dir, "small_rgba.png", j, n);
-    free(j);
-    free(rgb);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(pass_480x640),
-        cmocka_unit_test(pass_1080x1440),
-        cmocka_unit_test(pass_3024x4032),
-        cmocka_unit_test(pass_exif_rotated_4032x3024),
-        cmocka_unit_test(orientations),
-        cmocka_unit_test(pass_white_wall),
-        cmocka_unit_test(pass_progressive),
-        cmocka_unit_test(pass_png),
-        cmocka_unit_test(fail_background),
-        cmocka_unit_test(fail_head_position),
-        cmocka_unit_test(fail_head_size),
-        cmocka_unit_test(fail_framing),
-        cmocka_unit_test(fail_light),
-        cmocka_unit_test(fail_blur),
-        cmocka_unit_test(fail_mirrored),
-        cmocka_unit_test(fail_too_small),
-        cmocka_unit_test(refuse_formats),
-        cmocka_unit_test(refuse_damaged),
-        cmocka_unit_test(refuse_colour),
-        cmocka_unit_test(refuse_bombs),
-        cmocka_unit_test(phash_calibration),
-        cmocka_unit_test(add_check_and_table),
-        cmocka_unit_test(corpus),
+        cmocka_unit_test(pass_480x640),      cmocka_unit_test(pass_1080x1440),
+        cmocka_unit_test(pass_3024x4032),    cmocka_unit_test(pass_exif_rotated_4032x3024),
+        cmocka_unit_test(orientations),      cmocka_unit_test(pass_white_wall),
+        cmocka_unit_test(pass_progressive),  cmocka_unit_test(pass_png),
+        cmocka_unit_test(fail_background),   cmocka_unit_test(fail_head_position),
+        cmocka_unit_test(fail_head_size),    cmocka_unit_test(fail_framing),
+        cmocka_unit_test(fail_light),        cmocka_unit_test(fail_blur),
+        cmocka_unit_test(fail_mirrored),     cmocka_unit_test(fail_too_small),
+        cmocka_unit_test(refuse_formats),    cmocka_unit_test(refuse_damaged),
+        cmocka_unit_test(refuse_colour),     cmocka_unit_test(refuse_bombs),
+        cmocka_unit_test(phash_calibration), cmocka_unit_test(add_check_and_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,5 @@
 /* test_wxpay.c — WeChat Pay v3 cryptography against the published vectors of
- * ../shared/fixtures/wechatpay (wechat-protocols.md §8): V1 signing, V2 public-key
+ * tests/fixtures/wechatpay (wechat-protocols.md §8): V1 signing, V2 public-key
  * verification, V3 notification signature + decryption, V4/V5 AES-GCM, and the failure
  * cases (bad base64, wrong key, tampered tag, SIGNTEST probes). */
 #include <stdarg.h>
@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FX PC_SOURCE_DIR "/../shared/fixtures/wechatpay/"
+#define FX PC_SOURCE_DIR "/tests/fixtures/wechatpay/"
 
 /* Reads a fixture file whole (NUL-terminated); *len without the NUL. */
 static char *fx(const char *rel, size_t *len)

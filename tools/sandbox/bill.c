@@ -61,8 +61,9 @@ static void render(struct sb_pay *p, int64_t day_s, const char *type, struct pc_
             continue;
         int64_t f = o->total * 6; /* 0.60 % in 1e-5 yuan */
         when(o->success_s, t, sizeof t);
-        pc_buf_addf(b, "`%s,`%s,`%s,`0,`,`%s,`%s,`%s,`JSAPI,`SUCCESS,`OTHERS,`CNY,", t, o->appid,
-                    p->mchid, o->transaction_id, o->out_trade_no, o->openid);
+        pc_buf_addf(b, "`%s,`%s,`%s,`0,`,`%s,`%s,`%s,`%s,`SUCCESS,`OTHERS,`CNY,", t, o->appid,
+                    p->mchid, o->transaction_id, o->out_trade_no, o->openid,
+                    o->native ? "NATIVE" : "JSAPI");
         yuan(b, o->total);
         pc_buf_adds(b, "`0.00,`0,`0,`0.00,`0.00,`,`,");
         pc_buf_addf(b, "`%s,`%s,`%lld.%05lld,`0.60%%,", o->description, o->attach,
@@ -78,9 +79,9 @@ static void render(struct sb_pay *p, int64_t day_s, const char *type, struct pc_
         for (o = p->orders; o && strcmp(o->out_trade_no, r->out_trade_no); o = o->next)
             ;
         when(r->success_s, t, sizeof t);
-        pc_buf_addf(b, "`%s,`%s,`%s,`0,`,`%s,`%s,`%s,`JSAPI,`REFUND,`OTHERS,`CNY,`0.00,`0.00,", t,
+        pc_buf_addf(b, "`%s,`%s,`%s,`0,`,`%s,`%s,`%s,`%s,`REFUND,`OTHERS,`CNY,`0.00,`0.00,", t,
                     o ? o->appid : "", p->mchid, r->transaction_id, r->out_trade_no,
-                    o ? o->openid : "");
+                    o ? o->openid : "", o && o->native ? "NATIVE" : "JSAPI");
         pc_buf_addf(b, "`%s,`%s,", r->refund_id, r->out_refund_no);
         yuan(b, r->refund);
         pc_buf_adds(b, "`0.00,`ORIGINAL,`SUCCESS,");

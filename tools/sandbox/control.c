@@ -183,7 +183,7 @@ out:
  * endpoints (no errcode; drop), 0 for the rest. */
 static int sb_ctl_endpoint_kind(const char *endpoint)
 {
-    static const char *const pay[] = {"jsapi",  "query",     "close",
+    static const char *const pay[] = {"jsapi",  "native",    "query",       "close",
                                       "refund", "tradebill", "billdownload"};
     for (size_t i = 0; i < sizeof pay / sizeof pay[0]; i++)
         if (!strcmp(endpoint, pay[i]))

@@ -4,7 +4,7 @@
 
 #include "base/crypto.h"
 #include "base/log.h"
-#include "server/outbound.h"
+#include "net/outbound.h"
 #include "tools/sandbox/pay.h"
 #include "tools/sandbox/state.h"
 

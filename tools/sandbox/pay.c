@@ -10,7 +10,7 @@
 #include "base/log.h"
 #include "base/timeutil.h"
 #include "payment/wxpay_crypto.h"
-#include "server/outbound.h"
+#include "net/outbound.h"
 #include "tools/sandbox/state.h"
 #include "tools/sandbox/validate.h"
 
@@ -497,7 +497,7 @@ cJSON *sb_order_json(const struct sb_pay *p, const struct sb_order *o)
     cJSON_AddStringToObject(j, "out_trade_no", o->out_trade_no);
     if (paid)
         cJSON_AddStringToObject(j, "transaction_id", o->transaction_id);
-    cJSON_AddStringToObject(j, "trade_type", "JSAPI");
+    cJSON_AddStringToObject(j, "trade_type", o->native ? "NATIVE" : "JSAPI");
     cJSON_AddStringToObject(j, "trade_state", sb_trade_name(o->state));
     cJSON_AddStringToObject(j, "trade_state_desc", sb_trade_desc(o->state));
     if (paid)
@@ -565,8 +565,9 @@ static void sb_param_error(struct sb_call *c, const char *message)
     sb_pay_error(c, 400, "PARAM_ERROR", message);
 }
 
-/* Parses and checks the JSAPI body into o. 0, or -1 with the reply set. */
-static int sb_jsapi_parse(struct sb_call *c, struct sb_pay *p, const cJSON *j, struct sb_order *o)
+/* Parses and checks a JSAPI or Native body into o (Native has no payer). 0, or -1 with the
+ * reply set. */
+static int sb_prepay_parse(struct sb_call *c, struct sb_pay *p, const cJSON *j, struct sb_order *o)
 {
     const char *appid = sb_json_str(j, "appid"), *mchid = sb_json_str(j, "mchid");
     const char *desc = sb_json_str(j, "description"), *no = sb_json_str(j, "out_trade_no");
@@ -622,7 +623,7 @@ static int sb_jsapi_parse(struct sb_call *c, struct sb_pay *p, const cJSON *j, s
         sb_param_error(c, "amount.currency 只支持 CNY");
         return -1;
     }
-    if (!openid || !openid[0] || strlen(openid) > SB_PAY_MAX_OPENID) {
+    if (!o->native && (!openid || !openid[0] || strlen(openid) > SB_PAY_MAX_OPENID)) {
         sb_param_error(
             c, "输入源“/body/payer/openid”映射到字段“用户标识”必填性规则校验失败，此字段为必填项");
         return -1;
@@ -644,7 +645,7 @@ static int sb_jsapi_parse(struct sb_call *c, struct sb_pay *p, const cJSON *j, s
     snprintf(o->out_trade_no, sizeof o->out_trade_no, "%s", no);
     snprintf(o->notify_url, sizeof o->notify_url, "%s", url);
     snprintf(o->attach, sizeof o->attach, "%s", attach ? attach : "");
-    snprintf(o->openid, sizeof o->openid, "%s", openid);
+    snprintf(o->openid, sizeof o->openid, "%s", o->native || !openid ? "" : openid);
     snprintf(o->time_expire, sizeof o->time_expire, "%s", te ? te : "");
     return 0;
 }
@@ -655,29 +656,33 @@ static int sb_order_same(const struct sb_order *a, const struct sb_order *b)
     return !strcmp(a->appid, b->appid) && !strcmp(a->description, b->description) &&
            !strcmp(a->notify_url, b->notify_url) && !strcmp(a->attach, b->attach) &&
            !strcmp(a->openid, b->openid) && !strcmp(a->time_expire, b->time_expire) &&
-           a->total == b->total;
+           a->total == b->total && a->native == b->native;
 }
 
-/* Reply {"prepay_id"}. */
+/* Reply {"prepay_id"} (JSAPI) or {"code_url"} (Native). */
 static void sb_reply_prepay(struct sb_call *c, const struct sb_order *o)
 {
     cJSON *j = cJSON_CreateObject();
-    cJSON_AddStringToObject(j, "prepay_id", o->prepay_id);
+    if (o->native)
+        cJSON_AddStringToObject(j, "code_url", o->code_url);
+    else
+        cJSON_AddStringToObject(j, "prepay_id", o->prepay_id);
     c->content_type = SB_PAY_CONTENT;
     sb_reply_json(c, 200, j);
 }
 
-/* POST /v3/pay/transactions/jsapi */
-static void sb_pay_jsapi(struct sb_call *c)
+/* POST /v3/pay/transactions/jsapi and /native */
+static void sb_pay_prepay(struct sb_call *c, int native)
 {
     struct sb_pay *p = sb_pay_of(c);
     struct sb_order *o = pc_new(struct sb_order);
+    o->native = native;
     cJSON *j = sb_body_object(c);
     if (!j) {
         sb_param_error(c, "输入源“/body”映射到对象失败，请求体应为 JSON 对象");
         goto out;
     }
-    if (sb_jsapi_parse(c, p, j, o))
+    if (sb_prepay_parse(c, p, j, o))
         goto out;
     struct sb_order *old = sb_order_find(p, o->out_trade_no);
     if (old) {
@@ -695,6 +700,10 @@ static void sb_pay_jsapi(struct sb_call *c)
     sb_pay_date_digits(date, sizeof date, 1);
     sb_pay_digits(digits, 18);
     snprintf(o->prepay_id, sizeof o->prepay_id, "wx%s%s", date, digits);
+    if (native) {
+        sb_pay_digits(digits, 10);
+        snprintf(o->code_url, sizeof o->code_url, "weixin://wxpay/bizpayurl?pr=%s", digits);
+    }
     o->state = SB_TRADE_NOTPAY;
     if (p->orders_tail)
         p->orders_tail->next = o;
@@ -713,6 +722,16 @@ static void sb_pay_jsapi(struct sb_call *c)
 out:
     free(o);
     cJSON_Delete(j);
+}
+
+static void sb_pay_jsapi(struct sb_call *c)
+{
+    sb_pay_prepay(c, 0);
+}
+
+static void sb_pay_native(struct sb_call *c)
+{
+    sb_pay_prepay(c, 1);
 }
 
 /* Checks ?mchid= of a query. 0, or -1 with the reply set. */
@@ -1018,7 +1037,7 @@ static void sb_ctl_pay(struct sb_call *c)
         goto out;
     }
     if (!o) {
-        sb_reply_ctl_error(c, 404, "unknown out_trade_no '%s' (no jsapi order)", no);
+        sb_reply_ctl_error(c, 404, "unknown out_trade_no '%s' (no jsapi or native order)", no);
         goto out;
     }
     if (pt && !cJSON_IsNull(pt) && sb_json_int(pt, 0, (double)o->total, &payer_total)) {
@@ -1045,6 +1064,13 @@ static void sb_ctl_pay(struct sb_call *c)
             sb_pay_digits(digits, 16);
             snprintf(o->transaction_id, sizeof o->transaction_id, "4200%s%s", date, digits);
         } while (sb_order_by_txn(p, o->transaction_id) != o);
+        if (o->native) { /* whoever scanned the QR code: a payer of the merchant's appid */
+            const char *who = sb_json_str(j, "openid");
+            char gen[24];
+            sb_pay_digits(gen, 16);
+            snprintf(o->openid, sizeof o->openid, "%s%s", who && who[0] ? "" : "o_scan_",
+                     who && who[0] ? who : gen);
+        }
         o->state = SB_TRADE_SUCCESS;
         o->success_s = now;
         o->payer_total = payer_total;
@@ -1074,6 +1100,7 @@ static void sb_ctl_notifications(struct sb_call *c)
 
 static const struct sb_route sb_pay_routes[] = {
     {"POST", "/v3/pay/transactions/jsapi", "jsapi", sb_pay_jsapi},
+    {"POST", "/v3/pay/transactions/native", "native", sb_pay_native},
     {"GET", "/v3/pay/transactions/out-trade-no/*", "query", sb_pay_query},
     {"GET", "/v3/pay/transactions/id/*", "query", sb_pay_query_id},
     {"POST", "/v3/pay/transactions/out-trade-no/*/close", "close", sb_pay_close},

@@ -39,6 +39,8 @@ struct sb_order {
     int64_t expire_s;     /* 0 when none */
     int64_t total;        /* fen */
     char prepay_id[48];
+    int native;        /* placed by /v3/pay/transactions/native: paid by scanning a QR */
+    char code_url[80]; /* Native only */
     char transaction_id[SB_PAY_MAX_NO + 1]; /* "" until paid */
     enum sb_trade state;
     int64_t success_s;

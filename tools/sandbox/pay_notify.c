@@ -9,7 +9,7 @@
 #include "base/log.h"
 #include "base/timeutil.h"
 #include "base/err.h"
-#include "server/outbound.h"
+#include "net/outbound.h"
 #include "tools/sandbox/state.h"
 
 #include <event2/event.h>

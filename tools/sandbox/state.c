@@ -174,7 +174,8 @@ static const char *const sb_endpoints[] = {"jscode2session", "getuserphonenumber
                                            "query",          "close",
                                            "refund",         "tradebill",
                                            "billdownload",   "sms",
-                                           "notify",         "refund_notify"};
+                                           "notify",         "refund_notify",
+                                           "native"};
 #define SB_NENDPOINTS (sizeof sb_endpoints / sizeof sb_endpoints[0])
 
 struct sb_fault {

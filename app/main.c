@@ -1,0 +1,264 @@
+/* app/main.c — the portraitd command line: serve, migrate, user, config.
+ * Main thread only. */
+#include "base/crypto.h"
+#include "base/err.h"
+#include "base/log.h"
+#include "app/jobs.h"
+#include "handlers/handlers.h"
+#include "config/config.h"
+#include "net/outbound.h"
+#include "server/server.h"
+#include "staff/staff.h"
+#include "storage/storage.h"
+#include "store/db.h"
+#include "store/migrate.h"
+#include "orders/closeout.h"
+#include "finance/finance.h"
+#include "notify/notify.h"
+#include "payment/sweeper.h"
+#include "payment/wxpay.h"
+#include "wechat/token.h"
+
+#include <event2/thread.h>
+#include <getopt.h>
+#include <mysql.h>
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifndef PC_VERSION
+#define PC_VERSION "dev"
+#endif
+
+static void usage(FILE *fp)
+{
+    fprintf(
+        fp,
+        "usage: portraitd [-c FILE] [serve]\n"
+        "       portraitd [-c FILE] migrate\n"
+        "       portraitd [-c FILE] user add --username U --role admin|reviewer|finance|college\n"
+        "                            [--school CODE] [--college NAME]   (password on stdin)\n"
+        "       portraitd [-c FILE] user passwd --username U            (password on stdin)\n"
+        "       portraitd [-c FILE] config      print the effective configuration\n"
+        "       portraitd version\n"
+        "The configuration file defaults to $PORTRAITD_CONFIG; every key can be overridden\n"
+        "with PORTRAITD_<SECTION>_<KEY> (see docs/configuration.md).\n");
+}
+
+/* host:pid:random — names this process among several (lease holders, outbox claims). */
+static void instance_name(char *out, size_t len)
+{
+    unsigned char rnd[4];
+    char host[64] = "localhost";
+    pc_rand_bytes(rnd, sizeof rnd);
+    gethostname(host, sizeof host - 1);
+    snprintf(out, len, "%s:%d:%02x%02x%02x%02x", host, (int)getpid(), rnd[0], rnd[1], rnd[2],
+             rnd[3]);
+}
+
+static int cmd_serve(const struct pc_config *cfg)
+{
+    char err[512];
+    unsigned char key[32];
+    if (pc_data_key_parse(cfg->data_key, key)) {
+        pc_log(PC_LOG_ERROR, "cannot start",
+               PC_LS("error", "crypto.data_key must be 64 hex digits (PORTRAITD_CRYPTO_DATA_KEY)"));
+        return 1;
+    }
+    if (pc_storage_check(cfg, err, sizeof err)) {
+        pc_log(PC_LOG_ERROR, "cannot start", PC_LS("error", err));
+        return 1;
+    }
+    struct pc_server *srv = pc_server_new(cfg, pc_routes, pc_routes_count, err, sizeof err);
+    if (!srv) {
+        pc_log(PC_LOG_ERROR, "cannot start", PC_LS("error", err));
+        return 1;
+    }
+    struct pc_pay *pay = pc_pay_load(cfg, err, sizeof err);
+    if (!pay && err[0]) {
+        pc_log(PC_LOG_ERROR, "cannot start", PC_LS("error", err));
+        pc_server_free(srv);
+        return 1;
+    }
+    /* The domain's context: handlers get a copy per worker, the jobs their own. */
+    char instance[128];
+    instance_name(instance, sizeof instance);
+    struct pc_ctx base = {.cfg = cfg, .pay = pay, .instance = instance};
+    struct pc_jobs *jobs = pc_jobs_new(&base);
+    pc_jobs_add(jobs, "wx_access_token", pc_wxtoken_job, NULL);
+    pc_jobs_add(jobs, "pay_sweeper", pc_pay_sweeper_job, NULL);
+    pc_jobs_add(jobs, "outbox", pc_notify_outbox_job, NULL);
+    pc_jobs_add(jobs, "window_closeout", pc_order_closeout_job, NULL);
+    pc_jobs_add(jobs, "reconciliation", pc_finance_recon_job, NULL);
+    pc_server_set_context(srv, &base);
+    pc_server_block_signals(); /* before the first thread: only pc_server_run takes them */
+    pc_jobs_start(jobs);
+    int rc = pc_server_run(srv);
+    pc_jobs_free(jobs);
+    pc_server_free(srv);
+    pc_pay_free(pay);
+    return rc ? 1 : 0;
+}
+
+static int cmd_migrate(const struct pc_config *cfg)
+{
+    struct pc_db *db = pc_db_new(cfg);
+    int applied = 0;
+    int rc = pc_migrate_run(db, &applied);
+    pc_db_free(db);
+    if (rc) {
+        fprintf(stderr, "portraitd: migrate failed: %s\n", pc_strerror(rc));
+        return 1;
+    }
+    if (applied)
+        printf("applied %d migration(s); schema is at version %d\n", applied, pc_migrate_latest());
+    else
+        printf("schema is up to date (version %d)\n", pc_migrate_latest());
+    return 0;
+}
+
+/* Reads one line from stdin into buf without its newline. */
+static int read_password(char *buf, size_t len)
+{
+    if (!fgets(buf, (int)len, stdin))
+        return PC_EINVAL;
+    buf[strcspn(buf, "\r\n")] = '\0';
+    return 0;
+}
+
+static int cmd_user(const struct pc_config *cfg, int argc, char **argv)
+{
+    static const struct option opts[] = {{"username", required_argument, NULL, 'u'},
+                                         {"role", required_argument, NULL, 'r'},
+                                         {"school", required_argument, NULL, 's'},
+                                         {"college", required_argument, NULL, 'C'},
+                                         {NULL, 0, NULL, 0}};
+    const char *username = NULL, *role = NULL, *school = NULL, *college = NULL;
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *sub = argv[1];
+    optind = 2;
+    int c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'u':
+            username = optarg;
+            break;
+        case 'r':
+            role = optarg;
+            break;
+        case 's':
+            school = optarg;
+            break;
+        case 'C':
+            college = optarg;
+            break;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (!username || (strcmp(sub, "add") == 0 && !role) ||
+        (strcmp(sub, "add") && strcmp(sub, "passwd"))) {
+        usage(stderr);
+        return 2;
+    }
+    char pw[PC_STAFF_PASSWORD_MAX + 2];
+    if (read_password(pw, sizeof pw)) {
+        fprintf(stderr, "portraitd: expected the password on standard input\n");
+        return 2;
+    }
+    struct pc_db *db = pc_db_new(cfg);
+    int rc;
+    if (strcmp(sub, "add") == 0)
+        rc = pc_staff_create(db, username, pw, role, school, college, NULL);
+    else
+        rc = pc_staff_set_password(db, username, pw);
+    OPENSSL_cleanse(pw, sizeof pw);
+    pc_db_free(db);
+    switch (rc) {
+    case 0:
+        printf("%s %s\n", strcmp(sub, "add") == 0 ? "created" : "password changed for", username);
+        return 0;
+    case PC_EEXIST:
+        fprintf(stderr, "portraitd: user %s already exists\n", username);
+        return 1;
+    case PC_ENOTFOUND:
+        fprintf(stderr, "portraitd: %s not found\n", strcmp(sub, "add") == 0 ? "school" : "user");
+        return 1;
+    case PC_EINVAL:
+        fprintf(stderr,
+                "portraitd: invalid input: username is 1-64 of [A-Za-z0-9._@-], role one of "
+                "admin|reviewer|finance|college (college needs --school and --college), password "
+                "%d-%d characters\n",
+                PC_STAFF_PASSWORD_MIN, PC_STAFF_PASSWORD_MAX);
+        return 1;
+    default:
+        fprintf(stderr, "portraitd: %s\n", pc_strerror(rc));
+        return 1;
+    }
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    const char *path = getenv("PORTRAITD_CONFIG");
+    int c;
+    while ((c = getopt_long(argc, argv, "+c:h", opts, NULL)) != -1) {
+        if (c == 'c') {
+            path = optarg;
+        } else {
+            usage(c == 'h' ? stdout : stderr);
+            return c == 'h' ? 0 : 2;
+        }
+    }
+    const char *cmd = optind < argc ? argv[optind] : "serve";
+    if (!strcmp(cmd, "version")) {
+        printf("portraitd %s\n", PC_VERSION);
+        return 0;
+    }
+    struct pc_config cfg;
+    char err[512];
+    pc_config_defaults(&cfg);
+    if (pc_config_load(&cfg, path && path[0] ? path : NULL, err, sizeof err)) {
+        fprintf(stderr, "portraitd: %s\n", err);
+        pc_config_free(&cfg);
+        return 2;
+    }
+    if (pc_log_set_level_name(cfg.log_level)) {
+        fprintf(stderr, "portraitd: log.level must be debug, info, warn or error\n");
+        pc_config_free(&cfg);
+        return 2;
+    }
+    evthread_use_pthreads();
+    mysql_library_init(0, NULL, NULL);
+    if (pc_outbound_global_init()) {
+        fprintf(stderr, "portraitd: libcurl initialisation failed\n");
+        pc_config_free(&cfg);
+        return 1;
+    }
+    int rc;
+    if (!strcmp(cmd, "serve"))
+        rc = cmd_serve(&cfg);
+    else if (!strcmp(cmd, "migrate"))
+        rc = cmd_migrate(&cfg);
+    else if (!strcmp(cmd, "user"))
+        rc = cmd_user(&cfg, argc - optind, argv + optind);
+    else if (!strcmp(cmd, "config")) {
+        pc_config_print(&cfg, stdout);
+        rc = 0;
+    } else {
+        usage(stderr);
+        rc = 2;
+    }
+    pc_outbound_global_cleanup();
+    mysql_library_end();
+    pc_config_free(&cfg);
+    return rc;
+}
