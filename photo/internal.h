@@ -57,6 +57,9 @@ double pc__jpeg_coef_bytes(const struct pc__hdr *h);
 int pc__exif_orientation(const unsigned char *app1, size_t len);
 /* Applies orientation o to im in place (swapping w/h for 5..8). */
 void pc__orient(struct pc__img *im, int o);
+/* Where pixel (u, v) of a picture stored w × h lands once orientation o is applied: at index
+ * base + u·du + v·dv (pixels) of the oriented picture. */
+void pc__orient_map(int o, int w, int h, long *base, long *du, long *dv);
 /* True for the mirrored orientations 2, 4, 5, 7. */
 bool pc__orientation_mirrored(int o);
 
