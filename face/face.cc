@@ -11,6 +11,7 @@
 #include <opencv2/objdetect.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -87,8 +88,8 @@ struct raw_det {
 
 } // namespace
 
-extern "C" int pc_face_hog(const struct pc_face_gray *g, double adjust, struct pc_face_det *out,
-                           int cap)
+extern "C" int pc_face_hog(const struct pc_face_gray *g, double adjust, double max_box,
+                           struct pc_face_det *out, int cap)
 {
     if (!valid(g) || !out || cap < 0)
         return PC_EINVAL;
@@ -100,6 +101,12 @@ extern "C" int pc_face_hog(const struct pc_face_gray *g, double adjust, struct p
         for (int y = 0; y < g->h; y++)
             std::copy(g->p + (size_t)y * g->stride, g->p + (size_t)y * g->stride + g->w,
                       &img[y][0]);
+        /* level l holds boxes of about 80·(6/5)^l px */
+        unsigned long levels = 1000; /* dlib's default: all */
+        if (max_box > 0)
+            levels = 1 + (unsigned long)std::max(
+                             0.0, std::ceil(std::log(max_box / 80.0) / std::log(1.2) - 1e-9));
+        hs.scanner.set_max_pyramid_levels(levels);
         hs.scanner.load(img);
         /* every filter's hits down to a low floor: the per-filter scores of a face */
         const double floor = std::min(adjust, -1.0);

@@ -121,8 +121,8 @@ static void crop_grey(const struct view *v, double bx, double by, double bw, dou
  * detections mapped back to analysis px (the box of a rotated detection is axis-aligned
  * around its mapped centre). Returns how many. */
 static int hog_on(const struct view *v, double bx, double by, double bw, double bh, double k,
-                  int median, bool strong, double rot, double adjust, struct pc_face_det *out,
-                  int cap)
+                  int median, bool strong, double rot, double adjust, double max_box,
+                  struct pc_face_det *out, int cap)
 {
     int w = (int)lround(bw * k), h = (int)lround(bh * k);
     if (w < 40 || h < 40 || w > 4000 || h > 4000)
@@ -140,7 +140,7 @@ static int hog_on(const struct view *v, double bx, double by, double bw, double 
         in = &rc;
     }
     struct pc_face_gray fg = {in->p, in->w, in->h, in->w};
-    int n = pc_face_hog(&fg, adjust, out, cap);
+    int n = pc_face_hog(&fg, adjust, max_box, out, cap);
     n = n < 0 ? 0 : n;
     double c = cos(rot / DEG), s = sin(rot / DEG), cx = w / 2.0, cy = h / 2.0;
     for (int i = 0; i < n; i++) {
@@ -187,7 +187,7 @@ static void find_subject(const struct view *v, const struct pc__img *g, int medi
                          const struct pc__seg *seg, struct pc__faces *f)
 {
     struct pc_face_det d[MAX_DETS];
-    double adj = PC__T(FACE_HOG_SUBJECT);
+    double adj = PC__T(FACE_HOG_SUBJECT), max_box = 0; /* unbounded without a silhouette */
     double hx0 = 0, hy0 = 0, hx1 = g->w, hy1 = g->h, bx, by, bw, bh, k;
     if (seg->found) {
         double hw = seg->head_w, hn = seg->neck_y - seg->head_top;
@@ -200,6 +200,9 @@ static void find_subject(const struct view *v, const struct pc__img *g, int medi
         by = seg->head_top - 0.3 * hw;
         bh = hn + 0.9 * hw;
         k = PC__T(FACE_DET_PX) / (PC__T(FACE_OF_HEAD) * hw);
+        /* the face's size is known from the head: only the pyramid levels near it (the other
+         * passes, 1.45× and 0.7×, look for smaller and larger faces) */
+        max_box = PC__T(FACE_DET_MAX) * PC__T(FACE_DET_PX);
     } else {
         bx = 0;
         by = 0;
@@ -216,7 +219,7 @@ static void find_subject(const struct view *v, const struct pc__img *g, int medi
         if (!seg->found && p > 0 && passes[p].rot == 0)
             continue;
         int n = hog_on(v, bx, by, bw, bh, k * passes[p].kf, median, passes[p].strong, passes[p].rot,
-                       adj, d, MAX_DETS);
+                       adj, max_box, d, MAX_DETS);
         for (int i = 0; i < n; i++) {
             double cx = d[i].x + d[i].w / 2, cy = d[i].y + d[i].h / 2;
             if (cx < hx0 || cx > hx1 || cy < hy0 || cy > hy1)
@@ -232,7 +235,7 @@ static void find_subject(const struct view *v, const struct pc__img *g, int medi
         return;
     /* nothing on the silhouette's head (a busy background, a mistaken silhouette): a face
      * anywhere that is large enough to be the subject's (a small face is another person) */
-    int n = hog_on(v, 0, 0, g->w, g->h, 1, median, false, 0, adj, d, MAX_DETS);
+    int n = hog_on(v, 0, 0, g->w, g->h, 1, median, false, 0, adj, 0, d, MAX_DETS);
     for (int i = 0; i < n; i++) {
         if (d[i].w < PC__T(SUBJECT_FACE_MIN) * g->w || (f->found && d[i].w <= f->w))
             continue;
@@ -312,7 +315,7 @@ static bool confirm_face(const struct view *v, const struct pc_face_det *c, stru
     double cx = c->x + c->w / 2, cy = c->y + c->h / 2;
     double bw = 2.2 * c->w, bh = 2.2 * c->h, bx = cx - bw / 2, by = cy - bh / 2;
     double k = PC__T(FACE_DET_PX) / c->w;
-    int m = hog_on(v, bx, by, bw, bh, k, -1, false, 0, PC__T(SECOND_HOG), d, MAX_DETS);
+    int m = hog_on(v, bx, by, bw, bh, k, -1, false, 0, PC__T(SECOND_HOG), 0, d, MAX_DETS);
     for (int j = 0; j < m; j++) {
         double dx = d[j].x + d[j].w / 2 - cx, dy = d[j].y + d[j].h / 2 - cy;
         if (hypot(dx, dy) > 0.5 * c->w)

@@ -162,6 +162,13 @@ static double luma(const unsigned char *p)
     return 0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2];
 }
 
+/* lround(v) for 0 <= v < 256, without a library call per pixel (v - its whole part is exact) */
+static unsigned char round_pos(double v)
+{
+    int t = (int)v;
+    return (unsigned char)(t + (v - t >= 0.5));
+}
+
 /* The wall is of a family whose tone is known: the light blue's hue, or a light neutral wall
  * (L* >= 40: a white wall, perhaps under-exposed; a black one tells nothing). Its luminance
  * then tells the exposure, whatever the subject's skin. */
@@ -217,20 +224,23 @@ static void check_bg_uniform(struct pc_photo_result *r, const struct pc__img *an
         ylim = h;
     if (ypatch > h)
         ypatch = h;
-    /* near[i]: a subject pixel within rad (square) */
+    /* near[i]: a subject pixel within rad (square), for the rows read below: each row of tmp
+     * ORs the subject's row shifted by -rad..rad, each row of near ORs tmp's rows within rad */
     unsigned char *tmp = pc_xcalloc((size_t)w * h, 1), *near = pc_xcalloc((size_t)w * h, 1);
-    for (int y = 0; y < h; y++)
-        for (int x = 0; x < w; x++)
-            if (seg->fg[(size_t)y * w + x])
-                for (int k = x - rad; k <= x + rad; k++)
-                    if (k >= 0 && k < w)
-                        tmp[(size_t)y * w + k] = 1;
-    for (int y = 0; y < h; y++)
-        for (int x = 0; x < w; x++)
-            if (tmp[(size_t)y * w + x])
-                for (int k = y - rad; k <= y + rad; k++)
-                    if (k >= 0 && k < h)
-                        near[(size_t)k * w + x] = 1;
+    int yneed = ylim + rad < h ? ylim + rad : h;
+    for (int y = 0; y < yneed; y++) {
+        const unsigned char *f = seg->fg + (size_t)y * w;
+        unsigned char *t = tmp + (size_t)y * w;
+        for (int k = -rad; k <= rad; k++)
+            for (int x = k < 0 ? -k : 0; x < (k > 0 ? w - k : w); x++)
+                t[x] |= f[x + k];
+    }
+    for (int y = 0; y < ylim; y++) {
+        unsigned char *q = near + (size_t)y * w;
+        for (int k = y - rad < 0 ? 0 : y - rad; k <= y + rad && k < h; k++)
+            for (int x = 0; x < w; x++)
+                q[x] |= tmp[(size_t)k * w + x];
+    }
     double s = 0, s2 = 0, sl = 0, sr = 0;
     long n = 0, nl = 0, nr = 0;
     for (int y = 0; y < ylim; y++)
@@ -685,7 +695,7 @@ static void eval_light(struct pc_photo_result *r, const struct pc__seg *seg,
         for (int x = 0; x < patch->w; x++) {
             size_t i = (size_t)y * patch->w + x;
             double v = luma(patch->p + i * 3);
-            g.p[i] = (unsigned char)lround(v);
+            g.p[i] = round_pos(v);
             double u = (x + 0.5 - fx) / fw - 0.5, t = (y + 0.5 - fy) / fw - 0.5;
             if (u * u / 0.16 + t * t / 0.25 > 1)
                 continue; /* the face: an ellipse inside the box */
@@ -750,22 +760,32 @@ static void replace_background(struct pc__img *norm, const struct pc__img *alpha
 {
     const int blue[3] = {(int)PC__T(OUT_BG_R), (int)PC__T(OUT_BG_G), (int)PC__T(OUT_BG_B)};
     int w = norm->w, h = norm->h;
-    /* 5×5 box blur of the mask (separable sums): a soft band around the edge */
-    int *rs = pc_xmalloc((size_t)w * h * sizeof *rs);
+    /* 5×5 box blur of the mask (separable sums, edges repeated): a soft band around the edge */
+    int *rs = pc_xmalloc((size_t)w * h * sizeof *rs), *cs = pc_xmalloc((size_t)w * sizeof *cs);
     for (int y = 0; y < h; y++) {
         const unsigned char *m = alpha->p + (size_t)y * w;
+        int *r = rs + (size_t)y * w;
         for (int x = 0; x < w; x++) {
+            if (x >= 2 && x < w - 2) { /* inside: no clamping */
+                r[x] = m[x - 2] + m[x - 1] + m[x] + m[x + 1] + m[x + 2];
+                continue;
+            }
             int acc = 0;
             for (int k = x - 2; k <= x + 2; k++)
                 acc += m[k < 0 ? 0 : k >= w ? w - 1 : k];
-            rs[(size_t)y * w + x] = acc;
+            r[x] = acc;
         }
     }
     for (int y = 0; y < h; y++) {
+        const int *rr[5];
+        for (int k = 0; k < 5; k++) {
+            int yy = y - 2 + k;
+            rr[k] = rs + (size_t)(yy < 0 ? 0 : yy >= h ? h - 1 : yy) * w;
+        }
+        for (int x = 0; x < w; x++)
+            cs[x] = rr[0][x] + rr[1][x] + rr[2][x] + rr[3][x] + rr[4][x];
         for (int x = 0; x < w; x++) {
-            int acc = 0;
-            for (int k = y - 2; k <= y + 2; k++)
-                acc += rs[(size_t)(k < 0 ? 0 : k >= h ? h - 1 : k) * w + x];
+            int acc = cs[x];
             size_t i = (size_t)y * w + x;
             unsigned char *p = norm->p + i * 3;
             if (acc >= 25 * 255)
@@ -783,6 +803,7 @@ static void replace_background(struct pc__img *norm, const struct pc__img *alpha
                 p[c] = (unsigned char)(av * p[c] + (1 - av) * blue[c] + 0.5);
         }
     }
+    free(cs);
     free(rs);
 }
 

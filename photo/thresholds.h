@@ -80,6 +80,8 @@
       "calib: median edge width (px, face 160 px wide) above 5 warns (blur ~1.2)")                 \
     X(SHARP_BLOCK, 6.5, "calib: above 6.5 px the face is visibly blurred (blur ~1.8): blocks")     \
     X(FACE_DET_PX, 100, "calib: the HOG pass sees the expected face ~100 px wide (window 80)")     \
+    X(FACE_DET_MAX, 1.3,                                                                           \
+      "calib: a subject pass scans boxes up to 1.3 x FACE_DET_PX (seen: <=1.05)")                  \
     X(FACE_HOG_SUBJECT, -0.3, "calib: HOG margin accepted for a face on the silhouette's head")    \
     X(FACE_GAMMA_TARGET, 118, "calib: detector input: gamma brings the lower face's median here")  \
     X(FACE_CLAHE_CLIP, 2.0, "calib: detector input: CLAHE clip limit")                             \
