@@ -118,6 +118,9 @@ struct pc__seg {
 void pc__segment(const struct pc__img *rgb, struct pc__seg *seg);
 void pc__seg_free(struct pc__seg *seg);
 
+/* The median level of a 256-bin histogram of n samples (the first level reaching half). */
+int pc__hist_median(const unsigned *hist, unsigned n);
+
 /* Per-pixel distance to the background colour (same metric as the segmentation). */
 double pc__bg_dist(const struct pc__seg *seg, const unsigned char *rgb);
 

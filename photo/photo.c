@@ -274,17 +274,6 @@ static void check_bg_uniform(struct pc_photo_result *r, const struct pc__img *an
         pass(r, R_BG_UNIFORM, sd, PC__T(BG_STD_MAX), true);
 }
 
-static int hist_median(const unsigned *hist, unsigned n)
-{
-    unsigned acc = 0;
-    for (int v = 0; v < 256; v++) {
-        acc += hist[v];
-        if (2 * acc >= n)
-            return v;
-    }
-    return 255;
-}
-
 /* SHARPNESS's measure on the grey face patch (the face FACE_PATCH_W px wide) within the box
  * (x0, y0)..(x1, y1): the median width of its strongest edges (eyes, brows, hairline, the
  * face's outline), in patch px: the step across an edge divided by its steepest slope. A step
@@ -725,7 +714,7 @@ static void eval_light(struct pc_photo_result *r, const struct pc__seg *seg,
     else
         pass(r, R_EXPOSURE, wall, PC__T(WALL_Y_MIN), known);
 
-    double ml = hist_median(hl, nl), mr = hist_median(hr, nr);
+    double ml = pc__hist_median(hl, nl), mr = pc__hist_median(hr, nr);
     /* medians of sRGB levels: a light ratio gives the same ratio at any skin tone */
     double ratio = (fmax(ml, mr) + 2) / (fmin(ml, mr) + 2);
     const char *side = ml < mr ? "左侧脸偏暗（阴阳脸），请让光线从正面均匀照射再拍"

@@ -77,7 +77,7 @@ double pc__bg_dist(const struct pc__seg *seg, const unsigned char *rgb)
     return dist_ycc(c, seg->bg_ycc);
 }
 
-static int hist_median(const unsigned *hist, unsigned n)
+int pc__hist_median(const unsigned *hist, unsigned n)
 {
     unsigned acc = 0;
     for (int v = 0; v < 256; v++) {
@@ -254,7 +254,7 @@ void pc__segment(const struct pc__img *im, struct pc__seg *s)
                 hist[k][c[k]]++;
         }
     for (int k = 0; k < 3; k++)
-        s->bg_ycc[k] = hist_median(hist[k], (unsigned)(tb * w));
+        s->bg_ycc[k] = pc__hist_median(hist[k], (unsigned)(tb * w));
     {
         unsigned rh[3][256];
         memset(rh, 0, sizeof rh);
@@ -265,7 +265,7 @@ void pc__segment(const struct pc__img *im, struct pc__seg *s)
                     rh[k][p[k]]++;
             }
         for (int k = 0; k < 3; k++)
-            s->bg_rgb[k] = hist_median(rh[k], (unsigned)(tb * w));
+            s->bg_rgb[k] = pc__hist_median(rh[k], (unsigned)(tb * w));
     }
     double(*colref)[3] = pc_xmalloc((size_t)w * sizeof *colref);
     {
@@ -297,7 +297,7 @@ void pc__segment(const struct pc__img *im, struct pc__seg *s)
                 lo++;
             }
             for (int k = 0; k < 3; k++)
-                colref[x][k] = hist_median(ch[k], cn);
+                colref[x][k] = pc__hist_median(ch[k], cn);
         }
     }
 
@@ -312,7 +312,7 @@ void pc__segment(const struct pc__img *im, struct pc__seg *s)
                 double d = dist_ycc(c, s->bg_ycc);
                 dh[d > 255 ? 255 : (int)d]++;
             }
-        double m = hist_median(dh, (unsigned)(tb * w));
+        double m = pc__hist_median(dh, (unsigned)(tb * w));
         s->thr = fmin(PC__T(SEG_T_MAX),
                       fmax(PC__T(SEG_T_MIN), PC__T(SEG_T_K) * m + PC__T(SEG_T_OFFSET)));
     }
