@@ -194,7 +194,7 @@ int main(int argc, char **argv)
     h_db_start(&g_db);
     h_sandbox_start(&g_sb, NULL);
     h_s3_start(&g_s3);
-    snprintf(conf, sizeof conf, "%s%s[server]\ntrust_proxy = true\n[log]\nlevel = warn\n",
+    snprintf(conf, sizeof conf, "%s%s[server]\ntrusted_proxies = 127.0.0.1\n[log]\nlevel = warn\n",
              h_s3_conf(&g_s3, s3, sizeof s3), h_sandbox_conf(&g_sb, wx, sizeof wx));
     h_srv_start(&g_a, &g_db, conf, 0);
     h_srv_start(&g_b, &g_db, conf, 1);

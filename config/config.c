@@ -48,15 +48,26 @@ static const struct key g_keys[] = {
     {"server", "max_header_bytes", K_I64, O(max_header_bytes), "16384", 1024, 1048576, false,
      "cap on the request line and headers"},
     {"server", "timeout_s", K_INT, O(timeout_s), "30", 1, 3600, false,
-     "idle read/write timeout of a connection in seconds"},
+     "idle timeout of a connection in seconds (between requests, reads of a body, writes)"},
+    {"server", "header_timeout_s", K_INT, O(header_timeout_s), "10", 1, 600, false,
+     "seconds from a request's first byte (or accept) to the end of its headers; not extended "
+     "by slow bytes"},
+    {"server", "body_timeout_s", K_INT, O(body_timeout_s), "120", 1, 3600, false,
+     "seconds after its headers by which a request body must have arrived"},
+    {"server", "max_conns_per_ip", K_INT, O(max_conns_per_ip), "256", 0, 1000000, false,
+     "open connections per client address (trusted proxies exempt); 0: no cap"},
+    {"server", "max_connections", K_INT, O(max_connections), "20000", 0, 10000000, false,
+     "open client connections in all; 0: no cap"},
     {"server", "shutdown_grace_ms", K_INT, O(shutdown_grace_ms), "10000", 0, 600000, false,
      "on SIGTERM/SIGINT, how long in-flight requests may take to finish"},
     {"server", "port_file", K_STR, O(port_file), "", 0, 0, false,
      "if set, the first bound port is written to this file once listening (for tests)"},
     {"server", "debug_routes", K_BOOL, O(debug_routes), "false", 0, 0, false,
      "enable /__debug/* routes used by the test suite; never in production"},
-    {"server", "trust_proxy", K_BOOL, O(trust_proxy), "false", 0, 0, false,
-     "take the client address from the last X-Forwarded-For entry (behind a reverse proxy)"},
+    {"server", "trusted_proxies", K_STR, O(trusted_proxies), "", 0, 0, false,
+     "addresses and CIDR blocks of reverse proxies whose X-Forwarded-For is honoured"},
+    {"server", "metrics_allow", K_STR, O(metrics_allow), "127.0.0.0/8, ::1/128", 0, 0, false,
+     "client addresses and CIDR blocks that read /metrics without a staff token"},
     {"server", "www_dir", K_STR, O(www_dir), "", 0, 0, false,
      "directory of the built console and PC page (make build writes build/www); empty = the "
      "pages are not served"},
@@ -292,9 +303,24 @@ static int set_key(struct pc_config *cfg, const struct key *k, const char *v, ch
     return 0;
 }
 
+/* Keys that no longer exist, with what replaced them. */
+static const struct {
+    const char *section, *name, *hint;
+} g_retired[] = {
+    {"server", "trust_proxy",
+     "server.trust_proxy was replaced by server.trusted_proxies (the addresses of the proxies "
+     "whose X-Forwarded-For is honoured)"},
+};
+
 int pc_config_set(struct pc_config *cfg, const char *section, const char *key, const char *value,
                   char *err, size_t errlen)
 {
+    for (size_t i = 0; i < sizeof g_retired / sizeof g_retired[0]; i++) {
+        if (!strcmp(g_retired[i].section, section) && !strcmp(g_retired[i].name, key)) {
+            snprintf(err, errlen, "%s", g_retired[i].hint);
+            return PC_EINVAL;
+        }
+    }
     for (size_t i = 0; i < NKEYS; i++)
         if (!strcmp(g_keys[i].section, section) && !strcmp(g_keys[i].name, key))
             return set_key(cfg, &g_keys[i], value, err, errlen);
@@ -326,6 +352,15 @@ static int on_ini(void *user, const char *section, const char *name, const char 
     return lc->rc == 0;
 }
 
+/* "PORTRAITD_SECTION_KEY" into buf (returned). */
+static const char *env_name(const char *section, const char *key, char *buf, size_t len)
+{
+    size_t n = (size_t)snprintf(buf, len, "PORTRAITD_%s_%s", section, key);
+    for (size_t j = 0; j < n && j < len; j++)
+        buf[j] = (char)toupper((unsigned char)buf[j]);
+    return buf;
+}
+
 int pc_config_load(struct pc_config *cfg, const char *path, char *err, size_t errlen)
 {
     struct load_ctx lc = {cfg, err, errlen, 0};
@@ -342,13 +377,16 @@ int pc_config_load(struct pc_config *cfg, const char *path, char *err, size_t er
             return PC_EINVAL;
         }
     }
+    for (size_t i = 0; i < sizeof g_retired / sizeof g_retired[0]; i++) {
+        char env[96];
+        if (getenv(env_name(g_retired[i].section, g_retired[i].name, env, sizeof env))) {
+            snprintf(err, errlen, "%s: %s", env, g_retired[i].hint);
+            return PC_EINVAL;
+        }
+    }
     for (size_t i = 0; i < NKEYS; i++) {
         char env[96];
-        size_t n =
-            (size_t)snprintf(env, sizeof env, "PORTRAITD_%s_%s", g_keys[i].section, g_keys[i].name);
-        for (size_t j = 0; j < n && j < sizeof env; j++)
-            env[j] = (char)toupper((unsigned char)env[j]);
-        const char *v = getenv(env);
+        const char *v = getenv(env_name(g_keys[i].section, g_keys[i].name, env, sizeof env));
         if (v) {
             int rc = set_key(cfg, &g_keys[i], v, err, errlen);
             if (rc)

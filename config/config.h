@@ -25,10 +25,15 @@ struct pc_config {
     int64_t max_json_bytes;   /* cap on JSON request bodies */
     int64_t max_header_bytes; /* cap on request line + headers */
     int timeout_s;            /* idle read/write timeout per connection */
+    int header_timeout_s;     /* request line + headers must arrive within this, not reset */
+    int body_timeout_s;       /* a request body must arrive within this, not reset */
+    int max_conns_per_ip;     /* open connections per client address (0: no cap) */
+    int max_connections;      /* open connections in all (0: no cap) */
     int shutdown_grace_ms;    /* how long SIGTERM waits for in-flight requests */
     char *port_file;          /* if set, the bound port is written here (tests) */
     bool debug_routes;        /* enables the /__debug/ routes (tests only) */
-    bool trust_proxy;         /* take the client address from X-Forwarded-For */
+    char *trusted_proxies;    /* CIDR list: peers whose X-Forwarded-For is honoured */
+    char *metrics_allow;      /* CIDR list: clients that read /metrics without a token */
     char *www_dir;            /* built console and PC page (build/www); empty = not served */
     /* [db] */
     char *db_host;

@@ -8,7 +8,7 @@ core=(build-essential cmake pkg-config git ca-certificates openssl curl
       libevent-dev libssl-dev libcjson-dev libmariadb-dev mariadb-server mariadb-client
       libargon2-dev libcmocka-dev libinih-dev clang-format libcurl4-openssl-dev
       libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev libzbar-dev libqrencode-dev
-      libexif-dev libcsv-dev libzip-dev zlib1g-dev
+      libexif-dev libcsv-dev libzip-dev zlib1g-dev libhttp-parser-dev
       g++ libdlib-dev libopencv-objdetect-dev libopencv-imgproc-dev opencv-data
       python3-skimage python-matplotlib-data opencv-doc
       chromium fonts-noto-cjk     # browser tests of the console and the PC page (docs/console.md)

@@ -9,7 +9,7 @@
 # one (round robin), a failed connection is retried on the other instance (never a request
 # that reached one), an instance is taken out after three failed GET /readyz (every second,
 # 5 s to answer: /readyz waits in the same worker queue as the uploads) and back after one
-# good one; X-Forwarded-For carries the client (server.trust_proxy).
+# good one; X-Forwarded-For carries the client (server.trusted_proxies lists haproxy).
 set -euo pipefail
 bind=${1:?BIND} pem=${2:?PEM} ca=${3:?CA}
 shift 3

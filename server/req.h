@@ -22,11 +22,18 @@ struct pc_server;
  * a worker's database connection, or db NULL for inline (loop) handlers. */
 typedef void (*pc_handler_fn)(struct pc_req *r, struct pc_ctx *ctx);
 
+/* The body a route reads: server.max_json_bytes, or with UPLOAD server.max_body_bytes, or with
+ * UPLOAD and PHOTO / AVATAR the upload's own cap plus PC_ROUTE_FRAMING bytes of multipart
+ * framing (never above server.max_body_bytes). A larger Content-Length is refused with 413
+ * before the body is read, a chunked body as soon as it passes the limit. */
 enum pc_route_flags {
     PC_ROUTE_INLINE = 1 << 0, /* runs on the loop thread: must not block */
     PC_ROUTE_UPLOAD = 1 << 1, /* body may be up to server.max_body_bytes (else max_json_bytes) */
-    PC_ROUTE_DEBUG = 1 << 2   /* exists only with server.debug_routes */
+    PC_ROUTE_DEBUG = 1 << 2,  /* exists only with server.debug_routes */
+    PC_ROUTE_PHOTO = 1 << 3,  /* with UPLOAD: up to photo.max_upload_bytes + framing */
+    PC_ROUTE_AVATAR = 1 << 4  /* with UPLOAD: up to storage.avatar_max_bytes + framing */
 };
+#define PC_ROUTE_FRAMING (64 * 1024)
 
 struct pc_route {
     const char *method;  /* "GET", "POST", ... */
@@ -47,9 +54,12 @@ const char *pc_req_header(const struct pc_req *r, const char *name);
 const char *pc_req_body(const struct pc_req *r, size_t *len);
 /* The request id (echoed X-Request-Id or generated). */
 const char *pc_req_id(const struct pc_req *r);
-/* Client address as text (IPv4 or IPv6). */
+/* Client address as text (IPv4 or IPv6): the TCP peer, or behind a proxy listed in
+ * server.trusted_proxies the address it forwarded (X-Forwarded-For, walked from the right). */
 const char *pc_req_client_ip(const struct pc_req *r);
 bool pc_req_client_is_loopback(const struct pc_req *r);
+/* The client address is in server.metrics_allow (scrapes /metrics without a token). */
+bool pc_req_metrics_allowed(const struct pc_req *r);
 /* Parses the body as a JSON object. On failure the error response (400 MALFORMED_JSON,
  * 415 UNSUPPORTED_MEDIA_TYPE) is already set and NULL is returned. Owned by r. */
 cJSON *pc_req_json(struct pc_req *r);

@@ -65,7 +65,7 @@ static int setup(void **state)
     /* The balancer's port is fixed first: WeChat Pay notifies it, not an instance. */
     int lb_port = h_free_port();
     snprintf(conf, sizeof conf,
-             "%s%s[server]\ntrust_proxy = true\n"
+             "%s%s[server]\ntrusted_proxies = 127.0.0.1\n"
              "[pay]\nmchid = %s\napi_base = %s\nca_file = %s/tls/dev-ca.pem\n"
              "merchant_key_file = %s/merchant.key\nmerchant_serial = %s\napiv3_key = %s\n"
              "platform_certs = %s/platform.pem\n"
