@@ -19,9 +19,11 @@
 #include "wechat/token.h"
 
 #include <event2/thread.h>
+#include <errno.h>
 #include <getopt.h>
 #include <mysql.h>
 #include <openssl/crypto.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,8 +40,12 @@ static void usage(FILE *fp)
         "usage: portraitd [-c FILE] [serve]\n"
         "       portraitd [-c FILE] migrate\n"
         "       portraitd [-c FILE] user add --username U --role admin|reviewer|finance|college\n"
-        "                            [--school CODE] [--college NAME]   (password on stdin)\n"
-        "       portraitd [-c FILE] user passwd --username U            (password on stdin)\n"
+        "                            [--school CODE] [--college NAME] [--task ID]\n"
+        "                                                 (password on stdin)\n"
+        "       portraitd [-c FILE] user passwd --username U (password on stdin; ends its "
+        "sessions)\n"
+        "       portraitd [-c FILE] user grant|revoke --username U --role ROLE [--school CODE]\n"
+        "                            [--college NAME] [--task ID]   (e.g. a reviewer's task)\n"
         "       portraitd [-c FILE] config      print the effective configuration\n"
         "       portraitd version\n"
         "The configuration file defaults to $PORTRAITD_CONFIG; every key can be overridden\n"
@@ -125,19 +131,22 @@ static int read_password(char *buf, size_t len)
 
 static int cmd_user(const struct pc_config *cfg, int argc, char **argv)
 {
-    static const struct option opts[] = {{"username", required_argument, NULL, 'u'},
-                                         {"role", required_argument, NULL, 'r'},
-                                         {"school", required_argument, NULL, 's'},
-                                         {"college", required_argument, NULL, 'C'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        {"username", required_argument, NULL, 'u'}, {"role", required_argument, NULL, 'r'},
+        {"school", required_argument, NULL, 's'},   {"college", required_argument, NULL, 'C'},
+        {"task", required_argument, NULL, 't'},     {NULL, 0, NULL, 0}};
     const char *username = NULL, *role = NULL, *school = NULL, *college = NULL;
+    long long task = 0;
     if (argc < 2) {
         usage(stderr);
         return 2;
     }
     const char *sub = argv[1];
+    bool add = !strcmp(sub, "add"), passwd = !strcmp(sub, "passwd");
+    bool grant = !strcmp(sub, "grant"), revoke = !strcmp(sub, "revoke");
     optind = 2;
     int c;
+    char *end = NULL;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
         case 'u':
@@ -152,44 +161,66 @@ static int cmd_user(const struct pc_config *cfg, int argc, char **argv)
         case 'C':
             college = optarg;
             break;
+        case 't':
+            errno = 0;
+            task = strtoll(optarg, &end, 10);
+            if (errno || !end || *end || task <= 0) {
+                fprintf(stderr, "portraitd: --task takes a task id\n");
+                return 2;
+            }
+            break;
         default:
             usage(stderr);
             return 2;
         }
     }
-    if (!username || (strcmp(sub, "add") == 0 && !role) ||
-        (strcmp(sub, "add") && strcmp(sub, "passwd"))) {
+    if (!username || (!add && !passwd && !grant && !revoke) || (!passwd && !role)) {
         usage(stderr);
         return 2;
     }
     char pw[PC_STAFF_PASSWORD_MAX + 2];
-    if (read_password(pw, sizeof pw)) {
+    if ((add || passwd) && read_password(pw, sizeof pw)) {
         fprintf(stderr, "portraitd: expected the password on standard input\n");
         return 2;
     }
     struct pc_db *db = pc_db_new(cfg);
     int rc;
-    if (strcmp(sub, "add") == 0)
-        rc = pc_staff_create(db, username, pw, role, school, college, NULL);
+    uint64_t revoked = 0;
+    if (add)
+        rc = pc_staff_create(db, username, pw, role, school, college, task, NULL);
+    else if (passwd)
+        rc = pc_staff_set_password(db, username, pw, &revoked);
     else
-        rc = pc_staff_set_password(db, username, pw);
+        rc = pc_staff_role_change(db, username, grant, role, school, college, task);
     OPENSSL_cleanse(pw, sizeof pw);
     pc_db_free(db);
     switch (rc) {
     case 0:
-        printf("%s %s\n", strcmp(sub, "add") == 0 ? "created" : "password changed for", username);
+        if (add)
+            printf("created %s\n", username);
+        else if (passwd)
+            printf("password changed for %s; %llu session(s) ended\n", username,
+                   (unsigned long long)revoked);
+        else
+            printf("%s %s %s\n", grant ? "granted" : "revoked", role, username);
         return 0;
     case PC_EEXIST:
         fprintf(stderr, "portraitd: user %s already exists\n", username);
         return 1;
     case PC_ENOTFOUND:
-        fprintf(stderr, "portraitd: %s not found\n", strcmp(sub, "add") == 0 ? "school" : "user");
+        fprintf(stderr, "portraitd: %s not found\n",
+                add      ? "school or task"
+                : revoke ? "user or role"
+                         : "user, school or task");
+        return 1;
+    case PC_ETOOBIG:
+        fprintf(stderr, "portraitd: %s has too many roles\n", username);
         return 1;
     case PC_EINVAL:
         fprintf(stderr,
                 "portraitd: invalid input: username is 1-64 of [A-Za-z0-9._@-], role one of "
-                "admin|reviewer|finance|college (college needs --school and --college), password "
-                "%d-%d characters\n",
+                "admin|reviewer|finance|college (college needs --school and --college; only a "
+                "reviewer takes --task, of that school), password %d-%d characters\n",
                 PC_STAFF_PASSWORD_MIN, PC_STAFF_PASSWORD_MAX);
         return 1;
     default:

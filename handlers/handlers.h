@@ -81,6 +81,9 @@ void h_admin_staff_list(struct pc_req *r, struct pc_ctx *ctx);
 void h_admin_staff_create(struct pc_req *r, struct pc_ctx *ctx);
 void h_admin_staff_patch(struct pc_req *r, struct pc_ctx *ctx);
 void h_admin_schools_list(struct pc_req *r, struct pc_ctx *ctx);
+void h_admin_task_reviewers(struct pc_req *r, struct pc_ctx *ctx);
+void h_admin_task_reviewer_add(struct pc_req *r, struct pc_ctx *ctx);
+void h_admin_task_reviewer_remove(struct pc_req *r, struct pc_ctx *ctx);
 /* staff_tasks.c */
 void h_staff_tasks(struct pc_req *r, struct pc_ctx *ctx);
 /* pages.c */
@@ -100,8 +103,9 @@ void pc_h_cursor_make(long long id, char out[32]);
 /* A positive integer path parameter; answers 404 and returns -1 otherwise (tasks.c). */
 int pc_h_id_param(struct pc_req *r, const char *name, int64_t *id);
 struct pc_task;
-/* The task of path parameter {id} if the staff member may see it; else 404 (admin_tasks.c). */
-int pc_h_task_for_staff(struct pc_req *r, struct pc_ctx *ctx, struct pc_task *t);
+/* The task of path parameter {id} if a role of the staff member among roles (admin always)
+ * reaches it; else 404 (admin_tasks.c). */
+int pc_h_task_for_staff(struct pc_req *r, struct pc_ctx *ctx, unsigned roles, struct pc_task *t);
 
 /* The most a CSV export may hold (a larger one is refused, never cut). */
 #define PC_H_CSV_MAX (256u << 20)

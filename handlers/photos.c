@@ -170,7 +170,10 @@ void h_order_photo_get(struct pc_req *r, struct pc_ctx *ctx)
     char *data = NULL;
     size_t len = 0;
     bool png = false;
-    int rc = pc_order_photo_read(ctx, &o, original, &data, &len, &png);
+    const struct pc_staff_auth *staff = pc_req_staff(r);
+    int rc = staff ? pc_order_photo_read_staff(ctx, staff, &o, original, pc_req_client_ip(r),
+                                               pc_req_id(r), &data, &len, &png)
+                   : pc_order_photo_read(ctx, &o, original, &data, &len, &png);
     if (rc == PC_ENOTFOUND) {
         pc_resp_error(r, 404, "NOT_FOUND", "该订单还没有照片", NULL);
         return;

@@ -43,10 +43,10 @@ int pc_order_list_own(struct pc_db *db, const struct pc_user_auth *u, int64_t be
     return pc_store_order_list_user(db, u->id, before_id, limit, out, n);
 }
 
-int pc_order_list_pending(struct pc_db *db, int64_t school_id, int64_t task_id, int64_t after_id,
-                          int limit, struct pc_order **out, size_t *n)
+int pc_order_list_pending(struct pc_db *db, const struct pc_scope *scope, int64_t task_id,
+                          int64_t after_id, int limit, struct pc_order **out, size_t *n)
 {
-    return pc_store_review_queue(db, school_id, task_id, after_id, limit, out, n);
+    return pc_store_review_queue(db, scope, task_id, after_id, limit, out, n);
 }
 
 int pc_order_list_to_sweep(struct pc_db *db, int min_age_s, int limit, char (*out)[33], size_t *n)
@@ -373,6 +373,7 @@ static int confirm_tx(struct pc_db *db, void *arg)
         cJSON_AddStringToObject(d, "student_no", o->student_no);
         struct pc_audit au = {.actor_type = "user",
                               .actor_id = a->u->id,
+                              .school_id = o->school_id,
                               .action = "order.create",
                               .target_type = "order",
                               .target_id = o->order_no,

@@ -10,6 +10,7 @@
 #include "config/config.h"
 #include "orders/orders.h"
 #include "orders/state.h"
+#include "staff/staff.h"
 #include "storage/storage.h"
 #include "store/photos.h"
 #include "store/roster.h"
@@ -151,6 +152,21 @@ int pc_order_photo_upload(struct pc_ctx *ctx, const struct pc_user_auth *u, cons
                  : pc_order_photo_accepted(ctx->db, u, no, &p, outcome, o);
     free(checks_json);
     return rc;
+}
+
+int pc_order_photo_read_staff(struct pc_ctx *ctx, const struct pc_staff_auth *by,
+                              const struct pc_order *o, bool original, const char *ip,
+                              const char *request_id, char **data, size_t *len, bool *png)
+{
+    *data = NULL;
+    cJSON *d = cJSON_CreateObject();
+    cJSON_AddStringToObject(d, "order_no", o->order_no);
+    cJSON_AddStringToObject(d, "student_no", o->student_no);
+    cJSON_AddStringToObject(d, "variant", original ? "original" : "normalized");
+    int rc = pc_staff_audit(ctx->db, by, o->school_id, "order.photo_read", "order", o->id, d, ip,
+                            request_id);
+    cJSON_Delete(d);
+    return rc ? rc : pc_order_photo_read(ctx, o, original, data, len, png);
 }
 
 int pc_order_photo_read(struct pc_ctx *ctx, const struct pc_order *o, bool original, char **data,

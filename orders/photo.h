@@ -33,6 +33,12 @@ int pc_photo_duplicate_checks(struct pc_db *db, int64_t task_id, const char *stu
 int pc_order_photo_read(struct pc_ctx *ctx, const struct pc_order *o, bool original, char **data,
                         size_t *len, bool *png);
 
+/* The same for staff member by: the read is audited first ("order.photo_read": which order,
+ * student and variant, from ip), and nothing is returned when it cannot be. */
+int pc_order_photo_read_staff(struct pc_ctx *ctx, const struct pc_staff_auth *by,
+                              const struct pc_order *o, bool original, const char *ip,
+                              const char *request_id, char **data, size_t *len, bool *png);
+
 /* JSON array of res's checks in API.md's Check shape. */
 cJSON *pc_photo_checks_json(const struct pc_photo_result *res);
 

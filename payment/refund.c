@@ -6,6 +6,7 @@
 #include "base/timeutil.h"
 #include "payment/wxpay.h"
 #include "orders/state.h"
+#include "staff/scope.h"
 #include "staff/staff.h"
 #include "tasks/tasks.h"
 #include "store/audit.h"
@@ -42,7 +43,7 @@ static int request_tx(struct pc_db *db, void *arg)
 {
     struct request_args *a = arg;
     int rc = pc_order_lock(db, a->order_no, a->o);
-    if (rc == 0 && !pc_task_in_scope(a->by, a->o->school_id))
+    if (rc == 0 && !pc_staff_may(a->by, PC_ROLE_FINANCE, a->o->school_id, a->o->task_id))
         rc = PC_ENOTFOUND;
     if (rc == PC_ENOTFOUND) {
         *a->outcome = PC_REFUND_NOT_FOUND;
@@ -79,7 +80,8 @@ static int request_tx(struct pc_db *db, void *arg)
     if (rc == 0) {
         cJSON *d = pc_refund_json(a->r);
         cJSON_AddStringToObject(d, "order_no", a->o->order_no);
-        rc = pc_staff_audit(db, a->by, "refund.request", "order", a->o->id, d, a->ip, a->rid);
+        rc = pc_staff_audit(db, a->by, a->o->school_id, "refund.request", "order", a->o->id, d,
+                            a->ip, a->rid);
         cJSON_Delete(d);
     }
     *a->outcome = PC_REFUND_OK;

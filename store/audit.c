@@ -3,15 +3,17 @@
 
 #include "base/err.h"
 #include "base/timeutil.h"
+#include "store/scope.h"
 
 #include <stdlib.h>
 
 static const char SQL_AUDIT_INSERT[] =
-    "INSERT INTO audit_log (actor_type, actor_id, actor_name, action, target_type, target_id, "
-    "ip, request_id, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    "INSERT INTO audit_log (actor_type, actor_id, actor_name, school_id, action, target_type, "
+    "target_id, ip, request_id, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 static const char SQL_AUDIT_LIST[] =
     "SELECT id, at, actor_type, actor_id, actor_name, action, target_type, target_id, ip, "
-    "request_id, details FROM audit_log WHERE id < ? ORDER BY id DESC LIMIT ?";
+    "request_id, details, school_id FROM audit_log WHERE " PC_SCOPE_SQL(
+        "school_id", "NULL") " AND id < ? ORDER BY id DESC LIMIT ?";
 
 int pc_store_audit_insert(struct pc_db *db, const struct pc_audit *a)
 {
@@ -19,21 +21,26 @@ int pc_store_audit_insert(struct pc_db *db, const struct pc_audit *a)
     int rc = pc_db_exec(
         db, SQL_AUDIT_INSERT,
         PC_DB_ARGS(pc_db_str(a->actor_type), a->actor_id ? pc_db_i64(a->actor_id) : pc_db_null(),
-                   pc_db_str(a->actor_name), pc_db_str(a->action), pc_db_str(a->target_type),
-                   pc_db_str(a->target_id), pc_db_str(a->ip && a->ip[0] ? a->ip : NULL),
-                   pc_db_str(a->request_id), pc_db_str(details)),
+                   pc_db_str(a->actor_name),
+                   a->school_id > 0 ? pc_db_i64(a->school_id) : pc_db_null(), pc_db_str(a->action),
+                   pc_db_str(a->target_type), pc_db_str(a->target_id),
+                   pc_db_str(a->ip && a->ip[0] ? a->ip : NULL), pc_db_str(a->request_id),
+                   pc_db_str(details)),
         NULL, NULL);
     free(details);
     return rc;
 }
 
-int pc_store_audit_list(struct pc_db *db, int64_t before_id, int limit, cJSON **items)
+int pc_store_audit_list(struct pc_db *db, const struct pc_scope *scope, int64_t before_id,
+                        int limit, cJSON **items)
 {
     struct pc_db_res *res = NULL;
+    struct pc_db_arg args[PC_SCOPE_NARGS + 2];
+    struct pc_db_arg *p = pc_scope_args(scope, args);
+    *p++ = pc_db_i64(before_id > 0 ? before_id : INT64_MAX);
+    *p++ = pc_db_i64(limit);
     *items = NULL;
-    int rc = pc_db_query(
-        db, SQL_AUDIT_LIST,
-        PC_DB_ARGS(pc_db_i64(before_id > 0 ? before_id : INT64_MAX), pc_db_i64(limit)), &res);
+    int rc = pc_db_query(db, SQL_AUDIT_LIST, args, (size_t)(p - args), &res);
     if (rc)
         return rc;
     cJSON *arr = cJSON_CreateArray();
@@ -55,6 +62,10 @@ int pc_store_audit_list(struct pc_db *db, int64_t before_id, int limit, cJSON **
         const char *d = pc_db_res_str(res, i, 10);
         cJSON *dj = d ? cJSON_Parse(d) : NULL;
         cJSON_AddItemToObject(o, "details", dj ? dj : cJSON_CreateNull());
+        cJSON_AddItemToObject(o, "school_id",
+                              pc_db_res_str(res, i, 11)
+                                  ? cJSON_CreateNumber((double)pc_db_res_i64(res, i, 11))
+                                  : cJSON_CreateNull());
         cJSON_AddItemToArray(arr, o);
     }
     pc_db_res_free(res);

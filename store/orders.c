@@ -1,6 +1,8 @@
 /* store/orders.c — SQL for orders and their review decisions (store/orders.h). */
 #include "store/orders.h"
 
+#include "store/scope.h"
+
 #include "base/alloc.h"
 #include "base/err.h"
 
@@ -40,9 +42,10 @@ static const char SQL_STATUS_PHOTO[] =
 static const char SQL_ORDER_LIST_USER[] =
     "SELECT " ORDER_COLS "WHERE user_id = ? AND id < ? ORDER BY id DESC LIMIT ?";
 static const char SQL_ORDER_REVIEW_QUEUE[] =
-    "SELECT " ORDER_COLS "WHERE status = 'pending_review' AND (? = 0 OR school_id = ?) AND "
-    "(? = 0 OR task_id = ?) AND (? = 0 OR (paid_at, id) > "
-    "(SELECT o2.paid_at, o2.id FROM orders o2 WHERE o2.id = ?)) ORDER BY paid_at, id LIMIT ?";
+    "SELECT " ORDER_COLS "WHERE status = 'pending_review' AND " PC_SCOPE_SQL(
+        "school_id", "task_id") " AND (? = 0 OR task_id = ?) AND (? = 0 OR (paid_at, id) > "
+                                "(SELECT o2.paid_at, o2.id FROM orders o2 WHERE o2.id = ?)) ORDER "
+                                "BY paid_at, id LIMIT ?";
 static const char SQL_ORDER_SAME_YEAR[] =
     "SELECT order_no FROM orders WHERE school_id = ? AND grad_year = ? AND student_no = ? AND "
     "task_id <> ? AND status NOT IN ('closed', 'refunded') LIMIT 1";
@@ -150,14 +153,17 @@ int pc_store_order_list_user(struct pc_db *db, int64_t user_id, int64_t before_i
                       out, n);
 }
 
-int pc_store_review_queue(struct pc_db *db, int64_t school_id, int64_t task_id, int64_t after_id,
-                          int limit, struct pc_order **out, size_t *n)
+int pc_store_review_queue(struct pc_db *db, const struct pc_scope *scope, int64_t task_id,
+                          int64_t after_id, int limit, struct pc_order **out, size_t *n)
 {
-    return order_list(db, SQL_ORDER_REVIEW_QUEUE,
-                      PC_DB_ARGS(pc_db_i64(school_id), pc_db_i64(school_id), pc_db_i64(task_id),
-                                 pc_db_i64(task_id), pc_db_i64(after_id), pc_db_i64(after_id),
-                                 pc_db_i64(limit)),
-                      out, n);
+    struct pc_db_arg args[PC_SCOPE_NARGS + 5];
+    struct pc_db_arg *p = pc_scope_args(scope, args);
+    *p++ = pc_db_i64(task_id);
+    *p++ = pc_db_i64(task_id);
+    *p++ = pc_db_i64(after_id);
+    *p++ = pc_db_i64(after_id);
+    *p++ = pc_db_i64(limit);
+    return order_list(db, SQL_ORDER_REVIEW_QUEUE, args, (size_t)(p - args), out, n);
 }
 
 int pc_store_order_get_locked(struct pc_db *db, const char *order_no, struct pc_order *out)

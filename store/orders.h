@@ -8,6 +8,7 @@
 #define PC_STORE_ORDERS_H
 
 #include "store/db.h"
+#include "store/scope.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -62,11 +63,11 @@ int pc_store_order_same_year(struct pc_db *db, int64_t school_id, int grad_year,
  * limit: *out (the caller frees it) of *n. Returns 0 or a store error. */
 int pc_store_order_list_user(struct pc_db *db, int64_t user_id, int64_t before_id, int limit,
                              struct pc_order **out, size_t *n);
-/* pending_review orders, oldest paid first, after the order after_id (0 = from the start);
- * school_id and task_id 0 = any: *out (the caller frees it) of *n. Returns 0 or a store
+/* pending_review orders of scope (and of task_id unless 0), oldest paid first, after the order
+ * after_id (0 = from the start): *out (the caller frees it) of *n. Returns 0 or a store
  * error. */
-int pc_store_review_queue(struct pc_db *db, int64_t school_id, int64_t task_id, int64_t after_id,
-                          int limit, struct pc_order **out, size_t *n);
+int pc_store_review_queue(struct pc_db *db, const struct pc_scope *scope, int64_t task_id,
+                          int64_t after_id, int limit, struct pc_order **out, size_t *n);
 /* Unpaid orders the pay sweeper must look at (a prepay older than min_age_s, or past their pay
  * deadline): up to limit numbers into out (the caller's); *n receives how many. Returns 0 or a
  * store error. */
