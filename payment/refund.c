@@ -52,9 +52,15 @@ static int request_tx(struct pc_db *db, void *arg)
     if (rc)
         return rc;
     rc = pc_store_refund_open(db, a->o->id, a->r);
-    if (rc == 0) {
+    if (rc == 0) { /* the open refund again: its order is shown, so the read is audited */
         *a->outcome = PC_REFUND_EXISTING;
-        return 0;
+        cJSON *d = pc_refund_json(a->r);
+        cJSON_AddStringToObject(d, "order_no", a->o->order_no);
+        cJSON_AddBoolToObject(d, "existing", true);
+        rc = pc_staff_audit(db, a->by, a->o->school_id, "refund.request", "order", a->o->id, d,
+                            a->ip, a->rid);
+        cJSON_Delete(d);
+        return rc;
     }
     if (rc != PC_ENOTFOUND)
         return rc;

@@ -640,3 +640,39 @@ int h_stack_down(struct h_srv *srv, struct h_sandbox *sb, struct h_db *db)
     h_db_destroy(db);
     return 0;
 }
+
+void h_pay_sandbox_start(struct h_sandbox *sb, char *paydir, size_t len, const char *extra_args)
+{
+    char cmd[1200], args[1600];
+    snprintf(paydir, len, "%s/pay", h_workdir());
+    snprintf(cmd, sizeof cmd, "'%s/scripts/gen-pay-keys.sh' '%s' >/dev/null", PC_SOURCE_DIR,
+             paydir);
+    assert_int_equal(system(cmd), 0);
+    snprintf(args, sizeof args, "--pay-dir %s --ca-file %s/tls/dev-ca.pem %s", paydir, h_workdir(),
+             extra_args ? extra_args : "");
+    h_sandbox_start(sb, args);
+}
+
+const char *h_pay_file(const char *paydir, const char *name, char *buf, size_t len)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/%s", paydir, name);
+    return h_read_text(path, buf, len);
+}
+
+const char *h_pay_conf(const struct h_sandbox *sb, const char *paydir, int port,
+                       bool platform_certs, char *buf, size_t len)
+{
+    char mchid[32], serial[64], apiv3[64], certs[600] = "";
+    if (platform_certs)
+        snprintf(certs, sizeof certs, "platform_certs = %s/platform.pem\n", paydir);
+    snprintf(buf, len,
+             "[pay]\nmchid = %s\napi_base = %s\nca_file = %s/tls/dev-ca.pem\n"
+             "merchant_key_file = %s/merchant.key\nmerchant_serial = %s\napiv3_key = %s\n%s"
+             "notify_url = https://127.0.0.1:%d/api/v1/pay/notify\n"
+             "refund_notify_url = https://127.0.0.1:%d/api/v1/pay/refund-notify\n",
+             h_pay_file(paydir, "mchid", mchid, sizeof mchid), sb->base, h_workdir(), paydir,
+             h_pay_file(paydir, "merchant.serial", serial, sizeof serial),
+             h_pay_file(paydir, "apiv3.key", apiv3, sizeof apiv3), certs, port, port);
+    return buf;
+}

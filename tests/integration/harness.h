@@ -6,6 +6,7 @@
 #define PC_TESTS_HARNESS_H
 
 #include <cjson/cJSON.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -140,5 +141,17 @@ cJSON *h_sb_json(struct h_sandbox *sb, const char *method, const char *path, con
 /* INI lines pointing portraitd at the sandbox ([codes] key, then the [wechat] section last,
  * so that more [wechat] keys may follow), into buf. */
 const char *h_sandbox_conf(const struct h_sandbox *sb, char *buf, size_t len);
+
+/* WeChat Pay against the sandbox: the development keys (scripts/gen-pay-keys.sh) in
+ * WORKDIR/pay, path into paydir; the sandbox started with them (--pay-dir, the test CA for the
+ * notify URLs) and extra arguments (may be NULL). */
+void h_pay_sandbox_start(struct h_sandbox *sb, char *paydir, size_t len, const char *extra_args);
+/* The [pay] section pointing portraitd at the sandbox's WeChat Pay with the keys of paydir and
+ * the notify URLs of a server on port, into buf (more [pay] keys may follow). With
+ * platform_certs false the platform certificate is not configured (downloaded instead). */
+const char *h_pay_conf(const struct h_sandbox *sb, const char *paydir, int port,
+                       bool platform_certs, char *buf, size_t len);
+/* A small text file of paydir (trailing newline trimmed) into buf. */
+const char *h_pay_file(const char *paydir, const char *name, char *buf, size_t len);
 
 #endif
