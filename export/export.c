@@ -9,6 +9,7 @@
 #include "store/export.h"
 
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,12 +56,21 @@ static const char *missing_reason(const char *state)
                                                  : state;
 }
 
-/* A zip member name part: no path separators or control characters. */
-static void clean(const char *in, char *out, size_t len)
+void pc_export_name_part(const char *in, char *out, size_t len)
 {
     size_t k = 0;
-    for (const char *p = in; *p && k + 1 < len; p++)
-        out[k++] = (*p == '/' || *p == '\\' || (unsigned char)*p < 0x20) ? '_' : *p;
+    const char *p = in;
+    for (; *p && k + 1 < len; p++) {
+        unsigned char c = (unsigned char)*p;
+        bool bad = c == '/' || c == '\\' || c == '.' || c == ':' || c < 0x20 || c == 0x7f;
+        out[k++] = bad ? '_' : *p;
+    }
+    if (*p && (*p & 0xc0) == 0x80) { /* cut inside a UTF-8 character: drop its first bytes */
+        while (k && (out[k - 1] & 0xc0) == 0x80)
+            k--;
+        if (k)
+            k--;
+    }
     out[k] = '\0';
     if (!k)
         snprintf(out, len, "未分学院");
@@ -103,8 +113,8 @@ int pc_export_task_zip(struct pc_db *db, const struct pc_config *cfg, int64_t ta
                 out->errors++;
                 continue;
             }
-            clean(e->student_no, no, sizeof no);
-            clean(e->college, college, sizeof college);
+            pc_export_name_part(e->student_no, no, sizeof no);
+            pc_export_name_part(e->college, college, sizeof college);
             if (by_college)
                 snprintf(name, sizeof name, "%s/%s.jpg", college, no);
             else

@@ -6,6 +6,7 @@
 
 #include "base/crypto.h"
 #include "base/err.h"
+#include "base/imgmeta.h"
 #include "base/log.h"
 #include "config/config.h"
 #include "orders/orders.h"
@@ -124,7 +125,21 @@ int pc_order_photo_upload(struct pc_ctx *ctx, const struct pc_user_auth *u, cons
     char osha[PC_SHA256_HEXLEN], nsha[PC_SHA256_HEXLEN], orel[160], nrel[160];
     struct pc_image_info info;
     const char *ext = pc_image_probe(data, len, &info) == 0 ? info.ext : "bin";
-    rc = put_addressed(ctx->cfg, "original", data, len, ext, osha, orel, sizeof orel);
+    /* The original is kept without its metadata (GPS, device, times: base/imgmeta.h); a file
+     * whose structure cannot be walked keeps only its standard picture. */
+    unsigned char *clean = NULL;
+    size_t clean_len = 0;
+    if (pc_image_strip_metadata(data, len, &clean, &clean_len)) {
+        pc_log(PC_LOG_WARN,
+               "photo metadata could not be stripped; the standard file stands in "
+               "for the original",
+               PC_LS("order_no", order_no));
+        rc = put_addressed(ctx->cfg, "original", res->jpeg, res->jpeg_len, "jpg", osha, orel,
+                           sizeof orel);
+    } else {
+        rc = put_addressed(ctx->cfg, "original", clean, clean_len, ext, osha, orel, sizeof orel);
+    }
+    free(clean);
     if (rc == 0)
         rc = put_addressed(ctx->cfg, "standard", res->jpeg, res->jpeg_len, "jpg", nsha, nrel,
                            sizeof nrel);

@@ -26,7 +26,11 @@ static int safe_rel(const char *rel)
     return 1;
 }
 
-/* mkdir -p of every parent of path; fsyncs each directory it creates. */
+static int fsync_dir(const char *path);
+
+/* mkdir -p of every parent of path. A directory it creates is made durable in its own parent
+ * (the parent is fsynced), so a crash cannot lose a new shard directory with the files that
+ * were acknowledged in it. */
 static int make_parents(char *path)
 {
     for (char *p = path + 1; *p; p++) {
@@ -34,6 +38,10 @@ static int make_parents(char *path)
             continue;
         *p = '\0';
         int rc = mkdir(path, 0750);
+        if (rc == 0 && fsync_dir(path)) { /* path's own parent */
+            *p = '/';
+            return PC_EIO;
+        }
         *p = '/';
         if (rc && errno != EEXIST)
             return PC_EIO;
@@ -41,6 +49,7 @@ static int make_parents(char *path)
     return 0;
 }
 
+/* fsyncs the directory that holds path. */
 static int fsync_dir(const char *path)
 {
     char dir[4096];
