@@ -111,7 +111,14 @@ int pc_finance_reconcile(struct pc_ctx *ctx, const char *bill_date, cJSON **repo
         char no[33];
         int q = pc_store_payment_by_tx(ctx->db, b->transaction_id, &amount, no, &school, &task);
         if (q == PC_ENOTFOUND && strlen(b->out_trade_no) < 33) {
-            /* Paid at WeChat, not here: a lost notification. Heal it through a query. */
+            /* Paid at WeChat, not here: a lost notification. Heal it through a query, under a
+             * lease renewed per query (a bill of many lost notifications outlasts one). */
+            bool held = false;
+            if (pc_store_lease_acquire(ctx->db, LEASE, ctx->instance, LEASE_TTL_S, &held) ||
+                !held) {
+                rc = PC_EBUSY;
+                break;
+            }
             pc_pay_sweep_order(ctx, b->out_trade_no);
             q = pc_store_payment_by_tx(ctx->db, b->transaction_id, &amount, no, &school, &task);
             cJSON *o = item(q == 0 ? school : 0, b->out_trade_no, b->transaction_id, b->settle_fen,

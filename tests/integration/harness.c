@@ -1,6 +1,8 @@
 /* tests/integration/harness.c — real MariaDB + real portraitd + libcurl client. */
 #include "harness.h"
 
+#include "payment/wxpay_crypto.h"
+
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -675,4 +677,78 @@ const char *h_pay_conf(const struct h_sandbox *sb, const char *paydir, int port,
              h_pay_file(paydir, "merchant.serial", serial, sizeof serial),
              h_pay_file(paydir, "apiv3.key", apiv3, sizeof apiv3), certs, port, port);
     return buf;
+}
+
+void h_upload(struct h_srv *srv, const char *method, const char *path, const char *token,
+              const void *data, size_t len, const char *part_type, struct h_resp *out)
+{
+    const char *b = "----PcHarnessBoundary7f3a";
+    char head[300], tail[64], ct[96], auth[200];
+    int hl = snprintf(head, sizeof head,
+                      "--%s\r\nContent-Disposition: form-data; name=\"file\"; "
+                      "filename=\"upload\"\r\nContent-Type: %s\r\n\r\n",
+                      b, part_type);
+    int tl = snprintf(tail, sizeof tail, "\r\n--%s--\r\n", b);
+    size_t n = (size_t)hl + len + (size_t)tl;
+    char *body = malloc(n);
+    memcpy(body, head, (size_t)hl);
+    memcpy(body + hl, data, len);
+    memcpy(body + hl + len, tail, (size_t)tl);
+    snprintf(ct, sizeof ct, "Content-Type: multipart/form-data; boundary=%s", b);
+    snprintf(auth, sizeof auth, "Authorization: Bearer %s", token ? token : "");
+    const char *hs[] = {ct, token ? auth : NULL, NULL};
+    h_http(srv, method, path, hs, body, n, out);
+    free(body);
+}
+
+char *h_pay_envelope(const char *paydir, const char *id, const char *event_type,
+                     const char *original_type, const char *plaintext)
+{
+    char apiv3[64];
+    size_t n = strlen(plaintext), cap = 4 * ((n + 16 + 2) / 3) + 1;
+    char *ct = malloc(cap), *body = malloc(cap + 1024);
+    h_pay_file(paydir, "apiv3.key", apiv3, sizeof apiv3);
+    assert_int_equal(
+        pc_pay_encrypt(apiv3, 32, "0123456789ab", original_type, plaintext, n, ct, cap), 0);
+    snprintf(body, cap + 1024,
+             "{\"id\":\"%s\",\"create_time\":\"2024-01-19T10:02:12+08:00\","
+             "\"resource_type\":\"encrypt-resource\",\"event_type\":\"%s\","
+             "\"summary\":\"x\",\"resource\":{\"original_type\":\"%s\","
+             "\"algorithm\":\"AEAD_AES_256_GCM\",\"ciphertext\":\"%s\","
+             "\"associated_data\":\"%s\",\"nonce\":\"0123456789ab\"}}",
+             id, event_type, original_type, ct, original_type);
+    free(ct);
+    return body;
+}
+
+long h_pay_notify_post(struct h_srv *srv, const char *paydir, const char *path, const char *body)
+{
+    char key[600], serial[64], ts[32], sig[PC_PAY_SIG_B64_MAX];
+    size_t len = strlen(body);
+    snprintf(key, sizeof key, "%s/platform.key", paydir);
+    h_pay_file(paydir, "platform.serial", serial, sizeof serial);
+    snprintf(ts, sizeof ts, "%ld", (long)time(NULL));
+    char *msg = malloc(len + 128);
+    int n = snprintf(msg, len + 128, "%s\nNONCE1234567890\n%s\n", ts, body);
+    struct pc_pay_signer *s = pc_pay_signer_load(key, "", "");
+    assert_non_null(s);
+    assert_int_equal(pc_pay_sign(s, msg, (size_t)n, sig, sizeof sig), 0);
+    pc_pay_signer_free(s);
+    free(msg);
+    char h1[128], h2[64], h3[PC_PAY_SIG_B64_MAX + 40];
+    snprintf(h1, sizeof h1, "Wechatpay-Serial: %s", serial);
+    snprintf(h2, sizeof h2, "Wechatpay-Timestamp: %s", ts);
+    snprintf(h3, sizeof h3, "Wechatpay-Signature: %s", sig);
+    const char *hs[] = {"Content-Type: application/json",
+                        h1,
+                        h2,
+                        "Wechatpay-Nonce: NONCE1234567890",
+                        h3,
+                        "Wechatpay-Signature-Type: WECHATPAY2-SHA256-RSA2048",
+                        NULL};
+    struct h_resp r;
+    h_http(srv, "POST", path, hs, body, len, &r);
+    long st = r.status;
+    h_resp_free(&r);
+    return st;
 }

@@ -142,6 +142,11 @@ cJSON *h_sb_json(struct h_sandbox *sb, const char *method, const char *path, con
  * so that more [wechat] keys may follow), into buf. */
 const char *h_sandbox_conf(const struct h_sandbox *sb, char *buf, size_t len);
 
+/* A multipart/form-data upload of data as field "file" (with the given part Content-Type,
+ * e.g. "image/jpeg") by method to path with a bearer token (may be NULL). */
+void h_upload(struct h_srv *srv, const char *method, const char *path, const char *token,
+              const void *data, size_t len, const char *part_type, struct h_resp *out);
+
 /* WeChat Pay against the sandbox: the development keys (scripts/gen-pay-keys.sh) in
  * WORKDIR/pay, path into paydir; the sandbox started with them (--pay-dir, the test CA for the
  * notify URLs) and extra arguments (may be NULL). */
@@ -151,6 +156,14 @@ void h_pay_sandbox_start(struct h_sandbox *sb, char *paydir, size_t len, const c
  * platform_certs false the platform certificate is not configured (downloaded instead). */
 const char *h_pay_conf(const struct h_sandbox *sb, const char *paydir, int port,
                        bool platform_certs, char *buf, size_t len);
+/* A WeChat Pay notification body as WeChat sends it: plaintext encrypted with paydir's APIv3
+ * key under associated_data original_type, in an envelope of id and event_type (malloc'd; the
+ * caller frees). */
+char *h_pay_envelope(const char *paydir, const char *id, const char *event_type,
+                     const char *original_type, const char *plaintext);
+/* POSTs body to path signed with paydir's platform key (its serial, now's timestamp); returns
+ * the HTTP status. */
+long h_pay_notify_post(struct h_srv *srv, const char *paydir, const char *path, const char *body);
 /* A small text file of paydir (trailing newline trimmed) into buf. */
 const char *h_pay_file(const char *paydir, const char *name, char *buf, size_t len);
 
