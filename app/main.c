@@ -3,6 +3,7 @@
 #include "base/crypto.h"
 #include "base/err.h"
 #include "base/log.h"
+#include "base/timeutil.h"
 #include "app/jobs.h"
 #include "handlers/handlers.h"
 #include "config/config.h"
@@ -16,6 +17,7 @@
 #include "notify/notify.h"
 #include "payment/sweeper.h"
 #include "payment/wxpay.h"
+#include "retention/retention.h"
 #include "wechat/token.h"
 
 #include <event2/thread.h>
@@ -46,6 +48,8 @@ static void usage(FILE *fp)
         "sessions)\n"
         "       portraitd [-c FILE] user grant|revoke --username U --role ROLE [--school CODE]\n"
         "                            [--college NAME] [--task ID]   (e.g. a reviewer's task)\n"
+        "       portraitd [-c FILE] purge [--dry-run] [--as-of 'YYYY-MM-DD HH:MM:SS']\n"
+        "                            one retention run now (UTC --as-of: as if it were then)\n"
         "       portraitd [-c FILE] config      print the effective configuration\n"
         "       portraitd version\n"
         "The configuration file defaults to $PORTRAITD_CONFIG; every key can be overridden\n"
@@ -93,6 +97,7 @@ static int cmd_serve(const struct pc_config *cfg)
     pc_jobs_add(jobs, "outbox", pc_notify_outbox_job, NULL);
     pc_jobs_add(jobs, "window_closeout", pc_order_closeout_job, NULL);
     pc_jobs_add(jobs, "reconciliation", pc_finance_recon_job, NULL);
+    pc_jobs_add(jobs, "retention", pc_retention_job, NULL);
     pc_server_set_context(srv, &base);
     pc_server_block_signals(); /* before the first thread: only pc_server_run takes them */
     pc_jobs_start(jobs);
@@ -229,6 +234,49 @@ static int cmd_user(const struct pc_config *cfg, int argc, char **argv)
     }
 }
 
+/* One retention run from the command line (docs/privacy.md), its counts printed as JSON. */
+static int cmd_purge(const struct pc_config *cfg, int argc, char **argv)
+{
+    static const struct option opts[] = {{"dry-run", no_argument, NULL, 'd'},
+                                         {"as-of", required_argument, NULL, 'a'},
+                                         {NULL, 0, NULL, 0}};
+    struct pc_retention_opts o = {0};
+    int64_t t;
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (c == 'd') {
+            o.dry_run = true;
+        } else if (c == 'a' && pc_time_parse_db(optarg, &t) == 0) {
+            o.as_of = optarg;
+        } else {
+            fprintf(stderr, "portraitd: purge [--dry-run] [--as-of 'YYYY-MM-DD HH:MM:SS' (UTC)]\n");
+            return 2;
+        }
+    }
+    char instance[96];
+    snprintf(instance, sizeof instance, "cli:%d", (int)getpid());
+    struct pc_ctx ctx = {.cfg = cfg, .db = pc_db_new(cfg), .instance = instance};
+    struct pc_retention_counts counts;
+    int rc = pc_retention_run(&ctx, &o, &counts);
+    pc_db_free(ctx.db);
+    if (rc == PC_EBUSY) {
+        fprintf(stderr, "portraitd: another instance holds the retention lease; try later\n");
+        return 1;
+    }
+    cJSON *j = pc_retention_counts_json(&counts);
+    cJSON_AddBoolToObject(j, "dry_run", o.dry_run);
+    char *s = cJSON_PrintUnformatted(j);
+    printf("%s\n", s);
+    free(s);
+    cJSON_Delete(j);
+    if (rc) {
+        fprintf(stderr, "portraitd: purge stopped: %s\n", pc_strerror(rc));
+        return 1;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
@@ -276,6 +324,8 @@ int main(int argc, char **argv)
         rc = cmd_migrate(&cfg);
     else if (!strcmp(cmd, "user"))
         rc = cmd_user(&cfg, argc - optind, argv + optind);
+    else if (!strcmp(cmd, "purge"))
+        rc = cmd_purge(&cfg, argc - optind, argv + optind);
     else if (!strcmp(cmd, "config")) {
         pc_config_print(&cfg, stdout);
         rc = 0;

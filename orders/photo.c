@@ -68,22 +68,16 @@ int pc_photo_duplicate_checks(struct pc_db *db, int64_t task_id, const char *stu
     return 0;
 }
 
-/* Stores bytes under a content-addressed name: photos/<kind>/<aa>/<sha256>.<ext>. A file
- * that is already there has the same content and is kept. */
+/* Stores bytes under a content-addressed name: photos/<kind>/<aa>/<sha256>.<ext>. A file that
+ * is already there is written again (the same bytes, atomically): its fresh time keeps the
+ * retention job's sweep of files no row refers to (retention.file_age_s) off it until the row
+ * that now needs it is written. */
 static int put_addressed(const struct pc_config *cfg, const char *kind, const void *data,
                          size_t len, const char *ext, char sha[PC_SHA256_HEXLEN], char *rel,
                          size_t rlen)
 {
     pc_sha256_hex(data, len, sha);
     snprintf(rel, rlen, "photos/%s/%.2s/%s.%s", kind, sha, sha, ext);
-    char *existing = NULL;
-    size_t elen = 0;
-    if (pc_storage_get(cfg, rel, len, &existing, &elen) == 0 && elen == len &&
-        memcmp(existing, data, len) == 0) {
-        free(existing);
-        return 0;
-    }
-    free(existing);
     return pc_storage_put(cfg, rel, data, len);
 }
 

@@ -7,6 +7,7 @@
 #include "base/log.h"
 #include "config/config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -162,4 +163,62 @@ int pc_storage_tmpfile(const struct pc_config *cfg, char *path, size_t len)
     if (n <= 0 || (size_t)n >= len)
         return -1;
     return mkstemp(path);
+}
+
+int pc_storage_delete(const struct pc_config *cfg, const char *rel)
+{
+    if (!safe_rel(rel))
+        return PC_EINVAL;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", cfg->storage_dir, rel);
+    if (unlink(path) && errno != ENOENT) {
+        pc_log(PC_LOG_ERROR, "storage delete failed", PC_LS("path", rel),
+               PC_LS("error", strerror(errno)));
+        return PC_EIO;
+    }
+    return 0;
+}
+
+/* Walks dir (the full path of rel, rel "" at the top) depth first, at most depth levels. */
+static int walk(const struct pc_config *cfg, const char *rel, int depth, pc_storage_visit visit,
+                void *arg)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/%s", cfg->storage_dir, rel);
+    DIR *d = opendir(dir);
+    if (!d)
+        return errno == ENOENT ? 0 : PC_EIO;
+    int rc = 0;
+    struct dirent *e;
+    while (rc == 0 && (e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue; /* ".", "..": no object name starts with a dot */
+        char child[4096];
+        int n = snprintf(child, sizeof child, "%s%s", rel, e->d_name);
+        if (n < 0 || (size_t)n >= sizeof child - 1)
+            continue;
+        struct stat st;
+        char full[8200];
+        snprintf(full, sizeof full, "%s/%s", cfg->storage_dir, child);
+        if (lstat(full, &st))
+            continue; /* gone meanwhile */
+        if (S_ISDIR(st.st_mode) && depth > 0) {
+            child[n] = '/';
+            child[n + 1] = '\0';
+            rc = walk(cfg, child, depth - 1, visit, arg);
+        } else if (S_ISREG(st.st_mode)) {
+            rc = visit(arg, child, (int64_t)st.st_mtime);
+        }
+    }
+    closedir(d);
+    return rc;
+}
+
+int pc_storage_list(const struct pc_config *cfg, const char *prefix, pc_storage_visit visit,
+                    void *arg)
+{
+    size_t n = prefix ? strlen(prefix) : 0;
+    if (n < 2 || prefix[n - 1] != '/' || !safe_rel(prefix))
+        return PC_EINVAL;
+    return walk(cfg, prefix, 8, visit, arg);
 }
