@@ -2,6 +2,7 @@
  * Main thread only. */
 #include "base/crypto.h"
 #include "base/err.h"
+#include "base/gate.h"
 #include "base/log.h"
 #include "base/timeutil.h"
 #include "app/jobs.h"
@@ -87,6 +88,7 @@ static int cmd_serve(const struct pc_config *cfg)
         pc_server_free(srv);
         return 1;
     }
+    pc_image_gate_set(cfg->limit_image_workers); /* before any worker decodes a picture */
     /* The domain's context: handlers get a copy per worker, the jobs their own. */
     char instance[128];
     instance_name(instance, sizeof instance);

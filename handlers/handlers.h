@@ -94,6 +94,7 @@ void h_page_pc(struct pc_req *r, struct pc_ctx *ctx);
 void h_page_asset(struct pc_req *r, struct pc_ctx *ctx);
 /* debug.c */
 void h_debug_sleep(struct pc_req *r, struct pc_ctx *ctx);
+void h_debug_image_hold(struct pc_req *r, struct pc_ctx *ctx);
 
 /* Shared by handlers (params.c): ?limit= (default 50, max 500) and the opaque cursor. */
 int pc_h_limit(struct pc_req *r, int *limit);
@@ -139,6 +140,9 @@ void pc_h_pay_notification(struct pc_req *r, struct pc_ctx *ctx,
 /* Shared error answers (auth_wx.c). */
 void pc_h_rate_limited(struct pc_req *r, int retry_after_s, const char *message);
 void pc_h_wechat_unavailable(struct pc_req *r);
+/* A student's work refused by its limit (PC_ELIMIT: 429 RATE_LIMITED with Retry-After) or by
+ * the image gate (PC_EBUSY: 503 OVERLOADED with Retry-After); any other error as usual. */
+void pc_h_work_refused(struct pc_req *r, const struct pc_ctx *ctx, int rc, int retry_after_s);
 struct pc_user_login_out;
 /* The login reply {"token","expires_at","user":{...}} of wx-login and phone-login; wipes
  * out->token (auth_wx.c). */

@@ -27,10 +27,14 @@ void h_photo_check(struct pc_req *r, struct pc_ctx *ctx)
     const char *data = NULL;
     size_t len = 0;
     if (pc_h_upload(r, ctx->cfg->photo_max_bytes, TOO_BIG, &data, &len, &mp) == 0) {
-        struct pc_photo_opts opts = {.standardise = false,
-                                     .max_pixels = (long)ctx->cfg->photo_max_pixels};
         struct pc_photo_result res;
-        pc_photo_process(data, len, &opts, &res);
+        int retry = 0;
+        int rc = pc_photo_check(ctx, pc_req_user(r), data, len, &res, &retry);
+        if (rc) {
+            pc_h_work_refused(r, ctx, rc, retry);
+            pc_multipart_free(&mp);
+            return;
+        }
         cJSON *o = cJSON_CreateObject();
         cJSON_AddBoolToObject(o, "ok", res.ok);
         cJSON_AddItemToObject(o, "checks", pc_photo_checks_json(&res));
@@ -78,9 +82,10 @@ void h_order_photo_put(struct pc_req *r, struct pc_ctx *ctx)
     enum pc_upload_outcome oc;
     struct pc_photo_result res;
     struct pc_order o;
-    int rc = pc_order_photo_upload(ctx, pc_req_user(r), no, data, len, &oc, &res, &o);
+    int retry = 0;
+    int rc = pc_order_photo_upload(ctx, pc_req_user(r), no, data, len, &oc, &res, &o, &retry);
     if (rc) {
-        pc_resp_from_err(r, ctx, rc);
+        pc_h_work_refused(r, ctx, rc, retry);
     } else {
         switch (oc) {
         case PC_UPLOAD_OK: {

@@ -63,5 +63,6 @@ const struct pc_route pc_routes[] = {
     {"GET", "/pc/", h_page_pc, 0},
     {"GET", "/assets/{name}", h_page_asset, 0},
     {"GET", "/__debug/sleep", h_debug_sleep, PC_ROUTE_DEBUG},
+    {"GET", "/__debug/image-hold", h_debug_image_hold, PC_ROUTE_DEBUG},
 };
 const size_t pc_routes_count = sizeof pc_routes / sizeof pc_routes[0];

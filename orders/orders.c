@@ -1,8 +1,11 @@
 /* orders/orders.c — collection code → roster gate → candidate → order (rules). */
 #include "orders/orders.h"
 
+#include "orders/limits.h"
+
 #include "base/crypto.h"
 #include "base/err.h"
+#include "base/gate.h"
 #include "base/json.h"
 #include "base/log.h"
 #include "base/timeutil.h"
@@ -255,10 +258,16 @@ int pc_code_submit(struct pc_db *db, const struct pc_config *cfg, const struct p
     int rc = task_gate(db, u, task_id, &t, &out->gate);
     if (rc || out->gate != PC_GATE_OK)
         return rc;
+    rc = pc_student_work(db, cfg, u->id, PC_WORK_CODE_UPLOAD, &out->retry_after_s);
+    if (rc == 0 && img)
+        rc = pc_image_work_begin(cfg);
+    if (rc)
+        return rc; /* PC_ELIMIT: 429; PC_EBUSY: 503 */
     unsigned char raw[PC_CC_MAX_TEXT + 1];
     size_t raw_len = 0;
     if (img) {
         int q = pc_qr_decode(img, img_len, raw, sizeof raw - 1, &raw_len);
+        pc_image_gate_leave();
         if (q == PC_ENOTFOUND) {
             out->gate = PC_GATE_QR_NOT_FOUND;
             return 0;

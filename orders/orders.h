@@ -81,10 +81,13 @@ struct pc_code_result {
     char order_no[33];     /* with PC_GATE_DUPLICATE / ALREADY_COLLECTED when known */
     char candidate_id[33]; /* with PC_GATE_OK */
     cJSON *student;        /* with PC_GATE_OK: the record shown for confirmation (caller deletes) */
+    int retry_after_s;     /* with PC_ELIMIT */
 };
 
 /* Decodes a code (image bytes, or scanned text when img is NULL) for task_id and applies
- * the gate. 0 with out->gate set, or a store error. */
+ * the gate; counted against the student's code-upload limit, the picture decoded within the
+ * image gate (orders/limits.h). 0 with out->gate set, PC_ELIMIT (out->retry_after_s: 429),
+ * PC_EBUSY (503), or a store error. */
 int pc_code_submit(struct pc_db *db, const struct pc_config *cfg, const struct pc_user_auth *u,
                    int64_t task_id, const void *img, size_t img_len, const char *text,
                    size_t text_len, struct pc_code_result *out);

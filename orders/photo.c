@@ -6,9 +6,11 @@
 
 #include "base/crypto.h"
 #include "base/err.h"
+#include "base/gate.h"
 #include "base/imgmeta.h"
 #include "base/log.h"
 #include "config/config.h"
+#include "orders/limits.h"
 #include "orders/orders.h"
 #include "orders/state.h"
 #include "staff/staff.h"
@@ -81,9 +83,25 @@ static int put_addressed(const struct pc_config *cfg, const char *kind, const vo
     return pc_storage_put(cfg, rel, data, len);
 }
 
+int pc_photo_check(struct pc_ctx *ctx, const struct pc_user_auth *u, const void *data, size_t len,
+                   struct pc_photo_result *res, int *retry_after_s)
+{
+    memset(res, 0, sizeof *res);
+    int rc = pc_student_work(ctx->db, ctx->cfg, u->id, PC_WORK_PHOTO_CHECK, retry_after_s);
+    if (rc == 0)
+        rc = pc_image_work_begin(ctx->cfg);
+    if (rc)
+        return rc;
+    struct pc_photo_opts opts = {.standardise = false,
+                                 .max_pixels = (long)ctx->cfg->photo_max_pixels};
+    pc_photo_process(data, len, &opts, res);
+    pc_image_gate_leave();
+    return 0;
+}
+
 int pc_order_photo_upload(struct pc_ctx *ctx, const struct pc_user_auth *u, const char *order_no,
                           const void *data, size_t len, enum pc_upload_outcome *outcome,
-                          struct pc_photo_result *res, struct pc_order *o)
+                          struct pc_photo_result *res, struct pc_order *o, int *retry_after_s)
 {
     memset(res, 0, sizeof *res);
     struct pc_task t;
@@ -101,10 +119,15 @@ int pc_order_photo_upload(struct pc_ctx *ctx, const struct pc_user_auth *u, cons
     *outcome = pc_order_photo_rule(o, &t, &replace);
     if (*outcome != PC_UPLOAD_OK)
         return 0;
-
+    rc = pc_student_work(ctx->db, ctx->cfg, u->id, PC_WORK_PHOTO_UPLOAD, retry_after_s);
+    if (rc == 0)
+        rc = pc_image_work_begin(ctx->cfg);
+    if (rc)
+        return rc; /* PC_ELIMIT: 429; PC_EBUSY: 503 */
     struct pc_photo_opts opts = {.standardise = true,
                                  .max_pixels = (long)ctx->cfg->photo_max_pixels};
     pc_photo_process(data, len, &opts, res);
+    pc_image_gate_leave();
     if (res->ok) {
         rc = pc_photo_duplicate_checks(ctx->db, o->task_id, o->student_no, res);
         if (rc)
