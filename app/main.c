@@ -95,6 +95,7 @@ static int cmd_serve(const struct pc_config *cfg)
     struct pc_ctx base = {.cfg = cfg, .pay = pay, .instance = instance};
     struct pc_jobs *jobs = pc_jobs_new(&base);
     pc_jobs_add(jobs, "wx_access_token", pc_wxtoken_job, NULL);
+    pc_jobs_add(jobs, "pay_certificates", pc_pay_certs_job, NULL);
     pc_jobs_add(jobs, "pay_sweeper", pc_pay_sweeper_job, NULL);
     pc_jobs_add(jobs, "outbox", pc_notify_outbox_job, NULL);
     pc_jobs_add(jobs, "window_closeout", pc_order_closeout_job, NULL);

@@ -723,10 +723,17 @@ char *h_pay_envelope(const char *paydir, const char *id, const char *event_type,
 
 long h_pay_notify_post(struct h_srv *srv, const char *paydir, const char *path, const char *body)
 {
-    char key[600], serial[64], ts[32], sig[PC_PAY_SIG_B64_MAX];
-    size_t len = strlen(body);
-    snprintf(key, sizeof key, "%s/platform.key", paydir);
+    char serial[64];
     h_pay_file(paydir, "platform.serial", serial, sizeof serial);
+    return h_pay_notify_post_as(srv, paydir, path, body, "platform.key", serial);
+}
+
+long h_pay_notify_post_as(struct h_srv *srv, const char *paydir, const char *path, const char *body,
+                          const char *key_file, const char *serial)
+{
+    char key[600], ts[32], sig[PC_PAY_SIG_B64_MAX];
+    size_t len = strlen(body);
+    snprintf(key, sizeof key, "%s/%s", paydir, key_file);
     snprintf(ts, sizeof ts, "%ld", (long)time(NULL));
     char *msg = malloc(len + 128);
     int n = snprintf(msg, len + 128, "%s\nNONCE1234567890\n%s\n", ts, body);

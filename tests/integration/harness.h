@@ -164,6 +164,9 @@ char *h_pay_envelope(const char *paydir, const char *id, const char *event_type,
 /* POSTs body to path signed with paydir's platform key (its serial, now's timestamp); returns
  * the HTTP status. */
 long h_pay_notify_post(struct h_srv *srv, const char *paydir, const char *path, const char *body);
+/* The same signed with paydir/key_file under the Wechatpay-Serial serial. */
+long h_pay_notify_post_as(struct h_srv *srv, const char *paydir, const char *path, const char *body,
+                          const char *key_file, const char *serial);
 /* A small text file of paydir (trailing newline trimmed) into buf. */
 const char *h_pay_file(const char *paydir, const char *name, char *buf, size_t len);
 
