@@ -39,17 +39,7 @@ static double now_s(void)
 
 static long status_kb(const char *key)
 {
-    char path[64], line[256];
-    snprintf(path, sizeof path, "/proc/%d/status", (int)g_srv.pid);
-    FILE *f = fopen(path, "r");
-    long v = -1;
-    size_t k = strlen(key);
-    while (f && fgets(line, sizeof line, f))
-        if (!strncmp(line, key, k))
-            v = strtol(line + k, NULL, 10);
-    if (f)
-        fclose(f);
-    return v;
+    return h_proc_kb(g_srv.pid, key);
 }
 
 /* Resets the server's peak RSS to its current RSS (Linux: "5" > clear_refs). */
@@ -119,8 +109,7 @@ static void run(const char *what, const char *method, const char *path, const ch
     print_row(&r);
 }
 
-static char *repeat(const char *unit, size_t times, const char *head, const char *tail,
-                    size_t *len)
+static char *repeat(const char *unit, size_t times, const char *head, const char *tail, size_t *len)
 {
     size_t u = strlen(unit), h = strlen(head), t = strlen(tail);
     *len = h + u * times + t;
@@ -139,8 +128,8 @@ static void nested_json(void)
     char *open = repeat("[", 30000, "", "", &n), *p;
     p = repeat("]", 30000, open, "", &n);
     const char *hs[] = {"Content-Type: application/json", NULL};
-    run("JSON nested 30,000 deep (60 KB, under the JSON cap)", "POST", "/api/v1/admin/login", hs,
-        p, n);
+    run("JSON nested 30,000 deep (60 KB, under the JSON cap)", "POST", "/api/v1/admin/login", hs, p,
+        n);
     free(p);
     free(open);
     open = repeat("[", 500000, "", "", &n);
@@ -154,8 +143,8 @@ static void many_parts(const char *tok)
 {
     const char *b = "----HostileBoundary";
     char part[160], auth[128], ct[96];
-    snprintf(part, sizeof part,
-             "--%s\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\nxx\r\n", b);
+    snprintf(part, sizeof part, "--%s\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\nxx\r\n",
+             b);
     char tail[64];
     snprintf(tail, sizeof tail, "--%s--\r\n", b);
     size_t n;
@@ -274,39 +263,35 @@ static void *upload_thread(void *arg)
     return NULL;
 }
 
-static void pixel_bombs(const char *tok)
+/* One POST /photos/check of img as a row. */
+static void check_row(const char *what, const char *tok, const unsigned char *img, size_t len,
+                      const char *type)
 {
-    char auth[128];
-    snprintf(auth, sizeof auth, "Authorization: Bearer %s", tok);
-    size_t len;
-    unsigned char *bomb = flat_png(30000, 30000, &len);
-    struct row r = {.what = "PNG 30000×30000 (900 megapixels in 0.9 MB)",
-                    .route = "/api/v1/photos/check"};
+    struct row r = {.what = what, .route = "/api/v1/photos/check"};
     struct h_resp resp;
     r.rss_before = status_kb("VmRSS:");
     reset_peak();
     double t0 = now_s();
-    h_upload(&g_srv, "POST", "/api/v1/photos/check", tok, bomb, len, "image/png", &resp);
+    h_upload(&g_srv, "POST", "/api/v1/photos/check", tok, img, len, type, &resp);
     r.secs = now_s() - t0;
     r.peak = status_kb("VmHWM:");
     r.status = resp.status;
     code_of(&resp, r.code, sizeof r.code);
     h_resp_free(&resp);
     print_row(&r);
+}
+
+static void pixel_bombs(const char *tok)
+{
+    size_t len;
+    unsigned char *bomb = flat_png(30000, 30000, &len);
+    check_row("PNG 30000×30000 (900 megapixels in 0.9 MB)", tok, bomb, len, "image/png");
     free(bomb);
     unsigned char *lie = lying_jpeg(&len);
-    r = (struct row){.what = "JPEG whose header claims 65000×65000", .route = r.route};
-    r.rss_before = status_kb("VmRSS:");
-    reset_peak();
-    t0 = now_s();
-    h_upload(&g_srv, "POST", "/api/v1/photos/check", tok, lie, len, "image/jpeg", &resp);
-    r.secs = now_s() - t0;
-    r.peak = status_kb("VmHWM:");
-    r.status = resp.status;
-    code_of(&resp, r.code, sizeof r.code);
-    h_resp_free(&resp);
-    print_row(&r);
+    check_row("JPEG whose header claims 65000×65000", tok, lie, len, "image/jpeg");
     free(lie);
+    struct row r;
+    double t0;
     /* Four students check a 49-megapixel PNG at once: the image gate lets two decode. */
     unsigned char *big = flat_png(7000, 7000, &len);
     struct upload_job jobs[4];
@@ -435,7 +420,8 @@ int main(int argc, char **argv)
                     "DAY, UTC_TIMESTAMP() + INTERVAL 1 DAY, 2500, 2024 FROM schools");
     g_task = h_db_int(&g_db, "SELECT id FROM tasks");
     h_student(&g_srv, &g_sb, "o_hostile", NULL, tok, sizeof tok);
-    printf("| input | route | answer | time | RSS before | peak RSS |\n|---|---|---|---|---|---|\n");
+    printf(
+        "| input | route | answer | time | RSS before | peak RSS |\n|---|---|---|---|---|---|\n");
     printf("| (idle server) | | | | %ld MB | |\n", status_kb("VmRSS:") / 1024);
     nested_json();
     many_parts(tok);

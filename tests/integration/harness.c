@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <netinet/in.h>
@@ -758,4 +759,35 @@ long h_pay_notify_post_as(struct h_srv *srv, const char *paydir, const char *pat
     long st = r.status;
     h_resp_free(&r);
     return st;
+}
+
+void h_storage_file(struct h_srv *srv, const char *rel, const char *text, long age_s)
+{
+    char path[700], dir[700];
+    snprintf(path, sizeof path, "%s/data/%s", srv->dir, rel);
+    for (char *p = path + strlen(srv->dir) + 1; (p = strchr(p, '/')); p++) {
+        snprintf(dir, sizeof dir, "%.*s", (int)(p - path), path);
+        mkdir(dir, 0700);
+    }
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    struct timeval tv[2] = {{time(NULL) - age_s, 0}, {time(NULL) - age_s, 0}};
+    assert_int_equal(utimes(path, tv), 0);
+}
+
+long h_proc_kb(pid_t pid, const char *key)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    long v = -1;
+    size_t k = strlen(key);
+    while (f && fgets(line, sizeof line, f))
+        if (!strncmp(line, key, k))
+            v = strtol(line + k, NULL, 10);
+    if (f)
+        fclose(f);
+    return v;
 }

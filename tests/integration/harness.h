@@ -142,6 +142,12 @@ cJSON *h_sb_json(struct h_sandbox *sb, const char *method, const char *path, con
  * so that more [wechat] keys may follow), into buf. */
 const char *h_sandbox_conf(const struct h_sandbox *sb, char *buf, size_t len);
 
+/* Writes text to rel under srv's storage directory (directories made), last modified age_s
+ * seconds ago: a file as storage/ would hold it. */
+void h_storage_file(struct h_srv *srv, const char *rel, const char *text, long age_s);
+/* A field of /proc/PID/status ("VmHWM:", "RssAnon:") in kB, or -1. */
+long h_proc_kb(pid_t pid, const char *key);
+
 /* A multipart/form-data upload of data as field "file" (with the given part Content-Type,
  * e.g. "image/jpeg") by method to path with a bearer token (may be NULL). */
 void h_upload(struct h_srv *srv, const char *method, const char *path, const char *token,

@@ -302,20 +302,6 @@ static void test_originals_and_avatars_are_kept_without_camera_metadata(void **s
     free(plain);
 }
 
-static void write_file(const char *rel, const char *text)
-{
-    char path[700], dir[700];
-    snprintf(path, sizeof path, "%s/data/%s", g_srv.dir, rel);
-    for (char *p = path + strlen(g_srv.dir) + 1; (p = strchr(p, '/')); p++) {
-        snprintf(dir, sizeof dir, "%.*s", (int)(p - path), path);
-        mkdir(dir, 0700);
-    }
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-}
-
 static void test_exports_keep_formulas_as_text_and_zip_names_never_climb(void **state)
 {
     (void)state;
@@ -335,7 +321,7 @@ static void test_exports_keep_formulas_as_text_and_zip_names_never_climb(void **
              "user_id, student_no, 'photos/original/zz/zip.jpg', 'photos/standard/zz/zip.jpg', "
              "REPEAT('b', 64), 10, 99, 480, 640, '[]' FROM orders WHERE "
              "order_no='P20240120ZIPS0001'");
-    write_file("photos/standard/zz/zip.jpg", "jpeg bytes");
+    h_storage_file(&g_srv, "photos/standard/zz/zip.jpg", "jpeg bytes", 0);
     struct h_resp r;
     snprintf(path, sizeof path, "/api/v1/admin/tasks/%lld/export.zip?group=college", g_task);
     h_get(&g_srv, path, g_admin, &r);

@@ -18,18 +18,7 @@ static long long g_task, g_school;
 
 static void write_file(const char *rel, long age_s)
 {
-    char path[700], dir[700];
-    snprintf(path, sizeof path, "%s/data/%s", g_srv.dir, rel);
-    for (char *p = path + strlen(g_srv.dir) + 1; (p = strchr(p, '/')); p++) {
-        snprintf(dir, sizeof dir, "%.*s", (int)(p - path), path);
-        mkdir(dir, 0700);
-    }
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(rel, f);
-    fclose(f);
-    struct timeval tv[2] = {{time(NULL) - age_s, 0}, {time(NULL) - age_s, 0}};
-    assert_int_equal(utimes(path, tv), 0);
+    h_storage_file(&g_srv, rel, rel, age_s);
 }
 
 static bool exists(const char *rel)

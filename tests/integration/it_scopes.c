@@ -41,20 +41,6 @@ static void cli(const char *stdin_text, const char *fmt, ...)
     assert_int_equal(rc, 0);
 }
 
-static void write_file(const char *rel, const char *text)
-{
-    char path[700], dir[700];
-    snprintf(path, sizeof path, "%s/data/%s", g_srv.dir, rel);
-    for (char *p = path + strlen(g_srv.dir) + 1; (p = strchr(p, '/')); p++) {
-        snprintf(dir, sizeof dir, "%.*s", (int)(p - path), path);
-        mkdir(dir, 0700);
-    }
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-}
-
 /* A paid order waiting for review, with its payment of today. */
 static void paid_order(const char *no, long long task, long long school, const char *student_no,
                        const char *tx)
@@ -110,8 +96,8 @@ static int setup(void **state)
              "user_id, student_no, 'photos/original/aa/scope-a.jpg', "
              "'photos/standard/aa/scope-a.jpg', REPEAT('a', 64), 10, 1, 480, 640, '[]' FROM "
              "orders WHERE order_no = 'PSCOPEA000000001'");
-    write_file("photos/original/aa/scope-a.jpg", "original bytes");
-    write_file("photos/standard/aa/scope-a.jpg", "standard bytes");
+    h_storage_file(&g_srv, "photos/original/aa/scope-a.jpg", "original bytes", 0);
+    h_storage_file(&g_srv, "photos/standard/aa/scope-a.jpg", "standard bytes", 0);
     h_db_int(&g_db,
              "INSERT INTO roster_entries (task_id, seq, college, name, student_no) VALUES "
              "(%lld, 1, '文学院', '张三', 'S001'), (%lld, 2, '理学院', '李四', 'S002'), "
