@@ -78,7 +78,7 @@ static const struct key g_keys[] = {
     {"auth", "staff_token_ttl_s", K_INT, O(staff_token_ttl_s), "43200", 1, 31536000, false,
      "lifetime of a staff token issued by /api/v1/admin/login"},
     {"auth", "login_user_max_failures", K_INT, O(login_user_max_failures), "5", 1, 100000, false,
-     "failed staff logins per username within login_window_s before 429"},
+     "failed staff logins per account from one client address within login_window_s before 429"},
     {"auth", "login_addr_max_failures", K_INT, O(login_addr_max_failures), "20", 1, 100000, false,
      "failed staff logins per client address within login_window_s before 429"},
     {"auth", "login_window_s", K_INT, O(login_window_s), "900", 1, 86400, false,
