@@ -119,7 +119,7 @@ static int audit_payments(struct pc_db *db, const struct pc_staff_auth *by,
     if (q->task_id)
         cJSON_AddNumberToObject(d, "task_id", (double)q->task_id);
     int rc = pc_staff_audit_read(db, by, "finance.payments_read", "task", q->task_id, d, items, n,
-                                 q->school_id ? q->school_id : pc_staff_home_school(by), ip, rid);
+                                 ip, rid);
     cJSON_Delete(d);
     return rc;
 }

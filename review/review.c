@@ -105,8 +105,8 @@ int pc_review_queue(struct pc_db *db, const struct pc_staff_auth *by, int64_t ta
     cJSON *d = cJSON_CreateObject();
     if (task_id)
         cJSON_AddNumberToObject(d, "task_id", (double)task_id);
-    rc = pc_staff_audit_read(db, by, "review.queue_read", "task", task_id, d, items, *n,
-                             pc_staff_home_school(by), ip, request_id);
+    rc = pc_staff_audit_read(db, by, "review.queue_read", "task", task_id, d, items, *n, ip,
+                             request_id);
     cJSON_Delete(d);
     free(items);
     if (rc) {

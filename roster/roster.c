@@ -202,8 +202,8 @@ static int audit_roster_read(struct pc_db *db, const struct pc_roster_reader *rd
         cJSON_AddStringToObject(d, "college", rd->college);
     if (rd->state)
         cJSON_AddStringToObject(d, "state", rd->state);
-    int rc = pc_staff_audit_read(db, rd->by, "roster.read", "task", rd->task_id, d, ri, n,
-                                 rd->school_id, rd->ip, rd->request_id);
+    int rc = pc_staff_audit_read(db, rd->by, "roster.read", "task", rd->task_id, d, ri, n, rd->ip,
+                                 rd->request_id);
     cJSON_Delete(d);
     free(ri);
     return rc;

@@ -549,12 +549,11 @@ static int audit_read_row(struct pc_db *db, const struct pc_staff_auth *by, cons
 
 int pc_staff_audit_read(struct pc_db *db, const struct pc_staff_auth *by, const char *action,
                         const char *target_type, int64_t target_id, const cJSON *details,
-                        const struct pc_read_item *items, size_t n, int64_t school_if_none,
-                        const char *ip, const char *request_id)
+                        const struct pc_read_item *items, size_t n, const char *ip,
+                        const char *request_id)
 {
     if (n == 0)
-        return audit_read_row(db, by, action, target_type, target_id, details, items, 0,
-                              school_if_none, ip, request_id);
+        return 0; /* nothing personal was read (an empty queue polled by the console) */
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < n; i++) {
         bool seen = false; /* one row per school, written at its first item */

@@ -99,12 +99,12 @@ struct pc_read_item {
 /* Audits a staff read of personal data ("who, what, which, from where"): one row per school
  * among items (so each school's admins see the reads of their students), with details (borrowed,
  * may be NULL) plus "rows" (how many of that school) and "refs" (up to PC_AUDIT_READ_REFS of
- * theirs); with no items, one row about school_if_none. Returns 0 or a store error — a read
- * that cannot be audited must not be answered. */
+ * theirs); with no items nothing personal was read and nothing is written. Returns 0 or a store
+ * error — a read that cannot be audited must not be answered. */
 int pc_staff_audit_read(struct pc_db *db, const struct pc_staff_auth *by, const char *action,
                         const char *target_type, int64_t target_id, const cJSON *details,
-                        const struct pc_read_item *items, size_t n, int64_t school_if_none,
-                        const char *ip, const char *request_id);
+                        const struct pc_read_item *items, size_t n, const char *ip,
+                        const char *request_id);
 
 /* The audit log rows by's admin roles reach (company admins: every row; a school's admin: the
  * rows of that school), newest first, with ids below before_id (0 = from the newest), at most
