@@ -160,11 +160,15 @@ static int strip_jpeg(const unsigned char *p, size_t len, unsigned char **out, s
     /* From the first SOS: scans (kept), the segments between them (kept when keep_segment
      * says so), up to EOI; what follows EOI is dropped. */
     while (i + 4 <= len) {
-        unsigned m = p[i + 1];
         if (p[i] != 0xFF)
             goto bad;
+        while (i + 2 < len && p[i + 1] == 0xFF) /* fill bytes */
+            i++;
+        unsigned m = p[i + 1];
         if (m == 0xD9)
             break;
+        if (m == 0x00 || m == 0x01 || m == 0xD8 || (m >= 0xD0 && m <= 0xD7) || i + 4 > len)
+            goto bad; /* no segment: a broken structure is refused, never guessed */
         size_t sl = be16(p + i + 2);
         if (sl < 2 || i + 2 + sl > len)
             goto bad;

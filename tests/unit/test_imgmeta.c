@@ -178,6 +178,11 @@ static void test_broken_structures_are_refused_not_guessed(void **state)
     assert_int_equal(pc_image_strip_metadata(bad2, sizeof bad2, &out, &n), PC_EINVAL);
     assert_int_equal(pc_image_strip_metadata(bad3, sizeof bad3, &out, &n), PC_EINVAL);
     assert_int_equal(pc_image_strip_metadata(bad4, sizeof bad4, &out, &n), PC_EINVAL);
+    /* Found by fuzz_imgmeta: after a segment between two scans, "FF 00" is no marker. */
+    const unsigned char bad5[] = {0xFF, 0xD8, 0xFF, 0xDA, 0x00, 0x08, 0x00, 0x30, 0x62, 0x00,
+                                  0x22, 0x32, 0x3C, 0x2E, 0xFF, 0xE1, 0x00, 0x04, 0x00, 0x00,
+                                  0xFF, 0x00, 0x01, 0x00, 0xFF, 0xD9};
+    assert_int_equal(pc_image_strip_metadata(bad5, sizeof bad5, &out, &n), PC_EINVAL);
     assert_null(out);
 }
 
