@@ -87,16 +87,18 @@ struct pc_pay *pc_pay_load(const struct pc_config *cfg, char *err, size_t errlen
         snprintf(err, errlen, "cannot load pay.pubkey_file %s", cfg->pay_pubkey_file);
         goto fail;
     }
-    if (pc_pay_keys_count(p->keys) == 0 && cfg->pay_cert_download) {
-        /* Bootstrap: the first list is verified with a certificate it holds (each one came
-         * decrypted with the APIv3 key, which only WeChat Pay and we know). */
+    if (!cfg->pay_platform_certs[0] && cfg->pay_cert_download) {
+        /* Bootstrap (no platform certificate configured): the first list is verified with a
+         * certificate it holds (each one came decrypted with the APIv3 key, which only WeChat
+         * Pay and we know), before the server answers its first notification. */
         char why[256];
         if (pc_pay_certs_refresh(p, why, sizeof why))
             pc_log(PC_LOG_WARN,
                    "platform certificates not downloaded at start; retried by the "
                    "jobs and on the first notification",
                    PC_LS("error", why));
-    } else if (pc_pay_keys_count(p->keys) == 0) {
+    }
+    if (pc_pay_keys_count(p->keys) == 0 && !cfg->pay_cert_download) {
         snprintf(err, errlen,
                  "no WeChat Pay verification key (pay.platform_certs, pay.pubkey_* or "
                  "pay.cert_download)");

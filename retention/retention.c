@@ -20,11 +20,12 @@
 #define LEASE_TTL_S 300 /* renewed every batch: a batch is far shorter */
 
 /* The counts by name, in the order of the JSON and the metrics. */
-#define COUNTS(X)                                                                                  \
-    X(originals)                                                                                   \
-    X(standards)                                                                                   \
-    X(roster) X(candidates) X(phones) X(sms_codes) X(outbox) X(sessions) X(rate_limits) X(audit)   \
-        X(tmp_files) X(orphans) X(errors)
+/* clang-format off */
+#define COUNTS(X)                                                                  \
+    X(originals) X(standards) X(roster) X(candidates) X(phones) X(sms_codes)       \
+    X(outbox) X(sessions) X(rate_limits) X(audit) X(tmp_files) X(orphans)          \
+    X(errors)
+/* clang-format on */
 
 #define STAT_DELETED(n)                                                                            \
     static struct pc_stat g_deleted_##n = PC_STAT_INIT(                                            \
