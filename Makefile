@@ -6,11 +6,12 @@ BUILD_TYPE ?= RelWithDebInfo
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?=
 
-.PHONY: run test build deps test-asan test-tsan fuzz corpus bench format check-format check-banned \
+.PHONY: run cluster test build deps test-asan test-tsan fuzz corpus bench format check-format check-banned \
 	check-layers clean
 
 deps:
 	@scripts/deps.sh
+	@scripts/s3.sh install
 
 build: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(CMAKE_ARGS) >/dev/null
@@ -19,6 +20,11 @@ build: deps
 
 run: build
 	@scripts/run.sh $(BUILD)
+
+# make run's stack served by two instances behind haproxy, photos in an S3 server
+# (docs/deploy.md).
+cluster: build
+	@scripts/cluster.sh $(BUILD)
 
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
@@ -49,6 +55,8 @@ bench: build
 	@bench/server.sh
 	@bench/outbox.sh
 	@bench/export.sh
+	@bench/db-profile.sh counters
+	@bench/cluster.sh
 
 format:
 	@clang-format -i $$(git ls-files --cached --others --exclude-standard '*.c' '*.h')

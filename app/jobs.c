@@ -3,10 +3,12 @@
 
 #include "base/alloc.h"
 #include "base/log.h"
+#include "base/stats.h"
 #include "base/timeutil.h"
 #include "store/db.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <mysql.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -21,6 +23,25 @@ struct job {
     void *arg;
     uint64_t due_ns;
 };
+
+/* Per job (GET /metrics): runs, time spent, and when it last ran. One scheduler per process,
+ * so the series are static. A duty that must run on one instance only runs when it holds its
+ * lease (portraitd_lease_runs_total, store/leases.c); a run here is the duty's turn. */
+static char g_job_labels[MAX_JOBS][80];
+static struct pc_stat g_job_runs[MAX_JOBS], g_job_secs[MAX_JOBS], g_job_last[MAX_JOBS];
+
+static void job_stats_init(int i, const char *name)
+{
+    snprintf(g_job_labels[i], sizeof g_job_labels[i], "job=\"%s\"", name);
+    g_job_runs[i] = (struct pc_stat)PC_STAT_INIT(
+        "portraitd_job_runs_total", "counter", g_job_labels[i], "Turns of each background job.", 0);
+    g_job_secs[i] =
+        (struct pc_stat)PC_STAT_INIT("portraitd_job_seconds_total", "counter", g_job_labels[i],
+                                     "Time spent in each background job.", 1e-6);
+    g_job_last[i] = (struct pc_stat)PC_STAT_INIT("portraitd_job_last_run_timestamp_seconds",
+                                                 "gauge", g_job_labels[i],
+                                                 "When each job last finished (Unix time).", 0);
+}
 
 struct pc_jobs {
     struct pc_ctx ctx;
@@ -56,7 +77,9 @@ struct pc_jobs *pc_jobs_new(struct pc_ctx *base)
 void pc_jobs_add(struct pc_jobs *j, const char *name, pc_job_fn fn, void *arg)
 {
     if (j->n == MAX_JOBS)
-        abort(); /* a programming error: raise MAX_JOBS */
+        abort();                /* a programming error: raise MAX_JOBS */
+    if (!g_job_labels[j->n][0]) /* the first scheduler of the process names the series */
+        job_stats_init(j->n, name);
     j->jobs[j->n++] = (struct job){name, fn, arg, 0};
 }
 
@@ -76,9 +99,14 @@ static void *jobs_main(void *arg)
                 continue;
             }
             pthread_mutex_unlock(&j->mu);
+            uint64_t t0 = pc_time_mono_ns();
             int delay_ms = jb->fn(&j->ctx, jb->arg);
             pthread_mutex_lock(&j->mu);
             now = pc_time_mono_ns();
+            int k = (int)(jb - j->jobs);
+            pc_stat_add(&g_job_runs[k], 1);
+            pc_stat_add(&g_job_secs[k], (long long)((now - t0) / 1000));
+            pc_stat_set(&g_job_last[k], (long long)(pc_time_now_ms() / 1000));
             jb->due_ns = now + (uint64_t)(delay_ms > 0 ? delay_ms : 1) * 1000000ull;
             if (jb->due_ns < next)
                 next = jb->due_ns;

@@ -6,16 +6,20 @@
 #include "base/log.h"
 #include "base/timeutil.h"
 #include "app/jobs.h"
+#include "users/sessions.h"
 #include "handlers/handlers.h"
 #include "config/config.h"
 #include "net/outbound.h"
 #include "server/server.h"
 #include "staff/staff.h"
+#include "storage/storage.h"
 #include "store/db.h"
 #include "store/migrate.h"
 #include "orders/closeout.h"
+#include "orders/listing.h"
 #include "finance/finance.h"
 #include "notify/notify.h"
+#include "payment/group.h"
 #include "payment/sweeper.h"
 #include "payment/wxpay.h"
 #include "retention/retention.h"
@@ -77,6 +81,10 @@ static int cmd_serve(const struct pc_config *cfg)
                PC_LS("error", "crypto.data_key must be 64 hex digits (PORTRAITD_CRYPTO_DATA_KEY)"));
         return 1;
     }
+    if (pc_storage_check(cfg, err, sizeof err)) {
+        pc_log(PC_LOG_ERROR, "cannot start", PC_LS("error", err));
+        return 1;
+    }
     struct pc_server *srv = pc_server_new(cfg, pc_routes, pc_routes_count, err, sizeof err);
     if (!srv) {
         pc_log(PC_LOG_ERROR, "cannot start", PC_LS("error", err));
@@ -103,9 +111,15 @@ static int cmd_serve(const struct pc_config *cfg)
     pc_jobs_add(jobs, "retention", pc_retention_job, NULL);
     pc_server_set_context(srv, &base);
     pc_server_block_signals(); /* before the first thread: only pc_server_run takes them */
+    pc_user_sessions_start(cfg);
+    pc_order_lists_start(cfg);
+    pc_pay_group_start(cfg);
     pc_jobs_start(jobs);
     int rc = pc_server_run(srv);
     pc_jobs_free(jobs);
+    pc_pay_group_stop(); /* before the server is freed: they complete parked requests */
+    pc_order_lists_stop();
+    pc_user_sessions_stop();
     pc_server_free(srv);
     pc_pay_free(pay);
     return rc ? 1 : 0;

@@ -32,6 +32,12 @@ void pc_buf_reset(struct pc_buf *b)
         b->p[0] = '\0';
 }
 
+void pc_buf_reuse(struct pc_buf *b, size_t max)
+{
+    pc_buf_reset(b);
+    b->max = max;
+}
+
 static int reserve(struct pc_buf *b, size_t extra)
 {
     if (extra > b->max || b->len > b->max - extra)

@@ -22,6 +22,8 @@ void pc_buf_init(struct pc_buf *b, size_t max);
 void pc_buf_free(struct pc_buf *b);
 /* Empties the buffer, keeping its allocation. */
 void pc_buf_reset(struct pc_buf *b);
+/* Empties the buffer, keeping its allocation, with a new hard maximum. */
+void pc_buf_reuse(struct pc_buf *b, size_t max);
 /* Appends n bytes. 0, or PC_ETOOBIG (nothing appended) past the maximum. */
 int pc_buf_add(struct pc_buf *b, const void *p, size_t n);
 /* Appends a C string. */

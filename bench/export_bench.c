@@ -152,7 +152,7 @@ static void bench(void **state)
            r.len / 1e6 / s);
     printf("   server peak RSS (VmHWM) before %ld KiB, after %ld KiB\n", before, after);
     printf("   during the export: anonymous (heap) RSS %ld → max %ld KiB; file-backed RSS "
-           "(the zip mapped by libevent while it is sent) %ld → max %ld KiB\n",
+           "(mapped files) %ld → max %ld KiB\n",
            anon0, g_anon_max, file0, g_file_max);
     /* Verify with a zip reader: every photo's SHA-256 is in the manifest. */
     char file[700];

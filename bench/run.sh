@@ -216,6 +216,81 @@ bench_rc=0
 run_wrk portraitd "$pd_port" "$pd_pid" || bench_rc=1
 run_wrk nginx "$ng_port" "$ng_pid" || bench_rc=1
 
+# ---- optional profile (BENCH_PROFILE=1): where each server's time goes, per request ----
+# Separate short wrk runs (BENCH_PROFILE_SECONDS, 5) so the probes do not disturb the figures
+# above: syscalls per request (perf stat on the syscall tracepoints of the server's threads),
+# allocations per request (uprobes on libc's malloc family; they slow the run, the counts stay
+# exact), TLS records per response (openssl s_client -msg on one keep-alive request) and a
+# perf record call graph (cpu-clock) with the top symbols. Files: <server>.syscalls.txt,
+# <server>.allocs.txt, <server>.records.txt, <server>.perf.txt in the results directory.
+psecs=${BENCH_PROFILE_SECONDS:-5}
+server_pids() { # server_pids PID: PID and its children (nginx workers), comma separated
+  { echo "$1"; pgrep -P "$1" 2>/dev/null || true; } | paste -sd, -
+}
+wrk_requests() { awk '/ requests in / {print $1}' "$1"; }
+per_req() { # per_req PERF_STAT_FILE REQUESTS: "event count per-request" lines
+  awk -v n="$2" '/^ *[0-9,]+ +[a-z_]+:/ { c = $1; gsub(/,/, "", c); printf "%-40s %12d %8.2f\n", $2, c, (n > 0 ? c / n : 0) }' "$1"
+}
+profile_server() { # profile_server NAME PORT PID
+  local name=$1 port=$2 pids n
+  pids=$(server_pids "$3")
+  echo "run.sh: profiling $name (${psecs}s per probe)" >&2
+  perf stat -x, -o /dev/null true 2>/dev/null || { echo "run.sh: perf not usable; no profile" >&2; return 0; }
+  local sc='raw_syscalls:sys_enter'
+  for e in read write writev readv sendmsg recvmsg sendto recvfrom epoll_wait epoll_ctl accept4 close futex mmap munmap madvise brk; do
+    sc="$sc,syscalls:sys_enter_$e"
+  done
+  perf stat -e "$sc" -p "$pids" -o "$out/$name.syscalls.raw" -- \
+    wrk -t"$wthreads" -c"$conns" -d"${psecs}s" "https://127.0.0.1:$port/healthz" > "$out/$name.syscalls.wrk" 2>&1 || true
+  n=$(wrk_requests "$out/$name.syscalls.wrk")
+  { echo "$name: $n requests in ${psecs}s; per request:"; per_req "$out/$name.syscalls.raw" "$n"; } > "$out/$name.syscalls.txt"
+  local libc probes='' f
+  libc=$(ldd "$bin" | awk '/libc\.so/ {print $3}')
+  for f in malloc calloc realloc free; do
+    perf probe -q -x "$libc" --add "pcbench_$f=$f" 2>/dev/null || true
+    perf probe -l 2>/dev/null | grep -q "pcbench_$f" && probes="$probes${probes:+,}probe_libc:pcbench_$f"
+  done
+  if [ -n "$probes" ]; then
+    # Steady state only: the 64 connections are open (handshakes allocate far more than a
+    # request) before counting starts. The probes slow the server ~100x, so the requests in the
+    # window are counted by the sending system calls it made (write, writev, send, sendmsg),
+    # divided by its sends per request from the syscall run above.
+    local spr sends='syscalls:sys_enter_write,syscalls:sys_enter_writev,syscalls:sys_enter_sendto,syscalls:sys_enter_sendmsg'
+    spr=$(awk '$1 ~ /^syscalls:sys_enter_(write|writev|sendto|sendmsg)$/ { s += $3 } END { print s + 0 }' "$out/$name.syscalls.txt")
+    wrk -t"$wthreads" -c"$conns" -d"$((psecs + 3))s" "https://127.0.0.1:$port/healthz" > "$out/$name.allocs.wrk" 2>&1 &
+    local wpid=$!
+    sleep 1.5
+    perf stat -e "$probes,$sends" -p "$pids" -o "$out/$name.allocs.raw" -- sleep "$psecs" || true
+    wait "$wpid" || true
+    n=$(awk -v w="$spr" '$2 ~ /^syscalls:sys_enter_/ { c = $1; gsub(/,/, "", c); s += c } END { if (w > 0) printf "%d", s / w }' "$out/$name.allocs.raw")
+    { echo "$name: $n requests in ${psecs}s of steady state (sends / $spr sends per request; slowed by the probes); per request:"
+      per_req "$out/$name.allocs.raw" "$n" | grep -v sys_enter; } > "$out/$name.allocs.txt"
+  fi
+  # Two requests on one connection; count the application-data records the server sends.
+  { printf 'GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n'; sleep 0.5
+    printf 'GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n'; sleep 0.5; } |
+    timeout 5 openssl s_client -quiet -msg -connect "127.0.0.1:$port" -servername localhost -CAfile "$ca" \
+      > "$out/$name.records.raw" 2>&1 || true
+  # -msg prints each record's inner content type as a hex byte under "InnerContent": 17 is
+  # application data; "<<<" marks what the server sent.
+  awk -v n="$name" 'inner && /^    17/ { app++ } { inner = /^<<< .*InnerContent/ }
+    /^HTTP\/1\.1 / { resp++ }
+    END { printf "%s: %d application-data records received for %d responses (see .records.raw)\n", n, app, resp }' \
+    "$out/$name.records.raw" > "$out/$name.records.txt"
+  perf record -q -g -F 2000 -p "$pids" -o "$out/$name.perf.data" -- \
+    wrk -t"$wthreads" -c"$conns" -d"${psecs}s" "https://127.0.0.1:$port/healthz" > "$out/$name.perf.wrk" 2>&1 || true
+  perf report -i "$out/$name.perf.data" --no-children -g none --sort dso,symbol --stdio 2>/dev/null |
+    grep -v '^$' | grep -E '^ +[0-9]' | head -60 > "$out/$name.perf.txt" || true
+  perf report -i "$out/$name.perf.data" --no-children -g none --sort dso --stdio 2>/dev/null |
+    grep -E '^ +[0-9]' | head -15 > "$out/$name.perf-dso.txt" || true
+  rm -f "$out/$name.perf.data"
+}
+if [ "${BENCH_PROFILE:-0}" = 1 ]; then
+  profile_server portraitd "$pd_port" "$pd_pid"
+  profile_server nginx "$ng_port" "$ng_pid"
+  perf probe -q -d 'probe_libc:pcbench_*' 2>/dev/null || true
+fi
+
 # ---- parse ----
 to_ms() { # wrk latency like 812.00us / 1.23ms / 1.02s -> milliseconds
   awk -v v="$1" 'BEGIN {

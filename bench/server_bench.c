@@ -6,8 +6,11 @@
  *   B. payment notifications: N distinct unpaid orders, each with a signed, encrypted
  *      TRANSACTION.SUCCESS notification made in-process with the sandbox's keys, POSTed by
  *      C threads → notifications per second through verify + decrypt + transaction, p99.
+ *   C. order lists: 1,000 students with a session and 10 orders each; L threads GET
+ *      /api/v1/orders with a random student's token (keep-alive) for D seconds → lists per
+ *      second, p50/p99 (session cache, order-list cache, docs/tasks.md).
  * Bounded (fixed duration / count), loopback only. Not a test: no assertions on timing.
- * Usage: server_bench [seconds=10] [uploaders=4] [notifications=2000] [senders=8] */
+ * Usage: server_bench [seconds=10] [uploaders=4] [notifications=2000] [senders=8] [listers=16] */
 #include "../tests/integration/harness.h"
 
 #include "payment/wxpay_crypto.h"
@@ -24,7 +27,7 @@
 static struct h_db g_db;
 static struct h_sandbox g_sb;
 static struct h_srv g_srv;
-static char g_pay[400], g_tok[64];
+static char g_tok[64];
 static unsigned char *g_jpeg;
 static size_t g_jpeg_len;
 static atomic_int g_stop;
@@ -144,12 +147,7 @@ static void phase_uploads(int seconds, int uploaders)
     free(busy);
 }
 
-struct note {
-    char *body;
-    size_t len;
-    char hdr[4][800];
-};
-static struct note *g_notes;
+static struct h_pay_note *g_notes;
 static atomic_int g_next;
 static int g_nnotes;
 static struct lat *g_nlat;
@@ -161,9 +159,9 @@ static void *sender(void *arg)
     (void)arg;
     CURL *c = client("/api/v1/pay/notify", NULL);
     for (int i; (i = atomic_fetch_add(&g_next, 1)) < g_nnotes;) {
-        struct note *n = &g_notes[i];
+        struct h_pay_note *n = &g_notes[i];
         struct curl_slist *hs = curl_slist_append(NULL, "Content-Type: application/json");
-        for (int k = 0; k < 4; k++)
+        for (int k = 0; k < 5; k++)
             hs = curl_slist_append(hs, n->hdr[k]);
         curl_easy_setopt(c, CURLOPT_HTTPHEADER, hs);
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, n->body);
@@ -185,54 +183,8 @@ static void *sender(void *arg)
 
 static void phase_notifications(int count, int senders)
 {
-    char path[512], mchid[32], apiv3[64], serial[64];
-    snprintf(path, sizeof path, "%s/mchid", g_pay);
-    h_read_text(path, mchid, sizeof mchid);
-    snprintf(path, sizeof path, "%s/apiv3.key", g_pay);
-    h_read_text(path, apiv3, sizeof apiv3);
-    snprintf(path, sizeof path, "%s/platform.serial", g_pay);
-    h_read_text(path, serial, sizeof serial);
-    snprintf(path, sizeof path, "%s/platform.key", g_pay);
-    struct pc_pay_signer *signer = pc_pay_signer_load(path, "", "");
-    long long uid = h_db_int(&g_db, "SELECT id FROM users WHERE openid='o_bench'");
-    long long task = h_db_int(&g_db, "SELECT id FROM tasks WHERE feature_code_norm='benchtask'");
-    long long school = h_db_int(&g_db, "SELECT school_id FROM tasks WHERE id=%lld", task);
-    h_db_int(&g_db,
-             "INSERT INTO orders (order_no, task_id, user_id, school_id, grad_year, student_no, "
-             "student_name, status, amount_fen) SELECT CONCAT('PB', LPAD(seq, 15, '0')), %lld, "
-             "%lld, %lld, 2024, CONCAT('S', seq), 'bench', 'unpaid', 2500 FROM seq_1_to_%d",
-             task, uid, school, count);
     g_notes = calloc((size_t)count, sizeof *g_notes);
-    time_t ts = time(NULL);
-    for (int i = 0; i < count; i++) {
-        char tx[1024], ct[2048], msg[4096], sig[PC_PAY_SIG_B64_MAX], no[32];
-        snprintf(no, sizeof no, "PB%015d", i + 1);
-        snprintf(tx, sizeof tx,
-                 "{\"appid\":\"%s\",\"mchid\":\"%s\",\"out_trade_no\":\"%s\",\"transaction_id\":"
-                 "\"42000000012024%014d\",\"trade_type\":\"JSAPI\",\"trade_state\":\"SUCCESS\","
-                 "\"success_time\":\"2024-01-19T10:02:11+08:00\",\"payer\":{\"openid\":"
-                 "\"o_bench\"},\"amount\":{\"total\":2500,\"payer_total\":2500,\"currency\":"
-                 "\"CNY\"}}",
-                 H_APPID, mchid, no, i + 1);
-        pc_pay_encrypt(apiv3, 32, "0123456789ab", "transaction", tx, strlen(tx), ct, sizeof ct);
-        struct note *n = &g_notes[i];
-        n->body = malloc(4096);
-        n->len = (size_t)snprintf(
-            n->body, 4096,
-            "{\"id\":\"EV-bench-%d\",\"create_time\":\"2024-01-19T10:02:12+08:00\","
-            "\"resource_type\":\"encrypt-resource\",\"event_type\":\"TRANSACTION.SUCCESS\","
-            "\"summary\":\"支付成功\",\"resource\":{\"original_type\":\"transaction\","
-            "\"algorithm\":\"AEAD_AES_256_GCM\",\"ciphertext\":\"%s\",\"associated_data\":"
-            "\"transaction\",\"nonce\":\"0123456789ab\"}}",
-            i, ct);
-        int m = snprintf(msg, sizeof msg, "%ld\nNONCE%d\n%s\n", (long)ts, i, n->body);
-        pc_pay_sign(signer, msg, (size_t)m, sig, sizeof sig);
-        snprintf(n->hdr[0], sizeof n->hdr[0], "Wechatpay-Serial: %s", serial);
-        snprintf(n->hdr[1], sizeof n->hdr[1], "Wechatpay-Timestamp: %ld", (long)ts);
-        snprintf(n->hdr[2], sizeof n->hdr[2], "Wechatpay-Nonce: NONCE%d", i);
-        snprintf(n->hdr[3], sizeof n->hdr[3], "Wechatpay-Signature: %s", sig);
-    }
-    pc_pay_signer_free(signer);
+    h_pay_orders_and_notes(&g_db, "PB", "o_bench", "benchtask", count, g_notes);
     g_nnotes = count;
     g_nlat = calloc(1, sizeof *g_nlat);
     pthread_t t[64];
@@ -249,33 +201,93 @@ static void phase_notifications(int count, int senders)
            "reply p50 %.2f ms, p99 %.2f ms; %d answered 204, %lld orders moved\n",
            count, senders, (double)count / secs, p50, p99, atomic_load(&g_ok), applied);
     for (int i = 0; i < count; i++)
-        free(g_notes[i].body);
+        h_pay_note_free(&g_notes[i]);
     free(g_notes);
     free(g_nlat);
 }
 
-static void run(int seconds, int uploaders, int notes, int senders)
+#define LIST_STUDENTS 1000
+
+static atomic_long g_lists;
+
+static void *lister(void *arg)
 {
-    char cmd[600], wx[600], conf[3000], mchid[32], serial[64], apiv3[64], path[512];
-    snprintf(g_pay, sizeof g_pay, "%s/pay", h_workdir());
-    snprintf(cmd, sizeof cmd, "'%s/scripts/gen-pay-keys.sh' '%s' >/dev/null", PC_SOURCE_DIR, g_pay);
-    if (system(cmd) != 0)
-        fail_msg("gen-pay-keys.sh failed");
+    struct lat *l = arg;
+    CURL *c = client("/api/v1/orders", NULL);
+    unsigned seed = (unsigned)(uintptr_t)pthread_self();
+    while (!atomic_load(&g_stop)) {
+        char auth[96];
+        snprintf(auth, sizeof auth, "Authorization: Bearer tok-list-%d",
+                 1 + (int)(rand_r(&seed) % LIST_STUDENTS));
+        struct curl_slist *hs = curl_slist_append(NULL, auth);
+        curl_easy_setopt(c, CURLOPT_HTTPHEADER, hs);
+        double t = now_s();
+        long st = 0;
+        if (curl_easy_perform(c) == CURLE_OK &&
+            curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &st) == CURLE_OK && st == 200) {
+            atomic_fetch_add(&g_lists, 1);
+            pthread_mutex_lock(&g_mu);
+            if (l->n < sizeof l->v / sizeof l->v[0])
+                l->v[l->n++] = now_s() - t;
+            pthread_mutex_unlock(&g_mu);
+        }
+        curl_slist_free_all(hs);
+    }
+    curl_easy_cleanup(c);
+    return NULL;
+}
+
+static void phase_lists(int seconds, int listers)
+{
+    long long task = h_db_int(&g_db, "SELECT id FROM tasks WHERE feature_code_norm='benchtask'");
+    long long school = h_db_int(&g_db, "SELECT school_id FROM tasks WHERE id=%lld", task);
+    h_db_int(&g_db, "INSERT INTO users (openid) SELECT CONCAT('o_list', seq) FROM seq_1_to_%d",
+             LIST_STUDENTS);
+    h_db_int(&g_db, "INSERT INTO user_sessions (user_id, token_hash, expires_at) SELECT u.id, "
+                    "SHA2(CONCAT('tok-list-', SUBSTRING(u.openid, 7)), 256), UTC_TIMESTAMP() + "
+                    "INTERVAL 1 DAY FROM users u WHERE u.openid LIKE 'o\\_list%%'");
+    h_db_int(&g_db,
+             "INSERT INTO orders (order_no, task_id, user_id, school_id, grad_year, student_no, "
+             "student_name, college, class_name, status, amount_fen) SELECT CONCAT('PL', "
+             "LPAD(u.id * 10 + s.seq, 15, '0')), %lld, u.id, %lld, 2024, CONCAT('L', u.id, '-', "
+             "s.seq), '学生', '信息学院', '1班', IF(s.seq %% 5 = 0, 'unpaid', 'approved'), 2500 "
+             "FROM users u JOIN seq_1_to_10 s WHERE u.openid LIKE 'o\\_list%%'",
+             task, school);
+    struct lat *l = calloc(1, sizeof *l);
+    pthread_t t[64];
+    atomic_store(&g_stop, 0);
+    atomic_store(&g_lists, 0);
+    for (int i = 0; i < listers && i < 64; i++) /* warm-up: sessions and pages get kept */
+        pthread_create(&t[i], NULL, lister, l);
+    sleep(2);
+    atomic_store(&g_stop, 1);
+    for (int i = 0; i < listers && i < 64; i++)
+        pthread_join(t[i], NULL);
+    l->n = 0;
+    atomic_store(&g_stop, 0);
+    atomic_store(&g_lists, 0);
+    double t0 = now_s();
+    for (int i = 0; i < listers && i < 64; i++)
+        pthread_create(&t[i], NULL, lister, l);
+    sleep((unsigned)seconds);
+    atomic_store(&g_stop, 1);
+    for (int i = 0; i < listers && i < 64; i++)
+        pthread_join(t[i], NULL);
+    double secs = now_s() - t0, p50, p99;
+    pct(l, &p50, &p99);
+    printf("C. order lists (%d students x 10 orders, %d clients, %d s): %.0f lists/s, "
+           "p50 %.2f ms, p99 %.2f ms\n",
+           LIST_STUDENTS, listers, seconds, (double)atomic_load(&g_lists) / secs, p50, p99);
+    free(l);
+}
+
+static void run(int seconds, int uploaders, int notes, int senders, int listers)
+{
+    char wx[600], pay[1500], conf[3000];
     h_db_start(&g_db);
     h_sandbox_start(&g_sb, NULL);
-    snprintf(path, sizeof path, "%s/mchid", g_pay);
-    h_read_text(path, mchid, sizeof mchid);
-    snprintf(path, sizeof path, "%s/merchant.serial", g_pay);
-    h_read_text(path, serial, sizeof serial);
-    snprintf(path, sizeof path, "%s/apiv3.key", g_pay);
-    h_read_text(path, apiv3, sizeof apiv3);
-    snprintf(conf, sizeof conf,
-             "%s[server]\nthreads = 2\nworkers = 4\n[log]\nlevel = warn\n"
-             "[pay]\nmchid = %s\napi_base = %s\nca_file = %s/tls/dev-ca.pem\n"
-             "merchant_key_file = %s/merchant.key\nmerchant_serial = %s\napiv3_key = %s\n"
-             "platform_certs = %s/platform.pem\nsweep_interval_ms = 3600000\n",
-             h_sandbox_conf(&g_sb, wx, sizeof wx), mchid, g_sb.base, h_workdir(), g_pay, serial,
-             apiv3, g_pay);
+    snprintf(conf, sizeof conf, "%s[server]\nthreads = 2\nworkers = 4\n[log]\nlevel = warn\n%s",
+             h_sandbox_conf(&g_sb, wx, sizeof wx), h_pay_conf(&g_sb, pay, sizeof pay));
     h_srv_start(&g_srv, &g_db, conf, 0);
     h_student(&g_srv, &g_sb, "o_bench", NULL, g_tok, sizeof g_tok);
     h_db_int(&g_db, "INSERT INTO schools (code, name) VALUES ('10402', 'bench')");
@@ -290,23 +302,24 @@ static void run(int seconds, int uploaders, int notes, int senders)
     free(rgb);
     phase_uploads(seconds, uploaders);
     phase_notifications(notes, senders);
+    phase_lists(seconds, listers);
     free(g_jpeg);
     h_srv_stop(&g_srv, SIGTERM);
     h_sandbox_stop(&g_sb);
     h_db_destroy(&g_db);
 }
 
-static int g_argv[4] = {10, 4, 2000, 8};
+static int g_argv[5] = {10, 4, 2000, 8, 16};
 
 static void bench(void **state)
 {
     (void)state;
-    run(g_argv[0], g_argv[1], g_argv[2], g_argv[3]);
+    run(g_argv[0], g_argv[1], g_argv[2], g_argv[3], g_argv[4]);
 }
 
 int main(int argc, char **argv)
 {
-    for (int i = 1; i < argc && i <= 4; i++)
+    for (int i = 1; i < argc && i <= 5; i++)
         g_argv[i - 1] = (int)strtol(argv[i], NULL, 10);
     const struct CMUnitTest t[] = {cmocka_unit_test(bench)};
     return cmocka_run_group_tests(t, NULL, NULL);

@@ -48,15 +48,26 @@ static const struct key g_keys[] = {
     {"server", "max_header_bytes", K_I64, O(max_header_bytes), "16384", 1024, 1048576, false,
      "cap on the request line and headers"},
     {"server", "timeout_s", K_INT, O(timeout_s), "30", 1, 3600, false,
-     "idle read/write timeout of a connection in seconds"},
+     "idle timeout of a connection in seconds (between requests, reads of a body, writes)"},
+    {"server", "header_timeout_s", K_INT, O(header_timeout_s), "10", 1, 600, false,
+     "seconds from a request's first byte (or accept) to the end of its headers; not extended "
+     "by slow bytes"},
+    {"server", "body_timeout_s", K_INT, O(body_timeout_s), "120", 1, 3600, false,
+     "seconds after its headers by which a request body must have arrived"},
+    {"server", "max_conns_per_ip", K_INT, O(max_conns_per_ip), "256", 0, 1000000, false,
+     "open connections per client address (trusted proxies exempt); 0: no cap"},
+    {"server", "max_connections", K_INT, O(max_connections), "20000", 0, 10000000, false,
+     "open client connections in all; 0: no cap"},
     {"server", "shutdown_grace_ms", K_INT, O(shutdown_grace_ms), "10000", 0, 600000, false,
      "on SIGTERM/SIGINT, how long in-flight requests may take to finish"},
     {"server", "port_file", K_STR, O(port_file), "", 0, 0, false,
      "if set, the first bound port is written to this file once listening (for tests)"},
     {"server", "debug_routes", K_BOOL, O(debug_routes), "false", 0, 0, false,
      "enable /__debug/* routes used by the test suite; never in production"},
-    {"server", "trust_proxy", K_BOOL, O(trust_proxy), "false", 0, 0, false,
-     "take the client address from the last X-Forwarded-For entry (behind a reverse proxy)"},
+    {"server", "trusted_proxies", K_STR, O(trusted_proxies), "", 0, 0, false,
+     "addresses and CIDR blocks of reverse proxies whose X-Forwarded-For is honoured"},
+    {"server", "metrics_allow", K_STR, O(metrics_allow), "127.0.0.0/8, ::1/128", 0, 0, false,
+     "client addresses and CIDR blocks that read /metrics without a staff token"},
     {"server", "www_dir", K_STR, O(www_dir), "", 0, 0, false,
      "directory of the built console and PC page (make build writes build/www); empty = the "
      "pages are not served"},
@@ -97,6 +108,12 @@ static const struct key g_keys[] = {
      "unknown feature codes tried from one client address within bind_window_s before 429"},
     {"auth", "bind_window_s", K_INT, O(bind_window_s), "600", 1, 86400, false,
      "window of the feature-code guessing counters in seconds"},
+    {"auth", "session_cache_entries", K_INT, O(session_cache_entries), "65536", 0, 10000000, false,
+     "valid student sessions kept in memory by each instance (0: every token is read from the "
+     "database)"},
+    {"auth", "session_poll_ms", K_INT, O(session_poll_ms), "500", 50, 10000, false,
+     "how often each instance reads the revoked sessions; a logout anywhere is honoured "
+     "everywhere within twice this"},
     {"auth", "sms_code_ttl_s", K_INT, O(sms_code_ttl_s), "300", 60, 3600, false,
      "lifetime of a PC-page SMS login code"},
     {"auth", "sms_phone_interval_s", K_INT, O(sms_phone_interval_s), "60", 1, 3600, false,
@@ -205,6 +222,11 @@ static const struct key g_keys[] = {
      "how often the reconciliation job looks for requested days (and yesterday's bill)"},
     {"tasks", "closeout_interval_ms", K_INT, O(closeout_interval_ms), "30000", 50, 3600000, false,
      "how often the window close-out job looks for tasks whose window has closed"},
+    {"orders", "list_cache_entries", K_INT, O(list_cache_entries), "16384", 0, 10000000, false,
+     "students' first order-list pages each instance keeps, answered after one fingerprint read "
+     "per batch of requests (0: every list is read)"},
+    {"orders", "list_cache_mb", K_INT, O(list_cache_mb), "64", 1, 65536, false,
+     "the most memory those pages may take, in MiB"},
     {"sms", "api_base", K_STR, O(sms_api_base), "", 0, 0, false,
      "base URL of the HTTP SMS gateway (POST {api_base}/sms/v1/send); empty = no SMS"},
     {"sms", "api_key", K_STR, O(sms_api_key), "", 0, 0, true,
@@ -225,6 +247,27 @@ static const struct key g_keys[] = {
      "directory for stored files (avatars, photos); on a shared volume when scaled out"},
     {"storage", "avatar_max_bytes", K_I64, O(avatar_max_bytes), "2097152", 1024, 104857600, false,
      "largest avatar upload (JPEG or PNG)"},
+    {"storage", "backend", K_STR, O(storage_backend), "local", 0, 0, false,
+     "where photos and avatars live: local (storage.dir) or s3 (an S3-compatible object store: "
+     "Tencent COS, MinIO, Ceph RGW; docs/deploy.md)"},
+    {"storage", "s3_endpoint", K_STR, O(s3_endpoint), "", 0, 0, false,
+     "https://host[:port] of the S3 API (http:// only to a loopback address)"},
+    {"storage", "s3_bucket", K_STR, O(s3_bucket), "", 0, 0, false, "bucket of the objects"},
+    {"storage", "s3_region", K_STR, O(s3_region), "us-east-1", 0, 0, false,
+     "region the requests are signed for (AWS Signature V4), e.g. ap-guangzhou for COS"},
+    {"storage", "s3_path_style", K_BOOL, O(s3_path_style), "false", 0, 0, false,
+     "address objects as endpoint/bucket/key (MinIO, Ceph RGW) instead of bucket.endpoint/key "
+     "(COS, AWS)"},
+    {"storage", "s3_prefix", K_STR, O(s3_prefix), "", 0, 0, false,
+     "prepended to every object key (e.g. portraitd/), to share a bucket"},
+    {"storage", "s3_access_key", K_STR, O(s3_access_key), "", 0, 0, true,
+     "access key id (COS SecretId); pass it as PORTRAITD_STORAGE_S3_ACCESS_KEY"},
+    {"storage", "s3_secret_key", K_STR, O(s3_secret_key), "", 0, 0, true,
+     "secret access key (COS SecretKey); pass it as PORTRAITD_STORAGE_S3_SECRET_KEY"},
+    {"storage", "s3_ca_file", K_STR, O(s3_ca_file), "", 0, 0, false,
+     "PEM CA bundle to verify s3_endpoint with; empty = the system's trust store"},
+    {"storage", "s3_timeout_ms", K_INT, O(s3_timeout_ms), "30000", 100, 600000, false,
+     "total time allowed for one request to the object store"},
     {"retention", "interval_ms", K_INT, O(retention_interval_ms), "3600000", 1000, 86400000, false,
      "how often the retention job deletes what has been kept long enough (docs/privacy.md)"},
     {"retention", "dry_run", K_BOOL, O(retention_dry_run), "false", 0, 0, false,
@@ -319,9 +362,24 @@ static int set_key(struct pc_config *cfg, const struct key *k, const char *v, ch
     return 0;
 }
 
+/* Keys that no longer exist, with what replaced them. */
+static const struct {
+    const char *section, *name, *hint;
+} g_retired[] = {
+    {"server", "trust_proxy",
+     "server.trust_proxy was replaced by server.trusted_proxies (the addresses of the proxies "
+     "whose X-Forwarded-For is honoured)"},
+};
+
 int pc_config_set(struct pc_config *cfg, const char *section, const char *key, const char *value,
                   char *err, size_t errlen)
 {
+    for (size_t i = 0; i < sizeof g_retired / sizeof g_retired[0]; i++) {
+        if (!strcmp(g_retired[i].section, section) && !strcmp(g_retired[i].name, key)) {
+            snprintf(err, errlen, "%s", g_retired[i].hint);
+            return PC_EINVAL;
+        }
+    }
     for (size_t i = 0; i < NKEYS; i++)
         if (!strcmp(g_keys[i].section, section) && !strcmp(g_keys[i].name, key))
             return set_key(cfg, &g_keys[i], value, err, errlen);
@@ -353,6 +411,15 @@ static int on_ini(void *user, const char *section, const char *name, const char 
     return lc->rc == 0;
 }
 
+/* "PORTRAITD_SECTION_KEY" into buf (returned). */
+static const char *env_name(const char *section, const char *key, char *buf, size_t len)
+{
+    size_t n = (size_t)snprintf(buf, len, "PORTRAITD_%s_%s", section, key);
+    for (size_t j = 0; j < n && j < len; j++)
+        buf[j] = (char)toupper((unsigned char)buf[j]);
+    return buf;
+}
+
 int pc_config_load(struct pc_config *cfg, const char *path, char *err, size_t errlen)
 {
     struct load_ctx lc = {cfg, err, errlen, 0};
@@ -369,13 +436,16 @@ int pc_config_load(struct pc_config *cfg, const char *path, char *err, size_t er
             return PC_EINVAL;
         }
     }
+    for (size_t i = 0; i < sizeof g_retired / sizeof g_retired[0]; i++) {
+        char env[96];
+        if (getenv(env_name(g_retired[i].section, g_retired[i].name, env, sizeof env))) {
+            snprintf(err, errlen, "%s: %s", env, g_retired[i].hint);
+            return PC_EINVAL;
+        }
+    }
     for (size_t i = 0; i < NKEYS; i++) {
         char env[96];
-        size_t n =
-            (size_t)snprintf(env, sizeof env, "PORTRAITD_%s_%s", g_keys[i].section, g_keys[i].name);
-        for (size_t j = 0; j < n && j < sizeof env; j++)
-            env[j] = (char)toupper((unsigned char)env[j]);
-        const char *v = getenv(env);
+        const char *v = getenv(env_name(g_keys[i].section, g_keys[i].name, env, sizeof env));
         if (v) {
             int rc = set_key(cfg, &g_keys[i], v, err, errlen);
             if (rc)

@@ -25,10 +25,15 @@ struct pc_config {
     int64_t max_json_bytes;   /* cap on JSON request bodies */
     int64_t max_header_bytes; /* cap on request line + headers */
     int timeout_s;            /* idle read/write timeout per connection */
+    int header_timeout_s;     /* request line + headers must arrive within this, not reset */
+    int body_timeout_s;       /* a request body must arrive within this, not reset */
+    int max_conns_per_ip;     /* open connections per client address (0: no cap) */
+    int max_connections;      /* open connections in all (0: no cap) */
     int shutdown_grace_ms;    /* how long SIGTERM waits for in-flight requests */
     char *port_file;          /* if set, the bound port is written here (tests) */
     bool debug_routes;        /* enables the /__debug/ routes (tests only) */
-    bool trust_proxy;         /* take the client address from X-Forwarded-For */
+    char *trusted_proxies;    /* CIDR list: peers whose X-Forwarded-For is honoured */
+    char *metrics_allow;      /* CIDR list: clients that read /metrics without a token */
     char *www_dir;            /* built console and PC page (build/www); empty = not served */
     /* [db] */
     char *db_host;
@@ -52,10 +57,12 @@ struct pc_config {
     int bind_user_max_failures;
     int bind_addr_max_failures;
     int bind_window_s;
-    int sms_code_ttl_s;       /* PC login codes: lifetime */
-    int sms_phone_interval_s; /* one code per phone per this many seconds */
-    int sms_phone_max;        /* codes per phone within sms_window_s */
-    int sms_addr_max;         /* codes per client address within sms_window_s */
+    int session_cache_entries; /* student sessions kept in memory (0: none) */
+    int session_poll_ms;       /* how often revocations are read from the database */
+    int sms_code_ttl_s;        /* PC login codes: lifetime */
+    int sms_phone_interval_s;  /* one code per phone per this many seconds */
+    int sms_phone_max;         /* codes per phone within sms_window_s */
+    int sms_addr_max;          /* codes per client address within sms_window_s */
     int sms_window_s;
     /* [wechat] */
     char *wx_appid;
@@ -107,7 +114,10 @@ struct pc_config {
     char *notify_page;              /* mini-program page opened from a message */
     char *notify_miniprogram_state; /* developer | trial | formal */
     int closeout_interval_ms;       /* [tasks] how often the window close-out job looks */
-    int recon_interval_ms;          /* [finance] how often the reconciliation job looks */
+    /* [orders] */
+    int list_cache_entries; /* students' first list pages kept in memory (0: none) */
+    int list_cache_mb;      /* the most those pages may take */
+    int recon_interval_ms;  /* [finance] how often the reconciliation job looks */
     /* [sms] */
     char *sms_api_base; /* empty = no SMS */
     char *sms_api_key;  /* secret */
@@ -121,6 +131,16 @@ struct pc_config {
     /* [storage] */
     char *storage_dir;
     int64_t avatar_max_bytes;
+    char *storage_backend; /* "local" (storage.dir) or "s3" (an S3-compatible object store) */
+    char *s3_endpoint;     /* https://host[:port] of the S3 API */
+    char *s3_bucket;
+    char *s3_region;     /* signing region (AWS Signature V4) */
+    bool s3_path_style;  /* endpoint/bucket/key instead of bucket.endpoint/key */
+    char *s3_prefix;     /* prepended to every object key */
+    char *s3_access_key; /* secret: pass as PORTRAITD_STORAGE_S3_ACCESS_KEY */
+    char *s3_secret_key; /* secret: pass as PORTRAITD_STORAGE_S3_SECRET_KEY */
+    char *s3_ca_file;    /* PEM bundle; empty = the system store */
+    int s3_timeout_ms;   /* one request to the object store */
     /* [retention] (docs/privacy.md) */
     int retention_interval_ms;
     bool retention_dry_run;

@@ -1,6 +1,7 @@
 /* export/export.c — the task photo zip. See export.h. */
 #include "export/export.h"
 
+#include "base/alloc.h"
 #include "base/buf.h"
 #include "base/err.h"
 #include "base/log.h"
@@ -8,6 +9,7 @@
 #include "storage/storage.h"
 #include "store/export.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -54,6 +56,80 @@ static const char *missing_reason(const char *state)
            : !strcmp(state, "refunded")          ? "已退款"
            : !strcmp(state, "collected_offline") ? "已线下采集"
                                                  : state;
+}
+
+/* A zip member read from storage when libzip writes it (at zip_close), so that one photo at
+ * a time is in memory whatever the backend. */
+struct member {
+    const struct pc_config *cfg;
+    char rel[256];
+    int64_t size;
+    char *data;
+    size_t len, off;
+    zip_error_t err;
+};
+
+static zip_int64_t member_cb(void *ud, void *data, zip_uint64_t len, zip_source_cmd_t cmd)
+{
+    struct member *m = ud;
+    switch (cmd) {
+    case ZIP_SOURCE_OPEN:
+        if (pc_storage_get(m->cfg, m->rel, (size_t)m->size, &m->data, &m->len) ||
+            m->len != (size_t)m->size) {
+            zip_error_set(&m->err, ZIP_ER_READ, EIO);
+            return -1;
+        }
+        m->off = 0;
+        return 0;
+    case ZIP_SOURCE_READ: {
+        size_t n = m->len - m->off < len ? m->len - m->off : (size_t)len;
+        memcpy(data, m->data + m->off, n);
+        m->off += n;
+        return (zip_int64_t)n;
+    }
+    case ZIP_SOURCE_CLOSE:
+        free(m->data);
+        m->data = NULL;
+        return 0;
+    case ZIP_SOURCE_STAT: {
+        zip_stat_t *st = data;
+        zip_stat_init(st);
+        st->size = (zip_uint64_t)m->size;
+        st->valid |= ZIP_STAT_SIZE;
+        return sizeof *st;
+    }
+    case ZIP_SOURCE_ERROR:
+        return zip_error_to_data(&m->err, data, len);
+    case ZIP_SOURCE_FREE:
+        free(m->data);
+        zip_error_fini(&m->err);
+        free(m);
+        return 0;
+    case ZIP_SOURCE_SUPPORTS:
+        return zip_source_make_command_bitmap(ZIP_SOURCE_OPEN, ZIP_SOURCE_READ, ZIP_SOURCE_CLOSE,
+                                              ZIP_SOURCE_STAT, ZIP_SOURCE_ERROR, ZIP_SOURCE_FREE,
+                                              -1);
+    default:
+        zip_error_set(&m->err, ZIP_ER_OPNOTSUPP, 0);
+        return -1;
+    }
+}
+
+/* A source for the stored object rel of size bytes, or NULL. */
+static zip_source_t *member_source(zip_t *za, const struct pc_config *cfg, const char *rel,
+                                   int64_t size)
+{
+    struct member *m = pc_new(struct member);
+    m->cfg = cfg;
+    snprintf(m->rel, sizeof m->rel, "%s", rel);
+    m->size = size;
+    zip_error_init(&m->err);
+    zip_source_t *src = zip_source_function(za, member_cb, m);
+    if (!src) {
+        zip_error_fini(&m->err);
+        free(m);
+    }
+    return src;
 }
 
 void pc_export_name_part(const char *in, char *out, size_t len)
@@ -104,11 +180,10 @@ int pc_export_task_zip(struct pc_db *db, const struct pc_config *cfg, int64_t ta
         rc = pc_store_export_approved(db, task_id, after, PAGE, &rows, &n);
         for (size_t i = 0; rc == 0 && i < n; i++) {
             const struct pc_export_row *e = &rows[i];
-            char full[1400], name[600], college[300], no[64];
+            char name[600], college[300], no[64];
             after = e->id;
-            struct stat st;
-            if (!e->path[0] || pc_storage_path(cfg, e->path, full, sizeof full) ||
-                stat(full, &st) != 0 || !S_ISREG(st.st_mode)) {
+            int64_t size = 0;
+            if (!e->path[0] || pc_storage_size(cfg, e->path, &size) != 0) {
                 rc = pc_export_error_row(&errors, e, e->path[0] ? "照片文件缺失" : "没有照片");
                 out->errors++;
                 continue;
@@ -119,7 +194,7 @@ int pc_export_task_zip(struct pc_db *db, const struct pc_config *cfg, int64_t ta
                 snprintf(name, sizeof name, "%s/%s.jpg", college, no);
             else
                 snprintf(name, sizeof name, "%s.jpg", no);
-            zip_source_t *src = zip_source_file(za, full, 0, -1) /* to the end */;
+            zip_source_t *src = member_source(za, cfg, e->path, size);
             zip_int64_t idx = src ? zip_file_add(za, name, src, ZIP_FL_ENC_UTF_8) : -1;
             if (idx < 0) {
                 if (src)

@@ -68,6 +68,18 @@ int pc_auth_user(struct pc_req *r, struct pc_ctx *ctx)
     return 0;
 }
 
+int pc_auth_user_cached(struct pc_req *r)
+{
+    char token[129];
+    if (take_bearer(r, token))
+        return -1;
+    struct pc_user_auth u;
+    if (!pc_user_token_cached(token, &u))
+        return 0;
+    pc_req_set_user(r, &u);
+    return 1;
+}
+
 int pc_auth_staff(struct pc_req *r, struct pc_ctx *ctx, unsigned roles_any)
 {
     char token[129];

@@ -18,6 +18,11 @@ int pc_auth_staff(struct pc_req *r, struct pc_ctx *ctx, unsigned roles_any);
  * 0 to proceed; non-zero when the response (401 / 503) is set. */
 int pc_auth_user(struct pc_req *r, struct pc_ctx *ctx);
 
+/* The student guard without the database, for a PC_ROUTE_LOOP handler on the loop: 1 with
+ * pc_req_user(r) filled when the session cache knows the token; 0 when only the database can
+ * tell (go on with pc_auth_user on a worker); -1 when the response (401, no token) is set. */
+int pc_auth_user_cached(struct pc_req *r);
+
 /* The bearer token of the request, or NULL. Borrowed from the request. */
 const char *pc_auth_bearer(const struct pc_req *r, size_t *len);
 

@@ -100,6 +100,14 @@ void h_debug_image_hold(struct pc_req *r, struct pc_ctx *ctx);
 int pc_h_limit(struct pc_req *r, int *limit);
 int pc_h_cursor_id(struct pc_req *r, long long *id);
 void pc_h_cursor_make(long long id, char out[32]);
+/* A list answer written straight into the request's body buffer b (pc_resp_buf(r,
+ * PC_H_LIST_MAX_BYTES)): b holds `{"items":` and the array of n items (of at most limit, the
+ * last one's id last_id) when rc is 0; adds next_cursor and answers 200. Otherwise answers rc
+ * (PC_ETOOBIG: 500). */
+#define PC_H_LIST_MAX_BYTES (8u << 20)
+struct pc_buf;
+void pc_h_list_end(struct pc_req *r, const struct pc_ctx *ctx, int rc, struct pc_buf *b, size_t n,
+                   int limit, int64_t last_id);
 
 /* A positive integer path parameter; answers 404 and returns -1 otherwise (tasks.c). */
 int pc_h_id_param(struct pc_req *r, const char *name, int64_t *id);

@@ -45,10 +45,10 @@ void h_readyz(struct pc_req *r, struct pc_ctx *ctx)
                   rc == 0 ? "数据库结构未更新，请先执行迁移" : "数据库暂时不可用", d);
 }
 
-/* Worker: Prometheus text exposition, for loopback scrapers or any staff member. */
+/* Worker: Prometheus text exposition, for clients in server.metrics_allow or any staff member. */
 void h_metrics(struct pc_req *r, struct pc_ctx *ctx)
 {
-    if (!pc_req_client_is_loopback(r) && pc_auth_staff(r, ctx, 0) != 0)
+    if (!pc_req_metrics_allowed(r) && pc_auth_staff(r, ctx, 0) != 0)
         return;
     struct pc_buf b;
     pc_buf_init(&b, 64u << 20);

@@ -12,6 +12,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+void pc_h_list_end(struct pc_req *r, const struct pc_ctx *ctx, int rc, struct pc_buf *b, size_t n,
+                   int limit, int64_t last_id)
+{
+    if (rc == 0 && n == (size_t)limit) {
+        char cur[32];
+        pc_h_cursor_make((long long)last_id, cur);
+        rc = pc_buf_addf(b, ",\"next_cursor\":\"%s\"}", cur);
+    } else if (rc == 0) {
+        rc = pc_buf_adds(b, ",\"next_cursor\":null}");
+    }
+    if (rc == 0)
+        pc_resp_json_buf(r, 200, b);
+    else
+        pc_resp_from_err(r, ctx, rc);
+}
+
 int pc_h_limit(struct pc_req *r, int *limit)
 {
     const char *s = pc_req_query(r, "limit");

@@ -155,19 +155,11 @@ static void notify_fail(struct pc_req *r, int status, const char *message)
     pc_resp_json(r, status, o);
 }
 
-void pc_h_pay_notification(struct pc_req *r, struct pc_ctx *ctx,
-                           enum pc_pay_verdict (*notified)(struct pc_ctx *ctx,
-                                                           const struct pc_pay_notify_headers *h,
-                                                           const char *body, size_t len),
-                           const char *unreadable, const char *mismatch)
+/* The answer WeChat expects for a verdict (API.md /pay/notify, /pay/refund-notify). */
+static void reply_verdict(struct pc_req *r, enum pc_pay_verdict v, const char *unreadable,
+                          const char *mismatch)
 {
-    struct pc_pay_notify_headers h = {
-        pc_req_header(r, "Wechatpay-Serial"), pc_req_header(r, "Wechatpay-Timestamp"),
-        pc_req_header(r, "Wechatpay-Nonce"), pc_req_header(r, "Wechatpay-Signature"),
-        pc_req_header(r, "Wechatpay-Signature-Type")};
-    size_t len;
-    const char *body = pc_req_body(r, &len);
-    switch (notified(ctx, &h, body, len)) {
+    switch (v) {
     case PC_PAY_ACK:
         pc_resp_raw(r, 204, "application/json", "", 0);
         break;
@@ -189,7 +181,45 @@ void pc_h_pay_notification(struct pc_req *r, struct pc_ctx *ctx,
     }
 }
 
+static void headers_of(struct pc_req *r, struct pc_pay_notify_headers *h)
+{
+    *h = (struct pc_pay_notify_headers){
+        pc_req_header(r, "Wechatpay-Serial"), pc_req_header(r, "Wechatpay-Timestamp"),
+        pc_req_header(r, "Wechatpay-Nonce"), pc_req_header(r, "Wechatpay-Signature"),
+        pc_req_header(r, "Wechatpay-Signature-Type")};
+}
+
+void pc_h_pay_notification(struct pc_req *r, struct pc_ctx *ctx,
+                           enum pc_pay_verdict (*notified)(struct pc_ctx *ctx,
+                                                           const struct pc_pay_notify_headers *h,
+                                                           const char *body, size_t len),
+                           const char *unreadable, const char *mismatch)
+{
+    struct pc_pay_notify_headers h;
+    headers_of(r, &h);
+    size_t len;
+    const char *body = pc_req_body(r, &len);
+    reply_verdict(r, notified(ctx, &h, body, len), unreadable, mismatch);
+}
+
+#define PAY_UNREADABLE "通知内容无法解密"
+#define PAY_MISMATCH   "通知内容与订单不符"
+
+/* A payment notification's verdict, on whichever thread it was reached (the committer's after
+ * its commit, or this worker's). */
+static void pay_notified(void *arg, enum pc_pay_verdict v)
+{
+    struct pc_req *r = arg;
+    reply_verdict(r, v, PAY_UNREADABLE, PAY_MISMATCH);
+    pc_req_complete(r);
+}
+
 void h_pay_notify(struct pc_req *r, struct pc_ctx *ctx)
 {
-    pc_h_pay_notification(r, ctx, pc_payment_notified, "通知内容无法解密", "通知内容与订单不符");
+    struct pc_pay_notify_headers h;
+    headers_of(r, &h);
+    size_t len;
+    const char *body = pc_req_body(r, &len);
+    pc_req_park(r); /* answered by pay_notified: here, or after the group's commit */
+    pc_payment_notified_async(ctx, &h, body, len, pay_notified, r);
 }

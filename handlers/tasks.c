@@ -3,8 +3,11 @@
  * GET /orders, GET /orders/{order_no}. */
 #include "handlers/handlers.h"
 
+#include "base/alloc.h"
+#include "base/buf.h"
 #include "base/err.h"
 #include "base/timeutil.h"
+#include "orders/listing.h"
 #include "orders/orders.h"
 #include "handlers/auth.h"
 #include "config/config.h"
@@ -244,31 +247,63 @@ void h_task_confirm(struct pc_req *r, struct pc_ctx *ctx)
     pc_resp_json(r, 200, out);
 }
 
+/* A first page parked with the lister (orders/listing.h), answered on its thread. */
+struct list_wait {
+    struct pc_req *r;
+    const struct pc_ctx *ctx; /* the loop's: lives as long as the server */
+    int limit;
+};
+
+static void list_answer(struct pc_req *r, const struct pc_ctx *ctx, int rc, const char *items,
+                        size_t len, size_t n, int limit, int64_t last_id)
+{
+    struct pc_buf *b = pc_resp_buf(r, PC_H_LIST_MAX_BYTES);
+    if (rc == 0)
+        rc = pc_buf_adds(b, "{\"items\":");
+    if (rc == 0)
+        rc = pc_buf_add(b, items, len);
+    pc_h_list_end(r, ctx, rc, b, n, limit, last_id);
+}
+
+static void list_done(void *arg, int rc, const char *items, size_t len, size_t n, int64_t last_id)
+{
+    struct list_wait *w = arg;
+    list_answer(w->r, w->ctx, rc, items, len, n, w->limit, last_id);
+    pc_req_complete(w->r);
+    free(w);
+}
+
+/* GET /orders. On the loop (PC_ROUTE_LOOP): a known token whose first page is kept in memory
+ * waits for the lister's fingerprint read; anything else goes on on a worker. */
 void h_orders_list(struct pc_req *r, struct pc_ctx *ctx)
 {
     int limit;
     long long before;
+    if (!ctx->db) {
+        int known = pc_auth_user_cached(r);
+        if (known < 0 || (known && (pc_h_limit(r, &limit) || pc_h_cursor_id(r, &before))))
+            return;
+        if (!known || before || !pc_order_list_is_cached(pc_req_user(r)->id, limit)) {
+            pc_req_to_worker(r, h_orders_list);
+            return;
+        }
+        struct list_wait *w = pc_new(struct list_wait);
+        *w = (struct list_wait){r, ctx, limit};
+        pc_req_park(r);
+        pc_order_list_queue(pc_req_user(r), limit, list_done, w);
+        return;
+    }
     if (pc_auth_user(r, ctx) || pc_h_limit(r, &limit) || pc_h_cursor_id(r, &before))
         return;
-    struct pc_order *os = NULL;
+    struct pc_buf *b = pc_resp_buf(r, PC_H_LIST_MAX_BYTES);
     size_t n = 0;
-    int rc = pc_order_list_own(ctx->db, pc_req_user(r), before, limit, &os, &n);
-    if (rc) {
-        pc_resp_from_err(r, ctx, rc);
-        return;
-    }
-    cJSON *o = cJSON_CreateObject(), *items = cJSON_AddArrayToObject(o, "items");
-    for (size_t i = 0; i < n; i++)
-        cJSON_AddItemToArray(items, pc_order_json(&os[i]));
-    if (n == (size_t)limit) {
-        char cur[32];
-        pc_h_cursor_make((long long)os[n - 1].id, cur);
-        cJSON_AddStringToObject(o, "next_cursor", cur);
-    } else {
-        cJSON_AddNullToObject(o, "next_cursor");
-    }
-    free(os);
-    pc_resp_json(r, 200, o);
+    int64_t last = 0;
+    int rc = pc_buf_adds(b, "{\"items\":");
+    if (rc == 0 && before == 0)
+        rc = pc_order_list_first_page(ctx->db, pc_req_user(r), limit, b, &n, &last);
+    else if (rc == 0)
+        rc = pc_order_list_own_json(ctx->db, pc_req_user(r), before, limit, b, &n, &last);
+    pc_h_list_end(r, ctx, rc, b, n, limit, last);
 }
 
 void h_order_get(struct pc_req *r, struct pc_ctx *ctx)

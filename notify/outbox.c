@@ -5,12 +5,11 @@
 #include "base/crypto.h"
 #include "base/err.h"
 #include "base/log.h"
+#include "base/stats.h"
 #include "config/config.h"
 #include "net/outbound.h"
 #include "orders/orders.h"
 #include "store/outbox.h"
-#include "store/tasks.h"
-#include "store/users.h"
 #include "wechat/miniapp.h"
 #include "wechat/token.h"
 
@@ -147,9 +146,7 @@ static enum outcome deliver(struct pc_ctx *ctx, const struct pc_outbox_msg *m, s
 {
     cJSON *p = cJSON_Parse(m->payload);
     const char *no = jstr(p, "order_no");
-    struct pc_order o;
-    struct pc_task t;
-    struct pc_user u;
+    struct pc_order_notice o;
     enum outcome out = UNSENT;
     memset(d, 0, sizeof *d);
     d->ctx = ctx;
@@ -167,11 +164,7 @@ static enum outcome deliver(struct pc_ctx *ctx, const struct pc_outbox_msg *m, s
                : !strcmp(ev, "approved") ? PC_NOTIFY_APPROVED
                : !strcmp(ev, "rejected") ? PC_NOTIFY_REJECTED
                                          : PC_NOTIFY_NONE;
-    int rc = d->event == PC_NOTIFY_NONE ? PC_ENOTFOUND : pc_order_get(ctx->db, no, &o);
-    if (rc == 0)
-        rc = pc_store_task_get(ctx->db, o.task_id, false, &t);
-    if (rc == 0)
-        rc = pc_store_user_get(ctx->db, o.user_id, &u);
+    int rc = d->event == PC_NOTIFY_NONE ? PC_ENOTFOUND : pc_order_notice(ctx->db, no, &o);
     if (rc == PC_ENOTFOUND) {
         snprintf(d->note, sizeof d->note, "nothing to send: unknown event or order");
         goto out;
@@ -183,7 +176,7 @@ static enum outcome deliver(struct pc_ctx *ctx, const struct pc_outbox_msg *m, s
     }
     /* What the student is told is what was decided then, not what the order says now. */
     d->v = (struct pc_notify_values){.student = o.student_name,
-                                     .task = t.name,
+                                     .task = o.task_name,
                                      .order_no = o.order_no,
                                      .amount_fen = o.amount_fen,
                                      .paid_at = o.paid_at,
@@ -191,7 +184,7 @@ static enum outcome deliver(struct pc_ctx *ctx, const struct pc_outbox_msg *m, s
                                      .deadline = jstr(p, "editable_until_db")};
     d->openid = o.openid;
     d->user_id = o.user_id;
-    snprintf(d->phone, sizeof d->phone, "%s", u.phone);
+    snprintf(d->phone, sizeof d->phone, "%s", o.phone);
     out = by_subscription(d);
     if (out == UNSENT)
         out = by_sms(d);
@@ -199,6 +192,22 @@ out:
     cJSON_Delete(p);
     return out;
 }
+
+/* What this instance's outbox worker did (GET /metrics). */
+static struct pc_stat g_claimed = PC_STAT_INIT("portraitd_outbox_claimed_total", "counter", NULL,
+                                               "Outbox messages claimed by this instance.", 0);
+static struct pc_stat g_done[3] = {
+    PC_STAT_INIT("portraitd_outbox_finished_total", "counter", "via=\"subscribe\"",
+                 "Outbox messages finished, by how they were sent (none: nothing to send).", 0),
+    PC_STAT_INIT("portraitd_outbox_finished_total", "counter", "via=\"sms\"",
+                 "Outbox messages finished, by how they were sent (none: nothing to send).", 0),
+    PC_STAT_INIT("portraitd_outbox_finished_total", "counter", "via=\"none\"",
+                 "Outbox messages finished, by how they were sent (none: nothing to send).", 0)};
+static struct pc_stat g_retried = PC_STAT_INIT("portraitd_outbox_retries_total", "counter", NULL,
+                                               "Outbox deliveries that failed and wait.", 0);
+static struct pc_stat g_dead =
+    PC_STAT_INIT("portraitd_outbox_dead_total", "counter", NULL,
+                 "Outbox messages parked as dead after notify.max_attempts.", 0);
 
 int pc_notify_outbox_job(struct pc_ctx *ctx, void *arg)
 {
@@ -209,6 +218,8 @@ int pc_notify_outbox_job(struct pc_ctx *ctx, void *arg)
     size_t n = 0;
     if (pc_store_outbox_claim(ctx->db, me, cfg->notify_lease_s, cfg->notify_batch, &ms, &n))
         return cfg->notify_interval_ms;
+    size_t delivered = 0;
+    pc_stat_add(&g_claimed, (long long)n);
     for (size_t i = 0; i < n; i++) {
         /* Every claim of the batch lives lease_s more from each message on: one message (its
          * WeChat and SMS calls, each bounded by its timeout) must fit in the lease, not the
@@ -222,12 +233,14 @@ int pc_notify_outbox_job(struct pc_ctx *ctx, void *arg)
         struct delivery d;
         enum outcome out = deliver(ctx, &ms[i], &d);
         int rc;
+        delivered += out != RETRY;
         if (out == RETRY) {
             uint32_t rnd = 0;
             pc_rand_bytes(&rnd, sizeof rnd);
             int64_t delay = pc_notify_backoff_ms(cfg, ms[i].attempts, rnd);
             rc = pc_store_outbox_retry(ctx->db, ms[i].id, me, cfg->notify_max_attempts, delay,
                                        d.note);
+            pc_stat_add(ms[i].attempts >= cfg->notify_max_attempts ? &g_dead : &g_retried, 1);
             pc_log(ms[i].attempts >= cfg->notify_max_attempts ? PC_LOG_ERROR : PC_LOG_WARN,
                    ms[i].attempts >= cfg->notify_max_attempts ? "message parked as dead"
                                                               : "message delivery failed",
@@ -235,6 +248,10 @@ int pc_notify_outbox_job(struct pc_ctx *ctx, void *arg)
                    PC_LS("error", d.note), PC_LI("retry_in_ms", delay));
         } else {
             rc = pc_store_outbox_done(ctx->db, ms[i].id, me, d.via, d.note[0] ? d.note : NULL);
+            pc_stat_add(&g_done[!strcmp(d.via, "subscribe") ? 0
+                                : !strcmp(d.via, "sms")     ? 1
+                                                            : 2],
+                        1);
             pc_log(PC_LOG_INFO, "message delivered", PC_LI("outbox_id", ms[i].id),
                    PC_LS("event", pc_notify_event_name(d.event)), PC_LS("via", d.via));
         }
@@ -243,5 +260,8 @@ int pc_notify_outbox_job(struct pc_ctx *ctx, void *arg)
                    PC_LI("outbox_id", ms[i].id), PC_LS("error", pc_strerror(rc)));
     }
     pc_store_outbox_msgs_free(ms, n);
-    return n == (size_t)cfg->notify_batch ? 1 : cfg->notify_interval_ms;
+    /* A full batch: more may be due now; but when nothing of it could be delivered (WeChat or
+     * the gateway unreachable), wait the interval instead of retrying the whole backlog at
+     * once. */
+    return n == (size_t)cfg->notify_batch && delivered ? 1 : cfg->notify_interval_ms;
 }

@@ -3,6 +3,7 @@
 
 #include "orders/limits.h"
 
+#include "base/buf.h"
 #include "base/crypto.h"
 #include "base/err.h"
 #include "base/gate.h"
@@ -25,6 +26,12 @@
 int pc_order_get(struct pc_db *db, const char *order_no, struct pc_order *o)
 {
     return order_no && strlen(order_no) < 33 ? pc_store_order_get(db, order_no, o) : PC_ENOTFOUND;
+}
+
+int pc_order_notice(struct pc_db *db, const char *order_no, struct pc_order_notice *out)
+{
+    return order_no && strlen(order_no) < 33 ? pc_store_order_notice(db, order_no, out)
+                                             : PC_ENOTFOUND;
 }
 
 int pc_order_get_own(struct pc_db *db, const struct pc_user_auth *u, const char *order_no,
@@ -119,45 +126,165 @@ void pc_order_no_new(char out[33])
              rnd[2], rnd[3]);
 }
 
+void pc_order_view_of(const struct pc_order *o, struct pc_order_view *v)
+{
+    *v = (struct pc_order_view){.id = o->id,
+                                .task_id = o->task_id,
+                                .amount_fen = o->amount_fen,
+                                .order_no = o->order_no,
+                                .status = o->status,
+                                .student_name = o->student_name,
+                                .student_no = o->student_no,
+                                .college = o->college,
+                                .class_name = o->class_name,
+                                .paid_at = o->paid_at,
+                                .photo_at = o->photo_at,
+                                .editable_until = o->editable_until,
+                                .created_at = o->created_at,
+                                .updated_at = o->updated_at,
+                                .review_decision = o->review_decision,
+                                .review_code = o->review_code,
+                                .review_reason = o->review_reason,
+                                .review_at = o->review_at};
+}
+
+static bool present(const char *s)
+{
+    return s && s[0];
+}
+
+/* Writes into b until one write does not fit; rc keeps the first failure. */
+struct jw {
+    struct pc_buf *b;
+    int rc;
+};
+
+static void raw(struct jw *w, const char *s)
+{
+    if (w->rc == 0)
+        w->rc = pc_buf_adds(w->b, s);
+}
+
+/* key (the text up to the value, e.g. ,"name":) then the value as a JSON string ("" for
+ * NULL). */
+static void str(struct jw *w, const char *key, const char *v)
+{
+    raw(w, key);
+    raw(w, "\"");
+    if (w->rc == 0 && v)
+        w->rc = pc_buf_add_json_str(w->b, v, strlen(v));
+    raw(w, "\"");
+}
+
+/* The value as a JSON string, or null when absent or empty. */
+static void str_or_null(struct jw *w, const char *key, const char *v)
+{
+    if (present(v)) {
+        str(w, key, v);
+    } else {
+        raw(w, key);
+        raw(w, "null");
+    }
+}
+
+/* A DATETIME as RFC 3339 at +08:00, or null when absent or unreadable. */
+static void time_or_null(struct jw *w, const char *key, const char *db_text)
+{
+    char t[32];
+    if (present(db_text) && pc_time_db_to_api(db_text, t, sizeof t) == 0) {
+        str(w, key, t);
+    } else {
+        raw(w, key);
+        raw(w, "null");
+    }
+}
+
+static void num(struct jw *w, const char *key, int64_t v)
+{
+    char n[24];
+    snprintf(n, sizeof n, "%lld", (long long)v);
+    raw(w, key);
+    raw(w, n);
+}
+
+int pc_order_json_write(struct pc_buf *b, const struct pc_order_view *v)
+{
+    struct jw w = {b, 0};
+    str(&w, "{\"order_no\":", v->order_no);
+    num(&w, ",\"task_id\":", v->task_id);
+    str(&w, ",\"status\":", v->status);
+    str(&w, ",\"student\":{\"name\":", v->student_name);
+    str(&w, ",\"student_no\":", v->student_no);
+    str_or_null(&w, ",\"college\":", v->college);
+    str_or_null(&w, ",\"class\":", v->class_name);
+    num(&w, "},\"amount_fen\":", v->amount_fen);
+    time_or_null(&w, ",\"paid_at\":", v->paid_at);
+    if (present(v->photo_at)) {
+        time_or_null(&w, ",\"photo\":{\"uploaded_at\":", v->photo_at);
+        raw(&w, ",\"checks_ok\":true}"); /* only passing photos are stored */
+    } else {
+        raw(&w, ",\"photo\":null");
+    }
+    if (present(v->review_decision)) {
+        str(&w, ",\"review\":{\"decision\":", v->review_decision);
+        str_or_null(&w, ",\"reason_code\":", v->review_code);
+        str_or_null(&w, ",\"reason\":", v->review_reason);
+        time_or_null(&w, ",\"at\":", v->review_at);
+        raw(&w, "}");
+    } else {
+        raw(&w, ",\"review\":null");
+    }
+    time_or_null(&w, ",\"editable_until\":", v->editable_until);
+    time_or_null(&w, ",\"created_at\":", v->created_at);
+    time_or_null(&w, ",\"updated_at\":", v->updated_at);
+    raw(&w, "}");
+    return w.rc;
+}
+
 cJSON *pc_order_json(const struct pc_order *o)
 {
-    cJSON *j = cJSON_CreateObject();
-    cJSON_AddStringToObject(j, "order_no", o->order_no);
-    cJSON_AddNumberToObject(j, "task_id", (double)o->task_id);
-    cJSON_AddStringToObject(j, "status", o->status);
-    cJSON *s = cJSON_AddObjectToObject(j, "student");
-    cJSON_AddStringToObject(s, "name", o->student_name);
-    cJSON_AddStringToObject(s, "student_no", o->student_no);
-    cJSON_AddItemToObject(s, "college",
-                          o->college[0] ? cJSON_CreateString(o->college) : cJSON_CreateNull());
-    cJSON_AddItemToObject(
-        s, "class", o->class_name[0] ? cJSON_CreateString(o->class_name) : cJSON_CreateNull());
-    cJSON_AddNumberToObject(j, "amount_fen", (double)o->amount_fen);
-    pc_json_add_time(j, "paid_at", o->paid_at);
-    if (o->photo_at[0]) {
-        cJSON *p = cJSON_AddObjectToObject(j, "photo");
-        pc_json_add_time(p, "uploaded_at", o->photo_at);
-        cJSON_AddBoolToObject(p, "checks_ok", 1); /* only passing photos are stored */
-    } else {
-        cJSON_AddNullToObject(j, "photo");
-    }
-    if (o->review_decision[0]) {
-        cJSON *rv = cJSON_AddObjectToObject(j, "review");
-        cJSON_AddStringToObject(rv, "decision", o->review_decision);
-        cJSON_AddItemToObject(rv, "reason_code",
-                              o->review_code[0] ? cJSON_CreateString(o->review_code)
-                                                : cJSON_CreateNull());
-        cJSON_AddItemToObject(rv, "reason",
-                              o->review_reason[0] ? cJSON_CreateString(o->review_reason)
-                                                  : cJSON_CreateNull());
-        pc_json_add_time(rv, "at", o->review_at);
-    } else {
-        cJSON_AddNullToObject(j, "review");
-    }
-    pc_json_add_time(j, "editable_until", o->editable_until);
-    pc_json_add_time(j, "created_at", o->created_at);
-    pc_json_add_time(j, "updated_at", o->updated_at);
+    struct pc_order_view v;
+    struct pc_buf b;
+    pc_buf_init(&b, 64 * 1024);
+    pc_order_view_of(o, &v);
+    cJSON *j = pc_order_json_write(&b, &v) == 0 ? cJSON_ParseWithLength(b.p, b.len) : NULL;
+    pc_buf_free(&b);
+    if (!j)
+        abort(); /* the writer's own output, within 64 KiB: only OOM gets here */
     return j;
+}
+
+int pc_order_list_own_json(struct pc_db *db, const struct pc_user_auth *u, int64_t before_id,
+                           int limit, struct pc_buf *out, size_t *n, int64_t *last_id)
+{
+    struct pc_db_res *res = NULL;
+    *n = 0;
+    *last_id = 0;
+    int rc = pc_store_order_list_user_views(db, u->id, before_id, limit, &res);
+    if (rc)
+        return rc;
+    rc = pc_order_views_json(res, out, n, last_id);
+    pc_db_res_free(res);
+    return rc;
+}
+
+int pc_order_views_json(const struct pc_db_res *res, struct pc_buf *out, size_t *n,
+                        int64_t *last_id)
+{
+    size_t rows = pc_db_res_rows(res);
+    int rc = pc_buf_add(out, "[", 1);
+    for (size_t i = 0; i < rows && rc == 0; i++) {
+        struct pc_order_view v;
+        pc_store_order_view_at(res, i, &v);
+        rc = i ? pc_buf_add(out, ",", 1) : 0;
+        if (rc == 0)
+            rc = pc_order_json_write(out, &v);
+        *last_id = v.id;
+    }
+    if (rc == 0)
+        rc = pc_buf_add(out, "]", 1);
+    *n = rc == 0 ? rows : 0;
+    return rc;
 }
 
 /* Window and binding of the student to the task. */

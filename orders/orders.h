@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+struct pc_buf;
 struct pc_config;
 
 enum pc_gate {
@@ -34,6 +35,9 @@ enum pc_gate {
 /* The order order_no into *o. Returns 0, PC_ENOTFOUND (also for a text that cannot be an order
  * number) or a store error. */
 int pc_order_get(struct pc_db *db, const char *order_no, struct pc_order *o);
+/* What a message about order order_no needs (store/orders.h), in one read. Returns 0,
+ * PC_ENOTFOUND (also for a text that cannot be an order number) or a store error. */
+int pc_order_notice(struct pc_db *db, const char *order_no, struct pc_order_notice *out);
 /* The same when it is u's: another student's order does not exist for u (PC_ENOTFOUND). */
 int pc_order_get_own(struct pc_db *db, const struct pc_user_auth *u, const char *order_no,
                      struct pc_order *o);
@@ -73,8 +77,21 @@ bool pc_order_is_paid(const struct pc_order *o);
 
 /* "P" + yyyymmdd (Asia/Shanghai) + 8 upper-case hex digits: 17 characters. */
 void pc_order_no_new(char out[33]);
-/* API.md's Order object (photo, review and payment parts from later issues stay null). */
+/* API.md's Order object as a cJSON tree (the caller's): what pc_order_json_write writes. */
 cJSON *pc_order_json(const struct pc_order *o);
+/* API.md's Order object of v written into b: 0, or PC_ETOOBIG when b's limit cut it. The one
+ * renderer of an order (pc_order_json parses its output). Pure. */
+int pc_order_json_write(struct pc_buf *b, const struct pc_order_view *v);
+/* v views o (borrowing o's strings). */
+void pc_order_view_of(const struct pc_order *o, struct pc_order_view *v);
+/* u's orders like pc_order_list_own, written straight into out as a JSON array of Orders;
+ * *n orders, *last_id the id of the last one (for the next cursor). Returns 0, PC_ETOOBIG
+ * (out's limit) or a store error. */
+int pc_order_list_own_json(struct pc_db *db, const struct pc_user_auth *u, int64_t before_id,
+                           int limit, struct pc_buf *out, size_t *n, int64_t *last_id);
+/* The same from a result of pc_store_order_list_user_views (or its loop-side twin). */
+int pc_order_views_json(const struct pc_db_res *res, struct pc_buf *out, size_t *n,
+                        int64_t *last_id);
 
 struct pc_code_result {
     enum pc_gate gate;

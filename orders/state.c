@@ -3,6 +3,7 @@
  * in one transaction. SQL in store/orders.c. */
 #include "orders/state.h"
 
+#include "base/alloc.h"
 #include "base/err.h"
 #include "orders/orders.h"
 #include "staff/staff.h"
@@ -10,6 +11,7 @@
 #include "store/outbox.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* An audit row about an order by someone who is not staff (the student, WeChat, the system). */
@@ -204,6 +206,56 @@ static int paid_tx(struct pc_db *db, void *arg)
         rc = money_records(db, "order.paid", a->o, a->p, "pending_review");
     if (rc == 0)
         *a->out = PC_PAID_OK;
+    return rc;
+}
+
+int pc_order_lock_many(struct pc_db *db, const char *const *order_nos, size_t n,
+                       struct pc_order *os, bool *found)
+{
+    return pc_store_order_lock_many(db, order_nos, n, os, found);
+}
+
+int pc_orders_paid_many(struct pc_db *db, const struct pc_order *os,
+                        const struct pc_order_payment *ps, size_t n, enum pc_paid_outcome *out)
+{
+    int64_t *ids = pc_xcalloc(n ? n : 1, sizeof *ids);
+    const char **txs = pc_xcalloc(n ? n : 1, sizeof *txs),
+               **paid = pc_xcalloc(n ? n : 1, sizeof *paid);
+    struct pc_audit *au = pc_xcalloc(n ? n : 1, sizeof *au);
+    cJSON **d = pc_xcalloc(n ? n : 1, sizeof *d);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        /* Plainly this unpaid order's own money (the same rule as pc_order_paid); anything
+         * else is decided alone. */
+        out[i] = !strcmp(os[i].status, "unpaid") && pc_order_payment_matches(&os[i], &ps[i])
+                     ? PC_PAID_OK
+                     : PC_PAID_ALONE;
+        if (out[i] != PC_PAID_OK)
+            continue;
+        ids[k] = os[i].id;
+        txs[k] = ps[i].transaction_id;
+        paid[k] = ps[i].paid_at;
+        d[k] = money_details(&os[i], &ps[i], "pending_review");
+        au[k] = (struct pc_audit){.actor_type = "wechat",
+                                  .school_id = os[i].school_id,
+                                  .action = "order.paid",
+                                  .target_type = "order",
+                                  .target_id = os[i].order_no,
+                                  .details = d[k]};
+        k++;
+    }
+    int rc = pc_store_order_status_paid_many(db, ids, "pending_review", txs, paid, k);
+    if (rc == 0)
+        rc = pc_store_audit_insert_many(db, au, k);
+    if (rc == 0)
+        rc = pc_store_outbox_insert_many(db, "order.paid", txs, (const cJSON *const *)d, k);
+    for (size_t i = 0; i < k; i++)
+        cJSON_Delete(d[i]);
+    free(d);
+    free(au);
+    free(paid);
+    free(txs);
+    free(ids);
     return rc;
 }
 

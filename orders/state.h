@@ -71,7 +71,9 @@ enum pc_paid_outcome {
     PC_PAID_OK = 0,      /* the order is pending_review now */
     PC_PAID_NOT_FOUND,   /* no such order */
     PC_PAID_NOT_ITS_OWN, /* not the order's money (pc_order_payment_matches): nothing written */
-    PC_PAID_WRONG_STATE  /* it cannot take the money: nothing written (see pc_order_refund_due) */
+    PC_PAID_WRONG_STATE, /* it cannot take the money: nothing written (see pc_order_refund_due) */
+    PC_PAID_ALONE        /* pc_orders_paid_many: not plainly its own unpaid order's money,
+                            nothing written; decide it alone with pc_order_paid */
 };
 /* Whether p is order o's own money: its amount, and a payer. A JSAPI payment is made in the
  * mini-program by the student, so its payer must be the student's openid. A Native payment is
@@ -88,6 +90,20 @@ bool pc_order_payment_matches(const struct pc_order *o, const struct pc_order_pa
  * again and sees it). */
 int pc_order_paid(struct pc_db *db, const char *order_no, const struct pc_order_payment *p,
                   enum pc_paid_outcome *out, struct pc_order *o);
+/* Several payments at once (payment/apply.c's batches), inside the caller's transaction.
+ * pc_order_lock_many locks up to PC_DB_IN_MAX orders by number in one statement and reads what a
+ * payment needs (store/orders.h pc_store_order_lock_many: id, number, task, student, status,
+ * amount, openid, school; found[i] false for an unknown number). pc_orders_paid_many then moves
+ * every locked order os[i] that is unpaid and whose money ps[i] is (pc_order_payment_matches) to
+ * pending_review, with its audit and "order.paid" outbox rows, one statement for each kind of
+ * row for all of them (out[i] = PC_PAID_OK); any other is left untouched (PC_PAID_ALONE: the
+ * caller applies that payment alone with pc_order_paid, which knows the closed-order, refund
+ * and not-its-own cases).
+ * Both return 0 or a store error (roll back). */
+int pc_order_lock_many(struct pc_db *db, const char *const *order_nos, size_t n,
+                       struct pc_order *os, bool *found);
+int pc_orders_paid_many(struct pc_db *db, const struct pc_order *os,
+                        const struct pc_order_payment *ps, size_t n, enum pc_paid_outcome *out);
 /* Money that arrived for an order that cannot take it (paid after close while the window is
  * shut or another order is active, or paid twice): the status stays; audited and queued as
  * "payment.refund_due" for finance to decide. o receives the order. Returns 0, PC_ENOTFOUND

@@ -26,6 +26,13 @@ enum pc_pay_verdict {
  * whoever scans it); anything else is PC_PAY_MISMATCH. */
 enum pc_pay_verdict pc_payment_notified(struct pc_ctx *ctx, const struct pc_pay_notify_headers *h,
                                         const char *body, size_t len);
+/* The same, answered through done(arg, verdict) exactly once: a TRANSACTION.SUCCESS goes to the
+ * group committer (payment/group.h) and done runs on its thread after the commit that holds
+ * it; anything else (and everything when the committers are not running) is decided here and
+ * done runs on the caller's thread before this returns. */
+typedef void (*pc_pay_verdict_fn)(void *arg, enum pc_pay_verdict v);
+void pc_payment_notified_async(struct pc_ctx *ctx, const struct pc_pay_notify_headers *h,
+                               const char *body, size_t len, pc_pay_verdict_fn done, void *arg);
 /* The refund notification (POST /pay/refund-notify): applied to its refund, and the order
  * becomes refunded when its refunds cover it (payment/refund.h). */
 enum pc_pay_verdict pc_refund_notified(struct pc_ctx *ctx, const struct pc_pay_notify_headers *h,

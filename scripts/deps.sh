@@ -1,22 +1,24 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages portraitd needs to build, run and test.
 # Idempotent and quiet when nothing is missing. Usage: scripts/deps.sh [extra-group...]
-#   groups: core (always), bench (nginx, wrk), fuzz (clang, libFuzzer runtime)
+#   groups: core (always), bench (nginx, wrk, perf), fuzz (clang, libFuzzer runtime)
 set -euo pipefail
 
 core=(build-essential cmake pkg-config git ca-certificates openssl curl
       libevent-dev libssl-dev libcjson-dev libmariadb-dev mariadb-server mariadb-client
       libargon2-dev libcmocka-dev libinih-dev clang-format libcurl4-openssl-dev
       libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev libzbar-dev libqrencode-dev
-      libexif-dev libcsv-dev libzip-dev zlib1g-dev
-      chromium fonts-noto-cjk)   # browser tests of the console and the PC page (docs/console.md)
-bench=(nginx-light wrk)
+      libexif-dev libcsv-dev libzip-dev zlib1g-dev libhttp-parser-dev
+      chromium fonts-noto-cjk     # browser tests of the console and the PC page (docs/console.md)
+      haproxy galera-4 rsync)     # make cluster, the cluster and Galera tests (docs/deploy.md)
+bench=(nginx-light wrk linux-perf)
 fuzz=(clang-14 libclang-rt-14-dev)
 
 want=("${core[@]}")
-# The pages are built with the machine's Node.js and npm (web/package.json: Vite 6, which runs
-# on Node 18 — Debian 12's own — and on 20 and later); Debian's packages only where there is
-# none.
+# The pages are built with the machine's Node.js and npm (web/package.json: Vite 6 runs on
+# Node 18 and later); the browser tests (playwright-core 1.64) and the S3 test server
+# (tools/s3/package.json, scripts/s3.sh) need Node 20 or later. Debian's own packages only
+# where there is no npm at all.
 command -v npm >/dev/null 2>&1 || want+=(nodejs npm)
 for g in "$@"; do
   case "$g" in

@@ -4,6 +4,8 @@
 # demo data, and portraitd on https://localhost:8443. Ctrl-C stops everything it started,
 # by PID.
 # Usage: scripts/run.sh [BUILD_DIR]   (make run builds first)
+# scripts/cluster.sh (make cluster) runs this same script with PC_STACK_DB (its own database
+# directory) and PC_STACK_SERVE (a command that starts the servers in place of step 7).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-build}
@@ -12,6 +14,7 @@ bin=$build/portraitd
 sandbox=$build/tools/portraitd-sandbox
 appid=wx5a7e0d3c9b1f2468   # the sandbox's development mini-program
 var=$root/var
+db=${PC_STACK_DB:-$var/mariadb}   # make cluster keeps its own database (var/cluster/mariadb)
 cd "$root"
 for b in "$bin" "$sandbox"; do
   [ -x "$b" ] || { echo "run.sh: $b is missing; run 'make run'" >&2; exit 1; }
@@ -24,7 +27,7 @@ stop() {
   echo; echo "stopping..."
   for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  "$root/scripts/mariadb.sh" stop "$var/mariadb" || true
+  "$root/scripts/mariadb.sh" stop "$db" || true
   echo "stopped."
   exit 0
 }
@@ -34,9 +37,9 @@ trap stop INT TERM EXIT
 "$root/scripts/gen-tls.sh" "$var/tls"
 
 # 2. Private MariaDB (socket only, no TCP port).
-sock=$("$root/scripts/mariadb.sh" start "$var/mariadb")
+sock=$("$root/scripts/mariadb.sh" start "$db")
 export PORTRAITD_DB_PASSWORD
-PORTRAITD_DB_PASSWORD=$(cat "$var/mariadb/db.password")
+PORTRAITD_DB_PASSWORD=$(cat "$db/db.password")
 
 # Development secrets, made once: the data key and the sandbox app's AppSecret.
 for f in data.key wechat.secret codes.key sms.key; do
@@ -114,7 +117,7 @@ CONF
 
 # 5. Schema and demo data.
 "$bin" -c "$conf" migrate
-"$root/scripts/mariadb.sh" sql "$var/mariadb" portraitd < "$root/scripts/demo-seed.sql"
+"$root/scripts/mariadb.sh" sql "$db" portraitd < "$root/scripts/demo-seed.sql"
 if [ ! -s "$var/admin.password" ]; then
   (umask 077; openssl rand -base64 18 | tr -d '/+=' | cut -c1-20 > "$var/admin.password")
 fi
@@ -140,11 +143,11 @@ for who in reviewer finance college; do
     printf '%s\n' "${staff_pw[$who]}" | "$bin" -c "$conf" user passwd --username "$who" >/dev/null
   fi
 done
-school_name=$("$root/scripts/mariadb.sh" sql "$var/mariadb" portraitd -N -e \
+school_name=$("$root/scripts/mariadb.sh" sql "$db" portraitd -N -e \
   "SELECT name FROM schools WHERE code='10402'")
-school_id=$("$root/scripts/mariadb.sh" sql "$var/mariadb" portraitd -N -e \
+school_id=$("$root/scripts/mariadb.sh" sql "$db" portraitd -N -e \
   "SELECT id FROM schools WHERE code='10402'")
-task_id=$("$root/scripts/mariadb.sh" sql "$var/mariadb" portraitd -N -e \
+task_id=$("$root/scripts/mariadb.sh" sql "$db" portraitd -N -e \
   "SELECT id FROM tasks WHERE live_code='evhx53'")
 
 # 6. var/dev-stack.json (../shared/SANDBOX.md).
@@ -174,8 +177,12 @@ cat > "$var/dev-stack.json" <<JSON
          "pubkey_id": "$(cat "$var/pay/pubkey.id")"}}
 JSON
 
-# 7. The server, in the foreground of this script.
-"$bin" -c "$conf" serve 2> >(tee -a "$var/log/portraitd.log" >&2) &
+# 7. The server, in the foreground of this script (make cluster: its instances and balancer).
+if [ -n "${PC_STACK_SERVE:-}" ]; then
+  "$PC_STACK_SERVE" "$bin" "$conf" "$var" &
+else
+  "$bin" -c "$conf" serve 2> >(tee -a "$var/log/portraitd.log" >&2) &
+fi
 pids+=($!)
 for _ in $(seq 1 100); do
   curl -fsS --cacert "$var/tls/dev-ca.pem" https://localhost:8443/healthz >/dev/null 2>&1 && break
@@ -220,7 +227,7 @@ cat <<MSG
   demo roster:   101 students imported into task $task_id; collection-code QRs of three of
                  them in var/demo/code-<student_no>.png; portraits var/demo/portrait-{good,good-2,good-3,good-4,bad}.jpg
                  (docs/tasks.md walks through the whole flow by curl)
-  stack:         var/dev-stack.json    logs: var/log/    database: var/mariadb/
+  stack:         var/dev-stack.json    logs: var/log/    database: ${db#"$root"/}/
   Ctrl-C stops everything.
 
 MSG

@@ -1,22 +1,22 @@
-/* server/req.c — request copies and response building. Creation and sending run on the
- * request's loop thread; accessors and response setters on whichever thread owns it. */
+/* server/req.c — the request record: building it from a parsed head, the accessors handlers
+ * use, and the response setters. Building and resetting run on the request's loop thread;
+ * accessors and response setters on whichever thread owns the request. The response goes on
+ * the wire in server/conn.c. */
 #include "server/req_internal.h"
 
 #include "base/alloc.h"
 #include "base/err.h"
 #include "config/config.h"
+#include "server/h1parse.h"
 
-#include <arpa/inet.h>
-#include <openssl/crypto.h>
-#include <event2/buffer.h>
 #include <event2/http.h>
-#include <netinet/in.h>
+#include <openssl/crypto.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <strings.h>
-#include <sys/socket.h>
+#include <unistd.h>
 
 bool pc__req_id_valid(const char *s)
 {
@@ -32,181 +32,133 @@ bool pc__req_id_valid(const char *s)
     return n > 0;
 }
 
-static const char *method_name(enum evhttp_cmd_type t)
+void pc__req_init(struct pc_req *r, struct pc_loop *loop, struct pc_conn *conn)
 {
-    switch (t) {
-    case EVHTTP_REQ_GET:
-        return "GET";
-    case EVHTTP_REQ_POST:
-        return "POST";
-    case EVHTTP_REQ_HEAD:
-        return "HEAD";
-    case EVHTTP_REQ_PUT:
-        return "PUT";
-    case EVHTTP_REQ_DELETE:
-        return "DELETE";
-    case EVHTTP_REQ_OPTIONS:
-        return "OPTIONS";
-    case EVHTTP_REQ_TRACE:
-        return "TRACE";
-    case EVHTTP_REQ_CONNECT:
-        return "CONNECT";
-    case EVHTTP_REQ_PATCH:
-        return "PATCH";
-    }
-    return "OTHER";
-}
-
-static void peer_address(struct pc_req *r, struct evhttp_connection *evcon)
-{
-    r->ip[0] = '\0';
-    if (!evcon)
-        return;
-    const struct sockaddr *sa = evhttp_connection_get_addr(evcon);
-    if (!sa)
-        return;
-    if (sa->sa_family == AF_INET) {
-        const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
-        inet_ntop(AF_INET, &in->sin_addr, r->ip, sizeof r->ip);
-        r->loopback = (ntohl(in->sin_addr.s_addr) >> 24) == 127;
-    } else if (sa->sa_family == AF_INET6) {
-        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
-        inet_ntop(AF_INET6, &in6->sin6_addr, r->ip, sizeof r->ip);
-        r->loopback = IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr) ||
-                      (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr) && in6->sin6_addr.s6_addr[12] == 127);
-    }
-}
-
-/* The last entry of X-Forwarded-For is the one our proxy appended. */
-static void forwarded_address(struct pc_req *r)
-{
-    const char *xff = pc_req_header(r, "X-Forwarded-For");
-    if (!xff)
-        return;
-    const char *last = strrchr(xff, ',');
-    last = last ? last + 1 : xff;
-    while (*last == ' ')
-        last++;
-    unsigned char tmp[16];
-    char cand[46];
-    snprintf(cand, sizeof cand, "%s", last);
-    cand[strcspn(cand, " ")] = '\0';
-    if (inet_pton(AF_INET, cand, tmp) == 1 || inet_pton(AF_INET6, cand, tmp) == 1) {
-        snprintf(r->ip, sizeof r->ip, "%s", cand);
-        r->loopback = strncmp(cand, "127.", 4) == 0 || strcmp(cand, "::1") == 0;
-    }
-}
-
-struct pc_req *pc__req_new(struct evhttp_request *ev, bool trust_proxy, const char *gen_id)
-{
-    struct pc_req *r = pc_new(struct pc_req);
-    r->ev = ev;
+    memset(r, 0, sizeof *r);
+    r->loop = loop;
+    r->conn = conn;
     r->route_idx = -1;
     r->resp_fd = -1;
-    snprintf(r->method, sizeof r->method, "%s", method_name(evhttp_request_get_command(ev)));
-    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(ev);
-    const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
-    const char *query = uri ? evhttp_uri_get_query(uri) : NULL;
-    r->path = pc_xstrdup(path && path[0] ? path : "/");
-    r->query = query ? pc_xstrdup(query) : NULL;
+    r->method = "OTHER";
     TAILQ_INIT(&r->qargs);
+}
 
-    struct evkeyvalq *in = evhttp_request_get_input_headers(ev);
-    struct evkeyval *kv;
-    size_t n = 0;
-    TAILQ_FOREACH(kv, in, next)
-    n++;
-    r->hdrs = pc_xcalloc(n ? n : 1, sizeof *r->hdrs);
-    TAILQ_FOREACH(kv, in, next)
-    {
-        r->hdrs[r->nhdrs].name = pc_xstrdup(kv->key);
-        r->hdrs[r->nhdrs].value = pc_xstrdup(kv->value);
-        r->nhdrs++;
+/* Room for n bytes in the arena (kept across the connection's requests). */
+static void arena_need(struct pc_req *r, size_t n)
+{
+    if (n <= r->arena_cap)
+        return;
+    size_t cap = r->arena_cap ? r->arena_cap : 512;
+    while (cap < n)
+        cap *= 2;
+    free(r->arena);
+    r->arena = pc_xmalloc(cap);
+    r->arena_cap = cap;
+}
+
+static char *arena_str(char **at, const char *p, size_t n)
+{
+    char *s = *at;
+    memcpy(s, p, n);
+    s[n] = '\0';
+    *at += n + 1;
+    return s;
+}
+
+#define MAX_XFF 16 /* X-Forwarded-For lines considered */
+
+static void client_address(struct pc_req *r, const struct pc_addr *peer, const char *peer_text,
+                           const struct pc_cidr_list *trusted,
+                           const struct pc_cidr_list *metrics_allow)
+{
+    struct pc_addr client = *peer;
+    if (trusted->n && pc_cidr_list_has(trusted, peer)) {
+        const char *v[MAX_XFF];
+        size_t vl[MAX_XFF], n = 0;
+        for (size_t i = 0; i < r->nhdrs && n < MAX_XFF; i++) {
+            if (strcasecmp(r->hdrs[i].name, "X-Forwarded-For") == 0) {
+                v[n] = r->hdrs[i].value;
+                vl[n] = strlen(v[n]);
+                n++;
+            }
+        }
+        pc_addr_client(peer, trusted, v, vl, n, &client);
     }
+    if (memcmp(&client, peer, sizeof client) == 0)
+        memcpy(r->ip, peer_text, strnlen(peer_text, sizeof r->ip - 1) + 1);
+    else
+        pc_addr_format(&client, r->ip);
+    r->loopback = pc_addr_is_loopback(&client);
+    r->metrics_ok = pc_cidr_list_has(metrics_allow, &client);
+}
+
+int pc__req_begin(struct pc_req *r, const struct pc_h1 *h, const char *buf,
+                  const struct pc_addr *peer, const char *peer_text,
+                  const struct pc_cidr_list *trusted, const struct pc_cidr_list *metrics_allow,
+                  const char *gen_id)
+{
+    int rc = 0;
+    struct pc_h1_span path = {0, 0}, query = {0, 0};
+    bool has_query = false;
+    size_t nf = h ? h->nfields : 0;
+    if (h) {
+        r->method = pc_h1_method(h);
+        if (!pc_h1_target(h, buf, &path, &query, &has_query))
+            rc = PC_EINVAL;
+    }
+    size_t need = nf * sizeof(struct pc_hdr) + path.len + query.len + 4;
+    for (size_t i = 0; i < nf; i++)
+        need += h->fields[i].name.len + h->fields[i].value.len + 2;
+    arena_need(r, need);
+    r->hdrs = (struct pc_hdr *)(void *)r->arena;
+    char *at = r->arena + nf * sizeof(struct pc_hdr);
+    for (size_t i = 0; i < nf; i++) {
+        const struct pc_h1_field *f = &h->fields[i];
+        r->hdrs[i].name = arena_str(&at, buf + f->name.off, f->name.len);
+        r->hdrs[i].value = arena_str(&at, buf + f->value.off, f->value.len);
+    }
+    r->nhdrs = nf;
+    if (rc == 0 && path.len)
+        r->path = arena_str(&at, buf + path.off, path.len);
+    else
+        r->path = arena_str(&at, rc == 0 && h ? "/" : "-", 1);
+    r->query = has_query && rc == 0 ? arena_str(&at, buf + query.off, query.len) : NULL;
     const char *rid = pc_req_header(r, "X-Request-Id");
-    snprintf(r->id, sizeof r->id, "%s", rid && pc__req_id_valid(rid) ? rid : gen_id);
-    peer_address(r, evhttp_request_get_connection(ev));
-    if (trust_proxy)
-        forwarded_address(r);
-    return r;
+    const char *id = rid && pc__req_id_valid(rid) ? rid : gen_id; /* both at most 64 bytes */
+    memcpy(r->id, id, strnlen(id, sizeof r->id - 1) + 1);
+    client_address(r, peer, peer_text, trusted, metrics_allow);
+    return rc;
 }
 
-void pc__req_take_body(struct pc_req *r)
+#define BODY_KEEP (64 * 1024) /* a body buffer up to this size stays for the next request */
+
+void pc__req_body_reserve(struct pc_req *r, size_t expect)
 {
-    struct evbuffer *in = evhttp_request_get_input_buffer(r->ev);
-    size_t n = evbuffer_get_length(in);
-    r->body = pc_xmalloc(n + 1);
-    if (n)
-        evbuffer_remove(in, r->body, n);
-    r->body[n] = '\0';
-    r->body_len = n;
+    if (expect + 1 <= r->body_cap)
+        return;
+    r->body = pc_xrealloc(r->body, expect + 1);
+    r->body_cap = expect + 1;
 }
 
-/* Reason phrases libevent 2.1 does not know (it would say "Client Error"). */
-static const char *reason_phrase(int status)
+void pc__req_body_append(struct pc_req *r, const char *p, size_t n)
 {
-    switch (status) {
-    case 409:
-        return "Conflict";
-    case 410:
-        return "Gone";
-    case 413:
-        return "Payload Too Large";
-    case 415:
-        return "Unsupported Media Type";
-    case 422:
-        return "Unprocessable Entity";
-    case 429:
-        return "Too Many Requests";
-    default:
-        return NULL; /* libevent's own table */
+    if (r->body_len + n + 1 > r->body_cap) {
+        size_t cap = r->body_cap ? r->body_cap : 1024;
+        while (cap < r->body_len + n + 1)
+            cap *= 2;
+        r->body = pc_xrealloc(r->body, cap);
+        r->body_cap = cap;
     }
-}
-
-static void free_body_cb(const void *data, size_t len, void *arg)
-{
-    (void)len;
-    (void)arg;
-    free((void *)data);
-}
-
-void pc__req_send(struct pc_req *r)
-{
-    if (!r->status)
-        pc_resp_error(r, 500, "INTERNAL", "服务器内部错误", NULL);
-    struct evkeyvalq *oh = evhttp_request_get_output_headers(r->ev);
-    evhttp_add_header(oh, "Content-Type", r->resp_ctype ? r->resp_ctype : "application/json");
-    evhttp_add_header(oh, "X-Request-Id", r->id);
-    evhttp_add_header(oh, "X-Content-Type-Options", "nosniff");
-    bool cache_set = false; /* static files choose their own caching (server/static.c) */
-    for (size_t i = 0; i < r->nresp_hdrs; i++)
-        cache_set = cache_set || !strcasecmp(r->resp_hdrs[i].name, "Cache-Control");
-    if (!cache_set)
-        evhttp_add_header(oh, "Cache-Control", "no-store");
-    for (size_t i = 0; i < r->nresp_hdrs; i++)
-        evhttp_add_header(oh, r->resp_hdrs[i].name, r->resp_hdrs[i].value);
-    struct evbuffer *b = evbuffer_new();
-    if (r->resp_fd >= 0) { /* libevent reads the file as the connection drains; it closes fd */
-        /* A large file to a slow client outlasts server.timeout_s, which libevent applies to
-         * the whole write: give it an hour (the download's own pace decides). */
-        struct evhttp_connection *con = evhttp_request_get_connection(r->ev);
-        if (con)
-            evhttp_connection_set_timeout(con, 3600);
-        if (evbuffer_add_file(b, r->resp_fd, 0, (ev_off_t)r->resp_len) != 0)
-            close(r->resp_fd);
-        r->resp_fd = -1;
-    } else if (r->resp_len) {
-        evbuffer_add_reference(b, r->resp_body, r->resp_len, free_body_cb, NULL);
-        r->resp_body = NULL;
-    }
-    evhttp_send_reply(r->ev, r->status, reason_phrase(r->status), b);
-    evbuffer_free(b);
-    r->ev = NULL;
+    memcpy(r->body + r->body_len, p, n);
+    r->body_len += n;
+    r->body[r->body_len] = '\0';
 }
 
 /* The URL and body of a call may hold secrets (AppSecret, access_token): wipe them. */
 static void clear_call(struct pc_req *r)
 {
+    if (!r->call.url)
+        return; /* no call was made */
     for (size_t i = 0; i < sizeof r->call_strings / sizeof r->call_strings[0]; i++) {
         if (r->call_strings[i])
             OPENSSL_cleanse(r->call_strings[i], strlen(r->call_strings[i]));
@@ -235,6 +187,29 @@ void pc_req_call(struct pc_req *r, const struct pc_out_req *call, pc_handler_fn 
     r->next = next;
 }
 
+void pc_req_to_worker(struct pc_req *r, pc_handler_fn fn)
+{
+    r->to_worker = true;
+    r->next = fn;
+}
+
+void pc_req_park(struct pc_req *r)
+{
+    r->parked = true;
+    atomic_store(&r->park_state, 0u);
+}
+
+bool pc__req_park_mark(struct pc_req *r, unsigned bit)
+{
+    unsigned other = bit == PC__PARK_STEP_DONE ? PC__PARK_COMPLETED : PC__PARK_STEP_DONE;
+    return (atomic_fetch_or(&r->park_state, bit) & other) != 0;
+}
+
+bool pc__req_awaits_completion(struct pc_req *r)
+{
+    return r->parked && !(atomic_load(&r->park_state) & PC__PARK_COMPLETED);
+}
+
 const struct pc_out_resp *pc_req_upstream(const struct pc_req *r)
 {
     return &r->upstream;
@@ -253,37 +228,109 @@ void *pc_req_data(const struct pc_req *r)
     return r->data;
 }
 
-void pc__req_free(struct pc_req *r)
+static void free_resp_body(struct pc_req *r)
 {
-    if (!r)
-        return;
+    if (r->resp_body != r->resp_small && !r->resp_kept)
+        free(r->resp_body);
+    r->resp_body = NULL;
+    r->resp_kept = false;
+}
+
+char *pc__req_take_resp_body(struct pc_req *r)
+{
+    char *p = r->resp_body;
+    if (r->resp_kept) /* the kept buffer goes with it (only bodies too large to copy) */
+        p = pc_buf_take(&r->resp_buf, NULL);
+    else if (p == r->resp_small)
+        p = pc_xmemdup(p, r->resp_len);
+    r->resp_body = NULL;
+    r->resp_kept = false;
+    return p;
+}
+
+void pc__req_reset(struct pc_req *r)
+{
     clear_call(r);
     pc_out_resp_clear(&r->upstream);
     if (r->data && r->data_free)
         r->data_free(r->data);
-    free(r->path);
-    free(r->query);
     if (r->qparsed)
         evhttp_clear_headers(&r->qargs);
     for (size_t i = 0; i < r->nparams; i++) {
         free(r->param_names[i]);
         free(r->param_values[i]);
     }
-    for (size_t i = 0; i < r->nhdrs; i++) {
-        free(r->hdrs[i].name);
-        free(r->hdrs[i].value);
-    }
-    free(r->hdrs);
-    free(r->body);
     cJSON_Delete(r->json);
-    free(r->resp_body);
+    free_resp_body(r);
     if (r->resp_fd >= 0)
         close(r->resp_fd);
     for (size_t i = 0; i < r->nresp_hdrs; i++) {
         free(r->resp_hdrs[i].name);
         free(r->resp_hdrs[i].value);
     }
-    free(r);
+    if (r->body_cap > BODY_KEEP) {
+        pc_free_null(r->body);
+        r->body_cap = 0;
+    }
+    if (r->resp_buf.cap > BODY_KEEP)
+        pc_buf_free(&r->resp_buf);
+    struct pc_loop *loop = r->loop;
+    struct pc_conn *conn = r->conn;
+    char *arena = r->arena, *body = r->body;
+    size_t arena_cap = r->arena_cap, body_cap = r->body_cap;
+    struct pc_buf resp_buf = r->resp_buf;
+    /* Everything but the kept buffers starts from zero; the small-body area is not
+     * cleared (it is rewritten before it is read). */
+    memset(r, 0, offsetof(struct pc_req, resp_small));
+    r->loop = loop;
+    r->conn = conn;
+    r->arena = arena;
+    r->arena_cap = arena_cap;
+    r->body = body;
+    r->body_cap = body_cap;
+    if (body)
+        body[0] = '\0';
+    r->resp_buf = resp_buf;
+    r->route_idx = -1;
+    r->resp_fd = -1;
+    r->method = "OTHER";
+    TAILQ_INIT(&r->qargs);
+}
+
+void pc__req_reset_response(struct pc_req *r)
+{
+    free_resp_body(r);
+    if (r->resp_fd >= 0) {
+        close(r->resp_fd);
+        r->resp_fd = -1;
+    }
+    for (size_t i = 0; i < r->nresp_hdrs; i++) {
+        free(r->resp_hdrs[i].name);
+        free(r->resp_hdrs[i].value);
+    }
+    r->nresp_hdrs = 0;
+    r->status = 0;
+    r->resp_len = 0;
+    r->resp_ctype = NULL;
+}
+
+void pc__req_trim(struct pc_req *r)
+{
+    pc_free_null(r->arena);
+    r->arena_cap = 0;
+    r->hdrs = NULL;
+    r->nhdrs = 0;
+    r->path = r->query = NULL;
+    pc_free_null(r->body);
+    r->body_cap = 0;
+    r->body_len = 0;
+    pc_buf_free(&r->resp_buf);
+}
+
+void pc__req_destroy(struct pc_req *r)
+{
+    pc__req_reset(r);
+    pc__req_trim(r);
 }
 
 const char *pc_req_method(const struct pc_req *r)
@@ -408,7 +455,7 @@ cJSON *pc_req_json(struct pc_req *r)
 
 static void set_body(struct pc_req *r, int status, const char *ctype, char *body, size_t len)
 {
-    free(r->resp_body);
+    free_resp_body(r);
     if (r->resp_fd >= 0) {
         close(r->resp_fd);
         r->resp_fd = -1;
@@ -428,8 +475,38 @@ void pc_resp_json(struct pc_req *r, int status, cJSON *body)
     set_body(r, status, "application/json; charset=utf-8", s, strlen(s));
 }
 
+struct pc_buf *pc_resp_buf(struct pc_req *r, size_t max)
+{
+    if (r->resp_kept) /* a body set from it before is dropped */
+        set_body(r, r->status, r->resp_ctype, NULL, 0);
+    pc_buf_reuse(&r->resp_buf, max);
+    return &r->resp_buf;
+}
+
+void pc_resp_json_buf(struct pc_req *r, int status, struct pc_buf *b)
+{
+    static const char json[] = "application/json; charset=utf-8";
+    if (b != &r->resp_buf) {
+        size_t len = 0;
+        char *body = pc_buf_take(b, &len);
+        set_body(r, status, json, body, len);
+        return;
+    }
+    set_body(r, status, json, NULL, 0);
+    r->resp_body = b->p ? b->p : r->resp_small;
+    r->resp_kept = b->p != NULL;
+    r->resp_len = b->len;
+}
+
 void pc_resp_raw(struct pc_req *r, int status, const char *content_type, const void *p, size_t n)
 {
+    if (n <= sizeof r->resp_small) { /* no allocation for small answers (/healthz) */
+        set_body(r, status, content_type, NULL, 0);
+        memcpy(r->resp_small, p, n);
+        r->resp_body = r->resp_small;
+        r->resp_len = n;
+        return;
+    }
     set_body(r, status, content_type, pc_xmemdup(p, n), n);
 }
 
@@ -503,4 +580,9 @@ void pc_resp_invalid(struct pc_req *r, const char *field, const char *message)
     cJSON *d = cJSON_CreateObject();
     cJSON_AddStringToObject(d, "field", field);
     pc_resp_error(r, 400, "INVALID_INPUT", message, d);
+}
+
+bool pc_req_metrics_allowed(const struct pc_req *r)
+{
+    return r->metrics_ok;
 }

@@ -1,20 +1,63 @@
-/* storage/storage.c — durable local files: tmp + fsync + rename + directory fsync. */
+/* storage/storage.c — path rules, the backend switch (storage.backend) and the storage
+ * metrics; the backends are local.c and s3.c. See storage.h. */
 #include "storage/storage.h"
 
 #include "base/alloc.h"
-#include "base/crypto.h"
 #include "base/err.h"
-#include "base/log.h"
+#include "base/stats.h"
+#include "base/timeutil.h"
 #include "config/config.h"
+#include "storage/internal.h"
 
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
+
+enum op { OP_PUT, OP_READ, OP_SIZE, OP_DELETE, OP_LIST, NOPS };
+
+#define OPS(name, type, help, scale)                                                               \
+    {                                                                                              \
+        PC_STAT_INIT(name, type, "op=\"put\"", help, scale),                                       \
+            PC_STAT_INIT(name, type, "op=\"read\"", help, scale),                                  \
+            PC_STAT_INIT(name, type, "op=\"size\"", help, scale),                                  \
+            PC_STAT_INIT(name, type, "op=\"delete\"", help, scale),                                \
+            PC_STAT_INIT(name, type, "op=\"list\"", help, scale)                                   \
+    }
+static struct pc_stat g_ops[NOPS] =
+    OPS("portraitd_storage_operations_total", "counter",
+        "Storage operations (put, read, size, delete, list), by the configured backend.", 0);
+static struct pc_stat g_errors[NOPS] =
+    OPS("portraitd_storage_errors_total", "counter",
+        "Storage operations that failed (not counting a read or size of a missing object).", 0);
+static struct pc_stat g_seconds[NOPS] =
+    OPS("portraitd_storage_seconds_total", "counter", "Time spent in storage operations.", 1e-6);
+static struct pc_stat g_bytes[2] = {
+    PC_STAT_INIT("portraitd_storage_bytes_total", "counter", "op=\"put\"",
+                 "Bytes written to and read from storage.", 0),
+    PC_STAT_INIT("portraitd_storage_bytes_total", "counter", "op=\"read\"",
+                 "Bytes written to and read from storage.", 0)};
+static struct pc_stat g_backend[2] = {
+    PC_STAT_INIT("portraitd_storage_backend", "gauge", "backend=\"local\"",
+                 "1 for the storage backend in use.", 0),
+    PC_STAT_INIT("portraitd_storage_backend", "gauge", "backend=\"s3\"",
+                 "1 for the storage backend in use.", 0)};
+
+static bool is_s3(const struct pc_config *cfg)
+{
+    return cfg->storage_backend && !strcmp(cfg->storage_backend, "s3");
+}
+
+/* Records one finished operation; returns rc. */
+static int done(enum op op, uint64_t t0, int rc)
+{
+    pc_stat_add(&g_ops[op], 1);
+    pc_stat_add(&g_seconds[op], (long long)((pc_time_mono_ns() - t0) / 1000));
+    if (rc && rc != PC_ENOTFOUND)
+        pc_stat_add(&g_errors[op], 1);
+    return rc;
+}
 
 static int safe_rel(const char *rel)
 {
@@ -27,83 +70,73 @@ static int safe_rel(const char *rel)
     return 1;
 }
 
-static int fsync_dir(const char *path);
-
-/* mkdir -p of every parent of path. A directory it creates is made durable in its own parent
- * (the parent is fsynced), so a crash cannot lose a new shard directory with the files that
- * were acknowledged in it. */
-static int make_parents(char *path)
+int pc_storage_check(const struct pc_config *cfg, char *err, size_t errlen)
 {
-    for (char *p = path + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        int rc = mkdir(path, 0750);
-        if (rc == 0 && fsync_dir(path)) { /* path's own parent */
-            *p = '/';
-            return PC_EIO;
-        }
-        *p = '/';
-        if (rc && errno != EEXIST)
-            return PC_EIO;
+    err[0] = '\0';
+    if (is_s3(cfg)) {
+        pc_stat_set(&g_backend[1], 1);
+        return pc_s3_check(cfg, err, errlen);
     }
+    if (!cfg->storage_backend || strcmp(cfg->storage_backend, "local")) {
+        snprintf(err, errlen, "storage.backend must be local or s3");
+        return PC_EINVAL;
+    }
+    pc_stat_set(&g_backend[0], 1);
     return 0;
-}
-
-/* fsyncs the directory that holds path. */
-static int fsync_dir(const char *path)
-{
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (!slash)
-        return 0;
-    *slash = '\0';
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return PC_EIO;
-    int rc = fsync(fd) ? PC_EIO : 0;
-    close(fd);
-    return rc;
 }
 
 int pc_storage_put(const struct pc_config *cfg, const char *rel, const void *data, size_t len)
 {
     if (!safe_rel(rel))
         return PC_EINVAL;
-    char path[4096], tmp[4200];
-    unsigned char rnd[6];
-    char hex[13];
-    snprintf(path, sizeof path, "%s/%s", cfg->storage_dir, rel);
-    pc_rand_bytes(rnd, sizeof rnd);
-    pc_hex(rnd, sizeof rnd, hex);
-    snprintf(tmp, sizeof tmp, "%s.tmp-%s", path, hex);
-    if (make_parents(path))
-        goto fail_noclean;
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
-    if (fd < 0)
-        goto fail_noclean;
-    const char *p = data;
-    size_t off = 0;
-    while (off < len) {
-        ssize_t n = write(fd, p + off, len - off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            close(fd);
-            goto fail;
-        }
-        off += (size_t)n;
+    uint64_t t0 = pc_time_mono_ns();
+    int rc = is_s3(cfg) ? pc_s3_put(cfg, rel, data, len) : pc_local_put(cfg, rel, data, len);
+    if (rc == 0)
+        pc_stat_add(&g_bytes[0], (long long)len);
+    return done(OP_PUT, t0, rc);
+}
+
+struct counted {
+    pc_storage_sink sink;
+    void *arg;
+    size_t n;
+};
+
+static int count_sink(void *arg, const void *p, size_t n)
+{
+    struct counted *c = arg;
+    c->n += n;
+    return c->sink(c->arg, p, n);
+}
+
+int pc_storage_read(const struct pc_config *cfg, const char *rel, size_t max, pc_storage_sink sink,
+                    void *arg)
+{
+    if (!safe_rel(rel))
+        return PC_EINVAL;
+    uint64_t t0 = pc_time_mono_ns();
+    struct counted c = {sink, arg, 0};
+    int rc = is_s3(cfg) ? pc_s3_read(cfg, rel, max, count_sink, &c)
+                        : pc_local_read(cfg, rel, max, count_sink, &c);
+    pc_stat_add(&g_bytes[1], (long long)c.n);
+    return done(OP_READ, t0, rc);
+}
+
+struct membuf {
+    char *p;
+    size_t len, cap;
+};
+
+static int mem_sink(void *arg, const void *p, size_t n)
+{
+    struct membuf *m = arg;
+    if (m->len + n + 1 > m->cap) {
+        m->cap = (m->len + n + 1) * 2;
+        m->p = pc_xrealloc(m->p, m->cap);
     }
-    if (fsync(fd) || close(fd) || rename(tmp, path) || fsync_dir(path))
-        goto fail;
+    memcpy(m->p + m->len, p, n);
+    m->len += n;
     return 0;
-fail:
-    unlink(tmp);
-fail_noclean:
-    pc_log(PC_LOG_ERROR, "storage write failed", PC_LS("path", rel),
-           PC_LS("error", strerror(errno)));
-    return PC_EIO;
 }
 
 int pc_storage_get(const struct pc_config *cfg, const char *rel, size_t max, char **data,
@@ -111,107 +144,49 @@ int pc_storage_get(const struct pc_config *cfg, const char *rel, size_t max, cha
 {
     *data = NULL;
     *len = 0;
-    if (!safe_rel(rel))
-        return PC_EINVAL;
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", cfg->storage_dir, rel);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return errno == ENOENT ? PC_ENOTFOUND : PC_EIO;
-    struct stat st;
-    int rc = 0;
-    if (fstat(fd, &st) || !S_ISREG(st.st_mode))
-        rc = PC_EIO;
-    else if ((size_t)st.st_size > max)
-        rc = PC_ETOOBIG;
-    char *buf = rc ? NULL : pc_xmalloc((size_t)st.st_size + 1);
-    size_t off = 0;
-    while (rc == 0 && off < (size_t)st.st_size) {
-        ssize_t n = read(fd, buf + off, (size_t)st.st_size - off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            rc = PC_EIO;
-        else
-            off += (size_t)n;
-    }
-    close(fd);
+    struct membuf m = {NULL, 0, 0};
+    int rc = pc_storage_read(cfg, rel, max, mem_sink, &m);
     if (rc) {
-        free(buf);
+        free(m.p);
         return rc;
     }
-    buf[off] = '\0';
-    *data = buf;
-    *len = off;
+    if (!m.p)
+        m.p = pc_xmalloc(1);
+    m.p[m.len] = '\0';
+    *data = m.p;
+    *len = m.len;
     return 0;
 }
 
-int pc_storage_path(const struct pc_config *cfg, const char *rel, char *out, size_t len)
+int pc_storage_size(const struct pc_config *cfg, const char *rel, int64_t *size)
 {
+    *size = 0;
     if (!safe_rel(rel))
         return PC_EINVAL;
-    int n = snprintf(out, len, "%s/%s", cfg->storage_dir, rel);
-    return n > 0 && (size_t)n < len ? 0 : PC_EINVAL;
-}
-
-int pc_storage_tmpfile(const struct pc_config *cfg, char *path, size_t len)
-{
-    char dir[1024];
-    snprintf(dir, sizeof dir, "%s/tmp", cfg->storage_dir);
-    mkdir(dir, 0700);
-    int n = snprintf(path, len, "%s/XXXXXX", dir);
-    if (n <= 0 || (size_t)n >= len)
-        return -1;
-    return mkstemp(path);
+    uint64_t t0 = pc_time_mono_ns();
+    int rc = is_s3(cfg) ? pc_s3_size(cfg, rel, size) : pc_local_size(cfg, rel, size);
+    return done(OP_SIZE, t0, rc);
 }
 
 int pc_storage_delete(const struct pc_config *cfg, const char *rel)
 {
     if (!safe_rel(rel))
         return PC_EINVAL;
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", cfg->storage_dir, rel);
-    if (unlink(path) && errno != ENOENT) {
-        pc_log(PC_LOG_ERROR, "storage delete failed", PC_LS("path", rel),
-               PC_LS("error", strerror(errno)));
-        return PC_EIO;
-    }
-    return 0;
+    uint64_t t0 = pc_time_mono_ns();
+    int rc = is_s3(cfg) ? pc_s3_delete(cfg, rel) : pc_local_delete(cfg, rel);
+    return done(OP_DELETE, t0, rc);
 }
 
-/* Walks dir (the full path of rel, rel "" at the top) depth first, at most depth levels. */
-static int walk(const struct pc_config *cfg, const char *rel, int depth, pc_storage_visit visit,
-                void *arg)
+struct listed {
+    pc_storage_visit visit;
+    void *arg;
+};
+
+/* Passes on what is a valid path (an object put there by someone else may not be). */
+static int valid_visit(void *arg, const char *rel, int64_t mtime_s)
 {
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s/%s", cfg->storage_dir, rel);
-    DIR *d = opendir(dir);
-    if (!d)
-        return errno == ENOENT ? 0 : PC_EIO;
-    int rc = 0;
-    struct dirent *e;
-    while (rc == 0 && (e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.')
-            continue; /* ".", "..": no object name starts with a dot */
-        char child[4096];
-        int n = snprintf(child, sizeof child, "%s%s", rel, e->d_name);
-        if (n < 0 || (size_t)n >= sizeof child - 1)
-            continue;
-        struct stat st;
-        char full[8200];
-        snprintf(full, sizeof full, "%s/%s", cfg->storage_dir, child);
-        if (lstat(full, &st))
-            continue; /* gone meanwhile */
-        if (S_ISDIR(st.st_mode) && depth > 0) {
-            child[n] = '/';
-            child[n + 1] = '\0';
-            rc = walk(cfg, child, depth - 1, visit, arg);
-        } else if (S_ISREG(st.st_mode)) {
-            rc = visit(arg, child, (int64_t)st.st_mtime);
-        }
-    }
-    closedir(d);
-    return rc;
+    struct listed *l = arg;
+    return safe_rel(rel) ? l->visit(l->arg, rel, mtime_s) : 0;
 }
 
 int pc_storage_list(const struct pc_config *cfg, const char *prefix, pc_storage_visit visit,
@@ -220,5 +195,21 @@ int pc_storage_list(const struct pc_config *cfg, const char *prefix, pc_storage_
     size_t n = prefix ? strlen(prefix) : 0;
     if (n < 2 || prefix[n - 1] != '/' || !safe_rel(prefix))
         return PC_EINVAL;
-    return walk(cfg, prefix, 8, visit, arg);
+    uint64_t t0 = pc_time_mono_ns();
+    struct listed l = {visit, arg};
+    int rc = is_s3(cfg) && strcmp(prefix, "tmp/") ? pc_s3_list(cfg, prefix, valid_visit, &l)
+                                                  : pc_local_list(cfg, prefix, valid_visit, &l);
+    return done(OP_LIST, t0, rc);
+}
+
+int pc_storage_tmpfile(const struct pc_config *cfg, char *path, size_t len)
+{
+    char dir[1024];
+    mkdir(cfg->storage_dir, 0750); /* the s3 backend may have no other use for it */
+    snprintf(dir, sizeof dir, "%s/tmp", cfg->storage_dir);
+    mkdir(dir, 0700);
+    int n = snprintf(path, len, "%s/XXXXXX", dir);
+    if (n <= 0 || (size_t)n >= len)
+        return -1;
+    return mkstemp(path);
 }

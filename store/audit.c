@@ -1,6 +1,7 @@
 /* store/audit.c — SQL for the audit log (store/audit.h). */
 #include "store/audit.h"
 
+#include "base/alloc.h"
 #include "base/err.h"
 #include "base/timeutil.h"
 #include "store/scope.h"
@@ -15,19 +16,45 @@ static const char SQL_AUDIT_LIST[] =
     "request_id, details, school_id FROM audit_log WHERE " PC_SCOPE_SQL(
         "school_id", "NULL") " AND id < ? ORDER BY id DESC LIMIT ?";
 
+#define AUDIT_NARGS 10
+
+/* The AUDIT_NARGS values of an audit row into v; *details receives the details text to free. */
+static void audit_args(const struct pc_audit *a, struct pc_db_arg *v, char **details)
+{
+    *details = a->details ? cJSON_PrintUnformatted(a->details) : NULL;
+    v[0] = pc_db_str(a->actor_type);
+    v[1] = a->actor_id ? pc_db_i64(a->actor_id) : pc_db_null();
+    v[2] = pc_db_str(a->actor_name);
+    v[3] = a->school_id > 0 ? pc_db_i64(a->school_id) : pc_db_null();
+    v[4] = pc_db_str(a->action);
+    v[5] = pc_db_str(a->target_type);
+    v[6] = pc_db_str(a->target_id);
+    v[7] = pc_db_str(a->ip && a->ip[0] ? a->ip : NULL);
+    v[8] = pc_db_str(a->request_id);
+    v[9] = pc_db_str(*details);
+}
+
 int pc_store_audit_insert(struct pc_db *db, const struct pc_audit *a)
 {
-    char *details = a->details ? cJSON_PrintUnformatted(a->details) : NULL;
-    int rc = pc_db_exec(
-        db, SQL_AUDIT_INSERT,
-        PC_DB_ARGS(pc_db_str(a->actor_type), a->actor_id ? pc_db_i64(a->actor_id) : pc_db_null(),
-                   pc_db_str(a->actor_name),
-                   a->school_id > 0 ? pc_db_i64(a->school_id) : pc_db_null(), pc_db_str(a->action),
-                   pc_db_str(a->target_type), pc_db_str(a->target_id),
-                   pc_db_str(a->ip && a->ip[0] ? a->ip : NULL), pc_db_str(a->request_id),
-                   pc_db_str(details)),
-        NULL, NULL);
+    struct pc_db_arg v[AUDIT_NARGS];
+    char *details;
+    audit_args(a, v, &details);
+    int rc = pc_db_exec(db, SQL_AUDIT_INSERT, v, AUDIT_NARGS, NULL, NULL);
     free(details);
+    return rc;
+}
+
+int pc_store_audit_insert_many(struct pc_db *db, const struct pc_audit *a, size_t n)
+{
+    struct pc_db_arg *v = pc_xcalloc(n ? n * AUDIT_NARGS : 1, sizeof *v);
+    char **details = pc_xcalloc(n ? n : 1, sizeof *details);
+    for (size_t i = 0; i < n; i++)
+        audit_args(&a[i], &v[i * AUDIT_NARGS], &details[i]);
+    int rc = pc_db_exec_bulk(db, SQL_AUDIT_INSERT, v, AUDIT_NARGS, n, NULL);
+    for (size_t i = 0; i < n; i++)
+        free(details[i]);
+    free(details);
+    free(v);
     return rc;
 }
 

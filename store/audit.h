@@ -10,6 +10,7 @@
 #include "store/scope.h"
 
 #include <cjson/cJSON.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct pc_audit {
@@ -27,6 +28,9 @@ struct pc_audit {
 
 /* Appends one row (a's strings are copied). Returns 0 or a store error. */
 int pc_store_audit_insert(struct pc_db *db, const struct pc_audit *a);
+/* Appends the n rows of a[] in one round trip (inside a transaction). Returns 0 or a store
+ * error. */
+int pc_store_audit_insert_many(struct pc_db *db, const struct pc_audit *a, size_t n);
 /* Rows of scope's schools (rows of no school only when scope->all) newest first with ids below
  * before_id (0 = from the newest), at most limit, as a JSON array of audit entries in *items
  * (the caller's). Returns 0 or a store error. */

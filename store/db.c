@@ -5,6 +5,7 @@
 #include "base/alloc.h"
 #include "base/err.h"
 #include "base/log.h"
+#include "base/stats.h"
 #include "base/timeutil.h"
 #include "config/config.h"
 
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define STMT_CACHE_MAX   256
 #define PC_DB_MAX_ARGS   64
@@ -24,6 +26,23 @@
 /* Last successful connect by any handle: one worker's success re-opens the back-off gate
  * of the others, so every worker reconnects as soon as the database is back. */
 static _Atomic uint64_t g_last_connect_ok_ns;
+
+/* The connections of the process (each worker and the jobs thread hold one), and how the
+ * database answered (GET /metrics). */
+static struct pc_stat g_open = PC_STAT_INIT("portraitd_db_connections", "gauge", NULL,
+                                            "Open database connections of this process.", 0);
+static struct pc_stat g_connects =
+    PC_STAT_INIT("portraitd_db_connects_total", "counter", NULL, "Database connections made.", 0);
+static struct pc_stat g_connect_fail =
+    PC_STAT_INIT("portraitd_db_connect_failures_total", "counter", NULL,
+                 "Database connection attempts that failed.", 0);
+static struct pc_stat g_lost = PC_STAT_INIT("portraitd_db_connections_lost_total", "counter", NULL,
+                                            "Database connections dropped after an error.", 0);
+static struct pc_stat g_retries[2] = {
+    PC_STAT_INIT("portraitd_db_retries_total", "counter", "where=\"statement\"",
+                 "Deadlocks (1213, also Galera certification conflicts) retried.", 0),
+    PC_STAT_INIT("portraitd_db_retries_total", "counter", "where=\"transaction\"",
+                 "Deadlocks (1213, also Galera certification conflicts) retried.", 0)};
 
 struct cached_stmt {
     uint64_t hash;
@@ -40,6 +59,8 @@ struct pc_db {
     uint64_t last_use_ns;
     unsigned last_errno;
     bool in_tx;
+    pc_db_fault_fn fault; /* tests: injects server errors (pc_db_set_fault) */
+    void *fault_arg;
 };
 
 struct cell {
@@ -81,8 +102,35 @@ void pc_db_disconnect(struct pc_db *db)
     if (db->my) {
         mysql_close(db->my);
         db->my = NULL;
+        pc_stat_add(&g_open, -1);
     }
     db->in_tx = false;
+}
+
+void pc_db_thread_start(void)
+{
+    mysql_thread_init();
+}
+
+void pc_db_thread_stop(void)
+{
+    mysql_thread_end();
+}
+
+void pc_db_set_fault(struct pc_db *db, pc_db_fault_fn fn, void *arg)
+{
+    db->fault = fn;
+    db->fault_arg = arg;
+}
+
+/* An injected server error for the statement about to run, or 0. A transaction is rolled
+ * back first, as the server does with a deadlock victim. */
+static unsigned injected(struct pc_db *db, const char *sql)
+{
+    unsigned e = db->fault ? db->fault(db, sql, db->fault_arg) : 0;
+    if (e && db->my && db->in_tx)
+        mysql_rollback(db->my);
+    return e;
 }
 
 void pc_db_free(struct pc_db *db)
@@ -122,6 +170,7 @@ static int classify(struct pc_db *db, unsigned e, const char *msg, const char *s
     db->last_errno = e;
     if (is_conn_error(e)) {
         pc_log(PC_LOG_WARN, "database connection lost", PC_LI("errno", e), PC_LS("error", msg));
+        pc_stat_add(&g_lost, 1);
         pc_db_disconnect(db);
         db->last_fail_ns = pc_time_mono_ns();
         return PC_EDBDOWN;
@@ -166,9 +215,12 @@ static int connect_now(struct pc_db *db)
         db->last_errno = e;
         mysql_close(my);
         db->last_fail_ns = pc_time_mono_ns();
+        pc_stat_add(&g_connect_fail, 1);
         return PC_EDBDOWN;
     }
     db->my = my;
+    pc_stat_add(&g_open, 1);
+    pc_stat_add(&g_connects, 1);
     db->last_use_ns = pc_time_mono_ns();
     g_last_connect_ok_ns = db->last_use_ns;
     pc_log(PC_LOG_DEBUG, "database connected", PC_LS("server", mysql_get_server_info(my)));
@@ -239,8 +291,8 @@ static int get_stmt(struct pc_db *db, const char *sql, MYSQL_STMT **out)
     return 0;
 }
 
-static int bind_and_execute(struct pc_db *db, const char *sql, const struct pc_db_arg *args,
-                            size_t nargs, MYSQL_STMT **out)
+static int execute_once(struct pc_db *db, const char *sql, const struct pc_db_arg *args,
+                        size_t nargs, MYSQL_STMT **out)
 {
     MYSQL_STMT *st = NULL;
     int rc = get_stmt(db, sql, &st);
@@ -282,12 +334,39 @@ static int bind_and_execute(struct pc_db *db, const char *sql, const struct pc_d
         }
         binds[i].is_null = &nulls[i];
     }
+    unsigned inj = injected(db, sql);
+    if (inj)
+        return classify(db, inj, "injected by a test", sql);
     if ((nargs && mysql_stmt_bind_param(st, binds)) || mysql_stmt_execute(st))
         return classify(db, mysql_stmt_errno(st), mysql_stmt_error(st), sql);
     db->last_use_ns = pc_time_mono_ns();
     db->last_errno = 0;
     *out = st;
     return 0;
+}
+
+/* Sleeps a few milliseconds, more with each attempt, so that two writers that collided do
+ * not collide again at once. */
+static void backoff(int attempt)
+{
+    struct timespec ts = {0, (long)(2 + attempt * 8 + (int)(pc_time_mono_ns() % 7)) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* A statement outside a transaction that lost a deadlock (1213: under Galera also a write
+ * that conflicted with another node's commit) changed nothing: it runs again, up to three
+ * times, and then meets what the winner wrote (a unique key answers 1062 → PC_EEXIST, an
+ * upsert updates). Inside a transaction the whole transaction is what runs again (pc_db_tx). */
+static int bind_and_execute(struct pc_db *db, const char *sql, const struct pc_db_arg *args,
+                            size_t nargs, MYSQL_STMT **out)
+{
+    for (int attempt = 0;; attempt++) {
+        int rc = execute_once(db, sql, args, nargs, out);
+        if (rc != PC_ERETRY || db->in_tx || db->last_errno != ER_LOCK_DEADLOCK || attempt == 2)
+            return rc;
+        pc_stat_add(&g_retries[0], 1);
+        backoff(attempt);
+    }
 }
 
 int pc_db_exec(struct pc_db *db, const char *sql, const struct pc_db_arg *args, size_t nargs,
@@ -304,6 +383,97 @@ int pc_db_exec(struct pc_db *db, const char *sql, const struct pc_db_arg *args, 
     if (mysql_stmt_field_count(st))
         mysql_stmt_free_result(st);
     return 0;
+}
+
+/* ---- bulk execution (MariaDB's array binding: one round trip for many rows) ---- */
+
+/* The column arrays of one bulk parameter. */
+struct bulk_col {
+    long long *ints;
+    const char **ptrs;
+    unsigned long *lens;
+    char *ind;
+};
+
+int pc_db_exec_bulk(struct pc_db *db, const char *sql, const struct pc_db_arg *args, size_t cols,
+                    size_t rows, uint64_t *affected)
+{
+    if (rows == 0) {
+        if (affected)
+            *affected = 0;
+        return 0;
+    }
+    if (rows == 1)
+        return pc_db_exec(db, sql, args, cols, affected, NULL);
+    MYSQL_STMT *st = NULL;
+    int rc = get_stmt(db, sql, &st);
+    if (rc)
+        return rc;
+    if (mysql_stmt_param_count(st) != cols || cols > PC_DB_MAX_ARGS) {
+        pc_log(PC_LOG_ERROR, "bulk statement parameter count mismatch", PC_LS("sql", sql),
+               PC_LI("expected", mysql_stmt_param_count(st)), PC_LI("given", cols));
+        return PC_EINVAL;
+    }
+    MYSQL_BIND binds[PC_DB_MAX_ARGS];
+    struct bulk_col cs[PC_DB_MAX_ARGS];
+    memset(binds, 0, sizeof binds);
+    memset(cs, 0, sizeof cs);
+    for (size_t c = 0; c < cols; c++) {
+        enum pc_db_type t = PC_DB_T_NULL; /* the column's type: that of its first value */
+        for (size_t r = 0; r < rows && t == PC_DB_T_NULL; r++)
+            t = args[r * cols + c].type;
+        cs[c].ind = pc_xcalloc(rows, 1);
+        binds[c].u.indicator = cs[c].ind;
+        if (t == PC_DB_T_I64) {
+            cs[c].ints = pc_xcalloc(rows, sizeof *cs[c].ints);
+            binds[c].buffer_type = MYSQL_TYPE_LONGLONG;
+            binds[c].buffer = cs[c].ints;
+        } else {
+            cs[c].ptrs = pc_xcalloc(rows, sizeof *cs[c].ptrs);
+            cs[c].lens = pc_xcalloc(rows, sizeof *cs[c].lens);
+            binds[c].buffer_type = t == PC_DB_T_BLOB ? MYSQL_TYPE_BLOB : MYSQL_TYPE_STRING;
+            binds[c].buffer = (void *)cs[c].ptrs;
+            binds[c].length = cs[c].lens;
+        }
+        for (size_t r = 0; r < rows; r++) {
+            const struct pc_db_arg *a = &args[r * cols + c];
+            if (a->type == PC_DB_T_NULL) {
+                cs[c].ind[r] = STMT_INDICATOR_NULL;
+            } else if (a->type != t) {
+                rc = PC_EINVAL; /* a column must hold one type (or NULL) */
+            } else if (t == PC_DB_T_I64) {
+                cs[c].ints[r] = a->i;
+            } else {
+                cs[c].ptrs[r] = a->p ? a->p : "";
+                cs[c].lens[r] = (unsigned long)a->len;
+            }
+        }
+    }
+    unsigned int n = (unsigned int)rows, none = 0;
+    unsigned inj = rc == 0 ? injected(db, sql) : 0;
+    if (inj)
+        rc = classify(db, inj, "injected by a test", sql);
+    if (rc == 0) {
+        mysql_stmt_attr_set(st, STMT_ATTR_ARRAY_SIZE, &n);
+        if (mysql_stmt_bind_param(st, binds) || mysql_stmt_execute(st))
+            rc = classify(db, mysql_stmt_errno(st), mysql_stmt_error(st), sql);
+        if (db->my) /* the cached statement runs single rows again (unless closed with a lost
+                       connection) */
+            mysql_stmt_attr_set(st, STMT_ATTR_ARRAY_SIZE, &none);
+    }
+    if (rc == 0) {
+        if (affected)
+            *affected = (uint64_t)mysql_stmt_affected_rows(st);
+        db->last_use_ns = pc_time_mono_ns();
+        db->last_errno = 0;
+    }
+    for (size_t c = 0; c < cols; c++) {
+        free(cs[c].ints);
+        free(cs[c].ptrs);
+        free(cs[c].lens);
+        free(cs[c].ind);
+    }
+    return rc;
 }
 
 static bool is_fixed_type(enum enum_field_types t)
@@ -478,7 +648,10 @@ int pc_db_commit(struct pc_db *db)
 {
     if (!db->my)
         return PC_EDBDOWN;
+    unsigned inj = injected(db, "COMMIT");
     db->in_tx = false;
+    if (inj)
+        return classify(db, inj, "injected by a test", "COMMIT");
     if (mysql_commit(db->my))
         return classify(db, mysql_errno(db->my), mysql_error(db->my), "COMMIT");
     return 0;
@@ -497,6 +670,10 @@ int pc_db_tx(struct pc_db *db, pc_db_tx_fn fn, void *arg)
         return fn(db, arg);
     int rc = PC_ERETRY;
     for (int attempt = 0; attempt < 3 && rc == PC_ERETRY; attempt++) {
+        if (attempt) { /* a deadlock or lock timeout (under Galera: a certification conflict) */
+            pc_stat_add(&g_retries[1], 1);
+            backoff(attempt);
+        }
         rc = pc_db_begin(db);
         if (rc)
             return rc;

@@ -42,6 +42,14 @@ static inline struct pc_db_arg pc_db_null(void)
     return (struct pc_db_arg){PC_DB_T_NULL, 0, NULL, 0};
 }
 
+/* "IN (" PC_DB_IN_32 ")": the placeholders of a fixed-size IN list, so that a statement for up
+ * to PC_DB_IN_MAX keys keeps one text (and one prepared statement); unused places take a key
+ * no row has. */
+#define PC_DB_IN_MAX 32
+#define PC_DB_IN_32                                                                                \
+    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "   \
+    "?, ?"
+
 /* Argument list helpers: pc_db_exec(db, SQL, PC_DB_ARGS(pc_db_i64(1), pc_db_str(s)), ...) */
 #define PC_DB_ARGS(...)                                                                            \
     (const struct pc_db_arg[]){__VA_ARGS__},                                                       \
@@ -57,11 +65,22 @@ void pc_db_free(struct pc_db *db);
 int pc_db_ensure(struct pc_db *db);
 /* Drops the connection (tests, reconnect). */
 void pc_db_disconnect(struct pc_db *db);
+/* Per-thread set-up and tear-down of the connector, for a thread of one's own that connects
+ * (mysql_thread_init / mysql_thread_end). On that thread. */
+void pc_db_thread_start(void);
+void pc_db_thread_stop(void);
 
-/* Runs a statement that returns no rows. affected/insert_id may be NULL.
- * 0, PC_EEXIST (duplicate key), PC_ERETRY (deadlock/lock wait), PC_EDBDOWN or PC_EDB. */
+/* Runs a statement that returns no rows. affected/insert_id may be NULL. Outside a transaction
+ * a deadlock (1213) is retried here, twice. 0, PC_EEXIST (duplicate key), PC_ERETRY
+ * (deadlock/lock wait), PC_EDBDOWN or PC_EDB. */
 int pc_db_exec(struct pc_db *db, const char *sql, const struct pc_db_arg *args, size_t nargs,
                uint64_t *affected, uint64_t *insert_id);
+/* Runs a statement that returns no rows once per row of args (rows × cols values, row after
+ * row; each column one type, or NULL) in one round trip: MariaDB's bulk execution. affected
+ * (may be NULL) receives the total. Call it inside a transaction: a failure (same errors as
+ * pc_db_exec) may leave the rows before the failing one applied until the rollback. */
+int pc_db_exec_bulk(struct pc_db *db, const char *sql, const struct pc_db_arg *args, size_t cols,
+                    size_t rows, uint64_t *affected);
 /* Runs a SELECT; *res receives every row (caller frees with pc_db_res_free). */
 int pc_db_query(struct pc_db *db, const char *sql, const struct pc_db_arg *args, size_t nargs,
                 struct pc_db_res **res);
@@ -74,11 +93,21 @@ int pc_db_commit(struct pc_db *db);
 void pc_db_rollback(struct pc_db *db);
 
 /* Runs fn inside a transaction: commits when fn returns 0, rolls back otherwise, and runs
- * it again (up to 3 times) when it fails with PC_ERETRY. fn must only touch the database.
+ * it again (up to 3 times, after a short pause) when it or the commit fails with PC_ERETRY —
+ * a deadlock, a lock timeout, or under Galera another node's conflicting commit (1213 at
+ * COMMIT); the next run then sees the winner's rows. fn must only touch the database.
  * Called inside a transaction, fn joins it: it runs once, and its return decides nothing
  * until the outer transaction ends (so a change made of several steps stays one). */
 typedef int (*pc_db_tx_fn)(struct pc_db *db, void *arg);
 int pc_db_tx(struct pc_db *db, pc_db_tx_fn fn, void *arg);
+
+/* Tests only (tests/integration/it_db_retry.c): fn runs before each statement and COMMIT of db
+ * (sql is the statement, or "COMMIT") and returns a server error number to answer instead of
+ * running it (0 = run it), e.g. 1213, which Galera returns when another node's commit won.
+ * An open transaction is rolled back first, as the server does. fn may use other handles.
+ * NULL removes it. */
+typedef unsigned (*pc_db_fault_fn)(struct pc_db *db, const char *sql, void *arg);
+void pc_db_set_fault(struct pc_db *db, pc_db_fault_fn fn, void *arg);
 
 /* Server error number of the last failure (0 if none), for callers that map specific codes. */
 unsigned pc_db_errno(const struct pc_db *db);

@@ -1,7 +1,47 @@
 /* store/leases.c — SQL for named leases (store/leases.h). */
 #include "store/leases.h"
 
+#include "base/stats.h"
+
+#include <pthread.h>
+#include <stdio.h>
 #include <string.h>
+
+/* Per lease name (GET /metrics): whether this instance holds it, and how many turns of its
+ * duty ran here (a turn runs only while the lease is held). At most MAX_LEASES names. */
+#define MAX_LEASES 16
+static struct lease_stats {
+    char name[64];
+    char labels[96];
+    struct pc_stat held, runs;
+} g_leases[MAX_LEASES];
+static int g_nleases;
+static pthread_mutex_t g_leases_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static void count(const char *name, bool held)
+{
+    struct lease_stats *l = NULL;
+    pthread_mutex_lock(&g_leases_mu);
+    for (int i = 0; i < g_nleases && !l; i++)
+        if (!strcmp(g_leases[i].name, name))
+            l = &g_leases[i];
+    if (!l && g_nleases < MAX_LEASES) {
+        l = &g_leases[g_nleases++];
+        snprintf(l->name, sizeof l->name, "%s", name);
+        snprintf(l->labels, sizeof l->labels, "lease=\"%s\"", name);
+        l->held = (struct pc_stat)PC_STAT_INIT("portraitd_lease_held", "gauge", l->labels,
+                                               "1 while this instance holds the lease.", 0);
+        l->runs = (struct pc_stat)PC_STAT_INIT(
+            "portraitd_lease_runs_total", "counter", l->labels,
+            "Turns of a one-instance duty that ran here (its lease was held).", 0);
+    }
+    pthread_mutex_unlock(&g_leases_mu);
+    if (!l)
+        return;
+    pc_stat_set(&l->held, held);
+    if (held)
+        pc_stat_add(&l->runs, 1);
+}
 
 /* holder is assigned first, so the expires_at expression sees the new holder. */
 static const char SQL_LEASE[] =
@@ -32,6 +72,7 @@ int pc_store_lease_acquire(struct pc_db *db, const char *name, const char *holde
     const char *h = pc_db_res_str(res, 0, 0);
     *held = h && strcmp(h, holder) == 0;
     pc_db_res_free(res);
+    count(name, *held);
     return 0;
 }
 

@@ -41,6 +41,47 @@ static const char SQL_STATUS_PHOTO[] =
     "version = version + 1, updated_at = UTC_TIMESTAMP(3) WHERE id = ?";
 static const char SQL_ORDER_LIST_USER[] =
     "SELECT " ORDER_COLS "WHERE user_id = ? AND id < ? ORDER BY id DESC LIMIT ?";
+/* The columns of struct pc_order_view, in pc_store_order_view_at's order: the current photo and
+ * the latest review joined once per row (unique key, and the review's highest id). */
+static const char SQL_ORDER_LIST_USER_VIEWS[] =
+    "SELECT o.id, o.task_id, o.amount_fen, o.order_no, o.status, o.student_name, o.student_no, "
+    "o.college, o.class_name, o.paid_at, p.created_at, o.editable_until, o.created_at, "
+    "o.updated_at, rv.decision, rv.reason_code, rv.reason, rv.created_at FROM orders o "
+    "LEFT JOIN photos p ON p.current_key = o.id LEFT JOIN reviews rv ON rv.id = "
+    "(SELECT MAX(r2.id) FROM reviews r2 WHERE r2.order_id = o.id) "
+    "WHERE o.user_id = ? AND o.id < ? ORDER BY o.id DESC LIMIT ?";
+/* A student's orders fingerprint: how many, the sum of their versions, the sum of their
+ * updated_at (ms). Every change the Order JSON shows moves the order's updated_at (and a status
+ * change its version) in the same transaction, so an equal fingerprint means an equal list. */
+#define FINGERPRINT(t)                                                                             \
+    "CONCAT(COUNT(*), ':', COALESCE(SUM(" t ".version), 0), ':', "                                 \
+    "COALESCE(CAST(SUM(UNIX_TIMESTAMP(" t ".updated_at) * 1000) AS SIGNED), 0))"
+/* The same list with the fingerprint of all the student's orders, read in the same statement
+ * (one snapshot) as the last column of every row. */
+static const char SQL_ORDER_LIST_USER_VIEWS_FP[] =
+    "SELECT o.id, o.task_id, o.amount_fen, o.order_no, o.status, o.student_name, o.student_no, "
+    "o.college, o.class_name, o.paid_at, p.created_at, o.editable_until, o.created_at, "
+    "o.updated_at, rv.decision, rv.reason_code, rv.reason, rv.created_at, "
+    "(SELECT " FINGERPRINT(
+        "f") " FROM orders f WHERE f.user_id = o.user_id) FROM orders o "
+             "LEFT JOIN photos p ON p.current_key = o.id LEFT JOIN reviews rv ON rv.id = "
+             "(SELECT MAX(r2.id) FROM reviews r2 WHERE r2.order_id = o.id) "
+             "WHERE o.user_id = ? AND o.id < ? ORDER BY o.id DESC LIMIT ?";
+#define IN_32                                                                                      \
+    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "   \
+    "?, ?"
+static const char SQL_ORDER_FINGERPRINTS[] =
+    "SELECT user_id, " FINGERPRINT("orders") " FROM orders WHERE user_id IN (" IN_32
+                                             ") GROUP BY user_id";
+/* What a payment needs of its order, for up to PC_DB_IN_MAX orders, locked. */
+static const char SQL_ORDER_LOCK_MANY[] =
+    "SELECT id, order_no, task_id, user_id, status, amount_fen, student_no, "
+    "(SELECT u.openid FROM users u WHERE u.id = orders.user_id), school_id FROM orders WHERE "
+    "order_no IN (" PC_DB_IN_32 ") FOR UPDATE";
+static const char SQL_ORDER_NOTICE[] =
+    "SELECT o.order_no, o.user_id, o.task_id, o.amount_fen, o.student_name, o.paid_at, u.openid, "
+    "u.phone, t.name FROM orders o JOIN users u ON u.id = o.user_id JOIN tasks t ON t.id = "
+    "o.task_id WHERE o.order_no = ?";
 static const char SQL_ORDER_REVIEW_QUEUE[] =
     "SELECT " ORDER_COLS "WHERE status = 'pending_review' AND " PC_SCOPE_SQL(
         "school_id", "task_id") " AND (? = 0 OR task_id = ?) AND (? = 0 OR (paid_at, id) > "
@@ -151,6 +192,85 @@ int pc_store_order_list_user(struct pc_db *db, int64_t user_id, int64_t before_i
                                  pc_db_i64(before_id > 0 ? before_id : INT64_MAX),
                                  pc_db_i64(limit)),
                       out, n);
+}
+
+int pc_store_order_list_user_views(struct pc_db *db, int64_t user_id, int64_t before_id, int limit,
+                                   struct pc_db_res **res)
+{
+    return pc_db_query(db, SQL_ORDER_LIST_USER_VIEWS,
+                       PC_DB_ARGS(pc_db_i64(user_id),
+                                  pc_db_i64(before_id > 0 ? before_id : INT64_MAX),
+                                  pc_db_i64(limit)),
+                       res);
+}
+
+int pc_store_order_list_user_views_fp(struct pc_db *db, int64_t user_id, int limit,
+                                      struct pc_db_res **res, char fp[PC_ORDER_FP_LEN])
+{
+    int rc =
+        pc_db_query(db, SQL_ORDER_LIST_USER_VIEWS_FP,
+                    PC_DB_ARGS(pc_db_i64(user_id), pc_db_i64(INT64_MAX), pc_db_i64(limit)), res);
+    if (rc == 0)
+        snprintf(fp, PC_ORDER_FP_LEN, "%s",
+                 pc_db_res_rows(*res) ? pc_db_res_str(*res, 0, 18) : PC_ORDER_FP_NONE);
+    return rc;
+}
+
+int pc_store_order_fingerprints(struct pc_db *db, const int64_t *user_ids, size_t n,
+                                char (*fps)[PC_ORDER_FP_LEN])
+{
+    struct pc_db_arg args[PC_ORDER_FP_BATCH];
+    if (n > PC_ORDER_FP_BATCH)
+        return PC_EINVAL;
+    for (size_t i = 0; i < PC_ORDER_FP_BATCH; i++)
+        args[i] = pc_db_i64(i < n ? user_ids[i] : 0); /* no user has id 0 */
+    for (size_t i = 0; i < n; i++)
+        snprintf(fps[i], PC_ORDER_FP_LEN, "%s", PC_ORDER_FP_NONE);
+    struct pc_db_res *res = NULL;
+    int rc = pc_db_query(db, SQL_ORDER_FINGERPRINTS, args, PC_ORDER_FP_BATCH, &res);
+    if (rc)
+        return rc;
+    for (size_t r = 0; r < pc_db_res_rows(res); r++) {
+        int64_t uid = pc_db_res_i64(res, r, 0);
+        for (size_t i = 0; i < n; i++)
+            if (user_ids[i] == uid)
+                pc_db_res_copy(res, r, 1, fps[i], PC_ORDER_FP_LEN);
+    }
+    pc_db_res_free(res);
+    return 0;
+}
+
+static void notice_row(const struct pc_db_res *res, size_t r, void *out)
+{
+    struct pc_order_notice *n = out;
+    memset(n, 0, sizeof *n);
+    pc_db_res_copy(res, r, 0, n->order_no, sizeof n->order_no);
+    n->user_id = pc_db_res_i64(res, r, 1);
+    n->task_id = pc_db_res_i64(res, r, 2);
+    n->amount_fen = pc_db_res_i64(res, r, 3);
+    pc_db_res_copy(res, r, 4, n->student_name, sizeof n->student_name);
+    pc_db_res_copy(res, r, 5, n->paid_at, sizeof n->paid_at);
+    pc_db_res_copy(res, r, 6, n->openid, sizeof n->openid);
+    pc_db_res_copy(res, r, 7, n->phone, sizeof n->phone);
+    pc_db_res_copy(res, r, 8, n->task_name, sizeof n->task_name);
+}
+
+int pc_store_order_notice(struct pc_db *db, const char *order_no, struct pc_order_notice *out)
+{
+    return pc_db_query_one(db, SQL_ORDER_NOTICE, PC_DB_ARGS(pc_db_str(order_no)), notice_row, out);
+}
+
+void pc_store_order_view_at(const struct pc_db_res *res, size_t r, struct pc_order_view *v)
+{
+    v->id = pc_db_res_i64(res, r, 0);
+    v->task_id = pc_db_res_i64(res, r, 1);
+    v->amount_fen = pc_db_res_i64(res, r, 2);
+    const char **strs[] = {
+        &v->order_no,   &v->status,          &v->student_name, &v->student_no,     &v->college,
+        &v->class_name, &v->paid_at,         &v->photo_at,     &v->editable_until, &v->created_at,
+        &v->updated_at, &v->review_decision, &v->review_code,  &v->review_reason,  &v->review_at};
+    for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
+        *strs[i] = pc_db_res_str(res, r, 3 + i);
 }
 
 int pc_store_review_queue(struct pc_db *db, const struct pc_scope *scope, int64_t task_id,
@@ -310,6 +430,61 @@ static const char SQL_STATUS_REVIEWED[] =
 static const char SQL_STATUS_REFUNDED[] =
     "UPDATE orders SET status = 'refunded', version = version + 1, updated_at = UTC_TIMESTAMP(3) "
     "WHERE id = ?";
+
+int pc_store_order_lock_many(struct pc_db *db, const char *const *order_nos, size_t n,
+                             struct pc_order *out, bool *found)
+{
+    struct pc_db_arg args[PC_DB_IN_MAX];
+    if (n > PC_DB_IN_MAX)
+        return PC_EINVAL;
+    for (size_t i = 0; i < PC_DB_IN_MAX; i++)
+        args[i] = pc_db_str(i < n ? order_nos[i] : ""); /* no order has an empty number */
+    for (size_t i = 0; i < n; i++)
+        found[i] = false;
+    struct pc_db_res *res = NULL;
+    int rc = pc_db_query(db, SQL_ORDER_LOCK_MANY, args, PC_DB_IN_MAX, &res);
+    if (rc)
+        return rc;
+    for (size_t r = 0; r < pc_db_res_rows(res); r++) {
+        for (size_t i = 0; i < n; i++) {
+            if (found[i] || strcmp(pc_db_res_str(res, r, 1), order_nos[i]) != 0)
+                continue;
+            struct pc_order *o = &out[i];
+            memset(o, 0, sizeof *o);
+            o->id = pc_db_res_i64(res, r, 0);
+            pc_db_res_copy(res, r, 1, o->order_no, sizeof o->order_no);
+            o->task_id = pc_db_res_i64(res, r, 2);
+            o->user_id = pc_db_res_i64(res, r, 3);
+            pc_db_res_copy(res, r, 4, o->status, sizeof o->status);
+            o->amount_fen = pc_db_res_i64(res, r, 5);
+            pc_db_res_copy(res, r, 6, o->student_no, sizeof o->student_no);
+            pc_db_res_copy(res, r, 7, o->openid, sizeof o->openid);
+            o->school_id = pc_db_res_i64(res, r, 8);
+            found[i] = true;
+        }
+    }
+    pc_db_res_free(res);
+    return 0;
+}
+
+int pc_store_order_status_paid_many(struct pc_db *db, const int64_t *order_ids, const char *status,
+                                    const char *const *transaction_ids, const char *const *paid_ats,
+                                    size_t n)
+{
+    struct pc_db_arg *args = pc_xcalloc(n ? n * 4 : 1, sizeof *args);
+    for (size_t i = 0; i < n; i++) {
+        args[i * 4] = pc_db_str(status);
+        args[i * 4 + 1] = pc_db_str(transaction_ids[i]);
+        args[i * 4 + 2] = pc_db_str(paid_ats[i]);
+        args[i * 4 + 3] = pc_db_i64(order_ids[i]);
+    }
+    uint64_t affected = 0;
+    int rc = pc_db_exec_bulk(db, SQL_STATUS_PAID, args, 4, n, &affected);
+    free(args);
+    if (rc == 0 && affected != n)
+        rc = PC_ECONFLICT; /* a locked order that is not there: roll back */
+    return rc;
+}
 
 int pc_store_order_status_paid(struct pc_db *db, int64_t order_id, const char *status,
                                const char *transaction_id, const char *paid_at)

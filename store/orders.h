@@ -63,6 +63,58 @@ int pc_store_order_same_year(struct pc_db *db, int64_t school_id, int grad_year,
  * limit: *out (the caller frees it) of *n. Returns 0 or a store error. */
 int pc_store_order_list_user(struct pc_db *db, int64_t user_id, int64_t before_id, int limit,
                              struct pc_order **out, size_t *n);
+
+/* What the API shows of an order (API.md's Order), borrowed from a query result: strings are
+ * NULL for SQL NULL; times are UTC DATETIME text. */
+struct pc_order_view {
+    int64_t id;
+    int64_t task_id;
+    int64_t amount_fen;
+    const char *order_no, *status;
+    const char *student_name, *student_no, *college, *class_name;
+    const char *paid_at, *photo_at, *editable_until, *created_at, *updated_at;
+    const char *review_decision, *review_code, *review_reason, *review_at; /* the latest review */
+};
+/* The same list as pc_store_order_list_user with only what the API shows, in one statement
+ * without a correlated query per column: *res (pc_db_res_free) holds one row per order, read
+ * with pc_store_order_view_at. Returns 0 or a store error. */
+int pc_store_order_list_user_views(struct pc_db *db, int64_t user_id, int64_t before_id, int limit,
+                                   struct pc_db_res **res);
+/* Row r of such a result as a view (pointing into res). */
+void pc_store_order_view_at(const struct pc_db_res *res, size_t r, struct pc_order_view *v);
+
+/* A student's orders fingerprint ("count:sum of versions:sum of updated_at ms"): equal
+ * fingerprints mean an equal order list, as long as every change an Order shows moves the
+ * order's updated_at (every writer here does; a new one must). PC_ORDER_FP_NONE: no orders. */
+#define PC_ORDER_FP_LEN   64
+#define PC_ORDER_FP_NONE  "0:0:0"
+#define PC_ORDER_FP_BATCH PC_DB_IN_MAX /* user ids per pc_store_order_fingerprints */
+/* The first page of a student's orders (no cursor) like pc_store_order_list_user_views, and
+ * the fingerprint of all of them read in the same statement into fp. Returns 0 or a store
+ * error. */
+int pc_store_order_list_user_views_fp(struct pc_db *db, int64_t user_id, int limit,
+                                      struct pc_db_res **res, char fp[PC_ORDER_FP_LEN]);
+/* The fingerprints of up to PC_ORDER_FP_BATCH students' orders, in one statement: fps[i] for
+ * user_ids[i]. Returns 0 or a store error. */
+int pc_store_order_fingerprints(struct pc_db *db, const int64_t *user_ids, size_t n,
+                                char (*fps)[PC_ORDER_FP_LEN]);
+
+/* What a message to the student about an order needs, in one statement (the outbox worker's
+ * read, docs/notify.md). */
+struct pc_order_notice {
+    char order_no[33];
+    int64_t user_id;
+    int64_t task_id;
+    int64_t amount_fen;
+    char student_name[129];
+    char paid_at[32]; /* UTC DATETIME text; "" when unpaid */
+    char openid[65];  /* the student's */
+    char phone[24];   /* the student's bound phone; "" when none */
+    char task_name[129];
+};
+/* The notice view of order order_no into *out. Returns 0, PC_ENOTFOUND or a store error. */
+int pc_store_order_notice(struct pc_db *db, const char *order_no, struct pc_order_notice *out);
+
 /* pending_review orders of scope (and of task_id unless 0), oldest paid first, after the order
  * after_id (0 = from the start): *out (the caller frees it) of *n. Returns 0 or a store
  * error. */
@@ -116,6 +168,17 @@ int pc_store_review_insert(struct pc_db *db, int64_t order_id, int64_t reviewer_
  * pay_timeout_s > 0 pay_deadline = now + pay_timeout_s. Returns 0 or a store error. */
 int pc_store_order_status_photo(struct pc_db *db, int64_t order_id, const char *status, int resub,
                                 int pay_timeout_s);
+/* Locks up to PC_DB_IN_MAX orders by number in one statement (inside a transaction) and reads
+ * what a payment needs: id, order_no, task_id, user_id, status, amount_fen, student_no,
+ * school_id and the student's openid into out[i] (the other fields zero) with found[i]. Returns 0
+ * or a store error. */
+int pc_store_order_lock_many(struct pc_db *db, const char *const *order_nos, size_t n,
+                             struct pc_order *out, bool *found);
+/* pc_store_order_status_paid for n locked orders in one round trip. Returns 0, PC_EEXIST,
+ * PC_ECONFLICT (an order was not updated) or a store error: roll back on any. */
+int pc_store_order_status_paid_many(struct pc_db *db, const int64_t *order_ids, const char *status,
+                                    const char *const *transaction_ids, const char *const *paid_ats,
+                                    size_t n);
 /* Paid: status, transaction_id, paid_at (UTC DATETIME text). Returns 0, PC_EEXIST (reopening
  * would make a second active order of the task and student) or a store error. */
 int pc_store_order_status_paid(struct pc_db *db, int64_t order_id, const char *status,

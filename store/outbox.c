@@ -111,6 +111,25 @@ int pc_store_outbox_insert(struct pc_db *db, const char *kind, const char *dedup
     return rc;
 }
 
+int pc_store_outbox_insert_many(struct pc_db *db, const char *kind, const char *const *dedupe_keys,
+                                const cJSON *const *payloads, size_t n)
+{
+    struct pc_db_arg *v = pc_xcalloc(n ? n * 3 : 1, sizeof *v);
+    char **json = pc_xcalloc(n ? n : 1, sizeof *json);
+    for (size_t i = 0; i < n; i++) {
+        json[i] = cJSON_PrintUnformatted(payloads[i]);
+        v[i * 3] = pc_db_str(kind);
+        v[i * 3 + 1] = pc_db_str(dedupe_keys[i]);
+        v[i * 3 + 2] = pc_db_str(json[i]);
+    }
+    int rc = pc_db_exec_bulk(db, SQL_OUTBOX_INSERT, v, 3, n, NULL);
+    for (size_t i = 0; i < n; i++)
+        free(json[i]);
+    free(json);
+    free(v);
+    return rc;
+}
+
 static void msg_row(const struct pc_db_res *res, size_t r, void *out)
 {
     struct pc_outbox_msg *m = out;

@@ -19,6 +19,10 @@
  * queued before) or a store error. */
 int pc_store_outbox_insert(struct pc_db *db, const char *kind, const char *dedupe_key,
                            const cJSON *payload);
+/* Queues n messages of one kind in one round trip (inside a transaction). Returns 0,
+ * PC_EEXIST (a dedupe_key queued before: roll back) or a store error. */
+int pc_store_outbox_insert_many(struct pc_db *db, const char *kind, const char *const *dedupe_keys,
+                                const cJSON *const *payloads, size_t n);
 
 struct pc_outbox_msg {
     int64_t id;

@@ -1,9 +1,11 @@
 /* store/payments.c — SQL for notification ids, payments and refunds (store/payments.h). */
 #include "store/payments.h"
 
+#include "base/alloc.h"
 #include "base/err.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char SQL_NOTIFY_INSERT[] =
@@ -13,6 +15,10 @@ static const char SQL_PAYMENT_INSERT[] =
     "INSERT INTO payments (order_id, out_trade_no, transaction_id, amount_fen, payer_total_fen, "
     "payer_openid, trade_state, success_time, source, disposition, raw) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+static const char SQL_NOTIFY_KNOWN[] =
+    "SELECT notify_id FROM pay_notifications WHERE notify_id IN (" PC_DB_IN_32 ")";
+static const char SQL_PAYMENT_TX_KNOWN[] =
+    "SELECT transaction_id FROM payments WHERE transaction_id IN (" PC_DB_IN_32 ")";
 static const char SQL_PAYMENT_BY_TX[] =
     "SELECT p.amount_fen, o.order_no, o.school_id, o.task_id FROM payments p JOIN orders o ON "
     "o.id = p.order_id WHERE p.transaction_id = ?";
@@ -26,16 +32,87 @@ int pc_store_notification_insert(struct pc_db *db, const char *notify_id, const 
                       NULL, NULL);
 }
 
+/* Which of keys (up to PC_DB_IN_MAX) the IN-list statement sql returns: known[i]. */
+static int known_keys(struct pc_db *db, const char *sql, const char *const *keys, size_t n,
+                      bool *known)
+{
+    struct pc_db_arg args[PC_DB_IN_MAX];
+    if (n > PC_DB_IN_MAX)
+        return PC_EINVAL;
+    for (size_t i = 0; i < PC_DB_IN_MAX; i++)
+        args[i] = pc_db_str(i < n ? keys[i] : ""); /* no row has an empty key */
+    struct pc_db_res *res = NULL;
+    int rc = pc_db_query(db, sql, args, PC_DB_IN_MAX, &res);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < n; i++) {
+        known[i] = false;
+        for (size_t r = 0; r < pc_db_res_rows(res) && !known[i]; r++)
+            known[i] = strcmp(pc_db_res_str(res, r, 0), keys[i]) == 0;
+    }
+    pc_db_res_free(res);
+    return 0;
+}
+
+int pc_store_notifications_known(struct pc_db *db, const char *const *notify_ids, size_t n,
+                                 bool *known)
+{
+    return known_keys(db, SQL_NOTIFY_KNOWN, notify_ids, n, known);
+}
+
+int pc_store_notification_insert_many(struct pc_db *db, const char *const *notify_ids,
+                                      const char *event_type, const char *const *out_trade_nos,
+                                      const char *result, size_t n)
+{
+    struct pc_db_arg *args = pc_xcalloc(n ? n * 4 : 1, sizeof *args);
+    for (size_t i = 0; i < n; i++) {
+        args[i * 4] = pc_db_str(notify_ids[i]);
+        args[i * 4 + 1] = pc_db_str(event_type);
+        args[i * 4 + 2] = pc_db_str(out_trade_nos[i]);
+        args[i * 4 + 3] = pc_db_str(result);
+    }
+    int rc = pc_db_exec_bulk(db, SQL_NOTIFY_INSERT, args, 4, n, NULL);
+    free(args);
+    return rc;
+}
+
+int pc_store_payments_known(struct pc_db *db, const char *const *transaction_ids, size_t n,
+                            bool *known)
+{
+    return known_keys(db, SQL_PAYMENT_TX_KNOWN, transaction_ids, n, known);
+}
+
+/* The 11 values of a payment row, in SQL_PAYMENT_INSERT's order, into a. */
+static void payment_args(const struct pc_store_payment *p, struct pc_db_arg *a)
+{
+    a[0] = pc_db_i64(p->order_id);
+    a[1] = pc_db_str(p->out_trade_no);
+    a[2] = pc_db_str(p->transaction_id);
+    a[3] = pc_db_i64(p->amount_fen);
+    a[4] = pc_db_i64(p->payer_total_fen);
+    a[5] = pc_db_str(p->payer_openid);
+    a[6] = pc_db_str(p->trade_state);
+    a[7] = pc_db_str(p->success_time);
+    a[8] = pc_db_str(p->source);
+    a[9] = pc_db_str(p->disposition);
+    a[10] = pc_db_str(p->raw);
+}
+
+int pc_store_payment_insert_many(struct pc_db *db, const struct pc_store_payment *ps, size_t n)
+{
+    struct pc_db_arg *args = pc_xcalloc(n ? n * 11 : 1, sizeof *args);
+    for (size_t i = 0; i < n; i++)
+        payment_args(&ps[i], &args[i * 11]);
+    int rc = pc_db_exec_bulk(db, SQL_PAYMENT_INSERT, args, 11, n, NULL);
+    free(args);
+    return rc;
+}
+
 int pc_store_payment_insert(struct pc_db *db, const struct pc_store_payment *p)
 {
-    return pc_db_exec(db, SQL_PAYMENT_INSERT,
-                      PC_DB_ARGS(pc_db_i64(p->order_id), pc_db_str(p->out_trade_no),
-                                 pc_db_str(p->transaction_id), pc_db_i64(p->amount_fen),
-                                 pc_db_i64(p->payer_total_fen), pc_db_str(p->payer_openid),
-                                 pc_db_str(p->trade_state), pc_db_str(p->success_time),
-                                 pc_db_str(p->source), pc_db_str(p->disposition),
-                                 pc_db_str(p->raw)),
-                      NULL, NULL);
+    struct pc_db_arg args[11];
+    payment_args(p, args);
+    return pc_db_exec(db, SQL_PAYMENT_INSERT, args, 11, NULL, NULL);
 }
 
 struct payment_ref {

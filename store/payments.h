@@ -14,6 +14,16 @@
 int pc_store_notification_insert(struct pc_db *db, const char *notify_id, const char *event_type,
                                  const char *out_trade_no, const char *result);
 
+/* Which of n (at most PC_DB_IN_MAX) notification ids are recorded: known[i], in one
+ * statement. Returns 0 or a store error. */
+int pc_store_notifications_known(struct pc_db *db, const char *const *notify_ids, size_t n,
+                                 bool *known);
+/* Records n notification ids of one event type in one round trip (inside a transaction).
+ * Returns 0, PC_EEXIST (one was recorded before: roll back) or a store error. */
+int pc_store_notification_insert_many(struct pc_db *db, const char *const *notify_ids,
+                                      const char *event_type, const char *const *out_trade_nos,
+                                      const char *result, size_t n);
+
 /* ---- payments ---- */
 struct pc_store_payment {
     int64_t order_id;
@@ -31,6 +41,13 @@ struct pc_store_payment {
 /* Records a payment. Returns 0, PC_EEXIST (this transaction_id is already recorded) or a store
  * error. */
 int pc_store_payment_insert(struct pc_db *db, const struct pc_store_payment *p);
+/* Records n payments in one round trip (inside a transaction). Returns 0, PC_EEXIST (one
+ * transaction_id is recorded already: roll back) or a store error. */
+int pc_store_payment_insert_many(struct pc_db *db, const struct pc_store_payment *ps, size_t n);
+/* Which of n (at most PC_DB_IN_MAX) WeChat transaction ids have a payment row: known[i], in
+ * one statement. Returns 0 or a store error. */
+int pc_store_payments_known(struct pc_db *db, const char *const *transaction_ids, size_t n,
+                            bool *known);
 /* The recorded payment of a WeChat transaction id: its amount, order number, school and task.
  * Returns 0, PC_ENOTFOUND or a store error. */
 int pc_store_payment_by_tx(struct pc_db *db, const char *transaction_id, int64_t *amount_fen,

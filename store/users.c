@@ -30,8 +30,10 @@ static const char SQL_SESSION_INSERT[] =
 static const char SQL_SESSION_EXPIRES[] = "SELECT expires_at FROM user_sessions WHERE id = ?";
 static const char SQL_SESSION_GET[] =
     "SELECT s.id, s.user_id, u.openid, s.expires_at <= UTC_TIMESTAMP(3), "
-    "s.revoked_at IS NOT NULL FROM user_sessions s JOIN users u ON u.id = s.user_id "
+    "s.revoked_at IS NOT NULL, s.expires_at FROM user_sessions s JOIN users u ON u.id = s.user_id "
     "WHERE s.token_hash = ?";
+static const char SQL_SESSION_REVOKED_SINCE[] =
+    "SELECT token_hash FROM user_sessions WHERE revoked_at >= UTC_TIMESTAMP(3) - INTERVAL ? SECOND";
 static const char SQL_SESSION_REVOKE[] =
     "UPDATE user_sessions SET revoked_at = UTC_TIMESTAMP(3) WHERE id = ? AND revoked_at IS NULL";
 
@@ -151,6 +153,7 @@ static void session_row(const struct pc_db_res *res, size_t r, void *out)
     pc_db_res_copy(res, r, 2, s->openid, sizeof s->openid);
     s->expired = pc_db_res_i64(res, r, 3) != 0;
     s->revoked = pc_db_res_i64(res, r, 4) != 0;
+    pc_db_res_copy(res, r, 5, s->expires_at, sizeof s->expires_at);
 }
 
 int pc_store_user_session_get(struct pc_db *db, const char *token_hash,
@@ -163,4 +166,16 @@ int pc_store_user_session_get(struct pc_db *db, const char *token_hash,
 int pc_store_user_session_revoke(struct pc_db *db, int64_t session_id)
 {
     return pc_db_exec(db, SQL_SESSION_REVOKE, PC_DB_ARGS(pc_db_i64(session_id)), NULL, NULL);
+}
+
+static void token_hash_row(const struct pc_db_res *res, size_t r, void *out)
+{
+    pc_db_res_copy(res, r, 0, out, PC_STORE_TOKEN_HASH_LEN + 1);
+}
+
+int pc_store_user_sessions_revoked_since(struct pc_db *db, int window_s,
+                                         char (**hashes)[PC_STORE_TOKEN_HASH_LEN + 1], size_t *n)
+{
+    return pc_db_query_all(db, SQL_SESSION_REVOKED_SINCE, PC_DB_ARGS(pc_db_i64(window_s)),
+                           sizeof **hashes, token_hash_row, (void **)hashes, n);
 }

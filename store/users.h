@@ -52,17 +52,25 @@ int pc_store_avatar_path(struct pc_db *db, const char *avatar_name, char *path, 
 int pc_store_user_session_insert(struct pc_db *db, int64_t user_id, const char *token_hash,
                                  int ttl_s, const char *ip, int64_t *session_id,
                                  char expires_at[32]);
+#define PC_STORE_TOKEN_HASH_LEN 64 /* lower-case hex SHA-256 of a token */
+
 struct pc_store_user_session {
     int64_t session_id;
     int64_t user_id;
     char openid[65];
     bool expired;
     bool revoked;
+    char expires_at[32]; /* UTC DATETIME text */
 };
 /* The session of a token hash into *out. Returns 0, PC_ENOTFOUND or a store error. */
 int pc_store_user_session_get(struct pc_db *db, const char *token_hash,
                               struct pc_store_user_session *out);
 /* Ends a session (logout). Returns 0 or a store error. */
 int pc_store_user_session_revoke(struct pc_db *db, int64_t session_id);
+/* The token hashes of the sessions revoked within the last window_s seconds (database clock):
+ * *hashes (pc_xcalloc, the caller frees it; never NULL on 0) of *n. Returns 0 or a store
+ * error. Read by users/sessions.c's poller. */
+int pc_store_user_sessions_revoked_since(struct pc_db *db, int window_s,
+                                         char (**hashes)[PC_STORE_TOKEN_HASH_LEN + 1], size_t *n);
 
 #endif

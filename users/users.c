@@ -1,6 +1,8 @@
 /* users/users.c — student accounts (rules); SQL is in store/users.c. */
 #include "users/users.h"
 
+#include "users/sessions.h"
+
 #include "base/crypto.h"
 #include "base/err.h"
 #include "base/imgmeta.h"
@@ -116,12 +118,18 @@ int pc_user_authenticate(struct pc_db *db, const char *token, struct pc_user_aut
     *state = PC_USER_TOKEN_UNKNOWN;
     char token_hash[PC_SHA256_HEXLEN];
     pc_sha256_hex(token, strlen(token), token_hash);
+    if (pc_user_session_cached(token_hash, out)) {
+        *state = PC_USER_TOKEN_OK;
+        return 0;
+    }
     struct pc_store_user_session s;
+    uint64_t read_started = pc_time_mono_ns();
     int rc = pc_store_user_session_get(db, token_hash, &s);
     if (rc == PC_ENOTFOUND)
         return 0;
     if (rc)
         return rc;
+    pc_user_session_remember(token_hash, &s, read_started);
     if (s.revoked)
         return 0;
     if (s.expired) {
@@ -135,9 +143,19 @@ int pc_user_authenticate(struct pc_db *db, const char *token, struct pc_user_aut
     return 0;
 }
 
+bool pc_user_token_cached(const char *token, struct pc_user_auth *out)
+{
+    char token_hash[PC_SHA256_HEXLEN];
+    pc_sha256_hex(token, strlen(token), token_hash);
+    return pc_user_session_cached(token_hash, out);
+}
+
 int pc_user_logout(struct pc_db *db, const struct pc_user_auth *auth)
 {
-    return pc_store_user_session_revoke(db, auth->session_id);
+    int rc = pc_store_user_session_revoke(db, auth->session_id);
+    if (rc == 0) /* other instances drop it at their next poll (users/sessions.h) */
+        pc_user_session_forget(auth->session_id);
+    return rc;
 }
 
 /* Decodes one UTF-8 character at s (n bytes left); returns its length, 0 if invalid. */

@@ -49,6 +49,9 @@ enum pc_user_token_state { PC_USER_TOKEN_OK = 0, PC_USER_TOKEN_UNKNOWN, PC_USER_
 int pc_user_authenticate(struct pc_db *db, const char *token, struct pc_user_auth *out,
                          enum pc_user_token_state *state);
 int pc_user_logout(struct pc_db *db, const struct pc_user_auth *auth);
+/* The student of token when the session cache (users/sessions.h) holds it; false otherwise
+ * (then ask pc_user_authenticate). No database: fit for an event-loop thread. */
+bool pc_user_token_cached(const char *token, struct pc_user_auth *out);
 
 /* Validates a person's name: valid UTF-8, 1..PC_NAME_MAX_CHARS characters after trimming,
  * letters (any script), spaces, and · . ' ’ - only. Writes the trimmed name to out. */

@@ -285,17 +285,22 @@ void h_srv_start(struct h_srv *srv, struct h_db *db, const char *extra, int skip
     srv->port = wait_port(srv->pid, portfile, srv->log);
 }
 
-/* 1 if the log holds a sanitizer report (ASan, LSan, UBSan builds). */
-static int log_has_sanitizer_report(const char *path)
+bool h_file_has(const char *path, const char *needle)
 {
     FILE *f = fopen(path, "r");
     char line[4096];
-    int found = 0;
+    bool found = false;
     while (f && !found && fgets(line, sizeof line, f))
-        found = strstr(line, "Sanitizer") != NULL || strstr(line, "runtime error:") != NULL;
+        found = strstr(line, needle) != NULL;
     if (f)
         fclose(f);
     return found;
+}
+
+/* 1 if the log holds a sanitizer report (ASan, LSan, UBSan builds). */
+static int log_has_sanitizer_report(const char *path)
+{
+    return h_file_has(path, "Sanitizer") || h_file_has(path, "runtime error:");
 }
 
 int h_srv_stop(struct h_srv *srv, int sig)
@@ -644,13 +649,26 @@ int h_stack_down(struct h_srv *srv, struct h_sandbox *sb, struct h_db *db)
     return 0;
 }
 
+/* ---- WeChat Pay ---- */
+
+static const char *pay_dir(void)
+{
+    static char dir[400];
+    if (!dir[0]) {
+        char cmd[900];
+        snprintf(dir, sizeof dir, "%s/pay", h_workdir());
+        snprintf(cmd, sizeof cmd, "'%s/scripts/gen-pay-keys.sh' '%s' >/dev/null", PC_SOURCE_DIR,
+                 dir);
+        if (system(cmd) != 0)
+            fail_msg("gen-pay-keys.sh failed");
+    }
+    return dir;
+}
+
 void h_pay_sandbox_start(struct h_sandbox *sb, char *paydir, size_t len, const char *extra_args)
 {
-    char cmd[1200], args[1600];
-    snprintf(paydir, len, "%s/pay", h_workdir());
-    snprintf(cmd, sizeof cmd, "'%s/scripts/gen-pay-keys.sh' '%s' >/dev/null", PC_SOURCE_DIR,
-             paydir);
-    assert_int_equal(system(cmd), 0);
+    char args[1600];
+    snprintf(paydir, len, "%s", pay_dir());
     snprintf(args, sizeof args, "--pay-dir %s --ca-file %s/tls/dev-ca.pem %s", paydir, h_workdir(),
              extra_args ? extra_args : "");
     h_sandbox_start(sb, args);
@@ -663,21 +681,32 @@ const char *h_pay_file(const char *paydir, const char *name, char *buf, size_t l
     return h_read_text(path, buf, len);
 }
 
-const char *h_pay_conf(const struct h_sandbox *sb, const char *paydir, int port,
-                       bool platform_certs, char *buf, size_t len)
+const char *h_pay_conf_at(const struct h_sandbox *sb, const char *paydir, int port,
+                          bool platform_certs, char *buf, size_t len)
 {
-    char mchid[32], serial[64], apiv3[64], certs[600] = "";
+    char mchid[32], serial[64], apiv3[64], certs[600] = "", urls[300] = "";
     if (platform_certs)
         snprintf(certs, sizeof certs, "platform_certs = %s/platform.pem\n", paydir);
+    if (port)
+        snprintf(urls, sizeof urls,
+                 "notify_url = https://127.0.0.1:%d/api/v1/pay/notify\n"
+                 "refund_notify_url = https://127.0.0.1:%d/api/v1/pay/refund-notify\n",
+                 port, port);
     snprintf(buf, len,
              "[pay]\nmchid = %s\napi_base = %s\nca_file = %s/tls/dev-ca.pem\n"
-             "merchant_key_file = %s/merchant.key\nmerchant_serial = %s\napiv3_key = %s\n%s"
-             "notify_url = https://127.0.0.1:%d/api/v1/pay/notify\n"
-             "refund_notify_url = https://127.0.0.1:%d/api/v1/pay/refund-notify\n",
+             "merchant_key_file = %s/merchant.key\nmerchant_serial = %s\napiv3_key = %s\n%s%s",
              h_pay_file(paydir, "mchid", mchid, sizeof mchid), sb->base, h_workdir(), paydir,
              h_pay_file(paydir, "merchant.serial", serial, sizeof serial),
-             h_pay_file(paydir, "apiv3.key", apiv3, sizeof apiv3), certs, port, port);
+             h_pay_file(paydir, "apiv3.key", apiv3, sizeof apiv3), certs, urls);
     return buf;
+}
+
+const char *h_pay_conf(const struct h_sandbox *sb, char *conf, size_t len)
+{
+    h_pay_conf_at(sb, pay_dir(), 0, true, conf, len);
+    size_t n = strlen(conf);
+    snprintf(conf + n, len - n, "sweep_interval_ms = 3600000\n");
+    return conf;
 }
 
 void h_upload(struct h_srv *srv, const char *method, const char *path, const char *token,
@@ -722,6 +751,29 @@ char *h_pay_envelope(const char *paydir, const char *id, const char *event_type,
     return body;
 }
 
+/* The five Wechatpay-* headers of body signed with paydir/key_file under serial (timestamp
+ * now, the given nonce), as "Name: value" lines into hdr. */
+static void pay_sign(const char *paydir, const char *key_file, const char *serial,
+                     const char *nonce, const char *body, char hdr[5][800])
+{
+    char key[600], sig[PC_PAY_SIG_B64_MAX];
+    size_t len = strlen(body);
+    long ts = (long)time(NULL);
+    char *msg = malloc(len + 128);
+    int m = snprintf(msg, len + 128, "%ld\n%s\n%s\n", ts, nonce, body);
+    snprintf(key, sizeof key, "%s/%s", paydir, key_file);
+    struct pc_pay_signer *signer = pc_pay_signer_load(key, "", "");
+    if (!signer || pc_pay_sign(signer, msg, (size_t)m, sig, sizeof sig))
+        fail_msg("signing the notification failed");
+    pc_pay_signer_free(signer);
+    free(msg);
+    snprintf(hdr[0], 800, "Wechatpay-Serial: %s", serial);
+    snprintf(hdr[1], 800, "Wechatpay-Timestamp: %ld", ts);
+    snprintf(hdr[2], 800, "Wechatpay-Nonce: %s", nonce);
+    snprintf(hdr[3], 800, "Wechatpay-Signature: %s", sig);
+    snprintf(hdr[4], 800, "Wechatpay-Signature-Type: WECHATPAY2-SHA256-RSA2048");
+}
+
 long h_pay_notify_post(struct h_srv *srv, const char *paydir, const char *path, const char *body)
 {
     char serial[64];
@@ -732,33 +784,60 @@ long h_pay_notify_post(struct h_srv *srv, const char *paydir, const char *path, 
 long h_pay_notify_post_as(struct h_srv *srv, const char *paydir, const char *path, const char *body,
                           const char *key_file, const char *serial)
 {
-    char key[600], ts[32], sig[PC_PAY_SIG_B64_MAX];
-    size_t len = strlen(body);
-    snprintf(key, sizeof key, "%s/%s", paydir, key_file);
-    snprintf(ts, sizeof ts, "%ld", (long)time(NULL));
-    char *msg = malloc(len + 128);
-    int n = snprintf(msg, len + 128, "%s\nNONCE1234567890\n%s\n", ts, body);
-    struct pc_pay_signer *s = pc_pay_signer_load(key, "", "");
-    assert_non_null(s);
-    assert_int_equal(pc_pay_sign(s, msg, (size_t)n, sig, sizeof sig), 0);
-    pc_pay_signer_free(s);
-    free(msg);
-    char h1[128], h2[64], h3[PC_PAY_SIG_B64_MAX + 40];
-    snprintf(h1, sizeof h1, "Wechatpay-Serial: %s", serial);
-    snprintf(h2, sizeof h2, "Wechatpay-Timestamp: %s", ts);
-    snprintf(h3, sizeof h3, "Wechatpay-Signature: %s", sig);
-    const char *hs[] = {"Content-Type: application/json",
-                        h1,
-                        h2,
-                        "Wechatpay-Nonce: NONCE1234567890",
-                        h3,
-                        "Wechatpay-Signature-Type: WECHATPAY2-SHA256-RSA2048",
-                        NULL};
+    char hdr[5][800];
+    pay_sign(paydir, key_file, serial, "NONCE1234567890", body, hdr);
+    const char *hs[] = {
+        "Content-Type: application/json", hdr[0], hdr[1], hdr[2], hdr[3], hdr[4], NULL};
     struct h_resp r;
-    h_http(srv, "POST", path, hs, body, len, &r);
+    h_http(srv, "POST", path, hs, body, strlen(body), &r);
     long st = r.status;
     h_resp_free(&r);
     return st;
+}
+
+void h_pay_note_make(struct h_pay_note *n, const char *notify_id, const char *out_trade_no,
+                     const char *transaction_id, const char *openid, long amount_fen)
+{
+    char mchid[32], serial[64], tx[1024], nonce[80];
+    h_pay_file(pay_dir(), "mchid", mchid, sizeof mchid);
+    h_pay_file(pay_dir(), "platform.serial", serial, sizeof serial);
+    snprintf(tx, sizeof tx,
+             "{\"appid\":\"%s\",\"mchid\":\"%s\",\"out_trade_no\":\"%s\",\"transaction_id\":"
+             "\"%s\",\"trade_type\":\"JSAPI\",\"trade_state\":\"SUCCESS\",\"success_time\":"
+             "\"2024-01-19T10:02:11+08:00\",\"payer\":{\"openid\":\"%s\"},\"amount\":{"
+             "\"total\":%ld,\"payer_total\":%ld,\"currency\":\"CNY\"}}",
+             H_APPID, mchid, out_trade_no, transaction_id, openid, amount_fen, amount_fen);
+    n->body = h_pay_envelope(pay_dir(), notify_id, "TRANSACTION.SUCCESS", "transaction", tx);
+    n->len = strlen(n->body);
+    snprintf(nonce, sizeof nonce, "NONCE-%s", notify_id);
+    pay_sign(pay_dir(), "platform.key", serial, nonce, n->body, n->hdr);
+}
+
+void h_pay_orders_and_notes(struct h_db *db, const char *prefix, const char *openid,
+                            const char *feature_code, int n, struct h_pay_note *notes)
+{
+    long long uid = h_db_int(db, "SELECT id FROM users WHERE openid = '%s'", openid);
+    long long task =
+        h_db_int(db, "SELECT id FROM tasks WHERE feature_code_norm = '%s'", feature_code);
+    long long school = h_db_int(db, "SELECT school_id FROM tasks WHERE id = %lld", task);
+    h_db_int(db,
+             "INSERT INTO orders (order_no, task_id, user_id, school_id, grad_year, student_no, "
+             "student_name, status, amount_fen) SELECT CONCAT('%s', LPAD(seq, 15, '0')), %lld, "
+             "%lld, %lld, 2024, CONCAT('%s', seq), 'pay', 'unpaid', 2500 FROM seq_1_to_%d",
+             prefix, task, uid, school, prefix, n);
+    for (int i = 0; i < n; i++) {
+        char id[48], no[32], tx[40];
+        snprintf(id, sizeof id, "EV-%s-%d", prefix, i);
+        snprintf(no, sizeof no, "%s%015d", prefix, i + 1);
+        snprintf(tx, sizeof tx, "42%02x%014d", (unsigned)prefix[1] & 0xff, i + 1);
+        h_pay_note_make(&notes[i], id, no, tx, openid, 2500);
+    }
+}
+
+void h_pay_note_free(struct h_pay_note *n)
+{
+    free(n->body);
+    n->body = NULL;
 }
 
 void h_storage_file(struct h_srv *srv, const char *rel, const char *text, long age_s)

@@ -6,8 +6,8 @@
 #define PC_TESTS_HARNESS_H
 
 #include <cjson/cJSON.h>
-#include <stdbool.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,6 +81,8 @@ int h_srv_cli(struct h_srv *srv, const char *stdin_text, char *out, size_t outle
               const char *args);
 /* Creates a staff account through the CLI; asserts success. */
 void h_user_add(struct h_srv *srv, const char *username, const char *role, const char *password);
+/* Whether a line of the text file path contains needle. */
+bool h_file_has(const char *path, const char *needle);
 /* Prints the last lines of the server log (on failure). */
 void h_srv_dump_log(struct h_srv *srv);
 
@@ -142,6 +144,27 @@ cJSON *h_sb_json(struct h_sandbox *sb, const char *method, const char *path, con
  * so that more [wechat] keys may follow), into buf. */
 const char *h_sandbox_conf(const struct h_sandbox *sb, char *buf, size_t len);
 
+/* ---- WeChat Pay for tests and benchmarks ---- */
+/* Makes merchant and platform keys (scripts/gen-pay-keys.sh) in <workdir>/pay, once, and
+ * writes into conf the [pay] section of a server that trusts them, calls the sandbox sb for
+ * WeChat Pay and never sweeps on its own; returns conf. */
+const char *h_pay_conf(const struct h_sandbox *sb, char *conf, size_t len);
+/* A TRANSACTION.SUCCESS notification as WeChat Pay sends it: body encrypted with the APIv3
+ * key and signed (timestamp now) with the platform key of h_pay_conf. */
+struct h_pay_note {
+    char *body;
+    size_t len;
+    char hdr[5][800]; /* Wechatpay-Serial, -Timestamp, -Nonce, -Signature, -Signature-Type */
+};
+void h_pay_note_make(struct h_pay_note *n, const char *notify_id, const char *out_trade_no,
+                     const char *transaction_id, const char *openid, long amount_fen);
+void h_pay_note_free(struct h_pay_note *n);
+/* n unpaid orders "<prefix>%015d" (1..n, 25.00 each) of the student openid in task feature_code,
+ * and notes[i] the notification "EV-<prefix>-<i>" paying order i + 1 (transaction id
+ * "42<prefix digits>…"). */
+void h_pay_orders_and_notes(struct h_db *db, const char *prefix, const char *openid,
+                            const char *feature_code, int n, struct h_pay_note *notes);
+
 /* Writes text to rel under srv's storage directory (directories made), last modified age_s
  * seconds ago: a file as storage/ would hold it. */
 void h_storage_file(struct h_srv *srv, const char *rel, const char *text, long age_s);
@@ -153,15 +176,15 @@ long h_proc_kb(pid_t pid, const char *key);
 void h_upload(struct h_srv *srv, const char *method, const char *path, const char *token,
               const void *data, size_t len, const char *part_type, struct h_resp *out);
 
-/* WeChat Pay against the sandbox: the development keys (scripts/gen-pay-keys.sh) in
- * WORKDIR/pay, path into paydir; the sandbox started with them (--pay-dir, the test CA for the
- * notify URLs) and extra arguments (may be NULL). */
+/* WeChat Pay against the sandbox: the development keys of h_pay_conf (made once, in
+ * <workdir>/pay), that path into paydir; the sandbox started with them (--pay-dir, the test CA for
+ * the notify URLs) and extra arguments (may be NULL). */
 void h_pay_sandbox_start(struct h_sandbox *sb, char *paydir, size_t len, const char *extra_args);
 /* The [pay] section pointing portraitd at the sandbox's WeChat Pay with the keys of paydir and
- * the notify URLs of a server on port, into buf (more [pay] keys may follow). With
- * platform_certs false the platform certificate is not configured (downloaded instead). */
-const char *h_pay_conf(const struct h_sandbox *sb, const char *paydir, int port,
-                       bool platform_certs, char *buf, size_t len);
+ * the notify URLs of a server on port (none when 0), into buf (more [pay] keys may follow).
+ * With platform_certs false the platform certificate is not configured (downloaded instead). */
+const char *h_pay_conf_at(const struct h_sandbox *sb, const char *paydir, int port,
+                          bool platform_certs, char *buf, size_t len);
 /* A WeChat Pay notification body as WeChat sends it: plaintext encrypted with paydir's APIv3
  * key under associated_data original_type, in an envelope of id and event_type (malloc'd; the
  * caller frees). */

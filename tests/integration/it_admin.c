@@ -16,7 +16,7 @@ static int setup(void **state)
     (void)state;
     h_db_start(&g_db);
     h_srv_start(&g_srv, &g_db,
-                "[server]\ntrust_proxy = true\n"
+                "[server]\ntrusted_proxies = 127.0.0.1\n"
                 "[auth]\nlogin_user_max_failures = 5\nlogin_addr_max_failures = 8\n",
                 0);
     h_user_add(&g_srv, "alice", "admin", "alice-password-1");

@@ -24,7 +24,7 @@ static int setup(void **state)
     snprintf(conf, sizeof conf,
              "%s[server]\nlisten = 127.0.0.1:%d\n%spubkey_id = %s\npubkey_file = %s/pubkey.pub\n",
              h_sandbox_conf(&g_sb, wx, sizeof wx), port,
-             h_pay_conf(&g_sb, g_pay, port, false, pay, sizeof pay),
+             h_pay_conf_at(&g_sb, g_pay, port, false, pay, sizeof pay),
              h_pay_file(g_pay, "pubkey.id", id, sizeof id), g_pay);
     h_srv_start(&g_srv, &g_db, conf, 0);
     h_db_int(&g_db, "INSERT INTO schools (code, name) VALUES ('10402', '演示大学')");

@@ -34,7 +34,7 @@ static int setup(void **state)
              "[sms]\napi_base = %s\napi_key = %s\nca_file = %s/tls/dev-ca.pem\nevents = paid\n"
              "[notify]\ninterval_ms = 100\nbatch = 3\nlease_s = 5\n",
              h_sandbox_conf(&g_sb, wx, sizeof wx), port,
-             h_pay_conf(&g_sb, g_pay, port, true, pay, sizeof pay), g_sb.base, SMS_KEY,
+             h_pay_conf_at(&g_sb, g_pay, port, true, pay, sizeof pay), g_sb.base, SMS_KEY,
              h_workdir());
     h_srv_start(&g_srv, &g_db, g_conf, 0);
     h_db_int(&g_db, "INSERT INTO schools (code, name) VALUES ('10402', '演示大学')");

@@ -19,7 +19,7 @@ static void start_server(struct h_srv *srv, const char *more)
 {
     char conf[2048], wx[512];
     snprintf(conf, sizeof conf,
-             "%s\ntimeout_ms = 1500\n[server]\ntrust_proxy = true\n"
+             "%s\ntimeout_ms = 1500\n[server]\ntrusted_proxies = 127.0.0.1\n"
              "[auth]\nwxlogin_openid_max = 3\nwxlogin_addr_max = 8\n%s",
              h_sandbox_conf(&g_sb, wx, sizeof wx), more ? more : "");
     h_srv_start(srv, &g_db, conf, 0);

@@ -84,7 +84,11 @@ static void test_config_defaults_match_documentation(void **state)
     assert_int_equal(c.shutdown_grace_ms, 10000);
     assert_string_equal(c.port_file, "");
     assert_false(c.debug_routes);
-    assert_false(c.trust_proxy);
+    assert_string_equal(c.trusted_proxies, "");
+    assert_string_equal(c.metrics_allow, "127.0.0.0/8, ::1/128");
+    assert_int_equal(c.header_timeout_s, 10);
+    assert_int_equal(c.body_timeout_s, 120);
+    assert_int_equal(c.max_conns_per_ip, 256);
     assert_string_equal(c.db_host, "");
     assert_int_equal(c.db_port, 3306);
     assert_string_equal(c.db_socket, "var/run/mysqld.sock");
@@ -190,6 +194,20 @@ static void test_config_load_refuses_unknown_key_naming_it(void **state)
     expect_load_refused("[database]\nhost = x\n", "database.host");
 }
 
+static void test_config_refuses_retired_trust_proxy_naming_its_replacement(void **state)
+{
+    /* trust_proxy = true let any client choose its address: it must not load silently. */
+    expect_load_refused("[server]\ntrust_proxy = true\n", "server.trusted_proxies");
+    setenv("PORTRAITD_SERVER_TRUST_PROXY", "true", 1);
+    struct pc_config c;
+    char err[256] = "";
+    pc_config_defaults(&c);
+    assert_int_equal(pc_config_load(&c, NULL, err, sizeof err), PC_EINVAL);
+    assert_non_null(strstr(err, "server.trusted_proxies"));
+    unsetenv("PORTRAITD_SERVER_TRUST_PROXY");
+    pc_config_free(&c);
+}
+
 static void test_config_load_refuses_out_of_range_naming_key(void **state)
 {
     expect_load_refused("[server]\nthreads = 0\n", "server.threads");
@@ -267,13 +285,13 @@ static void test_config_refuses_bad_bool_naming_key(void **state)
     struct pc_config c;
     char err[256] = "";
     pc_config_defaults(&c);
-    c.trust_proxy = true;
-    assert_int_equal(pc_config_set(&c, "server", "trust_proxy", "maybe", err, sizeof err),
+    c.debug_routes = true;
+    assert_int_equal(pc_config_set(&c, "server", "debug_routes", "maybe", err, sizeof err),
                      PC_EINVAL);
-    assert_non_null(strstr(err, "server.trust_proxy"));
-    assert_true(c.trust_proxy);
-    assert_int_equal(pc_config_set(&c, "server", "trust_proxy", "", err, sizeof err), PC_EINVAL);
-    assert_int_equal(pc_config_set(&c, "server", "trust_proxy", "2", err, sizeof err), PC_EINVAL);
+    assert_non_null(strstr(err, "server.debug_routes"));
+    assert_true(c.debug_routes);
+    assert_int_equal(pc_config_set(&c, "server", "debug_routes", "", err, sizeof err), PC_EINVAL);
+    assert_int_equal(pc_config_set(&c, "server", "debug_routes", "2", err, sizeof err), PC_EINVAL);
     pc_config_free(&c);
     expect_load_refused("[server]\nplain_http = enabled\n", "server.plain_http");
 }
@@ -385,7 +403,9 @@ static void test_config_print_output_loads_back_to_same_values(void **state)
     char err[256] = "";
     pc_config_defaults(&a);
     assert_int_equal(pc_config_set(&a, "server", "listen", "0.0.0.0:1", err, sizeof err), 0);
-    assert_int_equal(pc_config_set(&a, "server", "trust_proxy", "true", err, sizeof err), 0);
+    assert_int_equal(pc_config_set(&a, "server", "debug_routes", "true", err, sizeof err), 0);
+    assert_int_equal(
+        pc_config_set(&a, "server", "trusted_proxies", "10.0.0.0/8, ::1", err, sizeof err), 0);
     assert_int_equal(pc_config_set(&a, "server", "max_body_bytes", "2048", err, sizeof err), 0);
     assert_int_equal(pc_config_set(&a, "db", "host", "h", err, sizeof err), 0);
     char path[64];
@@ -400,7 +420,8 @@ static void test_config_print_output_loads_back_to_same_values(void **state)
     if (rc)
         fail_msg("printed config does not load back: %s", err);
     assert_string_equal(b.listen, "0.0.0.0:1");
-    assert_true(b.trust_proxy);
+    assert_true(b.debug_routes);
+    assert_string_equal(b.trusted_proxies, "10.0.0.0/8, ::1");
     assert_int_equal(b.max_body_bytes, 2048);
     assert_string_equal(b.db_host, "h");
     assert_string_equal(b.port_file, "");
@@ -490,6 +511,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_config_load_missing_file_is_io_error, setup, teardown),
         cmocka_unit_test_setup_teardown(test_config_load_refuses_unknown_key_naming_it, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(
+            test_config_refuses_retired_trust_proxy_naming_its_replacement, setup, teardown),
         cmocka_unit_test_setup_teardown(test_config_load_refuses_out_of_range_naming_key, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_config_load_refuses_non_integer_naming_key, setup,

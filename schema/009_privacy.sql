@@ -1,4 +1,4 @@
--- 008_privacy.sql — scopes that hold and personal data that goes (docs/privacy.md):
+-- 009_privacy.sql — scopes that hold and personal data that goes (docs/privacy.md):
 -- each audit row names the school it is about, so a school's staff read only their school's
 -- rows; a photo row remembers when the retention job deleted its files.
 

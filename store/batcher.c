@@ -1,0 +1,105 @@
+/* store/batcher.c — batch-serving threads with their own connections (store/batcher.h). */
+#include "store/batcher.h"
+
+#include "base/alloc.h"
+#include "store/db.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+
+struct pc_db_batcher {
+    const struct pc_config *cfg;
+    pc_db_batch_fn fn;
+    void *arg;
+    size_t max_batch, queue_max, queued;
+    int nthreads;
+    pthread_t *threads;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct pc_db_batch_item *head, **tail;
+    bool stopping;
+};
+
+static void *batcher_main(void *arg)
+{
+    struct pc_db_batcher *b = arg;
+    pc_db_thread_start();
+    struct pc_db *db = pc_db_new(b->cfg);
+    pthread_mutex_lock(&b->mu);
+    for (;;) {
+        while (!b->head && !b->stopping)
+            pthread_cond_wait(&b->cv, &b->mu);
+        if (!b->head)
+            break; /* stopping, and nothing left */
+        struct pc_db_batch_item *first = b->head, *last = first;
+        size_t n = 1;
+        while (last->next && n < b->max_batch) {
+            last = last->next;
+            n++;
+        }
+        b->head = last->next;
+        if (!b->head)
+            b->tail = &b->head;
+        last->next = NULL;
+        b->queued -= n;
+        pthread_mutex_unlock(&b->mu);
+        b->fn(db, first, n, b->arg);
+        pthread_mutex_lock(&b->mu);
+    }
+    pthread_mutex_unlock(&b->mu);
+    pc_db_free(db);
+    pc_db_thread_stop();
+    return NULL;
+}
+
+struct pc_db_batcher *pc_db_batcher_new(const struct pc_config *cfg, int threads, size_t max_batch,
+                                        size_t queue_max, pc_db_batch_fn fn, void *arg)
+{
+    struct pc_db_batcher *b = pc_new(struct pc_db_batcher);
+    b->cfg = cfg;
+    b->fn = fn;
+    b->arg = arg;
+    b->max_batch = max_batch ? max_batch : 1;
+    b->queue_max = queue_max;
+    b->tail = &b->head;
+    pthread_mutex_init(&b->mu, NULL);
+    pthread_cond_init(&b->cv, NULL);
+    b->nthreads = threads > 0 ? threads : 1;
+    b->threads = pc_xcalloc((size_t)b->nthreads, sizeof *b->threads);
+    for (int i = 0; i < b->nthreads; i++)
+        if (pthread_create(&b->threads[i], NULL, batcher_main, b) != 0)
+            abort();
+    return b;
+}
+
+bool pc_db_batcher_submit(struct pc_db_batcher *b, struct pc_db_batch_item *it)
+{
+    pthread_mutex_lock(&b->mu);
+    if (b->stopping || b->queued >= b->queue_max) {
+        pthread_mutex_unlock(&b->mu);
+        return false;
+    }
+    it->next = NULL;
+    *b->tail = it;
+    b->tail = &it->next;
+    b->queued++;
+    pthread_cond_signal(&b->cv);
+    pthread_mutex_unlock(&b->mu);
+    return true;
+}
+
+void pc_db_batcher_free(struct pc_db_batcher *b)
+{
+    if (!b)
+        return;
+    pthread_mutex_lock(&b->mu);
+    b->stopping = true;
+    pthread_cond_broadcast(&b->cv);
+    pthread_mutex_unlock(&b->mu);
+    for (int i = 0; i < b->nthreads; i++)
+        pthread_join(b->threads[i], NULL);
+    free(b->threads);
+    pthread_cond_destroy(&b->cv);
+    pthread_mutex_destroy(&b->mu);
+    free(b);
+}
