@@ -125,7 +125,7 @@ static int bucket_url(const struct pc_config *cfg, const char *query, char *out,
     const char *ep = cfg->s3_endpoint;
     int n;
     if (cfg->s3_path_style) {
-        n = snprintf(out, len, "%s/%s/?%s", ep, cfg->s3_bucket, query);
+        n = snprintf(out, len, "%s/%s?%s", ep, cfg->s3_bucket, query);
     } else {
         const char *host = strstr(ep, "://") + 3;
         n = snprintf(out, len, "%.*s%s.%s/?%s", (int)(host - ep), ep, cfg->s3_bucket, host, query);
