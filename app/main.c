@@ -2,7 +2,9 @@
  * Main thread only. */
 #include "base/crypto.h"
 #include "base/err.h"
+#include "base/gate.h"
 #include "base/log.h"
+#include "base/timeutil.h"
 #include "app/jobs.h"
 #include "users/sessions.h"
 #include "handlers/handlers.h"
@@ -20,12 +22,15 @@
 #include "payment/group.h"
 #include "payment/sweeper.h"
 #include "payment/wxpay.h"
+#include "retention/retention.h"
 #include "wechat/token.h"
 
 #include <event2/thread.h>
+#include <errno.h>
 #include <getopt.h>
 #include <mysql.h>
 #include <openssl/crypto.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,8 +47,14 @@ static void usage(FILE *fp)
         "usage: portraitd [-c FILE] [serve]\n"
         "       portraitd [-c FILE] migrate\n"
         "       portraitd [-c FILE] user add --username U --role admin|reviewer|finance|college\n"
-        "                            [--school CODE] [--college NAME]   (password on stdin)\n"
-        "       portraitd [-c FILE] user passwd --username U            (password on stdin)\n"
+        "                            [--school CODE] [--college NAME] [--task ID]\n"
+        "                                                 (password on stdin)\n"
+        "       portraitd [-c FILE] user passwd --username U (password on stdin; ends its "
+        "sessions)\n"
+        "       portraitd [-c FILE] user grant|revoke --username U --role ROLE [--school CODE]\n"
+        "                            [--college NAME] [--task ID]   (e.g. a reviewer's task)\n"
+        "       portraitd [-c FILE] purge [--dry-run] [--as-of 'YYYY-MM-DD HH:MM:SS']\n"
+        "                            one retention run now (UTC --as-of: as if it were then)\n"
         "       portraitd [-c FILE] config      print the effective configuration\n"
         "       portraitd version\n"
         "The configuration file defaults to $PORTRAITD_CONFIG; every key can be overridden\n"
@@ -85,16 +96,19 @@ static int cmd_serve(const struct pc_config *cfg)
         pc_server_free(srv);
         return 1;
     }
+    pc_image_gate_set(cfg->limit_image_workers); /* before any worker decodes a picture */
     /* The domain's context: handlers get a copy per worker, the jobs their own. */
     char instance[128];
     instance_name(instance, sizeof instance);
     struct pc_ctx base = {.cfg = cfg, .pay = pay, .instance = instance};
     struct pc_jobs *jobs = pc_jobs_new(&base);
     pc_jobs_add(jobs, "wx_access_token", pc_wxtoken_job, NULL);
+    pc_jobs_add(jobs, "pay_certificates", pc_pay_certs_job, NULL);
     pc_jobs_add(jobs, "pay_sweeper", pc_pay_sweeper_job, NULL);
     pc_jobs_add(jobs, "outbox", pc_notify_outbox_job, NULL);
     pc_jobs_add(jobs, "window_closeout", pc_order_closeout_job, NULL);
     pc_jobs_add(jobs, "reconciliation", pc_finance_recon_job, NULL);
+    pc_jobs_add(jobs, "retention", pc_retention_job, NULL);
     pc_server_set_context(srv, &base);
     pc_server_block_signals(); /* before the first thread: only pc_server_run takes them */
     pc_user_sessions_start(cfg);
@@ -139,19 +153,22 @@ static int read_password(char *buf, size_t len)
 
 static int cmd_user(const struct pc_config *cfg, int argc, char **argv)
 {
-    static const struct option opts[] = {{"username", required_argument, NULL, 'u'},
-                                         {"role", required_argument, NULL, 'r'},
-                                         {"school", required_argument, NULL, 's'},
-                                         {"college", required_argument, NULL, 'C'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        {"username", required_argument, NULL, 'u'}, {"role", required_argument, NULL, 'r'},
+        {"school", required_argument, NULL, 's'},   {"college", required_argument, NULL, 'C'},
+        {"task", required_argument, NULL, 't'},     {NULL, 0, NULL, 0}};
     const char *username = NULL, *role = NULL, *school = NULL, *college = NULL;
+    long long task = 0;
     if (argc < 2) {
         usage(stderr);
         return 2;
     }
     const char *sub = argv[1];
+    bool add = !strcmp(sub, "add"), passwd = !strcmp(sub, "passwd");
+    bool grant = !strcmp(sub, "grant"), revoke = !strcmp(sub, "revoke");
     optind = 2;
     int c;
+    char *end = NULL;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
         case 'u':
@@ -166,50 +183,115 @@ static int cmd_user(const struct pc_config *cfg, int argc, char **argv)
         case 'C':
             college = optarg;
             break;
+        case 't':
+            errno = 0;
+            task = strtoll(optarg, &end, 10);
+            if (errno || !end || *end || task <= 0) {
+                fprintf(stderr, "portraitd: --task takes a task id\n");
+                return 2;
+            }
+            break;
         default:
             usage(stderr);
             return 2;
         }
     }
-    if (!username || (strcmp(sub, "add") == 0 && !role) ||
-        (strcmp(sub, "add") && strcmp(sub, "passwd"))) {
+    if (!username || (!add && !passwd && !grant && !revoke) || (!passwd && !role)) {
         usage(stderr);
         return 2;
     }
     char pw[PC_STAFF_PASSWORD_MAX + 2];
-    if (read_password(pw, sizeof pw)) {
+    if ((add || passwd) && read_password(pw, sizeof pw)) {
         fprintf(stderr, "portraitd: expected the password on standard input\n");
         return 2;
     }
     struct pc_db *db = pc_db_new(cfg);
     int rc;
-    if (strcmp(sub, "add") == 0)
-        rc = pc_staff_create(db, username, pw, role, school, college, NULL);
+    uint64_t revoked = 0;
+    if (add)
+        rc = pc_staff_create(db, username, pw, role, school, college, task, NULL);
+    else if (passwd)
+        rc = pc_staff_set_password(db, username, pw, &revoked);
     else
-        rc = pc_staff_set_password(db, username, pw);
+        rc = pc_staff_role_change(db, username, grant, role, school, college, task);
     OPENSSL_cleanse(pw, sizeof pw);
     pc_db_free(db);
     switch (rc) {
     case 0:
-        printf("%s %s\n", strcmp(sub, "add") == 0 ? "created" : "password changed for", username);
+        if (add)
+            printf("created %s\n", username);
+        else if (passwd)
+            printf("password changed for %s; %llu session(s) ended\n", username,
+                   (unsigned long long)revoked);
+        else
+            printf("%s %s %s\n", grant ? "granted" : "revoked", role, username);
         return 0;
     case PC_EEXIST:
         fprintf(stderr, "portraitd: user %s already exists\n", username);
         return 1;
     case PC_ENOTFOUND:
-        fprintf(stderr, "portraitd: %s not found\n", strcmp(sub, "add") == 0 ? "school" : "user");
+        fprintf(stderr, "portraitd: %s not found\n",
+                add      ? "school or task"
+                : revoke ? "user or role"
+                         : "user, school or task");
+        return 1;
+    case PC_ETOOBIG:
+        fprintf(stderr, "portraitd: %s has too many roles\n", username);
         return 1;
     case PC_EINVAL:
         fprintf(stderr,
                 "portraitd: invalid input: username is 1-64 of [A-Za-z0-9._@-], role one of "
-                "admin|reviewer|finance|college (college needs --school and --college), password "
-                "%d-%d characters\n",
+                "admin|reviewer|finance|college (college needs --school and --college; only a "
+                "reviewer takes --task, of that school), password %d-%d characters\n",
                 PC_STAFF_PASSWORD_MIN, PC_STAFF_PASSWORD_MAX);
         return 1;
     default:
         fprintf(stderr, "portraitd: %s\n", pc_strerror(rc));
         return 1;
     }
+}
+
+/* One retention run from the command line (docs/privacy.md), its counts printed as JSON. */
+static int cmd_purge(const struct pc_config *cfg, int argc, char **argv)
+{
+    static const struct option opts[] = {{"dry-run", no_argument, NULL, 'd'},
+                                         {"as-of", required_argument, NULL, 'a'},
+                                         {NULL, 0, NULL, 0}};
+    struct pc_retention_opts o = {0};
+    int64_t t;
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (c == 'd') {
+            o.dry_run = true;
+        } else if (c == 'a' && pc_time_parse_db(optarg, &t) == 0) {
+            o.as_of = optarg;
+        } else {
+            fprintf(stderr, "portraitd: purge [--dry-run] [--as-of 'YYYY-MM-DD HH:MM:SS' (UTC)]\n");
+            return 2;
+        }
+    }
+    char instance[96];
+    snprintf(instance, sizeof instance, "cli:%d", (int)getpid());
+    struct pc_ctx ctx = {.cfg = cfg, .db = pc_db_new(cfg), .instance = instance};
+    struct pc_retention_counts counts;
+    int rc = pc_retention_run(&ctx, &o, &counts);
+    pc_db_free(ctx.db);
+    if (rc == PC_EBUSY) {
+        fprintf(stderr, "portraitd: another instance holds the retention lease; try later\n");
+        return 1;
+    }
+    cJSON *j = pc_retention_counts_json(&counts);
+    cJSON_AddBoolToObject(j, "dry_run", o.dry_run);
+    char *s = cJSON_PrintUnformatted(j);
+    printf("%s\n", s);
+    free(s);
+    cJSON_Delete(j);
+    if (rc) {
+        fprintf(stderr, "portraitd: purge stopped: %s\n", pc_strerror(rc));
+        return 1;
+    }
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -259,6 +341,8 @@ int main(int argc, char **argv)
         rc = cmd_migrate(&cfg);
     else if (!strcmp(cmd, "user"))
         rc = cmd_user(&cfg, argc - optind, argv + optind);
+    else if (!strcmp(cmd, "purge"))
+        rc = cmd_purge(&cfg, argc - optind, argv + optind);
     else if (!strcmp(cmd, "config")) {
         pc_config_print(&cfg, stdout);
         rc = 0;

@@ -148,15 +148,43 @@ char *pc_buf_take(struct pc_buf *b, size_t *len)
     return p;
 }
 
+/* A plain decimal number ("-0.01", "+12", "2500"): a spreadsheet reads it as a number,
+ * never as a formula. */
+static bool plain_number(const char *s)
+{
+    const char *p = s + (*s == '-' || *s == '+');
+    bool digits = false, dot = false;
+    for (; *p; p++) {
+        if (*p >= '0' && *p <= '9')
+            digits = true;
+        else if (*p == '.' && !dot)
+            dot = true;
+        else
+            return false;
+    }
+    return digits;
+}
+
+bool pc_csv_cell_is_formula(const char *v)
+{
+    return v &&
+           (v[0] == '=' || v[0] == '+' || v[0] == '-' || v[0] == '@' || v[0] == '\t' ||
+            v[0] == '\r') &&
+           !plain_number(v);
+}
+
 int pc_buf_add_csv_cell(struct pc_buf *b, const char *v, int last)
 {
     const char *s = v ? v : "";
-    size_t need = strlen(s) + (last ? 4 : 3); /* the quotes, then "," or CRLF */
+    /* A cell a spreadsheet would run as a formula (=, +, -, @, tab, CR first) is kept as text
+     * with a leading apostrophe (OWASP "CSV Injection"). */
+    bool neutralise = pc_csv_cell_is_formula(s);
+    size_t need = strlen(s) + (last ? 4 : 3) + neutralise; /* the quotes, then "," or CRLF */
     for (const char *p = s; *p; p++)
         need += *p == '"';
     if (need > b->max - b->len)
         return PC_ETOOBIG; /* all or nothing: a cell is never cut */
-    pc_buf_adds(b, "\"");
+    pc_buf_adds(b, neutralise ? "\"'" : "\"");
     for (const char *p = s; *p; p++)
         pc_buf_add(b, *p == '"' ? "\"\"" : p, *p == '"' ? 2 : 1);
     return pc_buf_adds(b, last ? "\"\r\n" : "\",");

@@ -6,6 +6,7 @@
 #define PC_BASE_BUF_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 struct pc_buf {
@@ -34,8 +35,13 @@ int pc_buf_vaddf(struct pc_buf *b, const char *fmt, va_list ap)
 /* Appends s as the inside of a JSON string (escaped, without quotes). */
 int pc_buf_add_json_str(struct pc_buf *b, const char *s, size_t n);
 /* Appends v as one quoted CSV cell ("" doubled; NULL = empty), then "," — or CRLF when last.
- * 0, or PC_ETOOBIG when the whole cell does not fit (then nothing is appended). */
+ * A cell a spreadsheet would take for a formula (pc_csv_cell_is_formula) is written after an
+ * apostrophe, so Excel shows it as text. 0, or PC_ETOOBIG when the whole cell does not fit
+ * (then nothing is appended). */
 int pc_buf_add_csv_cell(struct pc_buf *b, const char *v, int last);
+/* Whether v starts with =, +, -, @, a tab or a CR and is not a plain decimal number ("-0.01"
+ * stays a number). */
+bool pc_csv_cell_is_formula(const char *v);
 /* Hands the content to the caller (who frees it) and empties the buffer. Never NULL. */
 char *pc_buf_take(struct pc_buf *b, size_t *len);
 

@@ -5,6 +5,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 #include <stdbool.h>
@@ -99,6 +100,18 @@ void pc_sha256_hex(const void *p, size_t n, char out[PC_SHA256_HEXLEN])
     unsigned int len = 0;
     EVP_Digest(p, n, md, &len, EVP_sha256(), NULL);
     pc_hex(md, 32, out);
+}
+
+int pc_hmac_sha256_hex(const void *key, size_t keylen, const void *p, size_t n,
+                       char out[PC_SHA256_HEXLEN])
+{
+    unsigned char md[32];
+    unsigned int len = 0;
+    if (!HMAC(EVP_sha256(), key, (int)keylen, p, n, md, &len) || len != sizeof md)
+        return PC_ECRYPTO;
+    pc_hex(md, sizeof md, out);
+    OPENSSL_cleanse(md, sizeof md);
+    return 0;
 }
 
 int pc_ct_equal(const void *a, const void *b, size_t n)

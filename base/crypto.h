@@ -15,6 +15,10 @@ int pc_rand_bytes(void *p, size_t n);
 int pc_token_new(char out[PC_TOKEN_STRLEN]);
 /* SHA-256 of p[0..n) as lower-case hex into out[PC_SHA256_HEXLEN]. */
 void pc_sha256_hex(const void *p, size_t n, char out[PC_SHA256_HEXLEN]);
+/* HMAC-SHA-256 of p[0..n) under key[keylen] as lower-case hex into out[PC_SHA256_HEXLEN].
+ * 0 or PC_ECRYPTO. */
+int pc_hmac_sha256_hex(const void *key, size_t keylen, const void *p, size_t n,
+                       char out[PC_SHA256_HEXLEN]);
 /* Lower-case hex of n bytes into out (2n+1 bytes). */
 void pc_hex(const void *p, size_t n, char *out);
 /* base64url without padding of n bytes into out (needs 4*ceil(n/3)+1 bytes). Returns length. */

@@ -95,6 +95,9 @@ struct pc_config {
     char *pay_description;
     int pay_sweep_interval_ms;
     int pay_sweep_min_age_s;
+    bool pay_cert_download;     /* keep platform certificates from /v3/certificates */
+    int pay_cert_refresh_s;     /* how often they are downloaded again */
+    int pay_cert_unknown_min_s; /* an unknown serial downloads at most this often */
     /* [notify] */
     int notify_interval_ms;     /* how often the outbox worker looks for due messages */
     int notify_batch;           /* messages claimed per round */
@@ -138,6 +141,26 @@ struct pc_config {
     char *s3_secret_key; /* secret: pass as PORTRAITD_STORAGE_S3_SECRET_KEY */
     char *s3_ca_file;    /* PEM bundle; empty = the system store */
     int s3_timeout_ms;   /* one request to the object store */
+    /* [retention] (docs/privacy.md) */
+    int retention_interval_ms;
+    bool retention_dry_run;
+    int retention_original_days;
+    int retention_unapproved_days;
+    int retention_approved_days;
+    int retention_candidate_days;
+    int retention_phone_days;
+    int retention_outbox_days;
+    int retention_session_days;
+    int retention_audit_days;
+    int retention_file_age_s;
+    int retention_batch;
+    /* [limits] per student and for image work */
+    int limit_window_s;
+    int limit_photo_checks;
+    int limit_code_uploads;
+    int limit_photo_uploads;
+    int limit_image_workers;
+    int limit_image_wait_ms;
     /* [log] */
     char *log_level;
 };

@@ -7,6 +7,7 @@
 #ifndef PC_CORE_CTX_H
 #define PC_CORE_CTX_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct pc_config;
@@ -31,15 +32,25 @@ static inline void pc_ctx_wake_jobs(const struct pc_ctx *ctx)
         ctx->wake_jobs(ctx->wake_arg);
 }
 
-/* The staff member a call is made for (filled by the bearer-token guard, handlers/auth.h). */
+/* One role of a staff member with its own scope (staff_roles): a role grants only within it. */
+#define PC_STAFF_AUTH_ROLES 16
+struct pc_staff_role {
+    unsigned role;     /* one PC_ROLE_* bit (staff/staff.h) */
+    int64_t school_id; /* 0 = company-wide */
+    char college[129]; /* a college role's college; "" otherwise */
+    int64_t task_id;   /* a reviewer assigned to one task; 0 = every task in its school scope */
+};
+
+/* The staff member a call is made for (filled by the bearer-token guard, handlers/auth.h).
+ * Each role carries its own scope: which role grants an action, and where, is decided per
+ * role by staff/scope.h (never from the first role alone). */
 struct pc_staff_auth {
     int64_t id;
     int64_t session_id;
     char username[65];
-    unsigned roles;    /* PC_ROLE_* bits (staff/staff.h) */
-    int64_t school_id; /* 0 = company-wide */
-    char college[129];
-    int64_t task_id; /* a reviewer assigned to one task; 0 = every task in scope */
+    unsigned roles; /* the union of the PC_ROLE_* bits of role[] */
+    size_t nroles;
+    struct pc_staff_role role[PC_STAFF_AUTH_ROLES];
 };
 
 /* The student a call is made for (filled by the bearer-token guard, handlers/auth.h). */

@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,12 +132,21 @@ static zip_source_t *member_source(zip_t *za, const struct pc_config *cfg, const
     return src;
 }
 
-/* A zip member name part: no path separators or control characters. */
-static void clean(const char *in, char *out, size_t len)
+void pc_export_name_part(const char *in, char *out, size_t len)
 {
     size_t k = 0;
-    for (const char *p = in; *p && k + 1 < len; p++)
-        out[k++] = (*p == '/' || *p == '\\' || (unsigned char)*p < 0x20) ? '_' : *p;
+    const char *p = in;
+    for (; *p && k + 1 < len; p++) {
+        unsigned char c = (unsigned char)*p;
+        bool bad = c == '/' || c == '\\' || c == '.' || c == ':' || c < 0x20 || c == 0x7f;
+        out[k++] = bad ? '_' : *p;
+    }
+    if (*p && (*p & 0xc0) == 0x80) { /* cut inside a UTF-8 character: drop its first bytes */
+        while (k && (out[k - 1] & 0xc0) == 0x80)
+            k--;
+        if (k)
+            k--;
+    }
     out[k] = '\0';
     if (!k)
         snprintf(out, len, "未分学院");
@@ -178,8 +188,8 @@ int pc_export_task_zip(struct pc_db *db, const struct pc_config *cfg, int64_t ta
                 out->errors++;
                 continue;
             }
-            clean(e->student_no, no, sizeof no);
-            clean(e->college, college, sizeof college);
+            pc_export_name_part(e->student_no, no, sizeof no);
+            pc_export_name_part(e->college, college, sizeof college);
             if (by_college)
                 snprintf(name, sizeof name, "%s/%s.jpg", college, no);
             else

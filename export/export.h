@@ -28,6 +28,11 @@ struct pc_export_result {
 int pc_export_task_zip(struct pc_db *db, const struct pc_config *cfg, int64_t task_id,
                        bool by_college, struct pc_export_result *out);
 
+/* A zip member name part made from data (a college, a student number) into out: separators,
+ * dots (so never "." or ".."), drive colons and control characters become "_", a cut never
+ * splits a UTF-8 character, and nothing left becomes "未分学院". Pure. */
+void pc_export_name_part(const char *in, char *out, size_t len);
+
 /* One line of manifest.csv for an approved order e stored as file in the zip (college, class,
  * name, student number, order number, approval time in Beijing time, file, SHA-256), and one
  * line of errors.csv (college, class, name, student number, order number, why). 0, or

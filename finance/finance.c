@@ -1,9 +1,11 @@
 /* finance/finance.c — payments for finance. See finance.h. */
 #include "finance/finance.h"
 
+#include "base/alloc.h"
 #include "base/err.h"
 #include "base/json.h"
 #include "base/timeutil.h"
+#include "staff/scope.h"
 #include "staff/staff.h"
 #include "store/finance.h"
 
@@ -93,39 +95,86 @@ int pc_finance_csv_row(struct pc_buf *b, const struct pc_finance_payment *p)
     return rc;
 }
 
-int pc_finance_scope(const struct pc_staff_auth *by, int64_t *school_id)
+int pc_finance_scope(const struct pc_staff_auth *by, struct pc_finance_range *q)
 {
-    if (!by->school_id) /* company finance: any school, or every one */
-        return 0;
-    if (*school_id && *school_id != by->school_id)
+    pc_staff_scope(by, PC_ROLE_FINANCE, &q->scope);
+    if (q->school_id && !pc_scope_has(&q->scope, q->school_id, 0) &&
+        !pc_staff_company(by, PC_ROLE_FINANCE))
         return PC_ENOTFOUND;
-    *school_id = by->school_id;
     return 0;
 }
 
-int pc_finance_payments(struct pc_db *db, const struct pc_finance_range *q, int64_t after_id,
-                        int limit, struct pc_finance_payment **out, size_t *n)
+/* Audits a read of payments ps (names and student numbers): one row per school. */
+static int audit_payments(struct pc_db *db, const struct pc_staff_auth *by,
+                          const struct pc_finance_range *q, const char *what,
+                          const struct pc_read_item *items, size_t n, const char *ip,
+                          const char *rid)
 {
-    return pc_store_finance_payments(db, q->from_db, q->to_db, q->school_id, q->task_id, after_id,
-                                     limit, out, n);
+    cJSON *d = cJSON_CreateObject();
+    cJSON_AddStringToObject(d, "format", what);
+    cJSON_AddStringToObject(d, "from", q->from_db);
+    cJSON_AddStringToObject(d, "to", q->to_db);
+    if (q->school_id)
+        cJSON_AddNumberToObject(d, "school_id", (double)q->school_id);
+    if (q->task_id)
+        cJSON_AddNumberToObject(d, "task_id", (double)q->task_id);
+    int rc = pc_staff_audit_read(db, by, "finance.payments_read", "task", q->task_id, d, items, n,
+                                 ip, rid);
+    cJSON_Delete(d);
+    return rc;
 }
 
-int pc_finance_payments_csv(struct pc_db *db, const struct pc_finance_range *q, struct pc_buf *b)
+int pc_finance_payments(struct pc_db *db, const struct pc_staff_auth *by,
+                        const struct pc_finance_range *q, int64_t after_id, int limit,
+                        const char *ip, const char *request_id, struct pc_finance_payment **out,
+                        size_t *n)
+{
+    int rc = pc_store_finance_payments(db, q->from_db, q->to_db, &q->scope, q->school_id,
+                                       q->task_id, after_id, limit, out, n);
+    if (rc)
+        return rc;
+    struct pc_read_item *items = pc_xcalloc(*n ? *n : 1, sizeof *items);
+    for (size_t i = 0; i < *n; i++)
+        items[i] = (struct pc_read_item){(*out)[i].school_id, (*out)[i].out_trade_no};
+    rc = audit_payments(db, by, q, "json", items, *n, ip, request_id);
+    free(items);
+    if (rc) {
+        free(*out);
+        *out = NULL;
+        *n = 0;
+    }
+    return rc;
+}
+
+int pc_finance_payments_csv(struct pc_db *db, const struct pc_staff_auth *by,
+                            const struct pc_finance_range *q, const char *ip,
+                            const char *request_id, struct pc_buf *b)
 {
     int64_t after = 0;
-    size_t n = 0;
+    size_t n = 0, nitems = 0, cap = 0;
+    struct pc_read_item *items = NULL; /* schools only: a file's rows are counted, not named */
     int rc = pc_finance_csv_header(b);
     while (rc == 0) {
         struct pc_finance_payment *ps = NULL;
-        rc = pc_finance_payments(db, q, after, CSV_PAGE, &ps, &n);
-        for (size_t i = 0; rc == 0 && i < n; i++)
+        rc = pc_store_finance_payments(db, q->from_db, q->to_db, &q->scope, q->school_id,
+                                       q->task_id, after, CSV_PAGE, &ps, &n);
+        for (size_t i = 0; rc == 0 && i < n; i++) {
             rc = pc_finance_csv_row(b, &ps[i]);
+            if (nitems == cap) {
+                cap = cap ? 2 * cap : CSV_PAGE;
+                items = pc_xrealloc(items, cap * sizeof *items);
+            }
+            items[nitems++] = (struct pc_read_item){ps[i].school_id, NULL};
+        }
         if (n)
             after = ps[n - 1].id;
         free(ps);
         if (n < CSV_PAGE)
             break;
     }
+    if (rc == 0)
+        rc = audit_payments(db, by, q, "csv", items, nitems, ip, request_id);
+    free(items);
     return rc;
 }
 
@@ -141,8 +190,8 @@ static int recon_request_tx(struct pc_db *db, void *arg)
     if (rc == 0) {
         cJSON *d = cJSON_CreateObject();
         cJSON_AddStringToObject(d, "bill_date", a->bill_date);
-        rc = pc_staff_audit(db, a->by, "reconciliation.request", "reconciliation", 0, d, a->ip,
-                            a->rid);
+        rc = pc_staff_audit(db, a->by, pc_staff_home_school(a->by), "reconciliation.request",
+                            "reconciliation", 0, d, a->ip, a->rid);
         cJSON_Delete(d);
     }
     return rc;
@@ -158,8 +207,41 @@ int pc_finance_recon_request(struct pc_ctx *ctx, const struct pc_staff_auth *by,
     return rc;
 }
 
-int pc_finance_recon_get(struct pc_db *db, const char *bill_date, char state[12], char error[501],
-                         cJSON **report)
+/* The members of a school-scoped view: the arrays of the report reduced to the rows of scope
+ * (rows whose school is not known here are company finance's alone), the merchant-wide bill
+ * summary left out, the counts recomputed from the totals kept. */
+static cJSON *recon_view(const cJSON *full, const struct pc_scope *scope)
+{
+    static const char *const arrays[] = {"amount_mismatches", "in_bill_not_here",
+                                         "here_not_in_bill", "refunds_not_here", "totals"};
+    cJSON *v = cJSON_CreateObject();
+    const cJSON *x;
+    if ((x = cJSON_GetObjectItemCaseSensitive(full, "bill_date")))
+        cJSON_AddItemToObject(v, "bill_date", cJSON_Duplicate(x, 1));
+    double matched = 0;
+    for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++) {
+        cJSON *out = cJSON_AddArrayToObject(v, arrays[i]);
+        const cJSON *it;
+        cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(full, arrays[i]))
+        {
+            const cJSON *sc = cJSON_GetObjectItemCaseSensitive(it, "school_id");
+            if (!cJSON_IsNumber(sc) || !pc_scope_has(scope, (int64_t)sc->valuedouble, 0))
+                continue;
+            cJSON_AddItemToArray(out, cJSON_Duplicate(it, 1));
+            const cJSON *m = cJSON_GetObjectItemCaseSensitive(it, "matched");
+            if (i == 4 && cJSON_IsNumber(m))
+                matched += m->valuedouble;
+        }
+    }
+    cJSON_AddNumberToObject(v, "matched", matched);
+    if ((x = cJSON_GetObjectItemCaseSensitive(full, "generated_at")))
+        cJSON_AddItemToObject(v, "generated_at", cJSON_Duplicate(x, 1));
+    cJSON_AddBoolToObject(v, "school_view", true);
+    return v;
+}
+
+int pc_finance_recon_get(struct pc_db *db, const struct pc_staff_auth *by, const char *bill_date,
+                         char state[12], char error[501], cJSON **report)
 {
     char a[32], b[32], *json = NULL;
     *report = NULL;
@@ -169,5 +251,14 @@ int pc_finance_recon_get(struct pc_db *db, const char *bill_date, char state[12]
     if (rc == 0 && json)
         *report = cJSON_Parse(json);
     free(json);
+    if (*report && !pc_staff_company(by, PC_ROLE_FINANCE)) {
+        struct pc_scope scope;
+        pc_staff_scope(by, PC_ROLE_FINANCE, &scope);
+        cJSON *v = recon_view(*report, &scope);
+        cJSON_Delete(*report);
+        *report = v;
+        if (error[0]) /* WeChat's or the store's words are about the whole merchant */
+            snprintf(error, 501, "对账失败");
+    }
     return rc;
 }

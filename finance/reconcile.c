@@ -24,7 +24,7 @@
 struct total {
     int64_t school_id, task_id;
     char school_code[17], task_name[129];
-    int64_t payments, amount_fen, refunded_fen, bill_settle_fen, bill_fee_e5;
+    int64_t payments, matched, amount_fen, refunded_fen, bill_settle_fen, bill_fee_e5;
 };
 
 struct totals {
@@ -48,10 +48,13 @@ static struct total *total_of(struct totals *ts, int64_t school_id, int64_t task
     return t;
 }
 
-static cJSON *item(const char *out_trade_no, const char *tx, int64_t a, const char *ka, int64_t b,
-                   const char *kb)
+/* One difference; school_id 0 = not known here (only company finance sees it). */
+static cJSON *item(int64_t school_id, const char *out_trade_no, const char *tx, int64_t a,
+                   const char *ka, int64_t b, const char *kb)
 {
     cJSON *o = cJSON_CreateObject();
+    cJSON_AddItemToObject(o, "school_id",
+                          school_id ? cJSON_CreateNumber((double)school_id) : cJSON_CreateNull());
     cJSON_AddStringToObject(o, "out_trade_no", out_trade_no);
     cJSON_AddStringToObject(o, "transaction_id", tx);
     cJSON_AddNumberToObject(o, ka, (double)a);
@@ -95,7 +98,7 @@ int pc_finance_reconcile(struct pc_ctx *ctx, const char *bill_date, cJSON **repo
             if (q == 0 && !strcmp(ref.status, "success") && ref.amount_fen == b->refund_fen)
                 refunds_matched++;
             else if (q == 0 || q == PC_ENOTFOUND) {
-                cJSON *o = item(b->out_trade_no, b->transaction_id, b->refund_fen, "bill_fen",
+                cJSON *o = item(0, b->out_trade_no, b->transaction_id, b->refund_fen, "bill_fen",
                                 q == 0 ? ref.amount_fen : 0, q == 0 ? "store_fen" : NULL);
                 cJSON_AddStringToObject(o, "out_refund_no", b->out_refund_no);
                 cJSON_AddStringToObject(o, "store_status", q == 0 ? ref.status : "unknown");
@@ -108,10 +111,18 @@ int pc_finance_reconcile(struct pc_ctx *ctx, const char *bill_date, cJSON **repo
         char no[33];
         int q = pc_store_payment_by_tx(ctx->db, b->transaction_id, &amount, no, &school, &task);
         if (q == PC_ENOTFOUND && strlen(b->out_trade_no) < 33) {
-            /* Paid at WeChat, not here: a lost notification. Heal it through a query. */
+            /* Paid at WeChat, not here: a lost notification. Heal it through a query, under a
+             * lease renewed per query (a bill of many lost notifications outlasts one). */
+            bool held = false;
+            if (pc_store_lease_acquire(ctx->db, LEASE, ctx->instance, LEASE_TTL_S, &held) ||
+                !held) {
+                rc = PC_EBUSY;
+                break;
+            }
             pc_pay_sweep_order(ctx, b->out_trade_no);
             q = pc_store_payment_by_tx(ctx->db, b->transaction_id, &amount, no, &school, &task);
-            cJSON *o = item(b->out_trade_no, b->transaction_id, b->settle_fen, "bill_fen", 0, NULL);
+            cJSON *o = item(q == 0 ? school : 0, b->out_trade_no, b->transaction_id, b->settle_fen,
+                            "bill_fen", 0, NULL);
             cJSON_AddBoolToObject(o, "healed", q == 0);
             cJSON_AddItemToArray(missing_here, o);
         }
@@ -119,11 +130,13 @@ int pc_finance_reconcile(struct pc_ctx *ctx, const char *bill_date, cJSON **repo
             struct total *t = total_of(&ts, school, task);
             t->bill_settle_fen += b->settle_fen;
             t->bill_fee_e5 += b->fee_e5;
-            if (amount == b->settle_fen)
+            if (amount == b->settle_fen) {
                 matched++;
-            else
-                cJSON_AddItemToArray(mism, item(b->out_trade_no, b->transaction_id, b->settle_fen,
-                                                "bill_fen", amount, "store_fen"));
+                t->matched++;
+            } else {
+                cJSON_AddItemToArray(mism, item(school, b->out_trade_no, b->transaction_id,
+                                                b->settle_fen, "bill_fen", amount, "store_fen"));
+            }
         } else if (q != PC_ENOTFOUND) {
             rc = q;
         }
@@ -134,10 +147,12 @@ int pc_finance_reconcile(struct pc_ctx *ctx, const char *bill_date, cJSON **repo
         rc = pc_finance_days(bill_date, NULL, from_db, to_db);
     long long after = 0;
     size_t n = 0;
+    const struct pc_scope every = {.all = true};
     do {
         struct pc_finance_payment *ps = NULL;
         if (rc == 0)
-            rc = pc_store_finance_payments(ctx->db, from_db, to_db, 0, 0, after, PAGE, &ps, &n);
+            rc = pc_store_finance_payments(ctx->db, from_db, to_db, &every, 0, 0, after, PAGE, &ps,
+                                           &n);
         for (size_t i = 0; rc == 0 && i < n; i++) {
             const struct pc_finance_payment *p = &ps[i];
             struct total *t = total_of(&ts, p->school_id, p->task_id);
@@ -150,8 +165,9 @@ int pc_finance_reconcile(struct pc_ctx *ctx, const char *bill_date, cJSON **repo
             for (size_t k = 0; k < bill.n && !in_bill; k++)
                 in_bill = !strcmp(bill.rows[k].transaction_id, p->transaction_id);
             if (!in_bill)
-                cJSON_AddItemToArray(missing_bill, item(p->out_trade_no, p->transaction_id,
-                                                        p->amount_fen, "store_fen", 0, NULL));
+                cJSON_AddItemToArray(missing_bill,
+                                     item(p->school_id, p->out_trade_no, p->transaction_id,
+                                          p->amount_fen, "store_fen", 0, NULL));
             after = p->id;
         }
         free(ps);
@@ -166,6 +182,7 @@ int pc_finance_reconcile(struct pc_ctx *ctx, const char *bill_date, cJSON **repo
         cJSON_AddNumberToObject(o, "task_id", (double)ts.t[i].task_id);
         cJSON_AddStringToObject(o, "task_name", ts.t[i].task_name);
         cJSON_AddNumberToObject(o, "payments", (double)ts.t[i].payments);
+        cJSON_AddNumberToObject(o, "matched", (double)ts.t[i].matched);
         cJSON_AddNumberToObject(o, "amount_fen", (double)ts.t[i].amount_fen);
         cJSON_AddNumberToObject(o, "refunded_fen", (double)ts.t[i].refunded_fen);
         cJSON_AddNumberToObject(o, "bill_settle_fen", (double)ts.t[i].bill_settle_fen);

@@ -11,7 +11,8 @@ void h_admin_audit(struct pc_req *r, struct pc_ctx *ctx)
     if (pc_auth_staff(r, ctx, PC_ROLE_ADMIN) || pc_h_limit(r, &limit) || pc_h_cursor_id(r, &before))
         return;
     cJSON *items = NULL;
-    int rc = pc_staff_audit_list(ctx->db, before, limit, &items);
+    int rc = pc_staff_audit_list(ctx->db, pc_req_staff(r), before, limit, pc_req_client_ip(r),
+                                 pc_req_id(r), &items);
     if (rc) {
         pc_resp_from_err(r, ctx, rc);
         return;

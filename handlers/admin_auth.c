@@ -3,6 +3,7 @@
 
 #include "base/err.h"
 #include "handlers/auth.h"
+#include "staff/scope.h"
 #include "staff/staff.h"
 
 #include <openssl/crypto.h>
@@ -74,11 +75,32 @@ void h_admin_me(struct pc_req *r, struct pc_ctx *ctx)
     cJSON_AddNumberToObject(o, "id", (double)s->id);
     cJSON_AddStringToObject(o, "username", s->username);
     cJSON_AddItemToObject(o, "roles", pc_role_names(s->roles));
-    if (s->school_id)
-        cJSON_AddNumberToObject(o, "school_id", (double)s->school_id);
+    /* school_id and college: the one school of every role (null when company-wide or several)
+     * and a college role's college, for the console's labels; "grants" says what each role
+     * reaches. */
+    int64_t school = pc_staff_home_school(s);
+    if (school)
+        cJSON_AddNumberToObject(o, "school_id", (double)school);
     else
         cJSON_AddNullToObject(o, "school_id");
-    if (s->college[0])
-        cJSON_AddStringToObject(o, "college", s->college);
+    cJSON *grants = cJSON_AddArrayToObject(o, "grants");
+    for (size_t i = 0; i < s->nroles; i++) {
+        const struct pc_staff_role *g = &s->role[i];
+        cJSON *gj = cJSON_CreateObject();
+        cJSON *name = pc_role_names(g->role);
+        cJSON_AddItemToObject(gj, "role", cJSON_Duplicate(cJSON_GetArrayItem(name, 0), 1));
+        cJSON_Delete(name);
+        cJSON_AddItemToObject(gj, "school_id",
+                              g->school_id ? cJSON_CreateNumber((double)g->school_id)
+                                           : cJSON_CreateNull());
+        cJSON_AddItemToObject(gj, "college",
+                              g->college[0] ? cJSON_CreateString(g->college) : cJSON_CreateNull());
+        cJSON_AddItemToObject(gj, "task_id",
+                              g->task_id ? cJSON_CreateNumber((double)g->task_id)
+                                         : cJSON_CreateNull());
+        cJSON_AddItemToArray(grants, gj);
+        if (g->college[0] && !cJSON_GetObjectItem(o, "college"))
+            cJSON_AddStringToObject(o, "college", g->college);
+    }
     pc_resp_json(r, 200, o);
 }

@@ -8,6 +8,7 @@
 #include "roster/roster.h"
 #include "handlers/auth.h"
 #include "server/multipart.h"
+#include "staff/scope.h"
 #include "staff/staff.h"
 #include "tasks/tasks.h"
 
@@ -23,7 +24,7 @@ static const char *const g_states[] = {"not_started",      "awaiting_photo", "un
 void h_admin_roster_import(struct pc_req *r, struct pc_ctx *ctx)
 {
     struct pc_task t;
-    if (pc_auth_staff(r, ctx, PC_ROLE_ADMIN) || pc_h_task_for_staff(r, ctx, &t))
+    if (pc_auth_staff(r, ctx, PC_ROLE_ADMIN) || pc_h_task_for_staff(r, ctx, PC_ROLE_ADMIN, &t))
         return;
     size_t len;
     const char *data = pc_req_body(r, &len);
@@ -51,8 +52,8 @@ void h_admin_roster_import(struct pc_req *r, struct pc_ctx *ctx)
     }
     struct pc_roster_import_result res;
     char err[256] = "";
-    int rc = pc_roster_import(ctx->db, pc_req_staff(r), t.id, data, len, pc_req_client_ip(r),
-                              pc_req_id(r), &res, err, sizeof err);
+    int rc = pc_roster_import(ctx->db, pc_req_staff(r), t.id, t.school_id, data, len,
+                              pc_req_client_ip(r), pc_req_id(r), &res, err, sizeof err);
     pc_multipart_free(&mp);
     if (rc == PC_EINVAL || rc == PC_ETOOBIG) {
         cJSON *d = cJSON_CreateObject();
@@ -77,18 +78,21 @@ void h_admin_roster_import(struct pc_req *r, struct pc_ctx *ctx)
 static int roster_reader(struct pc_req *r, struct pc_ctx *ctx, struct pc_task *t,
                          const char **college)
 {
-    if (pc_auth_staff(r, ctx, PC_ROLE_ADMIN | PC_ROLE_COLLEGE) || pc_h_task_for_staff(r, ctx, t))
+    const unsigned roles = PC_ROLE_ADMIN | PC_ROLE_COLLEGE;
+    if (pc_auth_staff(r, ctx, roles) || pc_h_task_for_staff(r, ctx, roles, t))
         return -1;
     const struct pc_staff_auth *s = pc_req_staff(r);
+    const struct pc_staff_role *g = pc_staff_grant(s, roles, t->school_id, t->id);
     *college = pc_req_query(r, "college");
     if (*college && !(*college)[0])
         *college = NULL;
-    if (!(s->roles & PC_ROLE_ADMIN)) {
-        if (*college && strcmp(*college, s->college) != 0) {
+    if (g && g->college[0]) { /* only college roles reach this school: their colleges */
+        if (*college && !pc_staff_may_college(s, roles, t->school_id, t->id, *college)) {
             pc_resp_error(r, 403, "FORBIDDEN", "只能查看本学院的名单", NULL);
             return -1;
         }
-        *college = s->college;
+        if (!*college)
+            *college = g->college;
     }
     return 0;
 }
@@ -116,18 +120,20 @@ void h_admin_roster_list(struct pc_req *r, struct pc_ctx *ctx)
     long long after = 0;
     if (!csv && (pc_h_limit(r, &limit) || pc_h_cursor_id(r, &after)))
         return;
+    struct pc_roster_reader rd = {pc_req_staff(r),     t.id,        t.school_id, college, state,
+                                  pc_req_client_ip(r), pc_req_id(r)};
     if (csv) { /* UTF-8 with a BOM so that Excel opens it right */
         char name[96];
         snprintf(name, sizeof name, "roster-task-%lld.csv", (long long)t.id);
         struct pc_buf b;
         pc_buf_init(&b, PC_H_CSV_MAX);
-        pc_h_csv_reply(r, ctx, pc_roster_csv(ctx->db, t.id, college, state, &b), &b, name);
+        pc_h_csv_reply(r, ctx, pc_roster_csv(ctx->db, &rd, &b), &b, name);
         pc_buf_free(&b);
         return;
     }
     cJSON *items = NULL;
     int64_t last = 0;
-    int rc = pc_roster_list(ctx->db, t.id, college, state, after, limit, &items, &last);
+    int rc = pc_roster_list(ctx->db, &rd, after, limit, &items, &last);
     if (rc) {
         pc_resp_from_err(r, ctx, rc);
         return;
@@ -147,7 +153,7 @@ void h_admin_roster_list(struct pc_req *r, struct pc_ctx *ctx)
 void h_admin_roster_patch(struct pc_req *r, struct pc_ctx *ctx)
 {
     struct pc_task t;
-    if (pc_auth_staff(r, ctx, PC_ROLE_ADMIN) || pc_h_task_for_staff(r, ctx, &t))
+    if (pc_auth_staff(r, ctx, PC_ROLE_ADMIN) || pc_h_task_for_staff(r, ctx, PC_ROLE_ADMIN, &t))
         return;
     cJSON *j = pc_req_json(r);
     if (!j)
@@ -155,8 +161,9 @@ void h_admin_roster_patch(struct pc_req *r, struct pc_ctx *ctx)
     struct pc_roster_entry e;
     bool created = false;
     const char *field = NULL, *message = NULL;
-    int rc = pc_roster_patch(ctx->db, pc_req_staff(r), t.id, pc_req_param(r, "student_no"), j,
-                             pc_req_client_ip(r), pc_req_id(r), &e, &created, &field, &message);
+    int rc =
+        pc_roster_patch(ctx->db, pc_req_staff(r), t.id, t.school_id, pc_req_param(r, "student_no"),
+                        j, pc_req_client_ip(r), pc_req_id(r), &e, &created, &field, &message);
     if (rc == PC_EINVAL) {
         pc_resp_invalid(r, field ? field : "body", message);
         return;

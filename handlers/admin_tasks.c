@@ -4,6 +4,7 @@
 
 #include "base/err.h"
 #include "handlers/auth.h"
+#include "staff/scope.h"
 #include "staff/staff.h"
 #include "tasks/tasks.h"
 
@@ -11,13 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Loads a task the caller may see; answers 404 otherwise. */
-int pc_h_task_for_staff(struct pc_req *r, struct pc_ctx *ctx, struct pc_task *t)
+/* Loads a task a role of the caller among roles reaches; answers 404 otherwise. */
+int pc_h_task_for_staff(struct pc_req *r, struct pc_ctx *ctx, unsigned roles, struct pc_task *t)
 {
     int64_t id;
     if (pc_h_id_param(r, "id", &id))
         return -1;
-    int rc = pc_task_get_for(ctx->db, pc_req_staff(r), id, t);
+    int rc = pc_task_get_for(ctx->db, pc_req_staff(r), roles, id, t);
     if (rc == PC_ENOTFOUND) {
         pc_resp_error(r, 404, "NOT_FOUND", "采集任务不存在", NULL);
         return -1;
@@ -75,7 +76,7 @@ void h_admin_tasks_create(struct pc_req *r, struct pc_ctx *ctx)
         pc_resp_invalid(r, "school", "学校不存在，请先创建学校");
         return;
     }
-    if (rc == 0 && !pc_task_in_scope(pc_req_staff(r), t.school_id)) {
+    if (rc == 0 && !pc_staff_may(pc_req_staff(r), PC_ROLE_ADMIN, t.school_id, 0)) {
         pc_resp_error(r, 403, "FORBIDDEN", "只能为本校创建采集任务", NULL);
         return;
     }
@@ -95,7 +96,7 @@ void h_admin_tasks_create(struct pc_req *r, struct pc_ctx *ctx)
 void h_admin_task_get(struct pc_req *r, struct pc_ctx *ctx)
 {
     struct pc_task t;
-    if (pc_auth_staff(r, ctx, PC_ROLE_ADMIN) || pc_h_task_for_staff(r, ctx, &t))
+    if (pc_auth_staff(r, ctx, PC_ROLE_ADMIN) || pc_h_task_for_staff(r, ctx, PC_ROLE_ADMIN, &t))
         return;
     pc_resp_json(r, 200, pc_task_json(&t, true));
 }
@@ -135,7 +136,7 @@ void h_admin_school_create(struct pc_req *r, struct pc_ctx *ctx)
 {
     if (pc_auth_staff(r, ctx, PC_ROLE_ADMIN))
         return;
-    if (pc_req_staff(r)->school_id) {
+    if (!pc_staff_company(pc_req_staff(r), PC_ROLE_ADMIN)) {
         pc_resp_error(r, 403, "FORBIDDEN", "只有公司管理员可以创建学校", NULL);
         return;
     }

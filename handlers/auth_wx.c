@@ -22,6 +22,20 @@ void pc_h_rate_limited(struct pc_req *r, int retry_after_s, const char *message)
     pc_resp_error(r, 429, "RATE_LIMITED", message, d);
 }
 
+void pc_h_work_refused(struct pc_req *r, const struct pc_ctx *ctx, int rc, int retry_after_s)
+{
+    if (rc == PC_ELIMIT) {
+        pc_h_rate_limited(r, retry_after_s, "操作过于频繁，请稍后再试");
+    } else if (rc == PC_EBUSY) {
+        char ra[16];
+        snprintf(ra, sizeof ra, "%d", ctx->cfg->limit_image_wait_ms / 1000 + 1);
+        pc_resp_header(r, "Retry-After", ra);
+        pc_resp_error(r, 503, "OVERLOADED", "处理图片的请求较多，请稍后重试", NULL);
+    } else {
+        pc_resp_from_err(r, ctx, rc);
+    }
+}
+
 void pc_h_wechat_unavailable(struct pc_req *r)
 {
     pc_resp_header(r, "Retry-After", "5");

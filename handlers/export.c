@@ -15,7 +15,7 @@
 void h_admin_task_export(struct pc_req *r, struct pc_ctx *ctx)
 {
     struct pc_task t;
-    if (pc_auth_staff(r, ctx, PC_ROLE_ADMIN) || pc_h_task_for_staff(r, ctx, &t))
+    if (pc_auth_staff(r, ctx, PC_ROLE_ADMIN) || pc_h_task_for_staff(r, ctx, PC_ROLE_ADMIN, &t))
         return;
     const char *group = pc_req_query(r, "group");
     if (group && strcmp(group, "college") && strcmp(group, "none")) {
@@ -29,7 +29,7 @@ void h_admin_task_export(struct pc_req *r, struct pc_ctx *ctx)
         cJSON_AddNumberToObject(d, "photos", (double)res.photos);
         cJSON_AddNumberToObject(d, "errors", (double)res.errors);
         cJSON_AddNumberToObject(d, "bytes", (double)res.len);
-        rc = pc_staff_audit(ctx->db, pc_req_staff(r), "task.export", "task", t.id, d,
+        rc = pc_staff_audit(ctx->db, pc_req_staff(r), t.school_id, "task.export", "task", t.id, d,
                             pc_req_client_ip(r), pc_req_id(r));
         cJSON_Delete(d);
         if (rc)

@@ -45,13 +45,14 @@ void h_finance_payments(struct pc_req *r, struct pc_ctx *ctx)
         from = today;
     }
     struct pc_finance_range q;
+    memset(&q, 0, sizeof q);
     if (pc_finance_days(from, to, q.from_db, q.to_db)) {
         pc_resp_invalid(r, "from", "from/to 应为 YYYY-MM-DD（北京时间），且跨度不超过一年");
         return;
     }
     if (id_query(r, "school_id", &q.school_id) || id_query(r, "task_id", &q.task_id))
         return;
-    if (pc_finance_scope(by, &q.school_id)) { /* a school's finance sees that school only */
+    if (pc_finance_scope(by, &q)) { /* a school's finance sees that school only */
         pc_resp_error(r, 404, "NOT_FOUND", "学校不存在", NULL);
         return;
     }
@@ -70,11 +71,14 @@ void h_finance_payments(struct pc_req *r, struct pc_ctx *ctx)
         snprintf(name, sizeof name, "payments-%s-%s.csv", from, to ? to : from);
         struct pc_buf b;
         pc_buf_init(&b, PC_H_CSV_MAX);
-        pc_h_csv_reply(r, ctx, pc_finance_payments_csv(ctx->db, &q, &b), &b, name);
+        pc_h_csv_reply(
+            r, ctx, pc_finance_payments_csv(ctx->db, by, &q, pc_req_client_ip(r), pc_req_id(r), &b),
+            &b, name);
         pc_buf_free(&b);
         return;
     }
-    rc = pc_finance_payments(ctx->db, &q, after, limit, &ps, &n);
+    rc = pc_finance_payments(ctx->db, by, &q, after, limit, pc_req_client_ip(r), pc_req_id(r), &ps,
+                             &n);
     if (rc) {
         pc_resp_from_err(r, ctx, rc);
         return;
@@ -147,7 +151,7 @@ void h_finance_recon_get(struct pc_req *r, struct pc_ctx *ctx)
     const char *d = pc_req_param(r, "bill_date");
     char state[12], error[501];
     cJSON *report = NULL;
-    int rc = pc_finance_recon_get(ctx->db, d, state, error, &report);
+    int rc = pc_finance_recon_get(ctx->db, pc_req_staff(r), d, state, error, &report);
     if (rc == PC_ENOTFOUND) {
         pc_resp_error(r, 404, "NOT_FOUND", "该日期没有对账记录", NULL);
         return;

@@ -81,6 +81,9 @@ void h_admin_staff_list(struct pc_req *r, struct pc_ctx *ctx);
 void h_admin_staff_create(struct pc_req *r, struct pc_ctx *ctx);
 void h_admin_staff_patch(struct pc_req *r, struct pc_ctx *ctx);
 void h_admin_schools_list(struct pc_req *r, struct pc_ctx *ctx);
+void h_admin_task_reviewers(struct pc_req *r, struct pc_ctx *ctx);
+void h_admin_task_reviewer_add(struct pc_req *r, struct pc_ctx *ctx);
+void h_admin_task_reviewer_remove(struct pc_req *r, struct pc_ctx *ctx);
 /* staff_tasks.c */
 void h_staff_tasks(struct pc_req *r, struct pc_ctx *ctx);
 /* pages.c */
@@ -91,6 +94,7 @@ void h_page_pc(struct pc_req *r, struct pc_ctx *ctx);
 void h_page_asset(struct pc_req *r, struct pc_ctx *ctx);
 /* debug.c */
 void h_debug_sleep(struct pc_req *r, struct pc_ctx *ctx);
+void h_debug_image_hold(struct pc_req *r, struct pc_ctx *ctx);
 
 /* Shared by handlers (params.c): ?limit= (default 50, max 500) and the opaque cursor. */
 int pc_h_limit(struct pc_req *r, int *limit);
@@ -108,8 +112,9 @@ void pc_h_list_end(struct pc_req *r, const struct pc_ctx *ctx, int rc, struct pc
 /* A positive integer path parameter; answers 404 and returns -1 otherwise (tasks.c). */
 int pc_h_id_param(struct pc_req *r, const char *name, int64_t *id);
 struct pc_task;
-/* The task of path parameter {id} if the staff member may see it; else 404 (admin_tasks.c). */
-int pc_h_task_for_staff(struct pc_req *r, struct pc_ctx *ctx, struct pc_task *t);
+/* The task of path parameter {id} if a role of the staff member among roles (admin always)
+ * reaches it; else 404 (admin_tasks.c). */
+int pc_h_task_for_staff(struct pc_req *r, struct pc_ctx *ctx, unsigned roles, struct pc_task *t);
 
 /* The most a CSV export may hold (a larger one is refused, never cut). */
 #define PC_H_CSV_MAX (256u << 20)
@@ -143,6 +148,9 @@ void pc_h_pay_notification(struct pc_req *r, struct pc_ctx *ctx,
 /* Shared error answers (auth_wx.c). */
 void pc_h_rate_limited(struct pc_req *r, int retry_after_s, const char *message);
 void pc_h_wechat_unavailable(struct pc_req *r);
+/* A student's work refused by its limit (PC_ELIMIT: 429 RATE_LIMITED with Retry-After) or by
+ * the image gate (PC_EBUSY: 503 OVERLOADED with Retry-After); any other error as usual. */
+void pc_h_work_refused(struct pc_req *r, const struct pc_ctx *ctx, int rc, int retry_after_s);
 struct pc_user_login_out;
 /* The login reply {"token","expires_at","user":{...}} of wx-login and phone-login; wipes
  * out->token (auth_wx.c). */

@@ -53,7 +53,7 @@ void h_metrics(struct pc_req *r, struct pc_ctx *ctx)
     struct pc_buf b;
     pc_buf_init(&b, 64u << 20);
     pc_server_render_metrics(pc_req_server(r), &b);
-    pc_stats_render(&b); /* jobs, outbox, storage, database (base/stats.h) */
+    pc_stats_render(&b); /* jobs, retention, limits, platform certificates (base/stats.h) */
     pc_resp_raw(r, 200, "text/plain; version=0.0.4; charset=utf-8", b.p ? b.p : "", b.len);
     pc_buf_free(&b);
 }

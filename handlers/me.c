@@ -117,6 +117,10 @@ void h_me_avatar(struct pc_req *r, struct pc_ctx *ctx)
     char name[64];
     int rc = pc_user_set_avatar(ctx->db, ctx->cfg, pc_req_user(r)->id, data, len, info.ext, name,
                                 sizeof name);
+    if (rc == PC_EINVAL) {
+        pc_resp_error(r, 415, "UNSUPPORTED_MEDIA_TYPE", "头像图片文件已损坏，请换一张图片", NULL);
+        goto out;
+    }
     if (rc) {
         pc_resp_from_err(r, ctx, rc);
         goto out;
@@ -152,6 +156,7 @@ void h_avatar_get(struct pc_req *r, struct pc_ctx *ctx)
 
 struct phone_state {
     char code[129];
+    char openid[65]; /* the caller's: WeChat checks the code was issued to this user */
     char token[PC_WX_TOKEN_MAX];
     int64_t version;
     bool retried;
@@ -168,7 +173,7 @@ static void phone_done(struct pc_req *r, struct pc_ctx *ctx);
 static void call_phone(struct pc_req *r, const struct pc_config *cfg, struct phone_state *st)
 {
     struct pc_wx_call call;
-    pc_wx_phone_call(cfg, st->token, st->code, &call);
+    pc_wx_phone_call(cfg, st->token, st->code, st->openid, &call);
     pc_req_call(r, &call.req, phone_done);
     OPENSSL_cleanse(call.url, sizeof call.url); /* it held the access_token */
 }
@@ -221,6 +226,7 @@ void h_me_phone(struct pc_req *r, struct pc_ctx *ctx)
     struct phone_state *st = pc_new(struct phone_state);
     pc_req_set_data(r, st, phone_state_free);
     snprintf(st->code, sizeof st->code, "%s", code->valuestring);
+    snprintf(st->openid, sizeof st->openid, "%s", pc_req_user(r)->openid);
     int rc = pc_wxtoken_current(ctx, st->token, sizeof st->token, &st->version);
     if (rc == PC_EDBDOWN) {
         pc_resp_from_err(r, ctx, rc);

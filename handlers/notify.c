@@ -6,6 +6,7 @@
 #include "notify/notify.h"
 #include "handlers/auth.h"
 #include "server/server.h"
+#include "staff/scope.h"
 #include "staff/staff.h"
 
 #include <stdlib.h>
@@ -40,7 +41,7 @@ static int company_admin(struct pc_req *r, struct pc_ctx *ctx)
 {
     if (pc_auth_staff(r, ctx, PC_ROLE_ADMIN))
         return -1;
-    if (pc_req_staff(r)->school_id != 0) {
+    if (!pc_staff_company(pc_req_staff(r), PC_ROLE_ADMIN)) {
         pc_resp_error(r, 403, "FORBIDDEN", "仅公司管理员可查看消息队列", NULL);
         return -1;
     }

@@ -27,10 +27,14 @@ void h_photo_check(struct pc_req *r, struct pc_ctx *ctx)
     const char *data = NULL;
     size_t len = 0;
     if (pc_h_upload(r, ctx->cfg->photo_max_bytes, TOO_BIG, &data, &len, &mp) == 0) {
-        struct pc_photo_opts opts = {.standardise = false,
-                                     .max_pixels = (long)ctx->cfg->photo_max_pixels};
         struct pc_photo_result res;
-        pc_photo_process(data, len, &opts, &res);
+        int retry = 0;
+        int rc = pc_photo_check(ctx, pc_req_user(r), data, len, &res, &retry);
+        if (rc) {
+            pc_h_work_refused(r, ctx, rc, retry);
+            pc_multipart_free(&mp);
+            return;
+        }
         cJSON *o = cJSON_CreateObject();
         cJSON_AddBoolToObject(o, "ok", res.ok);
         cJSON_AddItemToObject(o, "checks", pc_photo_checks_json(&res));
@@ -78,9 +82,10 @@ void h_order_photo_put(struct pc_req *r, struct pc_ctx *ctx)
     enum pc_upload_outcome oc;
     struct pc_photo_result res;
     struct pc_order o;
-    int rc = pc_order_photo_upload(ctx, pc_req_user(r), no, data, len, &oc, &res, &o);
+    int retry = 0;
+    int rc = pc_order_photo_upload(ctx, pc_req_user(r), no, data, len, &oc, &res, &o, &retry);
     if (rc) {
-        pc_resp_from_err(r, ctx, rc);
+        pc_h_work_refused(r, ctx, rc, retry);
     } else {
         switch (oc) {
         case PC_UPLOAD_OK: {
@@ -170,7 +175,10 @@ void h_order_photo_get(struct pc_req *r, struct pc_ctx *ctx)
     char *data = NULL;
     size_t len = 0;
     bool png = false;
-    int rc = pc_order_photo_read(ctx, &o, original, &data, &len, &png);
+    const struct pc_staff_auth *staff = pc_req_staff(r);
+    int rc = staff ? pc_order_photo_read_staff(ctx, staff, &o, original, pc_req_client_ip(r),
+                                               pc_req_id(r), &data, &len, &png)
+                   : pc_order_photo_read(ctx, &o, original, &data, &len, &png);
     if (rc == PC_ENOTFOUND) {
         pc_resp_error(r, 404, "NOT_FOUND", "该订单还没有照片", NULL);
         return;

@@ -8,6 +8,7 @@
 #include "handlers/auth.h"
 #include "server/server.h"
 #include "staff/staff.h"
+#include "tasks/tasks.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -38,7 +39,7 @@ void h_admin_review_queue(struct pc_req *r, struct pc_ctx *ctx)
         pc_h_cursor_id(r, &after))
         return;
     const struct pc_staff_auth *by = pc_req_staff(r);
-    int64_t task = by->task_id;
+    int64_t task = 0;
     const char *q = pc_req_query(r, "task_id");
     if (q) {
         char *end = NULL;
@@ -48,15 +49,21 @@ void h_admin_review_queue(struct pc_req *r, struct pc_ctx *ctx)
             pc_resp_invalid(r, "task_id", "task_id 应为正整数");
             return;
         }
-        if (task && task != v) {
-            pc_resp_error(r, 404, "NOT_FOUND", "任务不存在", NULL);
+        struct pc_task t;
+        int rc = pc_task_get_for(ctx->db, by, PC_ROLE_REVIEWER, v, &t);
+        if (rc) {
+            if (rc == PC_ENOTFOUND)
+                pc_resp_error(r, 404, "NOT_FOUND", "任务不存在", NULL);
+            else
+                pc_resp_from_err(r, ctx, rc);
             return;
         }
         task = v;
     }
     struct pc_order *os = NULL;
     size_t n = 0;
-    int rc = pc_review_queue(ctx->db, by, task, after, limit, &os, &n);
+    int rc = pc_review_queue(ctx->db, by, task, after, limit, pc_req_client_ip(r), pc_req_id(r),
+                             &os, &n);
     cJSON *o = cJSON_CreateObject(), *items = cJSON_AddArrayToObject(o, "items");
     for (size_t i = 0; rc == 0 && i < n; i++)
         cJSON_AddItemToArray(items, queue_item(ctx, &os[i], &rc));

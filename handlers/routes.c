@@ -55,11 +55,15 @@ const struct pc_route pc_routes[] = {
     {"GET", "/api/v1/admin/staff", h_admin_staff_list, 0},
     {"POST", "/api/v1/admin/staff", h_admin_staff_create, 0},
     {"PATCH", "/api/v1/admin/staff/{id}", h_admin_staff_patch, 0},
+    {"GET", "/api/v1/admin/tasks/{id}/reviewers", h_admin_task_reviewers, 0},
+    {"POST", "/api/v1/admin/tasks/{id}/reviewers", h_admin_task_reviewer_add, 0},
+    {"DELETE", "/api/v1/admin/tasks/{id}/reviewers/{staff_id}", h_admin_task_reviewer_remove, 0},
     {"GET", "/console", h_page_console_redirect, 0},
     {"GET", "/console/", h_page_console, 0},
     {"GET", "/pc", h_page_pc_redirect, 0},
     {"GET", "/pc/", h_page_pc, 0},
     {"GET", "/assets/{name}", h_page_asset, 0},
     {"GET", "/__debug/sleep", h_debug_sleep, PC_ROUTE_DEBUG},
+    {"GET", "/__debug/image-hold", h_debug_image_hold, PC_ROUTE_DEBUG},
 };
 const size_t pc_routes_count = sizeof pc_routes / sizeof pc_routes[0];

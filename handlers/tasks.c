@@ -207,7 +207,7 @@ void h_task_code(struct pc_req *r, struct pc_ctx *ctx)
                             text_len, &res);
     pc_multipart_free(&mp);
     if (rc) {
-        pc_resp_from_err(r, ctx, rc);
+        pc_h_work_refused(r, ctx, rc, res.retry_after_s);
         return;
     }
     if (gate_error(r, res.gate, res.order_no))

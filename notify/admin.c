@@ -123,7 +123,7 @@ static int requeue_tx(struct pc_db *db, void *arg)
     if (rc == 0) {
         cJSON *d = cJSON_CreateObject();
         cJSON_AddStringToObject(d, "kind", a->m->kind);
-        rc = pc_staff_audit(db, a->by, "outbox.retry", "outbox", a->id, d, a->ip, a->rid);
+        rc = pc_staff_audit(db, a->by, 0, "outbox.retry", "outbox", a->id, d, a->ip, a->rid);
         cJSON_Delete(d);
     }
     return rc;

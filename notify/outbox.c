@@ -254,6 +254,15 @@ int pc_notify_outbox_job(struct pc_ctx *ctx, void *arg)
     size_t delivered = 0;
     pc_stat_add(&g_claimed, (long long)n);
     for (size_t i = 0; i < n; i++) {
+        /* Every claim of the batch lives lease_s more from each message on: one message (its
+         * WeChat and SMS calls, each bounded by its timeout) must fit in the lease, not the
+         * whole batch. A message whose claim ran out is left to whoever took it over. */
+        bool mine = false;
+        if (pc_store_outbox_renew(ctx->db, ms[i].id, me, cfg->notify_lease_s, &mine) || !mine) {
+            pc_log(PC_LOG_WARN, "outbox claim lost before delivery; left to its new holder",
+                   PC_LI("outbox_id", ms[i].id));
+            continue;
+        }
         struct delivery d;
         enum outcome out = deliver(ctx, &ms[i], &d);
         int rc;

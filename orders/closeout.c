@@ -79,6 +79,9 @@ int pc_order_closeout_job(struct pc_ctx *ctx, void *arg)
     size_t n = 0;
     if (pc_store_closeout_due(ctx->db, ids, 16, &n) == 0)
         for (size_t i = 0; i < n; i++) {
+            if (i && (pc_store_lease_acquire(ctx->db, LEASE, ctx->instance, LEASE_TTL_S, &held) ||
+                      !held))
+                break; /* renewed per task; lost, the rest is left to the new holder */
             size_t closed = 0;
             int rc = pc_order_closeout_task(ctx->db, ids[i], &closed);
             pc_log(rc ? PC_LOG_WARN : PC_LOG_INFO, "collection window closed out",

@@ -1,9 +1,12 @@
 /* orders/orders.c — collection code → roster gate → candidate → order (rules). */
 #include "orders/orders.h"
 
+#include "orders/limits.h"
+
+#include "base/buf.h"
 #include "base/crypto.h"
 #include "base/err.h"
-#include "base/buf.h"
+#include "base/gate.h"
 #include "base/json.h"
 #include "base/log.h"
 #include "base/timeutil.h"
@@ -50,10 +53,10 @@ int pc_order_list_own(struct pc_db *db, const struct pc_user_auth *u, int64_t be
     return pc_store_order_list_user(db, u->id, before_id, limit, out, n);
 }
 
-int pc_order_list_pending(struct pc_db *db, int64_t school_id, int64_t task_id, int64_t after_id,
-                          int limit, struct pc_order **out, size_t *n)
+int pc_order_list_pending(struct pc_db *db, const struct pc_scope *scope, int64_t task_id,
+                          int64_t after_id, int limit, struct pc_order **out, size_t *n)
 {
-    return pc_store_review_queue(db, school_id, task_id, after_id, limit, out, n);
+    return pc_store_review_queue(db, scope, task_id, after_id, limit, out, n);
 }
 
 int pc_order_list_to_sweep(struct pc_db *db, int min_age_s, int limit, char (*out)[33], size_t *n)
@@ -382,10 +385,16 @@ int pc_code_submit(struct pc_db *db, const struct pc_config *cfg, const struct p
     int rc = task_gate(db, u, task_id, &t, &out->gate);
     if (rc || out->gate != PC_GATE_OK)
         return rc;
+    rc = pc_student_work(db, cfg, u->id, PC_WORK_CODE_UPLOAD, &out->retry_after_s);
+    if (rc == 0 && img)
+        rc = pc_image_work_begin(cfg);
+    if (rc)
+        return rc; /* PC_ELIMIT: 429; PC_EBUSY: 503 */
     unsigned char raw[PC_CC_MAX_TEXT + 1];
     size_t raw_len = 0;
     if (img) {
         int q = pc_qr_decode(img, img_len, raw, sizeof raw - 1, &raw_len);
+        pc_image_gate_leave();
         if (q == PC_ENOTFOUND) {
             out->gate = PC_GATE_QR_NOT_FOUND;
             return 0;
@@ -500,6 +509,7 @@ static int confirm_tx(struct pc_db *db, void *arg)
         cJSON_AddStringToObject(d, "student_no", o->student_no);
         struct pc_audit au = {.actor_type = "user",
                               .actor_id = a->u->id,
+                              .school_id = o->school_id,
                               .action = "order.create",
                               .target_type = "order",
                               .target_id = o->order_no,

@@ -47,10 +47,10 @@ int pc_order_lock(struct pc_db *db, const char *order_no, struct pc_order *o);
  * *out (the caller frees it) of *n. Returns 0 or a store error. */
 int pc_order_list_own(struct pc_db *db, const struct pc_user_auth *u, int64_t before_id, int limit,
                       struct pc_order **out, size_t *n);
-/* Orders waiting for a reviewer, oldest paid first, after the order after_id; school_id and
- * task_id 0 = any: *out (the caller frees it) of *n. Returns 0 or a store error. */
-int pc_order_list_pending(struct pc_db *db, int64_t school_id, int64_t task_id, int64_t after_id,
-                          int limit, struct pc_order **out, size_t *n);
+/* Orders of scope (and of task_id unless 0) waiting for a reviewer, oldest paid first, after
+ * the order after_id: *out (the caller frees it) of *n. Returns 0 or a store error. */
+int pc_order_list_pending(struct pc_db *db, const struct pc_scope *scope, int64_t task_id,
+                          int64_t after_id, int limit, struct pc_order **out, size_t *n);
 /* Unpaid orders the pay sweeper looks at (a prepay older than min_age_s, or past their pay
  * deadline): up to limit numbers into out; *n receives how many. Returns 0 or a store error. */
 int pc_order_list_to_sweep(struct pc_db *db, int min_age_s, int limit, char (*out)[33], size_t *n);
@@ -98,10 +98,13 @@ struct pc_code_result {
     char order_no[33];     /* with PC_GATE_DUPLICATE / ALREADY_COLLECTED when known */
     char candidate_id[33]; /* with PC_GATE_OK */
     cJSON *student;        /* with PC_GATE_OK: the record shown for confirmation (caller deletes) */
+    int retry_after_s;     /* with PC_ELIMIT */
 };
 
 /* Decodes a code (image bytes, or scanned text when img is NULL) for task_id and applies
- * the gate. 0 with out->gate set, or a store error. */
+ * the gate; counted against the student's code-upload limit, the picture decoded within the
+ * image gate (orders/limits.h). 0 with out->gate set, PC_ELIMIT (out->retry_after_s: 429),
+ * PC_EBUSY (503), or a store error. */
 int pc_code_submit(struct pc_db *db, const struct pc_config *cfg, const struct pc_user_auth *u,
                    int64_t task_id, const void *img, size_t img_len, const char *text,
                    size_t text_len, struct pc_code_result *out);

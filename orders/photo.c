@@ -6,10 +6,14 @@
 
 #include "base/crypto.h"
 #include "base/err.h"
+#include "base/gate.h"
+#include "base/imgmeta.h"
 #include "base/log.h"
 #include "config/config.h"
+#include "orders/limits.h"
 #include "orders/orders.h"
 #include "orders/state.h"
+#include "staff/staff.h"
 #include "storage/storage.h"
 #include "store/photos.h"
 #include "store/roster.h"
@@ -66,28 +70,38 @@ int pc_photo_duplicate_checks(struct pc_db *db, int64_t task_id, const char *stu
     return 0;
 }
 
-/* Stores bytes under a content-addressed name: photos/<kind>/<aa>/<sha256>.<ext>. A file
- * that is already there has the same content and is kept. */
+/* Stores bytes under a content-addressed name: photos/<kind>/<aa>/<sha256>.<ext>. A file that
+ * is already there is written again (the same bytes, atomically): its fresh time keeps the
+ * retention job's sweep of files no row refers to (retention.file_age_s) off it until the row
+ * that now needs it is written. */
 static int put_addressed(const struct pc_config *cfg, const char *kind, const void *data,
                          size_t len, const char *ext, char sha[PC_SHA256_HEXLEN], char *rel,
                          size_t rlen)
 {
     pc_sha256_hex(data, len, sha);
     snprintf(rel, rlen, "photos/%s/%.2s/%s.%s", kind, sha, sha, ext);
-    char *existing = NULL;
-    size_t elen = 0;
-    if (pc_storage_get(cfg, rel, len, &existing, &elen) == 0 && elen == len &&
-        memcmp(existing, data, len) == 0) {
-        free(existing);
-        return 0;
-    }
-    free(existing);
     return pc_storage_put(cfg, rel, data, len);
+}
+
+int pc_photo_check(struct pc_ctx *ctx, const struct pc_user_auth *u, const void *data, size_t len,
+                   struct pc_photo_result *res, int *retry_after_s)
+{
+    memset(res, 0, sizeof *res);
+    int rc = pc_student_work(ctx->db, ctx->cfg, u->id, PC_WORK_PHOTO_CHECK, retry_after_s);
+    if (rc == 0)
+        rc = pc_image_work_begin(ctx->cfg);
+    if (rc)
+        return rc;
+    struct pc_photo_opts opts = {.standardise = false,
+                                 .max_pixels = (long)ctx->cfg->photo_max_pixels};
+    pc_photo_process(data, len, &opts, res);
+    pc_image_gate_leave();
+    return 0;
 }
 
 int pc_order_photo_upload(struct pc_ctx *ctx, const struct pc_user_auth *u, const char *order_no,
                           const void *data, size_t len, enum pc_upload_outcome *outcome,
-                          struct pc_photo_result *res, struct pc_order *o)
+                          struct pc_photo_result *res, struct pc_order *o, int *retry_after_s)
 {
     memset(res, 0, sizeof *res);
     struct pc_task t;
@@ -105,10 +119,15 @@ int pc_order_photo_upload(struct pc_ctx *ctx, const struct pc_user_auth *u, cons
     *outcome = pc_order_photo_rule(o, &t, &replace);
     if (*outcome != PC_UPLOAD_OK)
         return 0;
-
+    rc = pc_student_work(ctx->db, ctx->cfg, u->id, PC_WORK_PHOTO_UPLOAD, retry_after_s);
+    if (rc == 0)
+        rc = pc_image_work_begin(ctx->cfg);
+    if (rc)
+        return rc; /* PC_ELIMIT: 429; PC_EBUSY: 503 */
     struct pc_photo_opts opts = {.standardise = true,
                                  .max_pixels = (long)ctx->cfg->photo_max_pixels};
     pc_photo_process(data, len, &opts, res);
+    pc_image_gate_leave();
     if (res->ok) {
         rc = pc_photo_duplicate_checks(ctx->db, o->task_id, o->student_no, res);
         if (rc)
@@ -123,7 +142,21 @@ int pc_order_photo_upload(struct pc_ctx *ctx, const struct pc_user_auth *u, cons
     char osha[PC_SHA256_HEXLEN], nsha[PC_SHA256_HEXLEN], orel[160], nrel[160];
     struct pc_image_info info;
     const char *ext = pc_image_probe(data, len, &info) == 0 ? info.ext : "bin";
-    rc = put_addressed(ctx->cfg, "original", data, len, ext, osha, orel, sizeof orel);
+    /* The original is kept without its metadata (GPS, device, times: base/imgmeta.h); a file
+     * whose structure cannot be walked keeps only its standard picture. */
+    unsigned char *clean = NULL;
+    size_t clean_len = 0;
+    if (pc_image_strip_metadata(data, len, &clean, &clean_len)) {
+        pc_log(PC_LOG_WARN,
+               "photo metadata could not be stripped; the standard file stands in "
+               "for the original",
+               PC_LS("order_no", order_no));
+        rc = put_addressed(ctx->cfg, "original", res->jpeg, res->jpeg_len, "jpg", osha, orel,
+                           sizeof orel);
+    } else {
+        rc = put_addressed(ctx->cfg, "original", clean, clean_len, ext, osha, orel, sizeof orel);
+    }
+    free(clean);
     if (rc == 0)
         rc = put_addressed(ctx->cfg, "standard", res->jpeg, res->jpeg_len, "jpg", nsha, nrel,
                            sizeof nrel);
@@ -151,6 +184,21 @@ int pc_order_photo_upload(struct pc_ctx *ctx, const struct pc_user_auth *u, cons
                  : pc_order_photo_accepted(ctx->db, u, no, &p, outcome, o);
     free(checks_json);
     return rc;
+}
+
+int pc_order_photo_read_staff(struct pc_ctx *ctx, const struct pc_staff_auth *by,
+                              const struct pc_order *o, bool original, const char *ip,
+                              const char *request_id, char **data, size_t *len, bool *png)
+{
+    *data = NULL;
+    cJSON *d = cJSON_CreateObject();
+    cJSON_AddStringToObject(d, "order_no", o->order_no);
+    cJSON_AddStringToObject(d, "student_no", o->student_no);
+    cJSON_AddStringToObject(d, "variant", original ? "original" : "normalized");
+    int rc = pc_staff_audit(ctx->db, by, o->school_id, "order.photo_read", "order", o->id, d, ip,
+                            request_id);
+    cJSON_Delete(d);
+    return rc ? rc : pc_order_photo_read(ctx, o, original, data, len, png);
 }
 
 int pc_order_photo_read(struct pc_ctx *ctx, const struct pc_order *o, bool original, char **data,

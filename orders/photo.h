@@ -16,10 +16,18 @@
  * original and the standard file durably and then moves the order with the photo row
  * (orders/state.h: photo accepted, awaiting_photo → unpaid; photo replaced, rejected →
  * pending_review). res receives the checks (caller frees with pc_photo_result_free); o the
- * order afterwards. 0 with *outcome, or a store/storage error. */
+ * order afterwards. Counted against the student's upload limit and decoded within the image
+ * gate (orders/limits.h) once the order may take a photo: PC_ELIMIT with *retry_after_s (429)
+ * or PC_EBUSY (503) then. 0 with *outcome, or a store/storage error. */
 int pc_order_photo_upload(struct pc_ctx *ctx, const struct pc_user_auth *u, const char *order_no,
                           const void *data, size_t len, enum pc_upload_outcome *outcome,
-                          struct pc_photo_result *res, struct pc_order *o);
+                          struct pc_photo_result *res, struct pc_order *o, int *retry_after_s);
+
+/* The checks of a photo without storing anything (POST /photos/check), within u's limit
+ * (orders/limits.h) and the image gate. 0 with res (caller frees with pc_photo_result_free),
+ * PC_ELIMIT with *retry_after_s (429), PC_EBUSY (503), or a store error. */
+int pc_photo_check(struct pc_ctx *ctx, const struct pc_user_auth *u, const void *data, size_t len,
+                   struct pc_photo_result *res, int *retry_after_s);
 
 /* Adds the duplicate rules to a checked photo: ENROLLMENT_PHOTO when the roster entry
  * carries the student's enrollment-photo hash, DUPLICATE_PHOTO when another student's
@@ -32,6 +40,12 @@ int pc_photo_duplicate_checks(struct pc_db *db, int64_t task_id, const char *stu
  * yet, or its file is gone), or a store/storage error. */
 int pc_order_photo_read(struct pc_ctx *ctx, const struct pc_order *o, bool original, char **data,
                         size_t *len, bool *png);
+
+/* The same for staff member by: the read is audited first ("order.photo_read": which order,
+ * student and variant, from ip), and nothing is returned when it cannot be. */
+int pc_order_photo_read_staff(struct pc_ctx *ctx, const struct pc_staff_auth *by,
+                              const struct pc_order *o, bool original, const char *ip,
+                              const char *request_id, char **data, size_t *len, bool *png);
 
 /* JSON array of res's checks in API.md's Check shape. */
 cJSON *pc_photo_checks_json(const struct pc_photo_result *res);

@@ -16,13 +16,14 @@
 
 /* An audit row about an order by someone who is not staff (the student, WeChat, the system). */
 static int audit(struct pc_db *db, const char *actor_type, int64_t actor_id, const char *action,
-                 const char *order_no, const cJSON *details)
+                 const struct pc_order *o, const cJSON *details)
 {
     struct pc_audit au = {.actor_type = actor_type,
                           .actor_id = actor_id,
+                          .school_id = o->school_id,
                           .action = action,
                           .target_type = "order",
-                          .target_id = order_no,
+                          .target_id = o->order_no,
                           .details = details};
     return pc_store_audit_insert(db, &au);
 }
@@ -88,7 +89,7 @@ static int photo_tx(struct pc_db *db, void *arg)
         cJSON_AddStringToObject(d, "from", a->o->status);
         cJSON_AddStringToObject(d, "to", to);
         cJSON_AddStringToObject(d, "photo", p.normalized_sha256);
-        rc = audit(db, "user", a->u->id, "order.photo", a->o->order_no, d);
+        rc = audit(db, "user", a->u->id, "order.photo", a->o, d);
         cJSON_Delete(d);
     }
     if (rc == 0)
@@ -143,7 +144,7 @@ static int money_records(struct pc_db *db, const char *what, const struct pc_ord
                          const struct pc_order_payment *p, const char *to)
 {
     cJSON *d = money_details(o, p, to);
-    int rc = audit(db, "wechat", 0, what, o->order_no, d);
+    int rc = audit(db, "wechat", 0, what, o, d);
     if (rc == 0)
         rc = pc_store_outbox_insert(db, what, p->transaction_id, d);
     cJSON_Delete(d);
@@ -236,6 +237,7 @@ int pc_orders_paid_many(struct pc_db *db, const struct pc_order *os,
         paid[k] = ps[i].paid_at;
         d[k] = money_details(&os[i], &ps[i], "pending_review");
         au[k] = (struct pc_audit){.actor_type = "wechat",
+                                  .school_id = os[i].school_id,
                                   .action = "order.paid",
                                   .target_type = "order",
                                   .target_id = os[i].order_no,
@@ -296,7 +298,7 @@ static int refunded_tx(struct pc_db *db, void *arg)
         cJSON_AddStringToObject(d, "from", a->o->status);
         cJSON_AddStringToObject(d, "to", "refunded");
         cJSON_AddNumberToObject(d, "refunded_fen", (double)a->refunded_fen);
-        rc = audit(db, "wechat", 0, "order.refund", a->o->order_no, d);
+        rc = audit(db, "wechat", 0, "order.refund", a->o, d);
         cJSON_Delete(d);
     }
     *a->moved = rc == 0;
@@ -343,7 +345,7 @@ static int close_tx(struct pc_db *db, void *arg)
         cJSON *d = cJSON_CreateObject();
         cJSON_AddStringToObject(d, "from", o.status);
         cJSON_AddStringToObject(d, "reason", reason);
-        rc = audit(db, "system", 0, "order.close", o.order_no, d);
+        rc = audit(db, "system", 0, "order.close", &o, d);
         cJSON_Delete(d);
     }
     *a->closed = rc == 0;
@@ -432,8 +434,9 @@ static int review_tx(struct pc_db *db, void *arg)
         cJSON_AddStringToObject(d, "decision", decision);
         if (!a->approve && rv->reason_code)
             cJSON_AddStringToObject(d, "reason_code", rv->reason_code);
-        rc = pc_staff_audit(db, rv->by, a->approve ? "review.approve" : "review.reject", "order",
-                            a->o->id, d, rv->ip, rv->request_id);
+        rc = pc_staff_audit(db, rv->by, a->o->school_id,
+                            a->approve ? "review.approve" : "review.reject", "order", a->o->id, d,
+                            rv->ip, rv->request_id);
         cJSON_Delete(d);
     }
     *a->out = PC_ORDER_CHANGED;

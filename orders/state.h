@@ -93,8 +93,8 @@ int pc_order_paid(struct pc_db *db, const char *order_no, const struct pc_order_
 /* Several payments at once (payment/apply.c's batches), inside the caller's transaction.
  * pc_order_lock_many locks up to PC_DB_IN_MAX orders by number in one statement and reads what a
  * payment needs (store/orders.h pc_store_order_lock_many: id, number, task, student, status,
- * amount, openid; found[i] false for an unknown number). pc_orders_paid_many then moves every
- * locked order os[i] that is unpaid and whose money ps[i] is (pc_order_payment_matches) to
+ * amount, openid, school; found[i] false for an unknown number). pc_orders_paid_many then moves
+ * every locked order os[i] that is unpaid and whose money ps[i] is (pc_order_payment_matches) to
  * pending_review, with its audit and "order.paid" outbox rows, one statement for each kind of
  * row for all of them (out[i] = PC_PAID_OK); any other is left untouched (PC_PAID_ALONE: the
  * caller applies that payment alone with pc_order_paid, which knows the closed-order, refund

@@ -10,6 +10,7 @@
 #include "payment/group.h"
 #include "payment/refund.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -76,6 +77,25 @@ enum pc_pay_verdict pc_payment_notified(struct pc_ctx *ctx, const struct pc_pay_
     return v;
 }
 
+/* The refund notification's event and resource agree and are ours: REFUND.SUCCESS /
+ * ABNORMAL / CLOSED with the same refund_status, for our merchant. */
+static bool refund_event_ours(const struct pc_pay *pay, const cJSON *env, const cJSON *res)
+{
+    static const char *const events[][2] = {{"REFUND.SUCCESS", "SUCCESS"},
+                                            {"REFUND.ABNORMAL", "ABNORMAL"},
+                                            {"REFUND.CLOSED", "CLOSED"}};
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(env, "event_type");
+    const cJSON *st = cJSON_GetObjectItemCaseSensitive(res, "refund_status");
+    const cJSON *mchid = cJSON_GetObjectItemCaseSensitive(res, "mchid");
+    if (!cJSON_IsString(type) || !cJSON_IsString(st) || !cJSON_IsString(mchid) ||
+        strcmp(mchid->valuestring, pc_pay_mchid(pay)) != 0)
+        return false;
+    for (size_t i = 0; i < sizeof events / sizeof events[0]; i++)
+        if (!strcmp(type->valuestring, events[i][0]))
+            return !strcmp(st->valuestring, events[i][1]);
+    return false;
+}
+
 struct grouped {
     pc_pay_verdict_fn done;
     void *arg;
@@ -113,8 +133,14 @@ enum pc_pay_verdict pc_refund_notified(struct pc_ctx *ctx, const struct pc_pay_n
     cJSON *env, *res;
     enum pc_pay_verdict v = open_notification(ctx, h, body, len, &env, &res);
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(env, "id");
-    if (v == PC_PAY_ACK && !cJSON_IsString(id))
+    if (v == PC_PAY_ACK && (!cJSON_IsString(id) || strlen(id->valuestring) > 64))
         v = PC_PAY_UNREADABLE;
+    if (v == PC_PAY_ACK && !refund_event_ours(ctx->pay, env, res)) {
+        pc_log_msg(PC_LOG_WARN,
+                   "refund notification refused: not our merchant, or its event and status "
+                   "disagree");
+        v = PC_PAY_MISMATCH;
+    }
     if (v == PC_PAY_ACK) {
         bool applied = false;
         int rc = pc_refund_apply(ctx->db, id->valuestring, res, &applied);

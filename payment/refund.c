@@ -6,6 +6,7 @@
 #include "base/timeutil.h"
 #include "payment/wxpay.h"
 #include "orders/state.h"
+#include "staff/scope.h"
 #include "staff/staff.h"
 #include "tasks/tasks.h"
 #include "store/audit.h"
@@ -42,7 +43,7 @@ static int request_tx(struct pc_db *db, void *arg)
 {
     struct request_args *a = arg;
     int rc = pc_order_lock(db, a->order_no, a->o);
-    if (rc == 0 && !pc_task_in_scope(a->by, a->o->school_id))
+    if (rc == 0 && !pc_staff_may(a->by, PC_ROLE_FINANCE, a->o->school_id, a->o->task_id))
         rc = PC_ENOTFOUND;
     if (rc == PC_ENOTFOUND) {
         *a->outcome = PC_REFUND_NOT_FOUND;
@@ -51,9 +52,15 @@ static int request_tx(struct pc_db *db, void *arg)
     if (rc)
         return rc;
     rc = pc_store_refund_open(db, a->o->id, a->r);
-    if (rc == 0) {
+    if (rc == 0) { /* the open refund again: its order is shown, so the read is audited */
         *a->outcome = PC_REFUND_EXISTING;
-        return 0;
+        cJSON *d = pc_refund_json(a->r);
+        cJSON_AddStringToObject(d, "order_no", a->o->order_no);
+        cJSON_AddBoolToObject(d, "existing", true);
+        rc = pc_staff_audit(db, a->by, a->o->school_id, "refund.request", "order", a->o->id, d,
+                            a->ip, a->rid);
+        cJSON_Delete(d);
+        return rc;
     }
     if (rc != PC_ENOTFOUND)
         return rc;
@@ -79,7 +86,8 @@ static int request_tx(struct pc_db *db, void *arg)
     if (rc == 0) {
         cJSON *d = pc_refund_json(a->r);
         cJSON_AddStringToObject(d, "order_no", a->o->order_no);
-        rc = pc_staff_audit(db, a->by, "refund.request", "order", a->o->id, d, a->ip, a->rid);
+        rc = pc_staff_audit(db, a->by, a->o->school_id, "refund.request", "order", a->o->id, d,
+                            a->ip, a->rid);
         cJSON_Delete(d);
     }
     *a->outcome = PC_REFUND_OK;
@@ -107,6 +115,34 @@ static const char *jstr(const cJSON *o, const char *k)
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
+/* An integer amount member of o ("refund", "total") into *v; -1 when absent or not fen. */
+static int amount_of(const cJSON *o, const char *k, int64_t *v)
+{
+    const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, k);
+    if (!cJSON_IsNumber(x) || x->valuedouble < 0 || x->valuedouble > 9e15 ||
+        (double)(int64_t)x->valuedouble != x->valuedouble)
+        return -1;
+    *v = (int64_t)x->valuedouble;
+    return 0;
+}
+
+/* WeChat's word on a refund must be about our refund: its amount, of its order (out_trade_no),
+ * whose amount is the total. PC_ECONFLICT otherwise (nothing is written). */
+static int refund_matches(struct pc_db *db, const cJSON *refund, const struct pc_refund *r)
+{
+    const cJSON *am = cJSON_GetObjectItemCaseSensitive(refund, "amount");
+    const char *otn = jstr(refund, "out_trade_no");
+    int64_t amount = 0, total = 0;
+    if (amount_of(am, "refund", &amount) || amount_of(am, "total", &total) ||
+        amount != r->amount_fen || !otn || strlen(otn) > 32)
+        return PC_ECONFLICT;
+    struct pc_order o;
+    int rc = pc_order_get(db, otn, &o);
+    if (rc == PC_ENOTFOUND || (rc == 0 && (o.id != r->order_id || o.amount_fen != total)))
+        return PC_ECONFLICT;
+    return rc;
+}
+
 static int apply_tx(struct pc_db *db, void *arg)
 {
     struct apply_args *a = arg;
@@ -127,6 +163,9 @@ static int apply_tx(struct pc_db *db, void *arg)
     int rc = no && strlen(no) < 65 ? pc_store_refund_get(db, no, true, &r) : PC_ENOTFOUND;
     if (rc)
         return rc == PC_ENOTFOUND ? PC_ECONFLICT : rc;
+    rc = refund_matches(db, a->refund, &r);
+    if (rc)
+        return rc;
     const char *to = !st                         ? NULL
                      : !strcmp(st, "SUCCESS")    ? "success"
                      : !strcmp(st, "CLOSED")     ? "closed"

@@ -111,7 +111,13 @@ int pc_pay_sweeper_job(struct pc_ctx *ctx, void *arg)
     char nos[BATCH][33];
     size_t n = 0;
     if (pc_order_list_to_sweep(ctx->db, ctx->cfg->pay_sweep_min_age_s, BATCH, nos, &n) == 0)
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < n; i++) {
+            /* The lease is renewed per order (a query and a close, each bounded by
+             * pay.timeout_ms, fit in it; a batch of 50 would not): lost, the batch stops. */
+            if (i && (pc_store_lease_acquire(ctx->db, LEASE, ctx->instance, LEASE_TTL_S, &held) ||
+                      !held))
+                break;
             pc_pay_sweep_order(ctx, nos[i]);
+        }
     return ctx->cfg->pay_sweep_interval_ms;
 }

@@ -67,12 +67,25 @@ struct pc_pay_notify_headers {
     const char *serial, *timestamp, *nonce, *signature, *signature_type;
 };
 /* Verifies a notification over the raw body (signature, then freshness against now within
- * pay.notify_max_skew_s), then decrypts resource with the APIv3 key. *resource receives the
+ * pay.notify_max_skew_s), then decrypts resource with the APIv3 key. A serial not known yet
+ * (WeChat Pay rotated its certificate) downloads the certificates once, rate-limited
+ * (pc_pay_certs_refresh), before it is refused. *resource receives the
  * plaintext JSON (caller deletes) and *envelope the parsed body (caller deletes).
  * 0, PC_EAUTH (signature/freshness: answer 401) or PC_EINVAL (undecryptable: 400). */
 int pc_pay_open_notification(const struct pc_pay *p, const struct pc_pay_notify_headers *h,
                              const char *body, size_t len, int64_t now, cJSON **envelope,
                              cJSON **resource);
+
+/* Downloads /v3/certificates (blocking, any thread that may wait pay.timeout_ms): each
+ * certificate is decrypted with the APIv3 key and must carry the serial it is listed under and
+ * not be expired; the answer must be signed by one of them or by a key known already; then
+ * every one is kept by serial beside the keys there were (platform certificates of the
+ * configuration, the public key), and expired ones are dropped. One download at a time.
+ * 0, or PC_EUPSTREAM / PC_EAUTH with err saying why (the keys are left as they were). */
+int pc_pay_certs_refresh(const struct pc_pay *p, char *err, size_t errlen);
+/* The jobs' refresher (app/jobs.h): every pay.cert_refresh_s, sooner after a failure. */
+struct pc_ctx;
+int pc_pay_certs_job(struct pc_ctx *ctx, void *arg);
 
 const char *pc_pay_mchid(const struct pc_pay *p);
 const char *pc_pay_appid(const struct pc_pay *p);

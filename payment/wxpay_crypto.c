@@ -12,9 +12,12 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 
 #define MAX_KEYS 16
 
@@ -27,9 +30,11 @@ struct pc_pay_signer {
 struct key_entry {
     char serial[PC_PAY_SERIAL_MAX];
     EVP_PKEY *key;
+    int64_t not_after; /* Unix seconds; 0 = no end (a public key) */
 };
 
 struct pc_pay_keys {
+    pthread_rwlock_t lock;
     struct key_entry e[MAX_KEYS];
     size_t n;
 };
@@ -167,7 +172,9 @@ int pc_pay_pay_sign(const struct pc_pay_signer *s, const char *appid, const char
 
 struct pc_pay_keys *pc_pay_keys_new(void)
 {
-    return pc_new(struct pc_pay_keys);
+    struct pc_pay_keys *k = pc_new(struct pc_pay_keys);
+    pthread_rwlock_init(&k->lock, NULL);
+    return k;
 }
 
 void pc_pay_keys_free(struct pc_pay_keys *k)
@@ -176,33 +183,65 @@ void pc_pay_keys_free(struct pc_pay_keys *k)
         return;
     for (size_t i = 0; i < k->n; i++)
         EVP_PKEY_free(k->e[i].key);
+    pthread_rwlock_destroy(&k->lock);
     free(k);
 }
 
 size_t pc_pay_keys_count(const struct pc_pay_keys *k)
 {
-    return k->n;
+    struct pc_pay_keys *w = (struct pc_pay_keys *)k;
+    pthread_rwlock_rdlock(&w->lock);
+    size_t n = k->n;
+    pthread_rwlock_unlock(&w->lock);
+    return n;
 }
 
-static int add_key(struct pc_pay_keys *k, const char *serial, EVP_PKEY *key)
+/* Takes key (also on failure). A re-added serial replaces the old key; a full map makes room
+ * by dropping the certificate that ends first. Caller holds the write lock. */
+static int add_key_locked(struct pc_pay_keys *k, const char *serial, EVP_PKEY *key,
+                          int64_t not_after)
 {
-    if (k->n == MAX_KEYS || !serial[0] || strlen(serial) >= PC_PAY_SERIAL_MAX) {
+    if (!serial[0] || strlen(serial) >= PC_PAY_SERIAL_MAX) {
         EVP_PKEY_free(key);
         return PC_EINVAL;
     }
-    for (size_t i = 0; i < k->n; i++) { /* a re-added serial replaces the old key */
+    for (size_t i = 0; i < k->n; i++) {
         if (!strcmp(k->e[i].serial, serial)) {
             EVP_PKEY_free(k->e[i].key);
             k->e[i].key = key;
+            k->e[i].not_after = not_after;
             return 0;
         }
     }
+    if (k->n == MAX_KEYS) {
+        size_t victim = MAX_KEYS;
+        for (size_t i = 0; i < k->n; i++)
+            if (k->e[i].not_after &&
+                (victim == MAX_KEYS || k->e[i].not_after < k->e[victim].not_after))
+                victim = i;
+        if (victim == MAX_KEYS || (not_after && not_after < k->e[victim].not_after)) {
+            EVP_PKEY_free(key);
+            return PC_EINVAL;
+        }
+        EVP_PKEY_free(k->e[victim].key);
+        k->e[victim] = k->e[--k->n];
+    }
     snprintf(k->e[k->n].serial, PC_PAY_SERIAL_MAX, "%s", serial);
-    k->e[k->n++].key = key;
+    k->e[k->n].key = key;
+    k->e[k->n++].not_after = not_after;
     return 0;
 }
 
-int pc_pay_keys_add_cert(struct pc_pay_keys *k, const char *pem, size_t len)
+static int add_key(struct pc_pay_keys *k, const char *serial, EVP_PKEY *key, int64_t not_after)
+{
+    pthread_rwlock_wrlock(&k->lock);
+    int rc = add_key_locked(k, serial, key, not_after);
+    pthread_rwlock_unlock(&k->lock);
+    return rc;
+}
+
+int pc_pay_keys_add_cert_as(struct pc_pay_keys *k, const char *pem, size_t len,
+                            const char *want_serial)
 {
     BIO *bio = BIO_new_mem_buf(pem, (int)len);
     X509 *x = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
@@ -212,9 +251,14 @@ int pc_pay_keys_add_cert(struct pc_pay_keys *k, const char *pem, size_t len)
     BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get_serialNumber(x), NULL);
     char *hex = bn ? BN_bn2hex(bn) : NULL; /* upper case, as WeChat writes serials */
     EVP_PKEY *key = X509_get_pubkey(x);
+    int days = 0, secs = 0;
     int rc = PC_EINVAL;
-    if (hex && key) {
-        rc = add_key(k, hex, key); /* takes the key, also on failure */
+    /* The end of its use: notAfter, measured from now (no time zone arithmetic here). */
+    if (hex && key && ASN1_TIME_diff(&days, &secs, NULL, X509_get0_notAfter(x)) &&
+        (days > 0 || (days == 0 && secs > 0)) &&
+        (!want_serial || strcasecmp(hex, want_serial) == 0)) {
+        int64_t not_after = (int64_t)time(NULL) + (int64_t)days * 86400 + secs;
+        rc = add_key(k, hex, key, not_after); /* takes the key, also on failure */
         key = NULL;
     }
     EVP_PKEY_free(key);
@@ -224,12 +268,73 @@ int pc_pay_keys_add_cert(struct pc_pay_keys *k, const char *pem, size_t len)
     return rc;
 }
 
+int pc_pay_keys_add_cert(struct pc_pay_keys *k, const char *pem, size_t len)
+{
+    return pc_pay_keys_add_cert_as(k, pem, len, NULL);
+}
+
+bool pc_pay_keys_has(const struct pc_pay_keys *k, const char *serial)
+{
+    struct pc_pay_keys *w = (struct pc_pay_keys *)k;
+    bool found = false;
+    pthread_rwlock_rdlock(&w->lock);
+    for (size_t i = 0; serial && i < k->n && !found; i++)
+        found = !strcmp(k->e[i].serial, serial);
+    pthread_rwlock_unlock(&w->lock);
+    return found;
+}
+
+size_t pc_pay_keys_prune(struct pc_pay_keys *k, int64_t now)
+{
+    size_t gone = 0;
+    pthread_rwlock_wrlock(&k->lock);
+    for (size_t i = 0; i < k->n;) {
+        if (k->e[i].not_after && k->e[i].not_after <= now) {
+            EVP_PKEY_free(k->e[i].key);
+            k->e[i] = k->e[--k->n];
+            gone++;
+        } else {
+            i++;
+        }
+    }
+    pthread_rwlock_unlock(&k->lock);
+    return gone;
+}
+
+int pc_pay_keys_merge(struct pc_pay_keys *k, const struct pc_pay_keys *from)
+{
+    struct pc_pay_keys *f = (struct pc_pay_keys *)from;
+    int rc = 0;
+    pthread_rwlock_rdlock(&f->lock);
+    pthread_rwlock_wrlock(&k->lock);
+    for (size_t i = 0; i < f->n && rc == 0; i++) {
+        EVP_PKEY_up_ref(f->e[i].key);
+        rc = add_key_locked(k, f->e[i].serial, f->e[i].key, f->e[i].not_after);
+    }
+    pthread_rwlock_unlock(&k->lock);
+    pthread_rwlock_unlock(&f->lock);
+    return rc;
+}
+
+void pc_pay_keys_serials(const struct pc_pay_keys *k, char *out, size_t len)
+{
+    struct pc_pay_keys *w = (struct pc_pay_keys *)k;
+    size_t off = 0;
+    out[0] = '\0';
+    pthread_rwlock_rdlock(&w->lock);
+    for (size_t i = 0; i < k->n && off + 1 < len; i++) {
+        int n = snprintf(out + off, len - off, "%s%s", i ? "," : "", k->e[i].serial);
+        off += n > 0 ? (size_t)n : 0;
+    }
+    pthread_rwlock_unlock(&w->lock);
+}
+
 int pc_pay_keys_add_pubkey(struct pc_pay_keys *k, const char *id, const char *pem, size_t len)
 {
     BIO *bio = BIO_new_mem_buf(pem, (int)len);
     EVP_PKEY *key = bio ? PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL) : NULL;
     BIO_free(bio);
-    return key ? add_key(k, id, key) : PC_EINVAL;
+    return key ? add_key(k, id, key, 0) : PC_EINVAL;
 }
 
 int pc_pay_keys_add_file(struct pc_pay_keys *k, const char *id, const char *path)
@@ -247,19 +352,25 @@ int pc_pay_keys_add_file(struct pc_pay_keys *k, const char *id, const char *path
 int pc_pay_verify_message(const struct pc_pay_keys *k, const char *serial, const void *msg,
                           size_t len, const char *signature)
 {
-    EVP_PKEY *key = NULL;
-    for (size_t i = 0; serial && i < k->n && !key; i++)
-        if (!strcmp(k->e[i].serial, serial))
-            key = k->e[i].key;
+    struct pc_pay_keys *w = (struct pc_pay_keys *)k;
     unsigned char sig[1024];
     size_t siglen = 0;
     /* A "WECHATPAY/SIGNTEST/..." probe is not base64: it fails here, gracefully. */
-    if (!key || !signature || pc_b64_decode(signature, strlen(signature), sig, sizeof sig, &siglen))
+    if (!signature || pc_b64_decode(signature, strlen(signature), sig, sizeof sig, &siglen))
+        return PC_EAUTH;
+    EVP_PKEY *key = NULL;
+    pthread_rwlock_rdlock(&w->lock);
+    for (size_t i = 0; serial && i < k->n && !key; i++)
+        if (!strcmp(k->e[i].serial, serial) && EVP_PKEY_up_ref(k->e[i].key) == 1)
+            key = k->e[i].key;
+    pthread_rwlock_unlock(&w->lock);
+    if (!key)
         return PC_EAUTH;
     EVP_MD_CTX *c = EVP_MD_CTX_new();
     int ok = c && EVP_DigestVerifyInit(c, NULL, EVP_sha256(), NULL, key) == 1 &&
              EVP_DigestVerify(c, sig, siglen, msg, len) == 1;
     EVP_MD_CTX_free(c);
+    EVP_PKEY_free(key);
     return ok ? 0 : PC_EAUTH;
 }
 

@@ -8,6 +8,7 @@
 #ifndef PC_PAYMENT_WXPAY_CRYPTO_H
 #define PC_PAYMENT_WXPAY_CRYPTO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -44,11 +45,26 @@ int pc_pay_pay_sign(const struct pc_pay_signer *s, const char *appid, const char
 /* 32 random alphanumerics + NUL into out[33]. */
 int pc_pay_nonce(char out[33]);
 
-/* A serial → public key map. */
+/* A serial → public key map. Thread-safe: platform certificates come and go (downloaded,
+ * expired) while other threads verify with it. */
 struct pc_pay_keys *pc_pay_keys_new(void);
 void pc_pay_keys_free(struct pc_pay_keys *k);
-/* Adds a platform certificate (PEM); its serial (upper-case hex) is the key. 0 or PC_EINVAL. */
+/* Adds a platform certificate (PEM); its serial (upper-case hex) is the key and its notAfter
+ * the end of its use (pc_pay_keys_prune). 0 or PC_EINVAL (not a certificate, expired, or the
+ * map is full of keys that do not expire). */
 int pc_pay_keys_add_cert(struct pc_pay_keys *k, const char *pem, size_t len);
+/* The same, only when the certificate's serial is want_serial (a downloaded list names each
+ * certificate's serial beside it). 0 or PC_EINVAL. */
+int pc_pay_keys_add_cert_as(struct pc_pay_keys *k, const char *pem, size_t len,
+                            const char *want_serial);
+/* Whether serial has a key. */
+bool pc_pay_keys_has(const struct pc_pay_keys *k, const char *serial);
+/* Drops the certificates whose notAfter is before now (Unix seconds); returns how many went. */
+size_t pc_pay_keys_prune(struct pc_pay_keys *k, int64_t now);
+/* Adds every key of from to k (a downloaded list accepted). 0 or PC_EINVAL (k full). */
+int pc_pay_keys_merge(struct pc_pay_keys *k, const struct pc_pay_keys *from);
+/* The serials, comma-separated, into out (for logs). */
+void pc_pay_keys_serials(const struct pc_pay_keys *k, char *out, size_t len);
 /* Adds a WeChat Pay public key (SPKI PEM) under its id ("PUB_KEY_ID_…"). 0 or PC_EINVAL. */
 int pc_pay_keys_add_pubkey(struct pc_pay_keys *k, const char *id, const char *pem, size_t len);
 /* Reads a PEM file and adds it as a certificate or (with id) a public key. */

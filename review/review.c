@@ -1,9 +1,11 @@
 /* review/review.c — review decisions (rules). See review.h. */
 #include "review/review.h"
 
+#include "base/alloc.h"
 #include "base/err.h"
 #include "orders/orders.h"
 #include "orders/state.h"
+#include "staff/scope.h"
 #include "staff/staff.h"
 #include "tasks/tasks.h"
 
@@ -51,7 +53,7 @@ cJSON *pc_review_reasons_json(void)
 
 bool pc_review_in_scope(const struct pc_staff_auth *s, int64_t school_id, int64_t task_id)
 {
-    return pc_task_in_scope(s, school_id) && (s->task_id == 0 || s->task_id == task_id);
+    return pc_staff_may(s, PC_ROLE_REVIEWER, school_id, task_id);
 }
 
 int pc_review_decide(struct pc_db *db, const struct pc_staff_auth *by, const char *order_no,
@@ -88,8 +90,29 @@ int pc_review_decide(struct pc_db *db, const struct pc_staff_auth *by, const cha
 }
 
 int pc_review_queue(struct pc_db *db, const struct pc_staff_auth *by, int64_t task_id,
-                    int64_t after_id, int limit, struct pc_order **out, size_t *n)
+                    int64_t after_id, int limit, const char *ip, const char *request_id,
+                    struct pc_order **out, size_t *n)
 {
-    return pc_order_list_pending(db, by->school_id, task_id ? task_id : by->task_id, after_id,
-                                 limit, out, n);
+    struct pc_scope scope;
+    pc_staff_scope(by, PC_ROLE_REVIEWER, &scope);
+    int rc = pc_order_list_pending(db, &scope, task_id, after_id, limit, out, n);
+    if (rc)
+        return rc;
+    /* The queue shows names and student numbers: the read is audited before it is answered. */
+    struct pc_read_item *items = pc_xcalloc(*n ? *n : 1, sizeof *items);
+    for (size_t i = 0; i < *n; i++)
+        items[i] = (struct pc_read_item){(*out)[i].school_id, (*out)[i].order_no};
+    cJSON *d = cJSON_CreateObject();
+    if (task_id)
+        cJSON_AddNumberToObject(d, "task_id", (double)task_id);
+    rc = pc_staff_audit_read(db, by, "review.queue_read", "task", task_id, d, items, *n, ip,
+                             request_id);
+    cJSON_Delete(d);
+    free(items);
+    if (rc) {
+        free(*out);
+        *out = NULL;
+        *n = 0;
+    }
+    return rc;
 }

@@ -43,11 +43,14 @@ int pc_review_decide(struct pc_db *db, const struct pc_staff_auth *by, const cha
                      const struct pc_review_decision *d, const char *ip, const char *request_id,
                      enum pc_review_outcome *outcome, struct pc_order *o);
 
-/* The orders waiting for by: pending_review in by's school (company staff: every school) and
- * task (task_id 0 = by's assigned task, or any), oldest paid first, after the order after_id:
- * *out (the caller frees it) of *n. Returns 0 or a store error. */
+/* The orders waiting for by: pending_review in the schools and tasks by's reviewer (and admin)
+ * roles reach, of task_id unless 0, oldest paid first, after the order after_id: *out (the
+ * caller frees it) of *n. The read is audited ("review.queue_read": the order numbers shown,
+ * from ip). Returns 0 or a store error (nothing then: a read that cannot be audited is not
+ * answered). */
 int pc_review_queue(struct pc_db *db, const struct pc_staff_auth *by, int64_t task_id,
-                    int64_t after_id, int limit, struct pc_order **out, size_t *n);
+                    int64_t after_id, int limit, const char *ip, const char *request_id,
+                    struct pc_order **out, size_t *n);
 
 /* Whether staff member s may see and review orders of task_id in school_id. */
 bool pc_review_in_scope(const struct pc_staff_auth *s, int64_t school_id, int64_t task_id);

@@ -1,6 +1,7 @@
 /* roster/roster.c — roster import and amendments (rules); SQL in store/tasks.c. */
 #include "roster/roster.h"
 
+#include "base/alloc.h"
 #include "base/err.h"
 #include "roster/csvimport.h"
 #include "staff/staff.h"
@@ -10,11 +11,14 @@
 #include "store/tasks.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 struct import_args {
-    int64_t task_id;
+    const struct pc_staff_auth *by;
+    int64_t task_id, school_id;
     const struct pc_roster_parse *p;
+    const char *ip, *rid;
     int imported, updated;
 };
 
@@ -41,19 +45,28 @@ static int import_tx(struct pc_db *db, void *arg)
         else
             a->updated++;
     }
-    return 0;
+    cJSON *d = cJSON_CreateObject();
+    cJSON_AddNumberToObject(d, "imported", a->imported);
+    cJSON_AddNumberToObject(d, "updated", a->updated);
+    cJSON_AddNumberToObject(d, "rejected", (double)a->p->nerrors);
+    cJSON_AddStringToObject(d, "encoding", a->p->encoding);
+    int rc = pc_staff_audit(db, a->by, a->school_id, "roster.import", "task", a->task_id, d, a->ip,
+                            a->rid);
+    cJSON_Delete(d);
+    return rc;
 }
 
 int pc_roster_import(struct pc_db *db, const struct pc_staff_auth *by, int64_t task_id,
-                     const char *data, size_t len, const char *ip, const char *request_id,
-                     struct pc_roster_import_result *out, char *err, size_t errlen)
+                     int64_t school_id, const char *data, size_t len, const char *ip,
+                     const char *request_id, struct pc_roster_import_result *out, char *err,
+                     size_t errlen)
 {
     memset(out, 0, sizeof *out);
     struct pc_roster_parse p;
     int rc = pc_roster_parse(data, len, PC_ROSTER_MAX_ROWS, &p, err, errlen);
     if (rc)
         return rc;
-    struct import_args a = {task_id, &p, 0, 0};
+    struct import_args a = {by, task_id, school_id, &p, ip, request_id, 0, 0};
     rc = pc_db_tx(db, import_tx, &a);
     if (rc == 0) {
         out->imported = a.imported;
@@ -66,13 +79,6 @@ int pc_roster_import(struct pc_db *db, const struct pc_staff_auth *by, int64_t t
             cJSON_AddStringToObject(e, "reason", p.errors[i].reason);
             cJSON_AddItemToArray(out->rejected, e);
         }
-        cJSON *d = cJSON_CreateObject();
-        cJSON_AddNumberToObject(d, "imported", a.imported);
-        cJSON_AddNumberToObject(d, "updated", a.updated);
-        cJSON_AddNumberToObject(d, "rejected", (double)p.nerrors);
-        cJSON_AddStringToObject(d, "encoding", p.encoding);
-        pc_staff_audit(db, by, "roster.import", "task", task_id, d, ip, request_id);
-        cJSON_Delete(d);
     }
     pc_roster_parse_free(&p);
     return rc;
@@ -96,10 +102,39 @@ static int text_field(const cJSON *j, const char *key, char *dst, size_t len, bo
     return 0;
 }
 
+struct amend_args {
+    const struct pc_staff_auth *by;
+    int64_t task_id, school_id;
+    const char *student_no;
+    const cJSON *j;
+    const char *ip, *rid;
+    struct pc_roster_entry *out;
+    bool created;
+};
+
+/* The amendment and its audit row, one transaction. */
+static int amend_tx(struct pc_db *db, void *arg)
+{
+    struct amend_args *a = arg;
+    int outcome;
+    int rc = pc_store_roster_upsert(db, a->task_id, a->out, &outcome);
+    if (rc == 0)
+        rc = pc_store_roster_get(db, a->task_id, a->student_no, a->out);
+    if (rc == 0) {
+        cJSON *d = cJSON_Duplicate(a->j, 1);
+        cJSON_AddStringToObject(d, "student_no", a->student_no);
+        cJSON_AddBoolToObject(d, "created", a->created);
+        rc = pc_staff_audit(db, a->by, a->school_id, "roster.amend", "task", a->task_id, d, a->ip,
+                            a->rid);
+        cJSON_Delete(d);
+    }
+    return rc;
+}
+
 int pc_roster_patch(struct pc_db *db, const struct pc_staff_auth *by, int64_t task_id,
-                    const char *student_no, const cJSON *j, const char *ip, const char *request_id,
-                    struct pc_roster_entry *out, bool *created, const char **field,
-                    const char **message)
+                    int64_t school_id, const char *student_no, const cJSON *j, const char *ip,
+                    const char *request_id, struct pc_roster_entry *out, bool *created,
+                    const char **field, const char **message)
 {
     *field = NULL;
     *message = "参数不正确";
@@ -142,36 +177,62 @@ int pc_roster_patch(struct pc_db *db, const struct pc_staff_auth *by, int64_t ta
                    PC_EINVAL;
         out->collected = cJSON_IsTrue(off) ? 1 : 0;
     }
-    int outcome;
-    rc = pc_store_roster_upsert(db, task_id, out, &outcome);
+    struct amend_args a = {by, task_id, school_id, student_no, j, ip, request_id, out, *created};
+    return pc_db_tx(db, amend_tx, &a);
+}
+
+/* Audits a read of roster rows (names, student numbers) of a task. */
+static int audit_roster_read(struct pc_db *db, const struct pc_roster_reader *rd, const char *what,
+                             const cJSON *items, size_t rows)
+{
+    size_t n = items ? (size_t)cJSON_GetArraySize(items) : rows;
+    struct pc_read_item *ri = pc_xcalloc(n ? n : 1, sizeof *ri);
+    size_t k = 0;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, items)
+    {
+        const cJSON *no = cJSON_GetObjectItem(it, "student_no");
+        ri[k++] = (struct pc_read_item){rd->school_id, cJSON_IsString(no) ? no->valuestring : NULL};
+    }
+    for (; k < n; k++) /* a file: counted, not named */
+        ri[k] = (struct pc_read_item){rd->school_id, NULL};
+    cJSON *d = cJSON_CreateObject();
+    cJSON_AddStringToObject(d, "format", what);
+    if (rd->college)
+        cJSON_AddStringToObject(d, "college", rd->college);
+    if (rd->state)
+        cJSON_AddStringToObject(d, "state", rd->state);
+    int rc = pc_staff_audit_read(db, rd->by, "roster.read", "task", rd->task_id, d, ri, n, rd->ip,
+                                 rd->request_id);
+    cJSON_Delete(d);
+    free(ri);
+    return rc;
+}
+
+int pc_roster_list(struct pc_db *db, const struct pc_roster_reader *rd, int64_t after_id, int limit,
+                   cJSON **items, int64_t *last_id)
+{
+    int rc = pc_store_roster_list(db, rd->task_id, rd->college, rd->state, after_id, limit, items,
+                                  last_id);
     if (rc == 0)
-        rc = pc_store_roster_get(db, task_id, student_no, out);
-    if (rc == 0) {
-        cJSON *d = cJSON_Duplicate(j, 1);
-        cJSON_AddStringToObject(d, "student_no", student_no);
-        cJSON_AddBoolToObject(d, "created", *created);
-        pc_staff_audit(db, by, "roster.amend", "task", task_id, d, ip, request_id);
-        cJSON_Delete(d);
+        rc = audit_roster_read(db, rd, "json", *items, 0);
+    if (rc) {
+        cJSON_Delete(*items);
+        *items = NULL;
     }
     return rc;
 }
 
-int pc_roster_list(struct pc_db *db, int64_t task_id, const char *college, const char *state,
-                   int64_t after_id, int limit, cJSON **items, int64_t *last_id)
-{
-    return pc_store_roster_list(db, task_id, college, state, after_id, limit, items, last_id);
-}
-
-int pc_roster_csv(struct pc_db *db, int64_t task_id, const char *college, const char *state,
-                  struct pc_buf *b)
+int pc_roster_csv(struct pc_db *db, const struct pc_roster_reader *rd, struct pc_buf *b)
 {
     cJSON *items = NULL;
     int64_t last = 0;
-    int rc = pc_store_roster_list(db, task_id, college, state, 0, 0, &items, &last);
+    int rc = pc_store_roster_list(db, rd->task_id, rd->college, rd->state, 0, 0, &items, &last);
     if (rc)
         return rc;
     rc = pc_buf_adds(b, "\xef\xbb\xbf序号,学院,姓名,学号,班级,状态,订单号\r\n");
     cJSON *it;
+    size_t rows = 0;
     cJSON_ArrayForEach(it, items)
     {
         const cJSON *seq = cJSON_GetObjectItem(it, "seq");
@@ -185,8 +246,11 @@ int pc_roster_csv(struct pc_db *db, int64_t task_id, const char *college, const 
             const cJSON *v = cJSON_GetObjectItem(it, cols[k]);
             rc = pc_buf_add_csv_cell(b, cJSON_IsString(v) ? v->valuestring : "", k == 5);
         }
+        rows++;
     }
     cJSON_Delete(items);
+    if (rc == 0)
+        rc = audit_roster_read(db, rd, "csv", NULL, rows);
     return rc;
 }
 

@@ -21,7 +21,9 @@ install)
   cp "$dir/package-lock.json" "$stamp"
   ;;
 serve)
-  exec node "$dir/serve.js" --dir "${2:?DIR}" --bucket "${3:?BUCKET}" --listen "${4:?LISTEN}" \
+  # s3rver seals ListObjectsV2 continuation tokens with DES, which Node's OpenSSL 3 only offers
+  # from its legacy provider: without it a listing of more than 1,000 keys fails with 500.
+  exec node --openssl-legacy-provider "$dir/serve.js" --dir "${2:?DIR}" --bucket "${3:?BUCKET}" --listen "${4:?LISTEN}" \
     ${5:+--port-file "$5"}
   ;;
 *)

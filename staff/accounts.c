@@ -6,6 +6,7 @@
 #include "base/err.h"
 #include "base/json.h"
 #include "base/utf8.h"
+#include "staff/scope.h"
 #include "store/staff.h"
 #include "store/tasks.h"
 
@@ -80,10 +81,10 @@ static int load(struct pc_db *db, const struct pc_staff_auth *by, int64_t id, cJ
     cJSON *ra = cJSON_AddArrayToObject(o, "roles");
     for (size_t i = 0; i < n; i++) {
         cJSON_AddItemToArray(ra, role_json(&roles[i]));
-        if (by->school_id && roles[i].school_id != by->school_id)
-            *visible = false;
+        if (!pc_staff_may(by, PC_ROLE_ADMIN, roles[i].school_id, 0))
+            *visible = false; /* a role where by is no admin (company roles: company admins) */
     }
-    if (by->school_id && n == 0)
+    if (n == 0 && !pc_staff_company(by, PC_ROLE_ADMIN))
         *visible = false; /* an account without roles belongs to the company */
     pc_json_add_time(o, "created_at", s.created_at);
     pc_json_add_time(o, "updated_at", s.updated_at);
@@ -164,7 +165,7 @@ static int parse_roles(struct pc_db *db, const struct pc_staff_auth *by, const c
                 return rc;
             r->school_id = t.school_id;
         }
-        if (by->school_id && r->school_id != by->school_id)
+        if (!pc_staff_may(by, PC_ROLE_ADMIN, r->school_id, 0))
             return bad(e, "roles", "只能授予本校范围内的角色");
         if (r->school_id) {
             struct pc_school sc;
@@ -228,7 +229,20 @@ struct write_args {
     const struct role_in *roles;
     size_t nroles; /* 0 with roles NULL: keep */
     bool new_password;
+    int64_t school_id; /* the account's one school before the change (audit) */
 };
+
+/* The one school every role lies in (0: company-wide or several): the audit row's school. */
+static int64_t roles_school(const struct role_in *roles, size_t n)
+{
+    int64_t school = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!roles[i].school_id || (school && roles[i].school_id != school))
+            return 0;
+        school = roles[i].school_id;
+    }
+    return school;
+}
 
 static int write_roles(struct pc_db *db, const struct write_args *a)
 {
@@ -250,7 +264,8 @@ static int create_tx(struct pc_db *db, void *arg)
     cJSON *d = cJSON_CreateObject();
     cJSON_AddStringToObject(d, "username", a->username);
     cJSON_AddItemToObject(d, "roles", roles_detail(a->roles, a->nroles));
-    rc = pc_staff_audit(db, a->by, "staff.create", "staff", a->id, d, a->ip, a->request_id);
+    rc = pc_staff_audit(db, a->by, roles_school(a->roles, a->nroles), "staff.create", "staff",
+                        a->id, d, a->ip, a->request_id);
     cJSON_Delete(d);
     return rc;
 }
@@ -279,7 +294,8 @@ static int patch_tx(struct pc_db *db, void *arg)
         cJSON_AddBoolToObject(d, "disabled", a->disabled > 0);
     cJSON_AddNumberToObject(d, "sessions_revoked", (double)revoked);
     if (rc == 0)
-        rc = pc_staff_audit(db, a->by, "staff.update", "staff", a->id, d, a->ip, a->request_id);
+        rc = pc_staff_audit(db, a->by, a->school_id, "staff.update", "staff", a->id, d, a->ip,
+                            a->request_id);
     cJSON_Delete(d);
     return rc;
 }
@@ -324,13 +340,22 @@ int pc_staff_account_patch(struct pc_db *db, const struct pc_staff_auth *by, int
     cJSON *cur = NULL;
     bool visible = false;
     int rc = load(db, by, id, &cur, &visible);
+    struct write_args a = {.by = by, .ip = ip, .request_id = request_id, .id = id, .disabled = -1};
+    const cJSON *cr;
+    bool first = true;
+    cJSON_ArrayForEach(cr, cJSON_GetObjectItemCaseSensitive(cur, "roles"))
+    {
+        const cJSON *sc = cJSON_GetObjectItemCaseSensitive(cr, "school_id");
+        int64_t school = cJSON_IsNumber(sc) ? (int64_t)sc->valuedouble : 0;
+        a.school_id = first || a.school_id == school ? school : 0;
+        first = false;
+    }
     cJSON_Delete(cur);
     if (rc == 0 && !visible)
         rc = PC_ENOTFOUND;
     if (rc)
         return rc;
     struct role_in roles[PC_STAFF_MAX_ROLES];
-    struct write_args a = {.by = by, .ip = ip, .request_id = request_id, .id = id, .disabled = -1};
     const cJSON *dis = cJSON_GetObjectItemCaseSensitive(body, "disabled");
     const cJSON *pw = cJSON_GetObjectItemCaseSensitive(body, "password");
     const cJSON *ro = cJSON_GetObjectItemCaseSensitive(body, "roles");
@@ -368,4 +393,86 @@ int pc_staff_account_patch(struct pc_db *db, const struct pc_staff_auth *by, int
     if (rc == 0)
         rc = load(db, by, id, account, &visible);
     return rc;
+}
+
+/* ---- reviewers of a task ---- */
+
+int pc_staff_task_reviewers(struct pc_db *db, int64_t task_id, cJSON **items)
+{
+    struct pc_store_staff_row *rows = NULL;
+    size_t n = 0;
+    int rc = pc_store_staff_task_reviewers(db, task_id, &rows, &n);
+    if (rc)
+        return rc;
+    *items = cJSON_CreateArray();
+    for (size_t i = 0; i < n; i++) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddNumberToObject(o, "id", (double)rows[i].id);
+        cJSON_AddStringToObject(o, "username", rows[i].username);
+        cJSON_AddItemToObject(o, "display_name",
+                              rows[i].display_name[0] ? cJSON_CreateString(rows[i].display_name)
+                                                      : cJSON_CreateNull());
+        cJSON_AddBoolToObject(o, "disabled", rows[i].disabled);
+        cJSON_AddItemToArray(*items, o);
+    }
+    free(rows);
+    return 0;
+}
+
+struct assign_args {
+    const struct pc_staff_auth *by;
+    int64_t staff_id, task_id, school_id;
+    bool add;
+    const char *ip, *rid;
+    uint64_t changed;
+};
+
+static int assign_tx(struct pc_db *db, void *arg)
+{
+    struct assign_args *a = arg;
+    struct pc_store_role have[PC_STAFF_MAX_ROLES * 2];
+    size_t n = 0;
+    int rc = pc_store_staff_roles(db, a->staff_id, have, sizeof have / sizeof have[0], &n);
+    bool held = false;
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        held = held || (!strcmp(have[i].role, "reviewer") && have[i].task_id == a->task_id);
+    if (rc)
+        return rc;
+    if (a->add && !held) {
+        if (n >= PC_STAFF_MAX_ROLES)
+            return PC_ETOOBIG;
+        rc =
+            pc_store_staff_role_insert(db, a->staff_id, "reviewer", a->school_id, NULL, a->task_id);
+        a->changed = rc == 0;
+    } else if (!a->add && held) {
+        rc = pc_store_staff_role_delete(db, a->staff_id, "reviewer", a->school_id, NULL, a->task_id,
+                                        &a->changed);
+    }
+    if (rc == 0 && a->changed) {
+        cJSON *d = cJSON_CreateObject();
+        cJSON_AddNumberToObject(d, a->add ? "reviewer_task_added" : "reviewer_task_removed",
+                                (double)a->task_id);
+        rc = pc_staff_audit(db, a->by, a->school_id, "staff.update", "staff", a->staff_id, d, a->ip,
+                            a->rid);
+        cJSON_Delete(d);
+    }
+    return rc;
+}
+
+int pc_staff_task_reviewer_set(struct pc_db *db, const struct pc_staff_auth *by, int64_t task_id,
+                               int64_t school_id, int64_t staff_id, bool add, const char *ip,
+                               const char *request_id)
+{
+    cJSON *cur = NULL;
+    bool visible = false;
+    int rc = load(db, by, staff_id, &cur, &visible);
+    cJSON_Delete(cur);
+    if (rc == 0 && !visible)
+        rc = PC_ENOTFOUND; /* an account outside the admin's reach */
+    if (rc == 0 && !pc_staff_may(by, PC_ROLE_ADMIN, school_id, task_id))
+        rc = PC_ENOTFOUND;
+    if (rc)
+        return rc;
+    struct assign_args a = {by, staff_id, task_id, school_id, add, ip, request_id, 0};
+    return pc_db_tx(db, assign_tx, &a);
 }

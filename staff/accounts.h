@@ -12,6 +12,7 @@
 #include "staff/staff.h"
 
 #include <cjson/cJSON.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #define PC_STAFF_MAX_ROLES        8
@@ -41,5 +42,17 @@ int pc_staff_account_create(struct pc_db *db, const struct pc_staff_auth *by, co
 int pc_staff_account_patch(struct pc_db *db, const struct pc_staff_auth *by, int64_t id,
                            const cJSON *body, const char *ip, const char *request_id,
                            cJSON **account, struct pc_staff_input_err *e);
+
+/* The accounts assigned to task_id as its reviewers, as a JSON array of {"id","username",
+ * "display_name","disabled"} (caller deletes). Returns 0 or a store error. */
+int pc_staff_task_reviewers(struct pc_db *db, int64_t task_id, cJSON **items);
+/* Assigns (add) or unassigns account staff_id as a reviewer of task_id (of school_id): a
+ * reviewer role scoped to that task, audited "staff.update", in one transaction. Adding a
+ * role held already, or removing one not held, changes nothing. PC_ENOTFOUND when the account
+ * or the task lies outside by's admin scope, PC_ETOOBIG when the account has the most roles
+ * already, or a store error. */
+int pc_staff_task_reviewer_set(struct pc_db *db, const struct pc_staff_auth *by, int64_t task_id,
+                               int64_t school_id, int64_t staff_id, bool add, const char *ip,
+                               const char *request_id);
 
 #endif

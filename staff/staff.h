@@ -8,6 +8,7 @@
 #include "core/ctx.h"
 
 #include <cjson/cJSON.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -39,12 +40,21 @@ int pc_staff_hash_password(const char *password, char *out, size_t outlen);
 int pc_staff_verify_password(const char *encoded, const char *password);
 
 /* Creates an account with one role (CLI). school_code may be NULL (company-wide) and is
- * required for the college role, as is college. Writes an audit row as "system".
- * 0, PC_EEXIST, PC_ENOTFOUND (school), PC_EINVAL (bad name/role/password), or a store error. */
+ * required for the college role, as is college; task_id (0 = none) assigns a reviewer to one
+ * task (its school is the task's). Writes an audit row as "system". 0, PC_EEXIST, PC_ENOTFOUND
+ * (school or task), PC_EINVAL (bad name/role/password/scope), or a store error. */
 int pc_staff_create(struct pc_db *db, const char *username, const char *password, const char *role,
-                    const char *school_code, const char *college, int64_t *id);
-/* Replaces the password of an account (CLI); audited as "system". */
-int pc_staff_set_password(struct pc_db *db, const char *username, const char *password);
+                    const char *school_code, const char *college, int64_t task_id, int64_t *id);
+/* Replaces the password of an account (CLI) and ends every session it had, in one transaction
+ * audited as "system"; *sessions_revoked (may be NULL) receives how many. */
+int pc_staff_set_password(struct pc_db *db, const char *username, const char *password,
+                          uint64_t *sessions_revoked);
+/* Grants (or revokes) one role with its scope to an account (CLI: `portraitd user grant` /
+ * `user revoke`, e.g. a reviewer assigned to a task). Audited as "system". 0 (granting a role
+ * held already changes nothing), PC_ENOTFOUND (account, school, task, or the role to revoke),
+ * PC_EINVAL (a scope the role cannot have), PC_ETOOBIG (too many roles), or a store error. */
+int pc_staff_role_change(struct pc_db *db, const char *username, bool grant, const char *role,
+                         const char *school_code, const char *college, int64_t task_id);
 
 struct pc_login_in {
     const char *username;
@@ -73,14 +83,35 @@ enum pc_token_state { PC_TOKEN_OK = 0, PC_TOKEN_UNKNOWN, PC_TOKEN_EXPIRED };
 int pc_staff_authenticate(struct pc_db *db, const char *token, struct pc_staff_auth *out,
                           enum pc_token_state *state);
 /* Writes an audit row for an action of a staff member on target_type/target_id (an integer
- * id). details is borrowed and may be NULL. Returns the store's result. */
-int pc_staff_audit(struct pc_db *db, const struct pc_staff_auth *by, const char *action,
-                   const char *target_type, int64_t target_id, const cJSON *details, const char *ip,
-                   const char *request_id);
+ * id) about school_id (0 = no school: only company staff read it). details is borrowed and may
+ * be NULL. Returns the store's result. */
+int pc_staff_audit(struct pc_db *db, const struct pc_staff_auth *by, int64_t school_id,
+                   const char *action, const char *target_type, int64_t target_id,
+                   const cJSON *details, const char *ip, const char *request_id);
 
-/* The audit log newest first with ids below before_id (0 = from the newest), at most limit, as
- * a JSON array in *items (the caller's). Returns 0 or a store error. */
-int pc_staff_audit_list(struct pc_db *db, int64_t before_id, int limit, cJSON **items);
+/* One record a staff member read: the school it belongs to and how the audit row names it
+ * (an order number, a student number). */
+struct pc_read_item {
+    int64_t school_id;
+    const char *ref;
+};
+#define PC_AUDIT_READ_REFS 500 /* refs named per audit row; more are counted only */
+/* Audits a staff read of personal data ("who, what, which, from where"): one row per school
+ * among items (so each school's admins see the reads of their students), with details (borrowed,
+ * may be NULL) plus "rows" (how many of that school) and "refs" (up to PC_AUDIT_READ_REFS of
+ * theirs); with no items nothing personal was read and nothing is written. Returns 0 or a store
+ * error — a read that cannot be audited must not be answered. */
+int pc_staff_audit_read(struct pc_db *db, const struct pc_staff_auth *by, const char *action,
+                        const char *target_type, int64_t target_id, const cJSON *details,
+                        const struct pc_read_item *items, size_t n, const char *ip,
+                        const char *request_id);
+
+/* The audit log rows by's admin roles reach (company admins: every row; a school's admin: the
+ * rows of that school), newest first, with ids below before_id (0 = from the newest), at most
+ * limit, as a JSON array in *items (the caller's). The read is itself audited ("audit.read").
+ * Returns 0 or a store error. */
+int pc_staff_audit_list(struct pc_db *db, const struct pc_staff_auth *by, int64_t before_id,
+                        int limit, const char *ip, const char *request_id, cJSON **items);
 
 /* Revokes the session of auth and audits it. */
 int pc_staff_logout(struct pc_db *db, const struct pc_staff_auth *auth, const char *ip,

@@ -7,28 +7,16 @@
 #include "base/log.h"
 #include "config/config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* mkdir -p of every parent of path. */
-static int make_parents(char *path)
-{
-    for (char *p = path + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        int rc = mkdir(path, 0750);
-        *p = '/';
-        if (rc && errno != EEXIST)
-            return PC_EIO;
-    }
-    return 0;
-}
-
+/* fsyncs the directory that holds path. */
 static int fsync_dir(const char *path)
 {
     char dir[4096];
@@ -43,6 +31,27 @@ static int fsync_dir(const char *path)
     int rc = fsync(fd) ? PC_EIO : 0;
     close(fd);
     return rc;
+}
+
+/* mkdir -p of every parent of path. A directory it creates is made durable in its own parent
+ * (the parent is fsynced), so a crash cannot lose a new shard directory with the files that
+ * were acknowledged in it. */
+static int make_parents(char *path)
+{
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        int rc = mkdir(path, 0750);
+        if (rc == 0 && fsync_dir(path)) { /* path's own parent */
+            *p = '/';
+            return PC_EIO;
+        }
+        *p = '/';
+        if (rc && errno != EEXIST)
+            return PC_EIO;
+    }
+    return 0;
 }
 
 int pc_local_put(const struct pc_config *cfg, const char *rel, const void *data, size_t len)
@@ -133,4 +142,45 @@ int pc_local_delete(const struct pc_config *cfg, const char *rel)
     if (unlink(path) != 0)
         return errno == ENOENT ? 0 : PC_EIO;
     return fsync_dir(path);
+}
+
+/* Walks storage.dir/rel (rel "" or ending in '/') depth first, at most depth levels below. */
+static int walk(const struct pc_config *cfg, const char *rel, int depth, pc_storage_visit visit,
+                void *arg)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/%s", cfg->storage_dir, rel);
+    DIR *d = opendir(dir);
+    if (!d)
+        return errno == ENOENT ? 0 : PC_EIO;
+    int rc = 0;
+    struct dirent *e;
+    while (rc == 0 && (e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue; /* ".", "..": no object name starts with a dot */
+        char child[4096];
+        int n = snprintf(child, sizeof child, "%s%s", rel, e->d_name);
+        if (n < 0 || (size_t)n >= sizeof child - 1)
+            continue;
+        struct stat st;
+        char full[8200];
+        snprintf(full, sizeof full, "%s/%s", cfg->storage_dir, child);
+        if (lstat(full, &st))
+            continue; /* gone meanwhile */
+        if (S_ISDIR(st.st_mode) && depth > 0) {
+            child[n] = '/';
+            child[n + 1] = '\0';
+            rc = walk(cfg, child, depth - 1, visit, arg);
+        } else if (S_ISREG(st.st_mode)) {
+            rc = visit(arg, child, (int64_t)st.st_mtime);
+        }
+    }
+    closedir(d);
+    return rc;
+}
+
+int pc_local_list(const struct pc_config *cfg, const char *prefix, pc_storage_visit visit,
+                  void *arg)
+{
+    return walk(cfg, prefix, 8, visit, arg);
 }

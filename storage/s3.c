@@ -6,9 +6,11 @@
  * connection to the store stays open between requests. See storage.h. */
 #include "storage/internal.h"
 
+#include "base/alloc.h"
 #include "base/crypto.h"
 #include "base/err.h"
 #include "base/log.h"
+#include "base/timeutil.h"
 #include "config/config.h"
 
 #include <curl/curl.h>
@@ -17,6 +19,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -116,9 +119,24 @@ static int object_url(const struct pc_config *cfg, const char *rel, char *out, s
     return n > 0 && (size_t)n < len ? 0 : PC_EINVAL;
 }
 
+/* The bucket's URL with a query (already canonical: sorted and percent-encoded). */
+static int bucket_url(const struct pc_config *cfg, const char *query, char *out, size_t len)
+{
+    const char *ep = cfg->s3_endpoint;
+    int n;
+    if (cfg->s3_path_style) {
+        n = snprintf(out, len, "%s/%s?%s", ep, cfg->s3_bucket, query);
+    } else {
+        const char *host = strstr(ep, "://") + 3;
+        n = snprintf(out, len, "%.*s%s.%s/?%s", (int)(host - ep), ep, cfg->s3_bucket, host, query);
+    }
+    return n > 0 && (size_t)n < len ? 0 : PC_EINVAL;
+}
+
 struct call {
     CURL *c;
     const char *method;
+    const char *query; /* a request on the bucket (a listing) rather than the object rel */
     /* GET */
     size_t max;
     pc_storage_sink sink;
@@ -185,9 +203,10 @@ static void pause_ms(long ms)
 static int perform(const struct pc_config *cfg, struct call *k, const char *rel, const void *body,
                    size_t len, const char *ctype, long *status, int64_t *length)
 {
-    char url[600], sha_h[100], md5_h[80], ct_h[160], sig[80], sha[PC_SHA256_HEXLEN];
+    char url[2048], sha_h[100], md5_h[80], ct_h[160], sig[80], sha[PC_SHA256_HEXLEN];
     *status = 0;
-    if (object_url(cfg, rel, url, sizeof url))
+    if (k->query ? bucket_url(cfg, k->query, url, sizeof url)
+                 : object_url(cfg, rel, url, sizeof url))
         return PC_EINVAL;
     bool put = !strcmp(k->method, "PUT");
     if (put) {
@@ -320,4 +339,123 @@ int pc_s3_delete(const struct pc_config *cfg, const char *rel)
     if (rc)
         return rc;
     return status == 204 || status == 200 || status == 404 ? 0 : PC_EIO;
+}
+
+/* Percent-encodes s as SigV4 wants a query value (everything but A-Z a-z 0-9 - . _ ~). */
+static int query_value(const char *s, char *out, size_t len)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t k = 0;
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        bool plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                     c == '-' || c == '.' || c == '_' || c == '~';
+        if (k + 4 > len)
+            return PC_EINVAL;
+        if (plain) {
+            out[k++] = (char)c;
+        } else {
+            out[k++] = '%';
+            out[k++] = hex[c >> 4];
+            out[k++] = hex[c & 15];
+        }
+    }
+    out[k] = '\0';
+    return 0;
+}
+
+/* The text of the first <tag>…</tag> at or after *at, into out (entities left as they are:
+ * storage.c skips keys that are not valid paths); *at moves past it. 0, or -1 when
+ * there is none or it does not fit. */
+static int xml_text(const char **at, const char *end, const char *tag, char *out, size_t len)
+{
+    char open_t[48], close_t[48];
+    snprintf(open_t, sizeof open_t, "<%s>", tag);
+    snprintf(close_t, sizeof close_t, "</%s>", tag);
+    const char *a = strstr(*at, open_t);
+    if (!a || (end && a > end))
+        return -1;
+    a += strlen(open_t);
+    const char *b = strstr(a, close_t);
+    if (!b || (size_t)(b - a) >= len)
+        return -1;
+    memcpy(out, a, (size_t)(b - a));
+    out[b - a] = '\0';
+    *at = b + strlen(close_t);
+    return 0;
+}
+
+struct page {
+    char *p;
+    size_t len;
+};
+
+static int page_sink(void *arg, const void *p, size_t n)
+{
+    struct page *pg = arg;
+    pg->p = pc_xrealloc(pg->p, pg->len + n + 1);
+    memcpy(pg->p + pg->len, p, n);
+    pg->len += n;
+    pg->p[pg->len] = '\0';
+    return 0;
+}
+
+/* One ListObjectsV2 page: every <Contents> is visited (its key without storage.s3_prefix);
+ * token receives the next page's continuation token, or "" after the last page. */
+static int list_page(const struct pc_config *cfg, const char *prefix, char *token, size_t tlen,
+                     pc_storage_visit visit, void *arg)
+{
+    char full[400], q_prefix[1200], q_token[3200], query[4500];
+    const char *sp = cfg->s3_prefix ? cfg->s3_prefix : "";
+    snprintf(full, sizeof full, "%s%s", sp, prefix);
+    if (query_value(full, q_prefix, sizeof q_prefix) || query_value(token, q_token, sizeof q_token))
+        return PC_EINVAL;
+    /* Parameters in the order of their names: the canonical request is the query as sent. */
+    if (token[0])
+        snprintf(query, sizeof query, "continuation-token=%s&list-type=2&prefix=%s", q_token,
+                 q_prefix);
+    else
+        snprintf(query, sizeof query, "list-type=2&prefix=%s", q_prefix);
+    struct page pg = {NULL, 0};
+    struct call k = {
+        .method = "GET", .query = query, .max = 16u << 20, .sink = page_sink, .arg = &pg};
+    long status = 0;
+    int rc = perform(cfg, &k, prefix, NULL, 0, NULL, &status, NULL);
+    if (rc == 0 && (status != 200 || !pg.p))
+        rc = PC_EIO;
+    const char *at = pg.p;
+    while (rc == 0) {
+        const char *c = strstr(at, "<Contents>"), *ce = c ? strstr(c, "</Contents>") : NULL;
+        if (!c || !ce)
+            break;
+        char key[512], modified[64];
+        int64_t t = 0;
+        at = c;
+        if (xml_text(&at, ce, "Key", key, sizeof key) == 0 && !strncmp(key, sp, strlen(sp)) &&
+            xml_text(&at, ce, "LastModified", modified, sizeof modified) == 0 &&
+            pc_time_parse_rfc3339(modified, &t) == 0)
+            rc = visit(arg, key + strlen(sp), t);
+        at = ce + strlen("</Contents>");
+    }
+    token[0] = '\0';
+    at = pg.p;
+    char truncated[8];
+    if (rc == 0 && xml_text(&at, NULL, "IsTruncated", truncated, sizeof truncated) == 0 &&
+        !strcmp(truncated, "true")) {
+        at = pg.p;
+        if (xml_text(&at, NULL, "NextContinuationToken", token, tlen) || !token[0])
+            rc = PC_EIO; /* more, but no way to ask for it */
+    }
+    free(pg.p);
+    return rc;
+}
+
+int pc_s3_list(const struct pc_config *cfg, const char *prefix, pc_storage_visit visit, void *arg)
+{
+    char token[1024] = "";
+    int rc;
+    do
+        rc = list_page(cfg, prefix, token, sizeof token, visit, arg);
+    while (rc == 0 && token[0]);
+    return rc;
 }

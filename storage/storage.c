@@ -15,18 +15,19 @@
 #include <string.h>
 #include <sys/stat.h>
 
-enum op { OP_PUT, OP_READ, OP_SIZE, OP_DELETE, NOPS };
+enum op { OP_PUT, OP_READ, OP_SIZE, OP_DELETE, OP_LIST, NOPS };
 
 #define OPS(name, type, help, scale)                                                               \
     {                                                                                              \
         PC_STAT_INIT(name, type, "op=\"put\"", help, scale),                                       \
             PC_STAT_INIT(name, type, "op=\"read\"", help, scale),                                  \
             PC_STAT_INIT(name, type, "op=\"size\"", help, scale),                                  \
-            PC_STAT_INIT(name, type, "op=\"delete\"", help, scale)                                 \
+            PC_STAT_INIT(name, type, "op=\"delete\"", help, scale),                                \
+            PC_STAT_INIT(name, type, "op=\"list\"", help, scale)                                   \
     }
 static struct pc_stat g_ops[NOPS] =
     OPS("portraitd_storage_operations_total", "counter",
-        "Storage operations (put, read, size, delete), by the configured backend.", 0);
+        "Storage operations (put, read, size, delete, list), by the configured backend.", 0);
 static struct pc_stat g_errors[NOPS] =
     OPS("portraitd_storage_errors_total", "counter",
         "Storage operations that failed (not counting a read or size of a missing object).", 0);
@@ -174,6 +175,31 @@ int pc_storage_delete(const struct pc_config *cfg, const char *rel)
     uint64_t t0 = pc_time_mono_ns();
     int rc = is_s3(cfg) ? pc_s3_delete(cfg, rel) : pc_local_delete(cfg, rel);
     return done(OP_DELETE, t0, rc);
+}
+
+struct listed {
+    pc_storage_visit visit;
+    void *arg;
+};
+
+/* Passes on what is a valid path (an object put there by someone else may not be). */
+static int valid_visit(void *arg, const char *rel, int64_t mtime_s)
+{
+    struct listed *l = arg;
+    return safe_rel(rel) ? l->visit(l->arg, rel, mtime_s) : 0;
+}
+
+int pc_storage_list(const struct pc_config *cfg, const char *prefix, pc_storage_visit visit,
+                    void *arg)
+{
+    size_t n = prefix ? strlen(prefix) : 0;
+    if (n < 2 || prefix[n - 1] != '/' || !safe_rel(prefix))
+        return PC_EINVAL;
+    uint64_t t0 = pc_time_mono_ns();
+    struct listed l = {visit, arg};
+    int rc = is_s3(cfg) && strcmp(prefix, "tmp/") ? pc_s3_list(cfg, prefix, valid_visit, &l)
+                                                  : pc_local_list(cfg, prefix, valid_visit, &l);
+    return done(OP_LIST, t0, rc);
 }
 
 int pc_storage_tmpfile(const struct pc_config *cfg, char *path, size_t len)

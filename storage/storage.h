@@ -38,9 +38,22 @@ int pc_storage_get(const struct pc_config *cfg, const char *rel, size_t max, cha
                    size_t *len);
 /* The size of rel. 0, PC_ENOTFOUND, PC_EINVAL or PC_EIO. */
 int pc_storage_size(const struct pc_config *cfg, const char *rel, int64_t *size);
-/* Removes rel (for the purge of expired photos). Removing what is not there succeeds.
+/* Removes rel (the retention job's deletions). Removing what is not there succeeds.
  * 0, PC_EINVAL or PC_EIO. */
 int pc_storage_delete(const struct pc_config *cfg, const char *rel);
+
+/* One object met by pc_storage_list: its path (as pc_storage_put takes it) and when it was
+ * last written (Unix seconds). Returns 0 to go on; anything else stops the listing. */
+typedef int (*pc_storage_visit)(void *arg, const char *rel, int64_t mtime_s);
+/* Calls visit for every object whose path starts with prefix ("photos/", "avatars/"), in no set
+ * order: on the local disk every file under storage.dir/prefix, interrupted writes (names holding
+ * ".tmp-") included; in the object store every object of the bucket (under storage.s3_prefix)
+ * whose key starts with prefix (ListObjectsV2, a page of up to 1,000 at a time; a store has no
+ * interrupted writes: a PUT is whole or absent), keys that are not valid paths skipped. The
+ * prefix "tmp/" lists the local scratch files of pc_storage_tmpfile, whatever the backend.
+ * 0, PC_EINVAL (bad prefix), PC_EIO, or the value a visit stopped with. */
+int pc_storage_list(const struct pc_config *cfg, const char *prefix, pc_storage_visit visit,
+                    void *arg);
 
 /* Creates an empty private temporary file under storage.dir/tmp/ (scratch for large responses
  * that must not sit in memory, whatever the backend); path receives its name. An fd, or -1. */

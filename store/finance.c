@@ -4,6 +4,7 @@
 
 #include "base/alloc.h"
 #include "base/err.h"
+#include "store/scope.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -16,8 +17,10 @@ static const char SQL_PAYMENTS[] =
     "r.status = 'success') "
     "FROM payments p JOIN orders o ON o.id = p.order_id JOIN tasks t ON t.id = o.task_id "
     "JOIN schools s ON s.id = o.school_id "
-    "WHERE p.success_time >= ? AND p.success_time < ? AND (? = 0 OR o.school_id = ?) AND "
-    "(? = 0 OR o.task_id = ?) AND p.id > ? ORDER BY p.id LIMIT ?";
+    "WHERE p.success_time >= ? AND p.success_time < ? AND " PC_SCOPE_SQL(
+        "o.school_id", "o.task_id") " AND (? = 0 OR o.school_id = ?) AND (? = 0 OR o.task_id = ?) "
+                                    "AND p.id > ? ORDER BY p.id "
+                                    "LIMIT ?";
 
 static void payment_row(const struct pc_db_res *res, size_t r, void *out)
 {
@@ -43,15 +46,23 @@ static void payment_row(const struct pc_db_res *res, size_t r, void *out)
 }
 
 int pc_store_finance_payments(struct pc_db *db, const char *from_db, const char *to_db,
-                              int64_t school_id, int64_t task_id, int64_t after_id, int limit,
-                              struct pc_finance_payment **out, size_t *n)
+                              const struct pc_scope *scope, int64_t school_id, int64_t task_id,
+                              int64_t after_id, int limit, struct pc_finance_payment **out,
+                              size_t *n)
 {
     void *a = NULL;
-    int rc = pc_db_query_all(db, SQL_PAYMENTS,
-                             PC_DB_ARGS(pc_db_str(from_db), pc_db_str(to_db), pc_db_i64(school_id),
-                                        pc_db_i64(school_id), pc_db_i64(task_id),
-                                        pc_db_i64(task_id), pc_db_i64(after_id), pc_db_i64(limit)),
-                             sizeof **out, payment_row, &a, n);
+    struct pc_db_arg args[PC_SCOPE_NARGS + 8], *p = args;
+    *p++ = pc_db_str(from_db);
+    *p++ = pc_db_str(to_db);
+    p = pc_scope_args(scope, p);
+    *p++ = pc_db_i64(school_id);
+    *p++ = pc_db_i64(school_id);
+    *p++ = pc_db_i64(task_id);
+    *p++ = pc_db_i64(task_id);
+    *p++ = pc_db_i64(after_id);
+    *p++ = pc_db_i64(limit);
+    int rc = pc_db_query_all(db, SQL_PAYMENTS, args, (size_t)(p - args), sizeof **out, payment_row,
+                             &a, n);
     *out = a;
     return rc;
 }

@@ -5,6 +5,7 @@
 #define PC_STORE_FINANCE_H
 
 #include "store/db.h"
+#include "store/scope.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -30,12 +31,13 @@ struct pc_finance_payment {
     char student_name[129];
     int64_t refunded_fen; /* successful refunds of the order */
 };
-/* Payments whose success_time is in [from_db, to_db) (UTC DATETIME text), school_id and
- * task_id 0 = any, ids above after_id, oldest first, at most limit: *out (the caller frees it)
- * of *n. Returns 0 or a store error. */
+/* Payments whose success_time is in [from_db, to_db) (UTC DATETIME text), within scope, of
+ * school_id and task_id (0 = any), ids above after_id, oldest first, at most limit: *out (the
+ * caller frees it) of *n. Returns 0 or a store error. */
 int pc_store_finance_payments(struct pc_db *db, const char *from_db, const char *to_db,
-                              int64_t school_id, int64_t task_id, int64_t after_id, int limit,
-                              struct pc_finance_payment **out, size_t *n);
+                              const struct pc_scope *scope, int64_t school_id, int64_t task_id,
+                              int64_t after_id, int limit, struct pc_finance_payment **out,
+                              size_t *n);
 
 /* ---- reconciliations (one per Beijing bill day "YYYY-MM-DD") ---- */
 /* A new request, or an existing day back to 'requested' (unless running). Returns 0 or a store

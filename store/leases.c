@@ -52,6 +52,9 @@ static const char SQL_LEASE[] =
     "expires_at = IF(holder = VALUES(holder), VALUES(expires_at), expires_at), "
     "updated_at = UTC_TIMESTAMP(3)";
 static const char SQL_LEASE_HOLDER[] = "SELECT holder FROM leases WHERE name = ?";
+static const char SQL_LEASE_RELEASE[] =
+    "UPDATE leases SET expires_at = UTC_TIMESTAMP(3), updated_at = UTC_TIMESTAMP(3) "
+    "WHERE name = ? AND holder = ?";
 
 int pc_store_lease_acquire(struct pc_db *db, const char *name, const char *holder, int ttl_s,
                            bool *held)
@@ -71,4 +74,10 @@ int pc_store_lease_acquire(struct pc_db *db, const char *name, const char *holde
     pc_db_res_free(res);
     count(name, *held);
     return 0;
+}
+
+int pc_store_lease_release(struct pc_db *db, const char *name, const char *holder)
+{
+    return pc_db_exec(db, SQL_LEASE_RELEASE, PC_DB_ARGS(pc_db_str(name), pc_db_str(holder)), NULL,
+                      NULL);
 }

@@ -14,4 +14,8 @@
 int pc_store_lease_acquire(struct pc_db *db, const char *name, const char *holder, int ttl_s,
                            bool *held);
 
+/* Gives the lease up when holder has it (a duty that ran to its end), so that another instance
+ * or the command line need not wait for it to expire. Returns 0 or a store error. */
+int pc_store_lease_release(struct pc_db *db, const char *name, const char *holder);
+
 #endif

@@ -1,6 +1,8 @@
 /* store/orders.c — SQL for orders and their review decisions (store/orders.h). */
 #include "store/orders.h"
 
+#include "store/scope.h"
+
 #include "base/alloc.h"
 #include "base/err.h"
 
@@ -74,16 +76,17 @@ static const char SQL_ORDER_FINGERPRINTS[] =
 /* What a payment needs of its order, for up to PC_DB_IN_MAX orders, locked. */
 static const char SQL_ORDER_LOCK_MANY[] =
     "SELECT id, order_no, task_id, user_id, status, amount_fen, student_no, "
-    "(SELECT u.openid FROM users u WHERE u.id = orders.user_id) FROM orders WHERE order_no IN "
-    "(" PC_DB_IN_32 ") FOR UPDATE";
+    "(SELECT u.openid FROM users u WHERE u.id = orders.user_id), school_id FROM orders WHERE "
+    "order_no IN (" PC_DB_IN_32 ") FOR UPDATE";
 static const char SQL_ORDER_NOTICE[] =
     "SELECT o.order_no, o.user_id, o.task_id, o.amount_fen, o.student_name, o.paid_at, u.openid, "
     "u.phone, t.name FROM orders o JOIN users u ON u.id = o.user_id JOIN tasks t ON t.id = "
     "o.task_id WHERE o.order_no = ?";
 static const char SQL_ORDER_REVIEW_QUEUE[] =
-    "SELECT " ORDER_COLS "WHERE status = 'pending_review' AND (? = 0 OR school_id = ?) AND "
-    "(? = 0 OR task_id = ?) AND (? = 0 OR (paid_at, id) > "
-    "(SELECT o2.paid_at, o2.id FROM orders o2 WHERE o2.id = ?)) ORDER BY paid_at, id LIMIT ?";
+    "SELECT " ORDER_COLS "WHERE status = 'pending_review' AND " PC_SCOPE_SQL(
+        "school_id", "task_id") " AND (? = 0 OR task_id = ?) AND (? = 0 OR (paid_at, id) > "
+                                "(SELECT o2.paid_at, o2.id FROM orders o2 WHERE o2.id = ?)) ORDER "
+                                "BY paid_at, id LIMIT ?";
 static const char SQL_ORDER_SAME_YEAR[] =
     "SELECT order_no FROM orders WHERE school_id = ? AND grad_year = ? AND student_no = ? AND "
     "task_id <> ? AND status NOT IN ('closed', 'refunded') LIMIT 1";
@@ -270,14 +273,17 @@ void pc_store_order_view_at(const struct pc_db_res *res, size_t r, struct pc_ord
         *strs[i] = pc_db_res_str(res, r, 3 + i);
 }
 
-int pc_store_review_queue(struct pc_db *db, int64_t school_id, int64_t task_id, int64_t after_id,
-                          int limit, struct pc_order **out, size_t *n)
+int pc_store_review_queue(struct pc_db *db, const struct pc_scope *scope, int64_t task_id,
+                          int64_t after_id, int limit, struct pc_order **out, size_t *n)
 {
-    return order_list(db, SQL_ORDER_REVIEW_QUEUE,
-                      PC_DB_ARGS(pc_db_i64(school_id), pc_db_i64(school_id), pc_db_i64(task_id),
-                                 pc_db_i64(task_id), pc_db_i64(after_id), pc_db_i64(after_id),
-                                 pc_db_i64(limit)),
-                      out, n);
+    struct pc_db_arg args[PC_SCOPE_NARGS + 5];
+    struct pc_db_arg *p = pc_scope_args(scope, args);
+    *p++ = pc_db_i64(task_id);
+    *p++ = pc_db_i64(task_id);
+    *p++ = pc_db_i64(after_id);
+    *p++ = pc_db_i64(after_id);
+    *p++ = pc_db_i64(limit);
+    return order_list(db, SQL_ORDER_REVIEW_QUEUE, args, (size_t)(p - args), out, n);
 }
 
 int pc_store_order_get_locked(struct pc_db *db, const char *order_no, struct pc_order *out)
@@ -453,6 +459,7 @@ int pc_store_order_lock_many(struct pc_db *db, const char *const *order_nos, siz
             o->amount_fen = pc_db_res_i64(res, r, 5);
             pc_db_res_copy(res, r, 6, o->student_no, sizeof o->student_no);
             pc_db_res_copy(res, r, 7, o->openid, sizeof o->openid);
+            o->school_id = pc_db_res_i64(res, r, 8);
             found[i] = true;
         }
     }

@@ -8,6 +8,7 @@
 #define PC_STORE_ORDERS_H
 
 #include "store/db.h"
+#include "store/scope.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -114,11 +115,11 @@ struct pc_order_notice {
 /* The notice view of order order_no into *out. Returns 0, PC_ENOTFOUND or a store error. */
 int pc_store_order_notice(struct pc_db *db, const char *order_no, struct pc_order_notice *out);
 
-/* pending_review orders, oldest paid first, after the order after_id (0 = from the start);
- * school_id and task_id 0 = any: *out (the caller frees it) of *n. Returns 0 or a store
+/* pending_review orders of scope (and of task_id unless 0), oldest paid first, after the order
+ * after_id (0 = from the start): *out (the caller frees it) of *n. Returns 0 or a store
  * error. */
-int pc_store_review_queue(struct pc_db *db, int64_t school_id, int64_t task_id, int64_t after_id,
-                          int limit, struct pc_order **out, size_t *n);
+int pc_store_review_queue(struct pc_db *db, const struct pc_scope *scope, int64_t task_id,
+                          int64_t after_id, int limit, struct pc_order **out, size_t *n);
 /* Unpaid orders the pay sweeper must look at (a prepay older than min_age_s, or past their pay
  * deadline): up to limit numbers into out (the caller's); *n receives how many. Returns 0 or a
  * store error. */
@@ -168,9 +169,9 @@ int pc_store_review_insert(struct pc_db *db, int64_t order_id, int64_t reviewer_
 int pc_store_order_status_photo(struct pc_db *db, int64_t order_id, const char *status, int resub,
                                 int pay_timeout_s);
 /* Locks up to PC_DB_IN_MAX orders by number in one statement (inside a transaction) and reads
- * what a payment needs: id, order_no, task_id, user_id, status, amount_fen, student_no and the
- * student's openid into out[i] (the other fields zero) with found[i]. Returns 0 or a store
- * error. */
+ * what a payment needs: id, order_no, task_id, user_id, status, amount_fen, student_no,
+ * school_id and the student's openid into out[i] (the other fields zero) with found[i]. Returns 0
+ * or a store error. */
 int pc_store_order_lock_many(struct pc_db *db, const char *const *order_nos, size_t n,
                              struct pc_order *out, bool *found);
 /* pc_store_order_status_paid for n locked orders in one round trip. Returns 0, PC_EEXIST,

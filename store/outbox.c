@@ -55,6 +55,13 @@ static const char SQL_OUTBOX_RETRY[] =
     "next_try_at = UTC_TIMESTAMP(3) + INTERVAL ? * 1000 MICROSECOND, locked_until = NULL, "
     "last_error = ?, updated_at = UTC_TIMESTAMP(3) "
     "WHERE id = ? AND claimed_by = ? AND state = 'running'";
+/* Extends the live claims of holder; the one about to be delivered must be among them. */
+static const char SQL_OUTBOX_RENEW[] =
+    "UPDATE outbox SET locked_until = UTC_TIMESTAMP(3) + INTERVAL ? SECOND WHERE claimed_by = ? "
+    "AND state = 'running' AND locked_until > UTC_TIMESTAMP(3)";
+static const char SQL_OUTBOX_STILL_MINE[] =
+    "SELECT 1 FROM outbox WHERE id = ? AND claimed_by = ? AND state = 'running' AND "
+    "locked_until > UTC_TIMESTAMP(3)";
 static const char SQL_OUTBOX_REQUEUE[] =
     "UPDATE outbox SET state = 'pending', attempts = 0, next_try_at = UTC_TIMESTAMP(3), "
     "updated_at = UTC_TIMESTAMP(3) WHERE id = ? AND state = 'dead'";
@@ -261,4 +268,19 @@ int pc_store_outbox_requeue(struct pc_db *db, int64_t id)
     uint64_t n = 0;
     int rc = pc_db_exec(db, SQL_OUTBOX_REQUEUE, PC_DB_ARGS(pc_db_i64(id)), &n, NULL);
     return rc ? rc : n ? 0 : PC_ECONFLICT;
+}
+
+int pc_store_outbox_renew(struct pc_db *db, int64_t id, const char *holder, int lease_s, bool *mine)
+{
+    *mine = false;
+    int rc = pc_db_exec(db, SQL_OUTBOX_RENEW, PC_DB_ARGS(pc_db_i64(lease_s), pc_db_str(holder)),
+                        NULL, NULL);
+    struct pc_db_res *res = NULL;
+    if (rc == 0)
+        rc = pc_db_query(db, SQL_OUTBOX_STILL_MINE, PC_DB_ARGS(pc_db_i64(id), pc_db_str(holder)),
+                         &res);
+    if (rc == 0)
+        *mine = pc_db_res_rows(res) == 1;
+    pc_db_res_free(res);
+    return rc;
 }

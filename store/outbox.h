@@ -10,6 +10,7 @@
 #include "store/db.h"
 
 #include <cjson/cJSON.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -44,6 +45,11 @@ int pc_store_outbox_claim(struct pc_db *db, const char *holder, int lease_s, int
                           struct pc_outbox_msg **out, size_t *n);
 /* Delivered through via ("subscribe", "sms", "none"); note (may be NULL) says why none.
  * Returns 0 or a store error. */
+/* Before delivering message id: extends every live claim of holder by lease_s (so a batch
+ * never outlives its claims), and *mine tells whether id is still holder's to deliver (its
+ * claim may have run out and been taken over). Returns 0 or a store error. */
+int pc_store_outbox_renew(struct pc_db *db, int64_t id, const char *holder, int lease_s,
+                          bool *mine);
 int pc_store_outbox_done(struct pc_db *db, int64_t id, const char *holder, const char *via,
                          const char *note);
 /* Failed: due again after delay_ms, or dead once attempts reached max_attempts. Returns 0 or a

@@ -150,7 +150,8 @@ int pc_store_payment_by_tx(struct pc_db *db, const char *transaction_id, int64_t
     "id, order_id, out_refund_no, COALESCE(refund_id, ''), amount_fen, reason, status, "           \
     "created_at FROM refunds "
 static const char SQL_REFUND_OPEN[] =
-    "SELECT " REFUND_COLS "WHERE order_id = ? AND status IN ('requested', 'processing') "
+    "SELECT " REFUND_COLS "WHERE order_id = ? AND status IN ('requested', 'processing', "
+    "'abnormal') "
     "ORDER BY id DESC LIMIT 1";
 static const char SQL_REFUND_GET[] = "SELECT " REFUND_COLS "WHERE out_refund_no = ?";
 static const char SQL_REFUND_GET_LOCK[] =

@@ -64,7 +64,8 @@ struct pc_refund {
     char status[16]; /* requested | processing | success | closed | abnormal */
     char created_at[32];
 };
-/* The order's refund still under way (requested/processing) into *out. Returns 0,
+/* The order's refund still under way (requested, processing, or abnormal: WeChat could not
+ * pay it out yet, and may still — never a second refund on top) into *out. Returns 0,
  * PC_ENOTFOUND or a store error. */
 int pc_store_refund_open(struct pc_db *db, int64_t order_id, struct pc_refund *out);
 /* The refund out_refund_no into *out; for_update locks it (inside a transaction). Returns 0,

@@ -11,6 +11,13 @@ static const char SQL_STAFF_INSERT[] =
 static const char SQL_ROLE_INSERT[] =
     "INSERT INTO staff_roles (staff_id, role, school_id, college, task_id) VALUES (?, ?, ?, ?, ?)";
 static const char SQL_ROLES_CLEAR[] = "DELETE FROM staff_roles WHERE staff_id = ?";
+static const char SQL_ROLE_DELETE[] =
+    "DELETE FROM staff_roles WHERE staff_id = ? AND role = ? AND COALESCE(school_id, 0) = ? AND "
+    "COALESCE(college, '') = ? AND COALESCE(task_id, 0) = ?";
+/* Reviewers assigned to one task (GET /admin/tasks/{id}/reviewers). */
+static const char SQL_TASK_REVIEWERS[] =
+    "SELECT s.id, s.username, COALESCE(s.display_name, ''), s.disabled FROM staff_roles r "
+    "JOIN staff s ON s.id = r.staff_id WHERE r.role = 'reviewer' AND r.task_id = ? ORDER BY s.id";
 #define STAFF_ROW_COLS                                                                             \
     "SELECT id, username, display_name, disabled, created_at, updated_at FROM staff "
 static const char SQL_STAFF_ALL[] = STAFF_ROW_COLS "ORDER BY id";
@@ -62,6 +69,31 @@ int pc_store_staff_role_insert(struct pc_db *db, int64_t staff_id, const char *r
                                  pc_db_str(college && college[0] ? college : NULL),
                                  task_id ? pc_db_i64(task_id) : pc_db_null()),
                       NULL, NULL);
+}
+
+int pc_store_staff_role_delete(struct pc_db *db, int64_t staff_id, const char *role,
+                               int64_t school_id, const char *college, int64_t task_id, uint64_t *n)
+{
+    return pc_db_exec(db, SQL_ROLE_DELETE,
+                      PC_DB_ARGS(pc_db_i64(staff_id), pc_db_str(role), pc_db_i64(school_id),
+                                 pc_db_str(college ? college : ""), pc_db_i64(task_id)),
+                      n, NULL);
+}
+
+static void reviewer_row(const struct pc_db_res *res, size_t r, void *out)
+{
+    struct pc_store_staff_row *s = out;
+    s->id = pc_db_res_i64(res, r, 0);
+    pc_db_res_copy(res, r, 1, s->username, sizeof s->username);
+    pc_db_res_copy(res, r, 2, s->display_name, sizeof s->display_name);
+    s->disabled = pc_db_res_i64(res, r, 3) != 0;
+}
+
+int pc_store_staff_task_reviewers(struct pc_db *db, int64_t task_id,
+                                  struct pc_store_staff_row **out, size_t *n)
+{
+    return pc_db_query_all(db, SQL_TASK_REVIEWERS, PC_DB_ARGS(pc_db_i64(task_id)), sizeof **out,
+                           reviewer_row, (void **)out, n);
 }
 
 int pc_store_staff_roles_clear(struct pc_db *db, int64_t staff_id)

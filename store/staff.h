@@ -24,6 +24,11 @@ int pc_store_staff_insert(struct pc_db *db, const char *username, const char *pa
  * "not limited". Returns 0 or a store error. */
 int pc_store_staff_role_insert(struct pc_db *db, int64_t staff_id, const char *role,
                                int64_t school_id, const char *college, int64_t task_id);
+/* Removes one role of an account, matched on all its scope (0 / NULL = none); *n receives
+ * how many rows went. Returns 0 or a store error. */
+int pc_store_staff_role_delete(struct pc_db *db, int64_t staff_id, const char *role,
+                               int64_t school_id, const char *college, int64_t task_id,
+                               uint64_t *n);
 /* Removes every role of an account (before a new set is inserted). Returns 0 or a store
  * error. */
 int pc_store_staff_roles_clear(struct pc_db *db, int64_t staff_id);
@@ -39,6 +44,10 @@ struct pc_store_staff_row {
 };
 /* Every account, by id: *out (the caller frees it) of *n. Returns 0 or a store error. */
 int pc_store_staff_all(struct pc_db *db, struct pc_store_staff_row **out, size_t *n);
+/* The accounts holding a reviewer role assigned to task_id (id, username, display_name,
+ * disabled), by id: *out (the caller frees it) of *n. Returns 0 or a store error. */
+int pc_store_staff_task_reviewers(struct pc_db *db, int64_t task_id,
+                                  struct pc_store_staff_row **out, size_t *n);
 /* Account id into *out. Returns 0, PC_ENOTFOUND or a store error. */
 int pc_store_staff_get(struct pc_db *db, int64_t id, struct pc_store_staff_row *out);
 /* Changes what is given: display_name unless NULL, disabled unless < 0. Returns 0,

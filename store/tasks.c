@@ -3,6 +3,7 @@
 
 #include "base/alloc.h"
 #include "base/err.h"
+#include "store/scope.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +13,7 @@ static const char SQL_SCHOOL_BY_CODE[] = "SELECT id FROM schools WHERE code = ?"
 static const char SQL_SCHOOL_INSERT[] = "INSERT INTO schools (code, name) VALUES (?, ?)";
 static const char SQL_SCHOOL_GET[] = "SELECT id, code, name FROM schools WHERE id = ?";
 static const char SQL_SCHOOL_LIST[] =
-    "SELECT id, code, name FROM schools WHERE ? = 0 OR id = ? ORDER BY id";
+    "SELECT id, code, name FROM schools WHERE " PC_SCOPE_SQL("id", "NULL") " ORDER BY id";
 static const char SQL_SCHOOL_FIND[] =
     "SELECT id, code, name FROM schools WHERE code = ? OR name = ? ORDER BY code = ? DESC LIMIT 1";
 
@@ -26,10 +27,9 @@ static const char SQL_SCHOOL_FIND[] =
 static const char SQL_TASK_GET[] = "SELECT " TASK_COLS "WHERE t.id = ?";
 static const char SQL_TASK_GET_LOCK[] = "SELECT " TASK_COLS "WHERE t.id = ? FOR UPDATE";
 static const char SQL_TASK_BY_CODE[] = "SELECT " TASK_COLS "WHERE t.live_code = ?";
-static const char SQL_TASK_LIST_ALL[] =
-    "SELECT " TASK_COLS "WHERE t.id < ? ORDER BY t.id DESC LIMIT ?";
-static const char SQL_TASK_LIST_SCHOOL[] =
-    "SELECT " TASK_COLS "WHERE t.school_id = ? AND t.id < ? ORDER BY t.id DESC LIMIT ?";
+static const char SQL_TASK_LIST[] =
+    "SELECT " TASK_COLS
+    "WHERE " PC_SCOPE_SQL("t.school_id", "t.id") " AND t.id < ? ORDER BY t.id DESC LIMIT ?";
 static const char SQL_TASK_INSERT[] =
     "INSERT INTO tasks (school_id, name, collection_type, feature_code, feature_code_norm, "
     "opens_at, closes_at, price_fen, edit_days, resubmit_cap, roster_required, unpaid_timeout_s, "
@@ -83,11 +83,13 @@ int pc_store_school_get(struct pc_db *db, int64_t id, struct pc_school *out)
     return pc_db_query_one(db, SQL_SCHOOL_GET, PC_DB_ARGS(pc_db_i64(id)), school_row, out);
 }
 
-int pc_store_school_list(struct pc_db *db, int64_t school_id, struct pc_school **out, size_t *n)
+int pc_store_school_list(struct pc_db *db, const struct pc_scope *scope, struct pc_school **out,
+                         size_t *n)
 {
-    return pc_db_query_all(db, SQL_SCHOOL_LIST,
-                           PC_DB_ARGS(pc_db_i64(school_id), pc_db_i64(school_id)), sizeof **out,
-                           school_row, (void **)out, n);
+    struct pc_db_arg args[PC_SCOPE_NARGS];
+    pc_scope_args(scope, args);
+    return pc_db_query_all(db, SQL_SCHOOL_LIST, args, PC_SCOPE_NARGS, sizeof **out, school_row,
+                           (void **)out, n);
 }
 
 int pc_store_school_insert(struct pc_db *db, const char *code, const char *name, int64_t *id)
@@ -137,19 +139,16 @@ int pc_store_task_by_code(struct pc_db *db, const char *code_norm, struct pc_tas
     return pc_db_query_one(db, SQL_TASK_BY_CODE, PC_DB_ARGS(pc_db_str(code_norm)), task_row, out);
 }
 
-int pc_store_task_list(struct pc_db *db, int64_t school_id, int64_t before_id, int limit,
+int pc_store_task_list(struct pc_db *db, const struct pc_scope *scope, int64_t before_id, int limit,
                        struct pc_task **out, size_t *n)
 {
-    int64_t before = before_id > 0 ? before_id : INT64_MAX;
+    struct pc_db_arg args[PC_SCOPE_NARGS + 2];
+    struct pc_db_arg *p = pc_scope_args(scope, args);
+    *p++ = pc_db_i64(before_id > 0 ? before_id : INT64_MAX);
+    *p++ = pc_db_i64(limit);
     void *a = NULL;
     int rc =
-        school_id
-            ? pc_db_query_all(db, SQL_TASK_LIST_SCHOOL,
-                              PC_DB_ARGS(pc_db_i64(school_id), pc_db_i64(before), pc_db_i64(limit)),
-                              sizeof **out, task_row, &a, n)
-            : pc_db_query_all(db, SQL_TASK_LIST_ALL,
-                              PC_DB_ARGS(pc_db_i64(before), pc_db_i64(limit)), sizeof **out,
-                              task_row, &a, n);
+        pc_db_query_all(db, SQL_TASK_LIST, args, (size_t)(p - args), sizeof **out, task_row, &a, n);
     *out = a;
     return rc;
 }

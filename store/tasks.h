@@ -6,6 +6,7 @@
 #define PC_STORE_TASKS_H
 
 #include "store/db.h"
+#include "store/scope.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -19,9 +20,9 @@ struct pc_school {
 };
 /* School id into *out. Returns 0, PC_ENOTFOUND or a store error. */
 int pc_store_school_get(struct pc_db *db, int64_t id, struct pc_school *out);
-/* Every school by id, or only school_id when it is not 0: *out (the caller frees it) of *n.
- * Returns 0 or a store error. */
-int pc_store_school_list(struct pc_db *db, int64_t school_id, struct pc_school **out, size_t *n);
+/* The schools of scope by id: *out (the caller frees it) of *n. Returns 0 or a store error. */
+int pc_store_school_list(struct pc_db *db, const struct pc_scope *scope, struct pc_school **out,
+                         size_t *n);
 /* *id of the school with this code. Returns 0, PC_ENOTFOUND or a store error. */
 int pc_store_school_id_by_code(struct pc_db *db, const char *code, int64_t *id);
 /* School by code (or, failing that, exact name): its id, code and name. Returns 0,
@@ -69,9 +70,10 @@ int pc_store_task_get(struct pc_db *db, int64_t id, bool for_update, struct pc_t
 /* The live task with this normalised feature code into *out. Returns 0, PC_ENOTFOUND or a
  * store error. */
 int pc_store_task_by_code(struct pc_db *db, const char *code_norm, struct pc_task *out);
-/* Tasks of a school (0 = all) with ids below before_id (0 = from the newest), newest first, at
- * most limit: *out (the caller frees it) of *n. Returns 0 or a store error. */
-int pc_store_task_list(struct pc_db *db, int64_t school_id, int64_t before_id, int limit,
+/* Tasks of scope (its schools' and its own tasks) with ids below before_id (0 = from the
+ * newest), newest first, at most limit: *out (the caller frees it) of *n. Returns 0 or a store
+ * error. */
+int pc_store_task_list(struct pc_db *db, const struct pc_scope *scope, int64_t before_id, int limit,
                        struct pc_task **out, size_t *n);
 
 /* ---- bindings ---- */

@@ -1,6 +1,8 @@
 /* tasks/tasks.c — collection tasks and binding (rules); SQL in store/tasks.c. */
 #include "tasks/tasks.h"
 
+#include "staff/scope.h"
+
 #include "base/err.h"
 #include "base/timeutil.h"
 #include "config/config.h"
@@ -56,11 +58,6 @@ void pc_task_defaults(struct pc_task *t)
     t->resubmit_cap = 3;
     t->unpaid_timeout_s = 1800;
     t->roster_required = true;
-}
-
-bool pc_task_in_scope(const struct pc_staff_auth *s, int64_t school_id)
-{
-    return s->school_id == 0 || s->school_id == school_id;
 }
 
 static int str_field(const cJSON *j, const char *key, char *dst, size_t len, size_t max_chars,
@@ -197,10 +194,10 @@ int pc_task_apply_json(struct pc_task *t, const cJSON *j, bool partial, const ch
     return 0;
 }
 
-static void audit_task(struct pc_db *db, const struct pc_staff_auth *by, const char *action,
-                       int64_t id, cJSON *details, const char *ip, const char *request_id)
+static int audit_task(struct pc_db *db, const struct pc_staff_auth *by, const struct pc_task *t,
+                      const char *action, cJSON *details, const char *ip, const char *request_id)
 {
-    pc_staff_audit(db, by, action, "task", id, details, ip, request_id);
+    return pc_staff_audit(db, by, t->school_id, action, "task", t->id, details, ip, request_id);
 }
 
 struct create_args {
@@ -220,7 +217,7 @@ static int create_tx(struct pc_db *db, void *arg)
     rc = pc_store_task_get(db, a->t->id, false, a->t);
     if (rc == 0) {
         cJSON *d = pc_task_json(a->t, true);
-        audit_task(db, a->by, "task.create", a->t->id, d, a->ip, a->rid);
+        rc = audit_task(db, a->by, a->t, "task.create", d, a->ip, a->rid);
         cJSON_Delete(d);
     }
     return rc;
@@ -249,7 +246,7 @@ static int patch_tx(struct pc_db *db, void *arg)
     int rc = pc_store_task_get(db, a->id, true, a->t);
     if (rc)
         return rc;
-    if (!pc_task_in_scope(a->by, a->t->school_id))
+    if (!pc_staff_may(a->by, PC_ROLE_ADMIN, a->t->school_id, a->t->id))
         return PC_ENOTFOUND;
     cJSON *before = pc_task_json(a->t, true);
     rc = pc_task_apply_json(a->t, a->j, true, &school_ref, &a->field, &a->message);
@@ -264,7 +261,7 @@ static int patch_tx(struct pc_db *db, void *arg)
         cJSON *d = cJSON_CreateObject();
         cJSON_AddItemToObject(d, "before", before);
         cJSON_AddItemToObject(d, "after", pc_task_json(a->t, true));
-        audit_task(db, a->by, "task.update", a->id, d, a->ip, a->rid);
+        rc = audit_task(db, a->by, a->t, "task.update", d, a->ip, a->rid);
         cJSON_Delete(d);
     } else {
         cJSON_Delete(before);
@@ -380,25 +377,30 @@ int pc_task_bind(struct pc_db *db, const struct pc_config *cfg, const struct pc_
     return rc;
 }
 
-int pc_task_get_for(struct pc_db *db, const struct pc_staff_auth *by, int64_t id, struct pc_task *t)
+int pc_task_get_for(struct pc_db *db, const struct pc_staff_auth *by, unsigned roles, int64_t id,
+                    struct pc_task *t)
 {
     int rc = pc_store_task_get(db, id, false, t);
-    return rc == 0 && !pc_task_in_scope(by, t->school_id) ? PC_ENOTFOUND : rc;
+    return rc == 0 && !pc_staff_may(by, roles, t->school_id, t->id) ? PC_ENOTFOUND : rc;
 }
 
 int pc_task_list_for(struct pc_db *db, const struct pc_staff_auth *by, int64_t before_id, int limit,
                      struct pc_task **out, size_t *n)
 {
-    return pc_store_task_list(db, by->school_id, before_id, limit, out, n);
+    struct pc_scope scope;
+    pc_staff_scope(by, PC_ROLE_ADMIN, &scope);
+    return pc_store_task_list(db, &scope, before_id, limit, out, n);
 }
 
 int pc_task_list_pickable(struct pc_db *db, const struct pc_staff_auth *by, int limit,
                           struct pc_task **out, size_t *n)
 {
-    int rc = pc_task_list_for(db, by, 0, limit, out, n);
+    struct pc_scope scope;
+    pc_staff_scope(by, ~0u, &scope); /* every role: its school's tasks, or its one task */
+    int rc = pc_store_task_list(db, &scope, 0, limit, out, n);
     size_t kept = 0;
     for (size_t i = 0; rc == 0 && i < *n; i++)
-        if (!(*out)[i].archived && (!by->task_id || (*out)[i].id == by->task_id))
+        if (!(*out)[i].archived)
             (*out)[kept++] = (*out)[i];
     if (rc == 0)
         *n = kept;
@@ -408,7 +410,15 @@ int pc_task_list_pickable(struct pc_db *db, const struct pc_staff_auth *by, int 
 int pc_school_list_for(struct pc_db *db, const struct pc_staff_auth *by, struct pc_school **out,
                        size_t *n)
 {
-    return pc_store_school_list(db, by->school_id, out, n);
+    struct pc_scope scope;
+    memset(&scope, 0, sizeof scope);
+    for (size_t i = 0; i < by->nroles && !scope.all; i++) { /* a task's school counts */
+        if (by->role[i].school_id)
+            pc_scope_add_school(&scope, by->role[i].school_id);
+        else
+            scope.all = true;
+    }
+    return pc_store_school_list(db, &scope, out, n);
 }
 
 int pc_task_set_school(struct pc_db *db, struct pc_task *t, const char *code_or_name)
@@ -428,8 +438,8 @@ static int school_tx(struct pc_db *db, void *arg)
     struct school_args *a = arg;
     int rc = pc_store_school_insert(db, a->code, a->name, a->id);
     if (rc == 0)
-        rc =
-            pc_staff_audit(db, a->by, "school.create", "school", *a->id, a->details, a->ip, a->rid);
+        rc = pc_staff_audit(db, a->by, *a->id, "school.create", "school", *a->id, a->details, a->ip,
+                            a->rid);
     return rc;
 }
 

@@ -30,25 +30,22 @@ void pc_task_defaults(struct pc_task *t);
 int pc_task_apply_json(struct pc_task *t, const cJSON *j, bool partial, const char **school_ref,
                        const char **field, const char **message);
 
-/* May this staff member see/change tasks of school_id? (company staff: every school) */
-bool pc_task_in_scope(const struct pc_staff_auth *s, int64_t school_id);
-
-/* Task id into *t when by may see it. Returns 0, PC_ENOTFOUND (also out of scope) or a store
- * error. */
-int pc_task_get_for(struct pc_db *db, const struct pc_staff_auth *by, int64_t id,
+/* Task id into *t when a role of by with a bit of roles (an admin role always) reaches it
+ * (staff/scope.h). Returns 0, PC_ENOTFOUND (also out of scope) or a store error. */
+int pc_task_get_for(struct pc_db *db, const struct pc_staff_auth *by, unsigned roles, int64_t id,
                     struct pc_task *t);
-/* The tasks by may see (their school's; company staff: every school's) with ids below
+/* The tasks by's admin roles reach (their schools'; company admins: every school's) with ids below
  * before_id (0 = from the newest), newest first, at most limit: *out (the caller frees it) of
  * *n. Returns 0 or a store error. */
 int pc_task_list_for(struct pc_db *db, const struct pc_staff_auth *by, int64_t before_id, int limit,
                      struct pc_task **out, size_t *n);
-/* The tasks by may pick in the console (GET /staff/tasks): those of pc_task_list_for except
- * archived ones, and only its one task for a reviewer assigned to one; newest first, at most
- * limit: *out (the caller frees it) of *n. Returns 0 or a store error. */
+/* The tasks by may pick in the console (GET /staff/tasks): the unarchived tasks any role of by
+ * reaches (a school's tasks, or a reviewer's one task); newest first, at most limit: *out (the
+ * caller frees it) of *n. Returns 0 or a store error. */
 int pc_task_list_pickable(struct pc_db *db, const struct pc_staff_auth *by, int limit,
                           struct pc_task **out, size_t *n);
-/* The schools by may see (their own; company staff: every school), by id: *out (the caller
- * frees it) of *n. Returns 0 or a store error. */
+/* The schools of by's roles (company-wide roles: every school), by id: *out (the caller frees
+ * it) of *n. Returns 0 or a store error. */
 int pc_school_list_for(struct pc_db *db, const struct pc_staff_auth *by, struct pc_school **out,
                        size_t *n);
 /* The school named by code (or, failing that, exact name) into t's school_id, school_code and

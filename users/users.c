@@ -5,6 +5,7 @@
 
 #include "base/crypto.h"
 #include "base/err.h"
+#include "base/imgmeta.h"
 #include "base/log.h"
 #include "base/timeutil.h"
 #include "config/config.h"
@@ -16,6 +17,7 @@
 
 #include <openssl/crypto.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define RL_ADDR   "wxlogin_addr"
@@ -252,14 +254,19 @@ void pc_user_phone_mask(const char *phone, char *out, size_t len)
 int pc_user_set_avatar(struct pc_db *db, const struct pc_config *cfg, int64_t user_id,
                        const void *data, size_t len, const char *ext, char *out, size_t outlen)
 {
-    unsigned char rnd[16];
+    unsigned char rnd[16], *clean = NULL;
     char hex[33], rel[128];
+    size_t clean_len = 0;
     if (pc_rand_bytes(rnd, sizeof rnd))
         return PC_ECRYPTO;
+    /* Public: never with the camera's metadata (base/imgmeta.h). */
+    if (pc_image_strip_metadata(data, len, &clean, &clean_len))
+        return PC_EINVAL;
     pc_hex(rnd, sizeof rnd, hex);
     snprintf(out, outlen, "%s.%s", hex, ext);
     snprintf(rel, sizeof rel, "avatars/%.2s/%s", hex, out);
-    int rc = pc_storage_put(cfg, rel, data, len);
+    int rc = pc_storage_put(cfg, rel, clean, clean_len);
+    free(clean);
     if (rc == 0)
         rc = pc_store_user_set_avatar(db, user_id, out, rel);
     return rc;

@@ -74,8 +74,9 @@ int pc_user_set_phone(struct pc_db *db, int64_t id, const char *phone);
 int pc_user_avatar_read(struct pc_db *db, const struct pc_config *cfg, const char *name,
                         char **data, size_t *len, bool *png);
 
-/* Stores an avatar (already a checked JPEG or PNG) durably and records it; out receives its
- * public file name ("<32 hex>.jpg"). */
+/* Stores an avatar (already a checked JPEG or PNG) durably, without its metadata
+ * (base/imgmeta.h), and records it; out receives its public file name ("<32 hex>.jpg").
+ * PC_EINVAL when its structure cannot be walked. */
 int pc_user_set_avatar(struct pc_db *db, const struct pc_config *cfg, int64_t user_id,
                        const void *data, size_t len, const char *ext, char *out, size_t outlen);
 

@@ -58,13 +58,15 @@ void pc_wx_code2session_call(const struct pc_config *cfg, const char *code, stru
 }
 
 void pc_wx_phone_call(const struct pc_config *cfg, const char *access_token, const char *code,
-                      struct pc_wx_call *c)
+                      const char *openid, struct pc_wx_call *c)
 {
     base_call(cfg, "POST", "getuserphonenumber", c);
     snprintf(c->url, sizeof c->url, "%s/wxa/business/getuserphonenumber?access_token=%s",
              cfg->wx_api_base, access_token);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "code", code);
+    if (openid && openid[0]) /* WeChat then refuses a code issued to someone else */
+        cJSON_AddStringToObject(o, "openid", openid);
     json_body(c, o);
 }
 

@@ -38,9 +38,11 @@ struct pc_wx_session {
 int pc_wx_code2session_parse(const struct pc_out_resp *resp, struct pc_wx_session *out,
                              int *errcode);
 
-/* POST /wxa/business/getuserphonenumber?access_token=T with {"code"}. */
+/* POST /wxa/business/getuserphonenumber?access_token=T with {"code","openid"}: with the openid
+ * (wechat-protocols.md §1.2) WeChat checks that the code was issued to that user, so a code
+ * taken from someone else's phone button binds nothing. openid may be NULL (left out). */
 void pc_wx_phone_call(const struct pc_config *cfg, const char *access_token, const char *code,
-                      struct pc_wx_call *c);
+                      const char *openid, struct pc_wx_call *c);
 /* phone receives purePhoneNumber (national number), or phoneNumber when that is absent. */
 int pc_wx_phone_parse(const struct pc_out_resp *resp, char *phone, size_t len, int *errcode);
 

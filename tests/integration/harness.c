@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <netinet/in.h>
@@ -667,63 +668,152 @@ static const char *pay_dir(void)
     return dir;
 }
 
-static const char *pay_file(const char *name, char *buf, size_t len)
+void h_pay_sandbox_start(struct h_sandbox *sb, char *paydir, size_t len, const char *extra_args)
+{
+    char args[1600];
+    snprintf(paydir, len, "%s", pay_dir());
+    snprintf(args, sizeof args, "--pay-dir %s --ca-file %s/tls/dev-ca.pem %s", paydir, h_workdir(),
+             extra_args ? extra_args : "");
+    h_sandbox_start(sb, args);
+}
+
+const char *h_pay_file(const char *paydir, const char *name, char *buf, size_t len)
 {
     char path[600];
-    snprintf(path, sizeof path, "%s/%s", pay_dir(), name);
+    snprintf(path, sizeof path, "%s/%s", paydir, name);
     return h_read_text(path, buf, len);
+}
+
+const char *h_pay_conf_at(const struct h_sandbox *sb, const char *paydir, int port,
+                          bool platform_certs, char *buf, size_t len)
+{
+    char mchid[32], serial[64], apiv3[64], certs[600] = "", urls[300] = "";
+    if (platform_certs)
+        snprintf(certs, sizeof certs, "platform_certs = %s/platform.pem\n", paydir);
+    if (port)
+        snprintf(urls, sizeof urls,
+                 "notify_url = https://127.0.0.1:%d/api/v1/pay/notify\n"
+                 "refund_notify_url = https://127.0.0.1:%d/api/v1/pay/refund-notify\n",
+                 port, port);
+    snprintf(buf, len,
+             "[pay]\nmchid = %s\napi_base = %s\nca_file = %s/tls/dev-ca.pem\n"
+             "merchant_key_file = %s/merchant.key\nmerchant_serial = %s\napiv3_key = %s\n%s%s",
+             h_pay_file(paydir, "mchid", mchid, sizeof mchid), sb->base, h_workdir(), paydir,
+             h_pay_file(paydir, "merchant.serial", serial, sizeof serial),
+             h_pay_file(paydir, "apiv3.key", apiv3, sizeof apiv3), certs, urls);
+    return buf;
 }
 
 const char *h_pay_conf(const struct h_sandbox *sb, char *conf, size_t len)
 {
-    char mchid[32], serial[64], apiv3[64];
-    snprintf(conf, len,
-             "[pay]\nmchid = %s\napi_base = %s\nca_file = %s/tls/dev-ca.pem\n"
-             "merchant_key_file = %s/merchant.key\nmerchant_serial = %s\napiv3_key = %s\n"
-             "platform_certs = %s/platform.pem\nsweep_interval_ms = 3600000\n",
-             pay_file("mchid", mchid, sizeof mchid), sb->base, h_workdir(), pay_dir(),
-             pay_file("merchant.serial", serial, sizeof serial),
-             pay_file("apiv3.key", apiv3, sizeof apiv3), pay_dir());
+    h_pay_conf_at(sb, pay_dir(), 0, true, conf, len);
+    size_t n = strlen(conf);
+    snprintf(conf + n, len - n, "sweep_interval_ms = 3600000\n");
     return conf;
+}
+
+void h_upload(struct h_srv *srv, const char *method, const char *path, const char *token,
+              const void *data, size_t len, const char *part_type, struct h_resp *out)
+{
+    const char *b = "----PcHarnessBoundary7f3a";
+    char head[300], tail[64], ct[96], auth[200];
+    int hl = snprintf(head, sizeof head,
+                      "--%s\r\nContent-Disposition: form-data; name=\"file\"; "
+                      "filename=\"upload\"\r\nContent-Type: %s\r\n\r\n",
+                      b, part_type);
+    int tl = snprintf(tail, sizeof tail, "\r\n--%s--\r\n", b);
+    size_t n = (size_t)hl + len + (size_t)tl;
+    char *body = malloc(n);
+    memcpy(body, head, (size_t)hl);
+    memcpy(body + hl, data, len);
+    memcpy(body + hl + len, tail, (size_t)tl);
+    snprintf(ct, sizeof ct, "Content-Type: multipart/form-data; boundary=%s", b);
+    snprintf(auth, sizeof auth, "Authorization: Bearer %s", token ? token : "");
+    const char *hs[] = {ct, token ? auth : NULL, NULL};
+    h_http(srv, method, path, hs, body, n, out);
+    free(body);
+}
+
+char *h_pay_envelope(const char *paydir, const char *id, const char *event_type,
+                     const char *original_type, const char *plaintext)
+{
+    char apiv3[64];
+    size_t n = strlen(plaintext), cap = 4 * ((n + 16 + 2) / 3) + 1;
+    char *ct = malloc(cap), *body = malloc(cap + 1024);
+    h_pay_file(paydir, "apiv3.key", apiv3, sizeof apiv3);
+    assert_int_equal(
+        pc_pay_encrypt(apiv3, 32, "0123456789ab", original_type, plaintext, n, ct, cap), 0);
+    snprintf(body, cap + 1024,
+             "{\"id\":\"%s\",\"create_time\":\"2024-01-19T10:02:12+08:00\","
+             "\"resource_type\":\"encrypt-resource\",\"event_type\":\"%s\","
+             "\"summary\":\"x\",\"resource\":{\"original_type\":\"%s\","
+             "\"algorithm\":\"AEAD_AES_256_GCM\",\"ciphertext\":\"%s\","
+             "\"associated_data\":\"%s\",\"nonce\":\"0123456789ab\"}}",
+             id, event_type, original_type, ct, original_type);
+    free(ct);
+    return body;
+}
+
+/* The five Wechatpay-* headers of body signed with paydir/key_file under serial (timestamp
+ * now, the given nonce), as "Name: value" lines into hdr. */
+static void pay_sign(const char *paydir, const char *key_file, const char *serial,
+                     const char *nonce, const char *body, char hdr[5][800])
+{
+    char key[600], sig[PC_PAY_SIG_B64_MAX];
+    size_t len = strlen(body);
+    long ts = (long)time(NULL);
+    char *msg = malloc(len + 128);
+    int m = snprintf(msg, len + 128, "%ld\n%s\n%s\n", ts, nonce, body);
+    snprintf(key, sizeof key, "%s/%s", paydir, key_file);
+    struct pc_pay_signer *signer = pc_pay_signer_load(key, "", "");
+    if (!signer || pc_pay_sign(signer, msg, (size_t)m, sig, sizeof sig))
+        fail_msg("signing the notification failed");
+    pc_pay_signer_free(signer);
+    free(msg);
+    snprintf(hdr[0], 800, "Wechatpay-Serial: %s", serial);
+    snprintf(hdr[1], 800, "Wechatpay-Timestamp: %ld", ts);
+    snprintf(hdr[2], 800, "Wechatpay-Nonce: %s", nonce);
+    snprintf(hdr[3], 800, "Wechatpay-Signature: %s", sig);
+    snprintf(hdr[4], 800, "Wechatpay-Signature-Type: WECHATPAY2-SHA256-RSA2048");
+}
+
+long h_pay_notify_post(struct h_srv *srv, const char *paydir, const char *path, const char *body)
+{
+    char serial[64];
+    h_pay_file(paydir, "platform.serial", serial, sizeof serial);
+    return h_pay_notify_post_as(srv, paydir, path, body, "platform.key", serial);
+}
+
+long h_pay_notify_post_as(struct h_srv *srv, const char *paydir, const char *path, const char *body,
+                          const char *key_file, const char *serial)
+{
+    char hdr[5][800];
+    pay_sign(paydir, key_file, serial, "NONCE1234567890", body, hdr);
+    const char *hs[] = {
+        "Content-Type: application/json", hdr[0], hdr[1], hdr[2], hdr[3], hdr[4], NULL};
+    struct h_resp r;
+    h_http(srv, "POST", path, hs, body, strlen(body), &r);
+    long st = r.status;
+    h_resp_free(&r);
+    return st;
 }
 
 void h_pay_note_make(struct h_pay_note *n, const char *notify_id, const char *out_trade_no,
                      const char *transaction_id, const char *openid, long amount_fen)
 {
-    char mchid[32], apiv3[64], serial[64], tx[1024], ct[2048], msg[8192], key[600];
-    char sig[PC_PAY_SIG_B64_MAX];
-    pay_file("mchid", mchid, sizeof mchid);
-    pay_file("apiv3.key", apiv3, sizeof apiv3);
-    pay_file("platform.serial", serial, sizeof serial);
+    char mchid[32], serial[64], tx[1024], nonce[80];
+    h_pay_file(pay_dir(), "mchid", mchid, sizeof mchid);
+    h_pay_file(pay_dir(), "platform.serial", serial, sizeof serial);
     snprintf(tx, sizeof tx,
              "{\"appid\":\"%s\",\"mchid\":\"%s\",\"out_trade_no\":\"%s\",\"transaction_id\":"
              "\"%s\",\"trade_type\":\"JSAPI\",\"trade_state\":\"SUCCESS\",\"success_time\":"
              "\"2024-01-19T10:02:11+08:00\",\"payer\":{\"openid\":\"%s\"},\"amount\":{"
              "\"total\":%ld,\"payer_total\":%ld,\"currency\":\"CNY\"}}",
              H_APPID, mchid, out_trade_no, transaction_id, openid, amount_fen, amount_fen);
-    if (pc_pay_encrypt(apiv3, 32, "0123456789ab", "transaction", tx, strlen(tx), ct, sizeof ct))
-        fail_msg("pc_pay_encrypt failed");
-    n->body = malloc(4096);
-    n->len = (size_t)snprintf(
-        n->body, 4096,
-        "{\"id\":\"%s\",\"create_time\":\"2024-01-19T10:02:12+08:00\","
-        "\"resource_type\":\"encrypt-resource\",\"event_type\":\"TRANSACTION.SUCCESS\","
-        "\"summary\":\"支付成功\",\"resource\":{\"original_type\":\"transaction\","
-        "\"algorithm\":\"AEAD_AES_256_GCM\",\"ciphertext\":\"%s\",\"associated_data\":"
-        "\"transaction\",\"nonce\":\"0123456789ab\"}}",
-        notify_id, ct);
-    long ts = (long)time(NULL);
-    int m = snprintf(msg, sizeof msg, "%ld\nNONCE-%s\n%s\n", ts, notify_id, n->body);
-    snprintf(key, sizeof key, "%s/platform.key", pay_dir());
-    struct pc_pay_signer *signer = pc_pay_signer_load(key, "", "");
-    if (!signer || pc_pay_sign(signer, msg, (size_t)m, sig, sizeof sig))
-        fail_msg("signing the notification failed");
-    pc_pay_signer_free(signer);
-    snprintf(n->hdr[0], sizeof n->hdr[0], "Wechatpay-Serial: %s", serial);
-    snprintf(n->hdr[1], sizeof n->hdr[1], "Wechatpay-Timestamp: %ld", ts);
-    snprintf(n->hdr[2], sizeof n->hdr[2], "Wechatpay-Nonce: NONCE-%s", notify_id);
-    snprintf(n->hdr[3], sizeof n->hdr[3], "Wechatpay-Signature: %s", sig);
-    snprintf(n->hdr[4], sizeof n->hdr[4], "Wechatpay-Signature-Type: WECHATPAY2-SHA256-RSA2048");
+    n->body = h_pay_envelope(pay_dir(), notify_id, "TRANSACTION.SUCCESS", "transaction", tx);
+    n->len = strlen(n->body);
+    snprintf(nonce, sizeof nonce, "NONCE-%s", notify_id);
+    pay_sign(pay_dir(), "platform.key", serial, nonce, n->body, n->hdr);
 }
 
 void h_pay_orders_and_notes(struct h_db *db, const char *prefix, const char *openid,
@@ -751,4 +841,35 @@ void h_pay_note_free(struct h_pay_note *n)
 {
     free(n->body);
     n->body = NULL;
+}
+
+void h_storage_file(struct h_srv *srv, const char *rel, const char *text, long age_s)
+{
+    char path[700], dir[700];
+    snprintf(path, sizeof path, "%s/data/%s", srv->dir, rel);
+    for (char *p = path + strlen(srv->dir) + 1; (p = strchr(p, '/')); p++) {
+        snprintf(dir, sizeof dir, "%.*s", (int)(p - path), path);
+        mkdir(dir, 0700);
+    }
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    struct timeval tv[2] = {{time(NULL) - age_s, 0}, {time(NULL) - age_s, 0}};
+    assert_int_equal(utimes(path, tv), 0);
+}
+
+long h_proc_kb(pid_t pid, const char *key)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    long v = -1;
+    size_t k = strlen(key);
+    while (f && fgets(line, sizeof line, f))
+        if (!strncmp(line, key, k))
+            v = strtol(line + k, NULL, 10);
+    if (f)
+        fclose(f);
+    return v;
 }

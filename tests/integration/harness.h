@@ -165,4 +165,38 @@ void h_pay_note_free(struct h_pay_note *n);
 void h_pay_orders_and_notes(struct h_db *db, const char *prefix, const char *openid,
                             const char *feature_code, int n, struct h_pay_note *notes);
 
+/* Writes text to rel under srv's storage directory (directories made), last modified age_s
+ * seconds ago: a file as storage/ would hold it. */
+void h_storage_file(struct h_srv *srv, const char *rel, const char *text, long age_s);
+/* A field of /proc/PID/status ("VmHWM:", "RssAnon:") in kB, or -1. */
+long h_proc_kb(pid_t pid, const char *key);
+
+/* A multipart/form-data upload of data as field "file" (with the given part Content-Type,
+ * e.g. "image/jpeg") by method to path with a bearer token (may be NULL). */
+void h_upload(struct h_srv *srv, const char *method, const char *path, const char *token,
+              const void *data, size_t len, const char *part_type, struct h_resp *out);
+
+/* WeChat Pay against the sandbox: the development keys of h_pay_conf (made once, in
+ * <workdir>/pay), that path into paydir; the sandbox started with them (--pay-dir, the test CA for
+ * the notify URLs) and extra arguments (may be NULL). */
+void h_pay_sandbox_start(struct h_sandbox *sb, char *paydir, size_t len, const char *extra_args);
+/* The [pay] section pointing portraitd at the sandbox's WeChat Pay with the keys of paydir and
+ * the notify URLs of a server on port (none when 0), into buf (more [pay] keys may follow).
+ * With platform_certs false the platform certificate is not configured (downloaded instead). */
+const char *h_pay_conf_at(const struct h_sandbox *sb, const char *paydir, int port,
+                          bool platform_certs, char *buf, size_t len);
+/* A WeChat Pay notification body as WeChat sends it: plaintext encrypted with paydir's APIv3
+ * key under associated_data original_type, in an envelope of id and event_type (malloc'd; the
+ * caller frees). */
+char *h_pay_envelope(const char *paydir, const char *id, const char *event_type,
+                     const char *original_type, const char *plaintext);
+/* POSTs body to path signed with paydir's platform key (its serial, now's timestamp); returns
+ * the HTTP status. */
+long h_pay_notify_post(struct h_srv *srv, const char *paydir, const char *path, const char *body);
+/* The same signed with paydir/key_file under the Wechatpay-Serial serial. */
+long h_pay_notify_post_as(struct h_srv *srv, const char *paydir, const char *path, const char *body,
+                          const char *key_file, const char *serial);
+/* A small text file of paydir (trailing newline trimmed) into buf. */
+const char *h_pay_file(const char *paydir, const char *name, char *buf, size_t len);
+
 #endif

@@ -115,19 +115,29 @@ static void test_wrong_password_and_unknown_user_are_the_same_401(void **state)
                      2);
 }
 
-static void test_repeated_failures_for_a_username_are_rate_limited(void **state)
+static void test_wrong_passwords_from_elsewhere_never_lock_the_owner_out(void **state)
 {
     (void)state;
     struct h_resp r;
     char ip[32];
-    for (int i = 0; i < 5; i++) { /* from different addresses: the per-user limit applies */
+    for (int i = 0; i < 5; i++) { /* five guesses, each from another address */
         snprintf(ip, sizeof ip, "192.0.2.%d", 10 + i);
         login_from(ip, "rita", "wrong-password", &r);
         h_assert_error(&r, 401, "INVALID_CREDENTIALS");
         h_resp_free(&r);
     }
-    /* Even the right password is refused while the limit holds. */
+    /* The owner, from her own address, is not locked out by them. */
     login_from("192.0.2.99", "rita", "rita-password-1", &r);
+    assert_int_equal(r.status, 200);
+    h_resp_free(&r);
+    /* Five wrong passwords for the account from one address slow that address down, for that
+     * account — even the right password is refused there while the limit holds... */
+    for (int i = 0; i < 5; i++) {
+        login_from("192.0.2.66", "RITA ", "wrong-password", &r); /* names compared normalised */
+        h_assert_error(&r, 401, "INVALID_CREDENTIALS");
+        h_resp_free(&r);
+    }
+    login_from("192.0.2.66", "rita", "rita-password-1", &r);
     h_assert_error(&r, 429, "RATE_LIMITED");
     char ra[16];
     assert_non_null(h_header(&r, "Retry-After", ra, sizeof ra));
@@ -136,10 +146,69 @@ static void test_repeated_failures_for_a_username_are_rate_limited(void **state)
     h_resp_free(&r);
     assert_true(h_db_int(&g_db, "SELECT COUNT(*) FROM audit_log WHERE action='staff.login' AND "
                                 "JSON_VALUE(details,'$.result')='rate_limited'") >= 1);
-    /* Other accounts are unaffected. */
-    login_from("192.0.2.99", "fred", "fred-password-1", &r);
+    /* ...while the owner elsewhere, and other accounts from there, are unaffected. */
+    login_from("192.0.2.99", "rita", "rita-password-1", &r);
     assert_int_equal(r.status, 200);
     h_resp_free(&r);
+    login_from("192.0.2.66", "fred", "fred-password-1", &r);
+    assert_int_equal(r.status, 200);
+    h_resp_free(&r);
+}
+
+static void test_a_failed_login_never_stores_what_was_typed_as_a_username(void **state)
+{
+    (void)state;
+    struct h_resp r;
+    /* A password pasted into the username field. */
+    login_from("198.51.100.77", "Pasted-Secret-Passw0rd", "x-password-long", &r);
+    h_assert_error(&r, 401, "INVALID_CREDENTIALS");
+    h_resp_free(&r);
+    assert_int_equal(h_db_int(&g_db, "SELECT COUNT(*) FROM audit_log WHERE "
+                                     "LOWER(CONCAT_WS(' ', actor_name, details, target_id)) LIKE "
+                                     "'%%pasted-secret%%'"),
+                     0);
+    assert_int_equal(h_db_int(&g_db, "SELECT COUNT(*) FROM rate_limits WHERE LOWER(k) LIKE "
+                                     "'%%pasted-secret%%'"),
+                     0);
+    /* The attempt is audited all the same: anonymous, with a keyed digest of the name. */
+    assert_int_equal(h_db_int(&g_db, "SELECT COUNT(*) FROM audit_log WHERE action='staff.login' "
+                                     "AND ip='198.51.100.77' AND actor_name IS NULL AND "
+                                     "details LIKE '%%\"username_known\":false%%' AND "
+                                     "JSON_VALUE(details,'$.username_key') LIKE 'h:%%'"),
+                     1);
+    /* A known account is named by its own username, whatever case was typed. */
+    login_from("198.51.100.78", "FRED", "not-his-password", &r);
+    h_assert_error(&r, 401, "INVALID_CREDENTIALS");
+    h_resp_free(&r);
+    assert_int_equal(h_db_int(&g_db, "SELECT COUNT(*) FROM audit_log WHERE action='staff.login' "
+                                     "AND ip='198.51.100.78' AND actor_name='fred'"),
+                     1);
+}
+
+static void test_a_new_password_from_the_command_line_ends_every_session(void **state)
+{
+    (void)state;
+    h_user_add(&g_srv, "paula", "finance", "paula-password-1");
+    char t1[64], t2[64], out[256];
+    h_login(&g_srv, "paula", "paula-password-1", t1, sizeof t1);
+    h_login(&g_srv, "paula", "paula-password-1", t2, sizeof t2);
+    assert_int_equal(
+        h_srv_cli(&g_srv, "paula-password-2\n", out, sizeof out, "user passwd --username paula"),
+        0);
+    assert_non_null(strstr(out, "2 session(s) ended"));
+    struct h_resp r;
+    h_get(&g_srv, "/api/v1/admin/me", t1, &r);
+    h_assert_error(&r, 401, "UNAUTHORIZED");
+    h_resp_free(&r);
+    h_get(&g_srv, "/api/v1/admin/me", t2, &r);
+    h_assert_error(&r, 401, "UNAUTHORIZED");
+    h_resp_free(&r);
+    assert_int_equal(h_db_int(&g_db, "SELECT COUNT(*) FROM audit_log WHERE "
+                                     "action='staff.password_set' AND "
+                                     "JSON_VALUE(details,'$.sessions_revoked')=2"),
+                     1);
+    char t3[64];
+    h_login(&g_srv, "paula", "paula-password-2", t3, sizeof t3); /* the new one works */
 }
 
 static void test_repeated_failures_from_an_address_are_rate_limited(void **state)
@@ -277,7 +346,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_login_with_right_password_issues_hashed_expiring_token),
         cmocka_unit_test(test_wrong_password_and_unknown_user_are_the_same_401),
-        cmocka_unit_test(test_repeated_failures_for_a_username_are_rate_limited),
+        cmocka_unit_test(test_wrong_passwords_from_elsewhere_never_lock_the_owner_out),
+        cmocka_unit_test(test_a_failed_login_never_stores_what_was_typed_as_a_username),
+        cmocka_unit_test(test_a_new_password_from_the_command_line_ends_every_session),
         cmocka_unit_test(test_repeated_failures_from_an_address_are_rate_limited),
         cmocka_unit_test(test_role_guard_allows_admin_and_refuses_other_roles),
         cmocka_unit_test(test_missing_or_forged_token_is_401),

@@ -3,7 +3,8 @@
  * objects round-trip through storage.h (streamed reads, size, limits, deletes, the key
  * prefix); settings that cannot work are refused before serving; and portraitd with
  * storage.backend = s3 keeps a student's photo files in the bucket, serves them back, and
- * acknowledges no upload the store did not take. */
+ * acknowledges no upload the store did not take; objects are listed page by page
+ * (ListObjectsV2), and the retention run (`portraitd purge`) deletes the bucket's orphans. */
 #include "harness.h"
 #include "cluster.h"
 #include "s3server.h"
@@ -16,6 +17,7 @@
 #include <curl/curl.h>
 #include <openssl/evp.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <signal.h>
 
 static struct h_s3 g_s3;
@@ -182,6 +184,52 @@ static void test_objects_round_trip_streamed_sized_limited_and_deleted(void **st
     pc_config_free(&cfg);
 }
 
+struct listing {
+    int n, others;
+    bool first_seen, last_seen;
+};
+
+static int count_visit(void *arg, const char *rel, int64_t mtime_s)
+{
+    struct listing *l = arg;
+    int64_t now = (int64_t)time(NULL);
+    assert_true(mtime_s > now - 3600 && mtime_s < now + 3600); /* the store's LastModified */
+    if (strncmp(rel, "avatars/pg/", 11))
+        l->others++;
+    l->first_seen |= !strcmp(rel, "avatars/pg/0000.png");
+    l->last_seen |= !strcmp(rel, "avatars/pg/1000.png");
+    l->n++;
+    return 0;
+}
+
+static void test_objects_are_listed_page_by_page_under_the_prefix(void **state)
+{
+    (void)state;
+    struct pc_config cfg, other;
+    s3_config(&cfg, "tenant-l/");
+    s3_config(&other, "tenant-m/");
+    /* 1,001 objects: more than one page of a listing (1,000 keys at most per page). */
+    for (int i = 0; i <= 1000; i++) {
+        char rel[64];
+        snprintf(rel, sizeof rel, "avatars/pg/%04d.png", i);
+        assert_int_equal(pc_storage_put(&cfg, rel, "p", 1), 0);
+    }
+    assert_int_equal(pc_storage_put(&cfg, "photos/original/aa/one.jpg", "j", 1), 0);
+    assert_int_equal(pc_storage_put(&other, "avatars/pg/other.png", "o", 1), 0);
+    struct listing l = {0};
+    assert_int_equal(pc_storage_list(&cfg, "avatars/", count_visit, &l), 0);
+    assert_int_equal(l.n, 1001); /* both pages, none of another prefix or folder */
+    assert_int_equal(l.others, 0);
+    assert_true(l.first_seen && l.last_seen);
+    memset(&l, 0, sizeof l);
+    assert_int_equal(pc_storage_list(&cfg, "photos/", count_visit, &l), 0);
+    assert_int_equal(l.n, 1);
+    assert_int_equal(pc_storage_list(&cfg, "../", count_visit, &l), PC_EINVAL);
+    assert_int_equal(pc_storage_list(&cfg, "avatars", count_visit, &l), PC_EINVAL);
+    pc_config_free(&cfg);
+    pc_config_free(&other);
+}
+
 static void test_settings_that_cannot_work_are_refused(void **state)
 {
     (void)state;
@@ -293,6 +341,32 @@ test_portraitd_keeps_photos_in_the_object_store_and_acknowledges_only_stored_one
                      1);
     h_resp_free(&r);
 
+    /* An object no row refers to (a put whose transaction never committed) is the retention
+     * run's once a day old: counted by a dry run, deleted by a run, and only it. */
+    struct pc_config cfg;
+    s3_config(&cfg, NULL);
+    assert_int_equal(pc_storage_put(&cfg, "photos/standard/zz/orphan.jpg", "orphan", 6), 0);
+    char out[2048], purge[200], as_of[32];
+    time_t later = time(NULL) + 2 * 86400;
+    struct tm tm;
+    gmtime_r(&later, &tm);
+    strftime(as_of, sizeof as_of, "%Y-%m-%d %H:%M:%S", &tm);
+    for (int dry = 1; dry >= 0; dry--) {
+        snprintf(purge, sizeof purge, "purge %s--as-of '%s'", dry ? "--dry-run " : "", as_of);
+        assert_int_equal(h_srv_cli(&g_srv, NULL, out, sizeof out, purge), 0);
+        cJSON *c = cJSON_Parse(out);
+        assert_non_null(c);
+        assert_int_equal(cJSON_GetObjectItem(c, "orphans")->valueint, 1);
+        assert_int_equal(cJSON_GetObjectItem(c, "errors")->valueint, 0);
+        cJSON_Delete(c);
+        int64_t size = 0;
+        assert_int_equal(pc_storage_size(&cfg, "photos/standard/zz/orphan.jpg", &size),
+                         dry ? 0 : PC_ENOTFOUND);
+    }
+    assert_int_equal(h_s3_objects(&g_s3, "photos/original"), 1); /* the student's stay */
+    assert_int_equal(h_s3_objects(&g_s3, "photos/standard"), 1);
+    pc_config_free(&cfg);
+
     /* The store goes away: the upload fails, nothing is recorded, the order stays. */
     h_s3_stop(&g_s3);
     upload(tok2, "P20240119S3000002", img2, len2, &r);
@@ -319,6 +393,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_the_s3_server_refuses_a_wrong_signature),
         cmocka_unit_test(test_objects_round_trip_streamed_sized_limited_and_deleted),
+        cmocka_unit_test(test_objects_are_listed_page_by_page_under_the_prefix),
         cmocka_unit_test(test_settings_that_cannot_work_are_refused),
         cmocka_unit_test(
             test_portraitd_keeps_photos_in_the_object_store_and_acknowledges_only_stored_ones),

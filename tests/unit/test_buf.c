@@ -257,6 +257,40 @@ static void test_buf_csv_cell_quotes_doubles_quotes_and_ends_lines(void **state)
 
 /* A cell that does not fit whole is refused and leaves the buffer as it was: a CSV is never
  * cut in the middle of a cell (the exports then refuse the whole file). */
+static void test_buf_csv_cells_excel_would_run_as_formulas_are_kept_as_text(void **state)
+{
+    (void)state;
+    struct pc_buf b;
+    pc_buf_init(&b, 1024);
+    const char *cells[] = {"=HYPERLINK(\"http://x\",\"y\")",
+                           "+1+1",
+                           "-2+3",
+                           "@SUM(A1)",
+                           "\tcmd",
+                           "\rx",
+                           "-0.01",
+                           "+12",
+                           "2500",
+                           "张三",
+                           "a=b"};
+    for (size_t i = 0; i < sizeof cells / sizeof cells[0]; i++)
+        assert_int_equal(pc_buf_add_csv_cell(&b, cells[i], i + 1 == sizeof cells / sizeof cells[0]),
+                         0);
+    pc_buf_add(&b, "", 1);
+    assert_string_equal(b.p, "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",\"'+1+1\",\"'-2+3\","
+                             "\"'@SUM(A1)\",\"'\tcmd\",\"'\rx\",\"-0.01\",\"+12\",\"2500\","
+                             "\"张三\",\"a=b\"\r\n");
+    assert_true(pc_csv_cell_is_formula("-"));
+    assert_false(pc_csv_cell_is_formula("-5"));
+    assert_false(pc_csv_cell_is_formula(""));
+    /* The apostrophe counts against the limit: the cell fits whole or not at all. */
+    pc_buf_free(&b);
+    pc_buf_init(&b, 6);
+    assert_int_equal(pc_buf_add_csv_cell(&b, "=1", 1), PC_ETOOBIG); /* needs 7 */
+    assert_int_equal(b.len, 0);
+    pc_buf_free(&b);
+}
+
 static void test_buf_csv_cell_reports_truncation_and_appends_nothing(void **state)
 {
     (void)state;
@@ -362,6 +396,7 @@ int main(void)
         cmocka_unit_test(test_buf_json_appends_to_existing_content),
         cmocka_unit_test(test_buf_json_refuses_when_escaped_form_exceeds_max),
         cmocka_unit_test(test_buf_csv_cell_quotes_doubles_quotes_and_ends_lines),
+        cmocka_unit_test(test_buf_csv_cells_excel_would_run_as_formulas_are_kept_as_text),
         cmocka_unit_test(test_buf_csv_cell_reports_truncation_and_appends_nothing),
         cmocka_unit_test(test_buf_take_hands_over_content_and_empties),
         cmocka_unit_test(test_buf_reset_empties_but_keeps_allocation),

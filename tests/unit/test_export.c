@@ -44,6 +44,29 @@ static void test_a_manifest_line_carries_the_beijing_approval_time_and_quoted_ce
     pc_buf_free(&b);
 }
 
+static void test_zip_member_names_from_data_never_climb_or_nest(void **state)
+{
+    (void)state;
+    char out[64];
+    const char *bad[] = {"..", ".", "../../etc", "a/../b", "C:\\x", "学院\\..\\..", "/abs"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        pc_export_name_part(bad[i], out, sizeof out);
+        assert_null(strchr(out, '/'));
+        assert_null(strchr(out, '\\'));
+        assert_null(strstr(out, ".."));
+        assert_null(strchr(out, ':'));
+        assert_true(out[0] != '\0' && strcmp(out, ".") != 0);
+    }
+    pc_export_name_part("..", out, sizeof out);
+    assert_string_equal(out, "__");
+    pc_export_name_part("海外学院(外国语学院)", out, sizeof out);
+    assert_string_equal(out, "海外学院(外国语学院)");
+    pc_export_name_part("", out, sizeof out);
+    assert_string_equal(out, "未分学院");
+    pc_export_name_part("文学院", out, 8); /* 9 bytes: cut inside the third character */
+    assert_string_equal(out, "文学");
+}
+
 static void test_a_line_that_does_not_fit_is_refused(void **state)
 {
     (void)state;
@@ -63,6 +86,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_a_manifest_line_carries_the_beijing_approval_time_and_quoted_cells),
         cmocka_unit_test(test_a_line_that_does_not_fit_is_refused),
+        cmocka_unit_test(test_zip_member_names_from_data_never_climb_or_nest),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

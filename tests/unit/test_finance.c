@@ -10,6 +10,7 @@
 #include "base/err.h"
 #include "base/buf.h"
 #include "finance/finance.h"
+#include "staff/staff.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -88,18 +89,22 @@ static void test_a_csv_row_is_written_whole_or_refused(void **state)
 static void test_a_school_s_finance_sees_only_its_school(void **state)
 {
     (void)state;
-    struct pc_staff_auth company = {.id = 1}, school = {.id = 2, .school_id = 7};
-    int64_t s = 0;
-    assert_int_equal(pc_finance_scope(&company, &s), 0);
-    assert_int_equal(s, 0); /* every school */
-    s = 9;
-    assert_int_equal(pc_finance_scope(&company, &s), 0);
-    assert_int_equal(s, 9);
-    s = 0;
-    assert_int_equal(pc_finance_scope(&school, &s), 0);
-    assert_int_equal(s, 7);
-    s = 9;
-    assert_int_equal(pc_finance_scope(&school, &s), PC_ENOTFOUND);
+    struct pc_staff_auth company = {.id = 1, .nroles = 1, .role = {{.role = PC_ROLE_FINANCE}}},
+                         school = {.id = 2,
+                                   .nroles = 1,
+                                   .role = {{.role = PC_ROLE_FINANCE, .school_id = 7}}};
+    struct pc_finance_range q = {0};
+    assert_int_equal(pc_finance_scope(&company, &q), 0);
+    assert_true(q.scope.all); /* every school */
+    q.school_id = 9;
+    assert_int_equal(pc_finance_scope(&company, &q), 0);
+    q.school_id = 0;
+    assert_int_equal(pc_finance_scope(&school, &q), 0);
+    assert_false(q.scope.all);
+    assert_true(pc_scope_has(&q.scope, 7, 0));
+    assert_false(pc_scope_has(&q.scope, 9, 0));
+    q.school_id = 9;
+    assert_int_equal(pc_finance_scope(&school, &q), PC_ENOTFOUND);
 }
 
 int main(void)

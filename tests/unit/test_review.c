@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "review/review.h"
+#include "staff/staff.h"
 
 #include <string.h>
 
@@ -43,8 +44,14 @@ static void test_the_api_example_reason_is_the_catalogue_text(void **state)
 static void test_a_reviewer_assigned_to_a_task_sees_only_that_task(void **state)
 {
     (void)state;
-    struct pc_staff_auth company = {.id = 1}, school = {.id = 2, .school_id = 7},
-                         one = {.id = 3, .school_id = 7, .task_id = 11};
+    struct pc_staff_auth company = {.id = 1, .nroles = 1, .role = {{.role = PC_ROLE_REVIEWER}}},
+                         school = {.id = 2,
+                                   .nroles = 1,
+                                   .role = {{.role = PC_ROLE_REVIEWER, .school_id = 7}}},
+                         one = {
+                             .id = 3,
+                             .nroles = 1,
+                             .role = {{.role = PC_ROLE_REVIEWER, .school_id = 7, .task_id = 11}}};
     assert_true(pc_review_in_scope(&company, 7, 11));
     assert_true(pc_review_in_scope(&school, 7, 12));
     assert_false(pc_review_in_scope(&school, 8, 11));

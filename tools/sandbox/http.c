@@ -28,7 +28,8 @@
 
 /* Every area's routes; a new area (pay, sms, chsi) adds its table here. */
 static const struct sb_route_table *const sb_tables[] = {
-    &sb_wx_table, &sb_control_table, &sb_chsi_table, &sb_pay_table, &sb_sms_table, &sb_bill_table};
+    &sb_wx_table,  &sb_control_table, &sb_chsi_table, &sb_pay_table,
+    &sb_sms_table, &sb_bill_table,    &sb_certs_table};
 #define SB_NTABLES (sizeof sb_tables / sizeof sb_tables[0])
 
 /* A reply held back by a delay fault. */

@@ -119,7 +119,8 @@ struct sb_pay *sb_pay_new(struct event_base *base, const struct sb_opts *opts, s
     p->merchant_keys = pc_pay_keys_new();
     err[0] = '\0';
     if (opts->pay_dir) {
-        if (sb_pay_load(p, opts->pay_dir, err, errlen)) {
+        if (sb_pay_load(p, opts->pay_dir, err, errlen) ||
+            sb_certs_init(p, opts->pay_dir, err, errlen)) {
             sb_pay_free(p);
             return NULL;
         }
@@ -167,6 +168,7 @@ void sb_pay_free(struct sb_pay *p)
     pc_pay_keys_free(p->merchant_keys);
     pc_pay_signer_free(p->platform);
     pc_pay_signer_free(p->pubkey);
+    sb_certs_free(p);
     OPENSSL_cleanse(p->apiv3, sizeof p->apiv3);
     free(p);
 }

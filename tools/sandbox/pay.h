@@ -62,6 +62,15 @@ struct sb_refund {
     struct event *timer; /* PROCESSING → SUCCESS after --refund-delay-ms */
 };
 
+#define SB_PAY_MAX_CERTS 8
+
+/* A platform certificate WeChat Pay lists (certs.c). */
+struct sb_cert {
+    char serial[PC_PAY_SERIAL_MAX + 1];
+    char *pem;
+    int64_t effective_s, expire_s;
+};
+
 struct sb_notif;
 struct sb_notif_rec;
 struct pc_outbound;
@@ -81,8 +90,10 @@ struct sb_pay {
     char pubkey_id[PC_PAY_SERIAL_MAX + 1];
     unsigned char apiv3[32];
     struct pc_pay_keys *merchant_keys; /* verifies requests */
-    struct pc_pay_signer *platform;    /* signs in --pay-mode cert */
-    struct pc_pay_signer *pubkey;      /* signs in --pay-mode pubkey */
+    struct pc_pay_signer *platform;    /* signs in --pay-mode cert: the current certificate's */
+    struct sb_cert certs[SB_PAY_MAX_CERTS]; /* oldest first; the last is current */
+    size_t ncerts;
+    struct pc_pay_signer *pubkey; /* signs in --pay-mode pubkey */
     struct sb_order *orders, *orders_tail;
     size_t norders;
     struct sb_refund *refunds, *refunds_tail;
@@ -134,6 +145,11 @@ void sb_pay_digits(char *out, size_t n);
 struct sb_order *sb_order_find(struct sb_pay *p, const char *out_trade_no);
 /* The Transaction JSON of §5.3 (caller deletes). */
 cJSON *sb_order_json(const struct sb_pay *p, const struct sb_order *o);
+
+/* ---- platform certificates (certs.c) ---- */
+/* Lists dir/platform.pem as the first certificate. 0, or -1 with err set. */
+int sb_certs_init(struct sb_pay *p, const char *dir, char *err, size_t errlen);
+void sb_certs_free(struct sb_pay *p);
 
 /* ---- notifications (pay_notify.c) ---- */
 /* Builds the encrypted envelope of plain (copied) and starts delivering it to url, under

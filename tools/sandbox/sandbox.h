@@ -92,6 +92,7 @@ extern const struct sb_route_table sb_chsi_table;
 extern const struct sb_route_table sb_pay_table;
 extern const struct sb_route_table sb_sms_table;
 extern const struct sb_route_table sb_bill_table;
+extern const struct sb_route_table sb_certs_table;
 /* Forgets the trade bills waiting for download (bill.c). */
 void sb_bill_reset(void);
 

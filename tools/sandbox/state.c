@@ -175,7 +175,7 @@ static const char *const sb_endpoints[] = {"jscode2session", "getuserphonenumber
                                            "refund",         "tradebill",
                                            "billdownload",   "sms",
                                            "notify",         "refund_notify",
-                                           "native"};
+                                           "native",         "certificates"};
 #define SB_NENDPOINTS (sizeof sb_endpoints / sizeof sb_endpoints[0])
 
 struct sb_fault {

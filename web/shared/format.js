@@ -48,3 +48,12 @@ export function bjDay(offsetDays = 0) {
   const b = new Date(Date.now() + 8 * 3600 * 1000 + offsetDays * 86400000)
   return b.toISOString().slice(0, 10)
 }
+
+// One quoted CSV cell for Excel. A cell Excel would run as a formula (first character =, +, -,
+// @, tab or CR, and not a plain number) is kept as text behind an apostrophe, as the server's
+// exports do (base/buf.c).
+export function csvCell(v) {
+  let s = String(v ?? '')
+  if (/^[=+\-@\t\r]/.test(s) && !/^[-+]?(\d+\.?\d*|\.\d+)$/.test(s)) s = `'${s}`
+  return `"${s.replace(/"/g, '""')}"`
+}
