@@ -127,6 +127,22 @@ void h_db_destroy(struct h_db *db)
         h_db_stop(db);
 }
 
+long long h_db_task(struct h_db *db, const char *school_code, const char *school_name,
+                    const char *feature, long long *school)
+{
+    h_db_int(db, "INSERT INTO schools (code, name) VALUES ('%s', '%s')", school_code, school_name);
+    long long sid = h_db_int(db, "SELECT id FROM schools WHERE code='%s'", school_code);
+    if (school)
+        *school = sid;
+    h_db_int(db,
+             "INSERT INTO tasks (school_id, name, collection_type, feature_code, "
+             "feature_code_norm, opens_at, closes_at, price_fen, grad_year) VALUES (%lld, '采集', "
+             "'centralized', '%s', '%s', UTC_TIMESTAMP() - INTERVAL 1 DAY, "
+             "UTC_TIMESTAMP() + INTERVAL 1 DAY, 2500, 2024)",
+             sid, feature, feature);
+    return h_db_int(db, "SELECT id FROM tasks WHERE feature_code_norm='%s'", feature);
+}
+
 void h_db_with_task(struct h_db *db, struct pc_config *cfg, const char *school_code,
                     const char *school_name, const char *feature, long long *school,
                     long long *task)
@@ -143,15 +159,7 @@ void h_db_with_task(struct h_db *db, struct pc_config *cfg, const char *school_c
     int applied = 0;
     assert_int_equal(pc_migrate_run(pdb, &applied), 0);
     pc_db_free(pdb);
-    h_db_int(db, "INSERT INTO schools (code, name) VALUES ('%s', '%s')", school_code, school_name);
-    *school = h_db_int(db, "SELECT id FROM schools WHERE code='%s'", school_code);
-    h_db_int(db,
-             "INSERT INTO tasks (school_id, name, collection_type, feature_code, "
-             "feature_code_norm, opens_at, closes_at, price_fen, grad_year) VALUES (%lld, '采集', "
-             "'centralized', '%s', '%s', UTC_TIMESTAMP() - INTERVAL 1 DAY, "
-             "UTC_TIMESTAMP() + INTERVAL 1 DAY, 2500, 2024)",
-             *school, feature, feature);
-    *task = h_db_int(db, "SELECT id FROM tasks WHERE feature_code_norm='%s'", feature);
+    *task = h_db_task(db, school_code, school_name, feature, school);
 }
 
 static MYSQL *root_conn(struct h_db *db)
