@@ -77,6 +77,12 @@ void pc__resample(const struct pc__img *src, double bx, double by, double bw, do
 void pc__resample_oriented(const struct pc__img *src, int o, double bx, double by, double bw,
                            double bh, struct pc__img *dst, const unsigned char *fill);
 
+/* pc__resample_oriented, the same pixels, with half of the rows (as stored) made on a second
+ * thread meanwhile (on the calling thread alone when no thread can be started): for the large
+ * reductions on a request's critical path (bench/README.md "Photo pipeline"). */
+void pc__resample_oriented_2t(const struct pc__img *src, int o, double bx, double by, double bw,
+                              double bh, struct pc__img *dst, const unsigned char *fill);
+
 /* Encodes 480×640 RGB as the standard file: baseline 4:2:0, quality searched in
  * OUT_Q_MIN..OUT_Q_MAX for OUT_SIZE_MIN..OUT_SIZE_MAX, JFIF 300 dpi, then re-read and
  * verified. 0 with *jpeg (malloc'd, caller frees), *len, *quality; PC_EINVAL on an encoder

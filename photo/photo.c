@@ -885,7 +885,7 @@ int pc_photo_process(const void *data, size_t len, const struct pc_photo_opts *o
     int ah = (int)PC__T(ANA_H), aw = (int)lround((double)ow * ah / oh);
     aw = aw < 1 ? 1 : aw;
     pc__img_alloc(&ana, aw, ah, 3);
-    pc__resample_oriented(&src, hdr.orientation, 0, 0, ow, oh, &ana, NULL);
+    pc__resample_oriented_2t(&src, hdr.orientation, 0, 0, ow, oh, &ana, NULL);
     pc__segment(&ana, &seg);
     check_bg_color(r, &seg);
     check_bg_uniform(r, &ana, &seg);
@@ -986,8 +986,8 @@ int pc_photo_process(const void *data, size_t len, const struct pc_photo_opts *o
     const unsigned char fill[3] = {(unsigned char)seg.bg_rgb[0], (unsigned char)seg.bg_rgb[1],
                                    (unsigned char)seg.bg_rgb[2]};
     pc__img_alloc(&norm, PC_PHOTO_OUT_W, PC_PHOTO_OUT_H, 3);
-    pc__resample_oriented(&src, hdr.orientation, c.x0 * fx, c.y0 * fy, c.cw * fx, c.ch * fy, &norm,
-                          fill);
+    pc__resample_oriented_2t(&src, hdr.orientation, c.x0 * fx, c.y0 * fy, c.cw * fx, c.ch * fy,
+                             &norm, fill);
     mask.p = pc_xmalloc((size_t)aw * ah);
     mask.w = aw;
     mask.h = ah;
