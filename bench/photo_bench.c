@@ -5,8 +5,10 @@
  * (a phone held upright) and a 1080×1440 q92 one. Then the face analysis alone (finding the
  * faces, the eyes) on the 1080×1440 portrait, and the costly steps of the 4032×3024 one one by
  * one (internal API), to show where the time goes.
- * Usage: photo_bench [RUNS] (default 21).
- * Single-threaded; see bench/README.md "Photo pipeline". */
+ * Wall time, CPU time (the pipeline's helper threads included) and the pipeline's own
+ * thread's CPU time (its critical path on an idle second core: a lower bound of its wall
+ * time there, which a busy machine cannot show).
+ * Usage: photo_bench [RUNS] (default 21). See bench/README.md "Photo pipeline". */
 #include "face/face.h"
 #include "photo/internal.h"
 #include "photo/photo.h"
@@ -28,6 +30,24 @@ static double now_ms(void)
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
+/* CPU time of the whole process: the pipeline's own thread and its helper (the scan for
+ * other faces) together. */
+static double cpu_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* CPU time of the calling thread alone: the pipeline's critical path when its helper threads
+ * run beside it on an idle core and finish before it waits for them. */
+static double thread_cpu_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
 static int cmp(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -40,10 +60,11 @@ static double median(double *v, int n)
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-/* A plain full-resolution decode to RGB (handle made per run, as the pipeline does). */
-static double time_decode(const unsigned char *j, size_t n, unsigned char *rgb)
+/* A plain full-resolution decode to RGB (handle made per run, as the pipeline does). Wall
+ * time; its CPU time in *cpu. */
+static double time_decode(const unsigned char *j, size_t n, unsigned char *rgb, double *cpu)
 {
-    double t0 = now_ms();
+    double t0 = now_ms(), c0 = cpu_ms();
     tjhandle tj = tjInitDecompress();
     int w = 0, h = 0, ss = -1, cs = -1;
     if (!tj || tjDecompressHeader3(tj, j, (unsigned long)n, &w, &h, &ss, &cs) != 0 ||
@@ -52,18 +73,22 @@ static double time_decode(const unsigned char *j, size_t n, unsigned char *rgb)
         exit(1);
     }
     tjDestroy(tj);
+    *cpu = cpu_ms() - c0;
     return now_ms() - t0;
 }
 
-static double time_pipeline(const unsigned char *j, size_t n, struct pc_photo_result *r)
+static double time_pipeline(const unsigned char *j, size_t n, struct pc_photo_result *r,
+                            double *cpu, double *own)
 {
     struct pc_photo_opts o = {.standardise = true};
-    double t0 = now_ms();
+    double t0 = now_ms(), c0 = cpu_ms(), o0 = thread_cpu_ms();
     if (pc_photo_process(j, n, &o, r) != 0 || !r->ok || !r->jpeg) {
         fprintf(stderr, "pipeline refused the benchmark photo\n");
         exit(1);
     }
     double t = now_ms() - t0;
+    *cpu = cpu_ms() - c0;
+    *own = thread_cpu_ms() - o0;
     pc_photo_result_free(r);
     return t;
 }
@@ -72,19 +97,29 @@ static void bench(const char *name, const unsigned char *j, size_t n, int w, int
 {
     unsigned char *rgb = malloc((size_t)w * h * 3);
     double *td = calloc((size_t)runs, sizeof *td), *tp = calloc((size_t)runs, sizeof *tp);
+    double *cd = calloc((size_t)runs, sizeof *cd), *cp = calloc((size_t)runs, sizeof *cp);
+    double *co = calloc((size_t)runs, sizeof *co);
     struct pc_photo_result r;
-    time_decode(j, n, rgb); /* warm-up */
-    time_pipeline(j, n, &r);
+    time_decode(j, n, rgb, cd); /* warm-up */
+    time_pipeline(j, n, &r, cp, co);
     for (int i = 0; i < runs; i++) {
-        td[i] = time_decode(j, n, rgb);
-        tp[i] = time_pipeline(j, n, &r);
+        td[i] = time_decode(j, n, rgb, &cd[i]);
+        tp[i] = time_pipeline(j, n, &r, &cp[i], &co[i]);
     }
-    double md = median(td, runs), mp = median(tp, runs);
+    double md = median(td, runs), mp = median(tp, runs), mcd = median(cd, runs),
+           mcp = median(cp, runs), mco = median(co, runs);
     printf("%-28s %9zu B  decode %7.2f ms  pipeline %7.2f ms  ratio %.2f\n", name, n, md, mp,
            mp / md);
+    printf("%-28s %11s  CPU    %7.2f ms  CPU      %7.2f ms  ratio %.2f\n", "", "", mcd, mcp,
+           mcp / mcd);
+    printf("%-28s %11s  CPU    %7.2f ms  own CPU  %7.2f ms  ratio %.2f\n", "", "", mcd, mco,
+           mco / mcd);
     free(rgb);
     free(td);
     free(tp);
+    free(cd);
+    free(cp);
+    free(co);
 }
 
 static unsigned char *make(int w, int h, int orientation, size_t *len, int *sw, int *sh)

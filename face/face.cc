@@ -1,6 +1,7 @@
 /* face/face.cc — face/face.h on dlib (HOG) and OpenCV (cascades, CLAHE). The only C++
  * translation unit of portraitd: everything crossing the header is plain C data, and no C++
- * exception leaves it (a failure is PC_EINVAL). Detector state is thread_local. */
+ * exception leaves it (a failure is PC_EINVAL). Detector state is pooled: a call takes an idle
+ * detector of its kind (or makes one) and gives it back when it returns. */
 #include "face/face.h"
 
 #include "base/err.h"
@@ -49,7 +50,62 @@ struct hog_state {
     }
 };
 
-thread_local std::unique_ptr<hog_state> t_hog;
+/* Idle detectors of one kind, shared by every thread: a call takes one for its duration (a
+ * detector holds the picture it scans, so two calls never share one). A pool grows to the
+ * number of calls that ever ran at once and is never destroyed (a worker may still be
+ * scanning when the process exits). */
+template <class T> class pool
+{
+  public:
+    std::unique_ptr<T> take()
+    {
+        std::lock_guard<std::mutex> l(m_);
+        if (idle_.empty())
+            return nullptr;
+        std::unique_ptr<T> p = std::move(idle_.back());
+        idle_.pop_back();
+        return p;
+    }
+    void give(std::unique_ptr<T> p)
+    {
+        std::lock_guard<std::mutex> l(m_);
+        idle_.push_back(std::move(p));
+    }
+
+  private:
+    std::mutex m_;
+    std::vector<std::unique_ptr<T>> idle_;
+};
+
+/* A detector taken from a pool for one call, given back when the call returns. */
+template <class T> class lease
+{
+  public:
+    lease(pool<T> &p, std::unique_ptr<T> d) : pool_(p), d_(std::move(d))
+    {
+    }
+    ~lease()
+    {
+        if (d_)
+            pool_.give(std::move(d_));
+    }
+    lease(const lease &) = delete;
+    lease &operator=(const lease &) = delete;
+    T *get() const
+    {
+        return d_.get();
+    }
+
+  private:
+    pool<T> &pool_;
+    std::unique_ptr<T> d_;
+};
+
+pool<hog_state> &hog_pool()
+{
+    static pool<hog_state> *p = new pool<hog_state>();
+    return *p;
+}
 
 const char *const CASCADE_FILES[PC_FACE_CASCADE_COUNT] = {
     PC_CASCADE_DIR "/haarcascades/haarcascade_frontalface_alt2.xml",
@@ -59,7 +115,11 @@ const char *const CASCADE_FILES[PC_FACE_CASCADE_COUNT] = {
     PC_CASCADE_DIR "/haarcascades/haarcascade_eye_tree_eyeglasses.xml",
 };
 
-thread_local std::unique_ptr<cv::CascadeClassifier> t_cascade[PC_FACE_CASCADE_COUNT];
+pool<cv::CascadeClassifier> &cascade_pool(enum pc_face_cascade which)
+{
+    static pool<cv::CascadeClassifier> *p = new pool<cv::CascadeClassifier>[PC_FACE_CASCADE_COUNT];
+    return p[which];
+}
 
 std::once_flag g_cv_threads;
 
@@ -94,9 +154,11 @@ extern "C" int pc_face_hog(const struct pc_face_gray *g, double adjust, double m
     if (!valid(g) || !out || cap < 0)
         return PC_EINVAL;
     try {
-        if (!t_hog)
-            t_hog.reset(new hog_state());
-        hog_state &hs = *t_hog;
+        std::unique_ptr<hog_state> made = hog_pool().take();
+        if (!made)
+            made.reset(new hog_state());
+        lease<hog_state> held(hog_pool(), std::move(made));
+        hog_state &hs = *held.get();
         dlib::array2d<unsigned char> img(g->h, g->w);
         for (int y = 0; y < g->h; y++)
             std::copy(g->p + (size_t)y * g->stride, g->p + (size_t)y * g->stride + g->w,
@@ -153,16 +215,16 @@ extern "C" int pc_face_hog(const struct pc_face_gray *g, double adjust, double m
     }
 }
 
-static cv::CascadeClassifier *cascade(enum pc_face_cascade which)
+/* An idle cascade of that kind, or a new one loaded from its file (nullptr: missing). */
+static std::unique_ptr<cv::CascadeClassifier> take_cascade(enum pc_face_cascade which)
 {
-    std::unique_ptr<cv::CascadeClassifier> &c = t_cascade[which];
+    std::unique_ptr<cv::CascadeClassifier> c = cascade_pool(which).take();
     if (!c) {
-        std::unique_ptr<cv::CascadeClassifier> n(new cv::CascadeClassifier());
-        if (!n->load(CASCADE_FILES[which]))
+        c.reset(new cv::CascadeClassifier());
+        if (!c->load(CASCADE_FILES[which]))
             return nullptr;
-        c = std::move(n);
     }
-    return c.get();
+    return c;
 }
 
 extern "C" int pc_face_cascade(const struct pc_face_gray *g, enum pc_face_cascade which,
@@ -174,7 +236,8 @@ extern "C" int pc_face_cascade(const struct pc_face_gray *g, enum pc_face_cascad
         return PC_EINVAL;
     try {
         cv_single_thread();
-        cv::CascadeClassifier *c = cascade(which);
+        lease<cv::CascadeClassifier> held(cascade_pool(which), take_cascade(which));
+        cv::CascadeClassifier *c = held.get();
         if (!c)
             return PC_ENOTFOUND;
         cv::Mat m(g->h, g->w, CV_8UC1, const_cast<unsigned char *>(g->p), (size_t)g->stride);
@@ -231,8 +294,15 @@ extern "C" int pc_face_clahe(const struct pc_face_gray *g, double clip, int tile
 
 extern "C" int pc_face_check_data(void)
 {
-    for (int i = 0; i < PC_FACE_CASCADE_COUNT; i++)
-        if (!cascade((enum pc_face_cascade)i))
-            return PC_ENOTFOUND;
-    return 0;
+    try {
+        for (int i = 0; i < PC_FACE_CASCADE_COUNT; i++) {
+            enum pc_face_cascade which = (enum pc_face_cascade)i;
+            lease<cv::CascadeClassifier> held(cascade_pool(which), take_cascade(which));
+            if (!held.get())
+                return PC_ENOTFOUND;
+        }
+        return 0;
+    } catch (...) {
+        return PC_EINVAL;
+    }
 }

@@ -13,9 +13,12 @@
  * has training data restricted to non-commercial use) is loaded or needed.
  *
  * Threads: every function may run on any thread at the same time as any other. Detector
- * state (the HOG scanner, the cascades) is per thread, created on first use in that thread
- * (HOG ~0.3 s, each cascade ~10 ms) and released when the thread exits. OpenCV's own worker
- * pool is set to one thread: the server already runs photo checks on its worker threads.
+ * state (the HOG scanner, the cascades) is pooled per process: a call takes an idle detector
+ * of its kind, or makes one (HOG ~0.3 s, each cascade ~10 ms), and gives it back when it
+ * returns, so a short-lived thread (photo/ scans for other faces on one) finds the detectors
+ * loaded. A pool grows to the most calls of its kind ever running at once and is kept for
+ * the process's life. OpenCV's own worker pool is set to one thread: the server already runs
+ * photo checks on its worker threads.
  * Inputs are borrowed for the duration of the call; outputs go to caller-owned arrays. */
 #ifndef PC_FACE_FACE_H
 #define PC_FACE_FACE_H

@@ -9,6 +9,7 @@
 #include "photo/thresholds.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -326,19 +327,62 @@ static bool confirm_face(const struct view *v, const struct pc_face_det *c, stru
     return false;
 }
 
+/* ---- the scan for other faces, on a thread of its own ---- */
+
+struct pc__face_scan {
+    struct pc__img g;                  /* the analysis picture in grey (read by every step) */
+    struct pc_face_det cand[MAX_DETS]; /* the frontal cascade's faces */
+    int n;                             /* how many, or a negative pc_err */
+    pthread_t thread;
+    bool running; /* the thread was started and not yet joined */
+};
+
+/* Faces from SECOND_MIN_PX up on the plain grey picture (the thread's body). */
+static void *scan_run(void *arg)
+{
+    struct pc__face_scan *s = arg;
+    struct pc_face_gray fg = {s->g.p, s->g.w, s->g.h, s->g.w};
+    s->n = pc_face_cascade(&fg, PC_FACE_CASCADE_FRONTAL, (int)PC__T(SECOND_MIN_PX), 0, 1.25, 3,
+                           s->cand, MAX_DETS);
+    return NULL;
+}
+
+static void scan_wait(struct pc__face_scan *s)
+{
+    if (s->running)
+        pthread_join(s->thread, NULL);
+    s->running = false;
+}
+
+struct pc__face_scan *pc__faces_scan_start(const struct pc__img *ana, bool thread)
+{
+    struct pc__face_scan *s = pc_xcalloc(1, sizeof *s);
+    to_grey(ana, &s->g);
+    s->running = thread && pthread_create(&s->thread, NULL, scan_run, s) == 0;
+    if (!s->running) /* not asked for, or no thread to be had: here and now */
+        scan_run(s);
+    return s;
+}
+
+void pc__faces_scan_free(struct pc__face_scan *s)
+{
+    if (!s)
+        return;
+    scan_wait(s);
+    pc__img_free(&s->g);
+    free(s);
+}
+
 /* Other faces anywhere: proposals from the frontal Haar cascade on the plain grey picture
- * (faces from SECOND_MIN_PX up) and from the wall's outline (heads beside the subject,
- * whatever their skin: the cascade misses dark faces), each confirmed by HOG on its own
- * normalised patch (a texture or a shirt pattern that fooled the cascade rarely passes HOG as
- * well). */
-static void find_others(const struct view *v, const struct pc__img *g, const struct pc__seg *seg,
-                        struct pc__faces *f)
+ * (the scan) and from the wall's outline (heads beside the subject, whatever their skin: the
+ * cascade misses dark faces), each confirmed by HOG on its own normalised patch (a texture or
+ * a shirt pattern that fooled the cascade rarely passes HOG as well). */
+static void find_others(const struct view *v, const struct pc__face_scan *s,
+                        const struct pc__seg *seg, struct pc__faces *f)
 {
     struct pc_face_det cand[MAX_DETS * 2];
-    struct pc_face_gray fg = {g->p, g->w, g->h, g->w};
-    int minpx = (int)PC__T(SECOND_MIN_PX);
-    int n = pc_face_cascade(&fg, PC_FACE_CASCADE_FRONTAL, minpx, 0, 1.25, 3, cand, MAX_DETS);
-    int nc = n > 0 ? n : 0;
+    int nc = s->n > 0 ? s->n : 0;
+    memcpy(cand, s->cand, (size_t)nc * sizeof cand[0]);
     nc += outline_heads(seg, f, cand + nc, MAX_DETS);
     for (int i = 0; i < nc && f->others < PC__MAX_OTHERS; i++) {
         const struct pc_face_det *c = &cand[i];
@@ -366,29 +410,53 @@ static void find_others(const struct view *v, const struct pc__img *g, const str
     }
 }
 
-void pc__faces_find(const struct pc__img *ana, const struct pc__seg *seg, const struct pc__img *src,
-                    int orientation, struct pc__faces *f)
+/* The view of src for ana's boxes (ana itself when there is no src). */
+static struct view view_of(const struct pc__img *ana, const struct pc__img *src, int orientation)
 {
-    struct pc__img g = {0};
-    memset(f, 0, sizeof *f);
     bool swap = orientation >= 5;
     struct view v = {src ? src : ana, src ? orientation : 1, 1, 1};
     if (src) {
         v.fx = (double)(swap ? src->h : src->w) / ana->w;
         v.fy = (double)(swap ? src->w : src->h) / ana->h;
     }
-    to_grey(ana, &g);
+    return v;
+}
+
+void pc__faces_subject(const struct pc__img *ana, const struct pc__seg *seg,
+                       const struct pc__img *src, int orientation, const struct pc__face_scan *s,
+                       struct pc__faces *f)
+{
+    const struct pc__img *g = &s->g;
+    memset(f, 0, sizeof *f);
+    struct view v = view_of(ana, src, orientation);
     int med;
     if (seg->found) { /* the lower face: below the hairline, inside the cheeks */
         double hn = seg->neck_y - seg->head_top, hw = seg->head_w;
-        med = median_box(&g, (int)(seg->head_cx - 0.25 * hw), (int)(seg->head_top + 0.45 * hn),
+        med = median_box(g, (int)(seg->head_cx - 0.25 * hw), (int)(seg->head_top + 0.45 * hn),
                          (int)(seg->head_cx + 0.25 * hw), seg->neck_y);
     } else {
-        med = median_box(&g, g.w / 3, g.h / 4, 2 * g.w / 3, g.h / 2);
+        med = median_box(g, g->w / 3, g->h / 4, 2 * g->w / 3, g->h / 2);
     }
-    find_subject(&v, &g, med, seg, f);
-    find_others(&v, &g, seg, f);
-    pc__img_free(&g);
+    find_subject(&v, g, med, seg, f);
+}
+
+void pc__faces_others(const struct pc__img *ana, const struct pc__seg *seg,
+                      const struct pc__img *src, int orientation, struct pc__face_scan *s,
+                      struct pc__faces *f)
+{
+    struct view v = view_of(ana, src, orientation);
+    scan_wait(s);
+    f->others = 0;
+    find_others(&v, s, seg, f);
+}
+
+void pc__faces_find(const struct pc__img *ana, const struct pc__seg *seg, const struct pc__img *src,
+                    int orientation, struct pc__faces *f)
+{
+    struct pc__face_scan *s = pc__faces_scan_start(ana, false);
+    pc__faces_subject(ana, seg, src, orientation, s, f);
+    pc__faces_others(ana, seg, src, orientation, s, f);
+    pc__faces_scan_free(s);
 }
 
 /* ---- the subject's eyes, on a patch at a fixed scale ---- */

@@ -77,6 +77,12 @@ void pc__resample(const struct pc__img *src, double bx, double by, double bw, do
 void pc__resample_oriented(const struct pc__img *src, int o, double bx, double by, double bw,
                            double bh, struct pc__img *dst, const unsigned char *fill);
 
+/* pc__resample_oriented, the same pixels, with half of the rows (as stored) made on a second
+ * thread meanwhile (on the calling thread alone when no thread can be started): for the large
+ * reductions on a request's critical path (bench/README.md "Photo pipeline"). */
+void pc__resample_oriented_2t(const struct pc__img *src, int o, double bx, double by, double bw,
+                              double bh, struct pc__img *dst, const unsigned char *fill);
+
 /* Encodes 480×640 RGB as the standard file: baseline 4:2:0, quality searched in
  * OUT_Q_MIN..OUT_Q_MAX for OUT_SIZE_MIN..OUT_SIZE_MAX, JFIF 300 dpi, then re-read and
  * verified. 0 with *jpeg (malloc'd, caller frees), *len, *quality; PC_EINVAL on an encoder
@@ -152,9 +158,33 @@ struct pc__faces {
 
 /* Finds the subject's face (on the silhouette's head when seg->found, else anywhere) and any
  * other face in ana (the analysis image); detection crops are resampled from src (the decoded
- * picture as stored, EXIF orientation `orientation`; NULL: from ana). Always fills f. */
+ * picture as stored, EXIF orientation `orientation`; NULL: from ana). Always fills f. The
+ * three steps below, one after the other on the calling thread. */
 void pc__faces_find(const struct pc__img *ana, const struct pc__seg *seg, const struct pc__img *src,
                     int orientation, struct pc__faces *f);
+
+/* The frontal Haar scan of the whole analysis picture for other faces (their proposals), and
+ * the picture in grey that every face step reads. */
+struct pc__face_scan;
+
+/* Starts the scan of ana (read until the scan is freed): on a thread of its own when
+ * `thread` (the caller meanwhile finds the subject's face and eyes; the values are the same
+ * as without), else on the calling thread before returning. The caller owns the result:
+ * pc__faces_scan_free, which waits for the thread. */
+struct pc__face_scan *pc__faces_scan_start(const struct pc__img *ana, bool thread);
+void pc__faces_scan_free(struct pc__face_scan *s);
+
+/* The subject's face (pc__faces_find's first half): fills f's subject fields, clears the rest.
+ * ana, src and orientation as for pc__faces_find; s from ana. */
+void pc__faces_subject(const struct pc__img *ana, const struct pc__seg *seg,
+                       const struct pc__img *src, int orientation, const struct pc__face_scan *s,
+                       struct pc__faces *f);
+
+/* Other faces (the second half): waits for the scan, confirms its proposals and the wall
+ * outline's heads away from the subject's face in f; fills f's other-face fields. */
+void pc__faces_others(const struct pc__img *ana, const struct pc__seg *seg,
+                      const struct pc__img *src, int orientation, struct pc__face_scan *s,
+                      struct pc__faces *f);
 
 /* Eyes, openness, roll and glare on patch: RGB, the face box at (fx, fy) with width fw (patch
  * px). Reads f's detection (a rotated face: the eyes are also looked for on the patch turned

@@ -804,6 +804,7 @@ int pc_photo_process(const void *data, size_t len, const struct pc_photo_opts *o
     struct pc__hdr hdr;
     struct pc__img src = {0}, ana = {0}, norm = {0}, alpha = {0}, mask = {0}, patch = {0};
     struct pc__seg seg = {0};
+    struct pc__face_scan *scan = NULL;
     struct crop c = {0};
     double scale = 1;
     long max_px = opts && opts->max_pixels > 0 ? opts->max_pixels : (long)PC__T(MAX_PIXELS);
@@ -884,7 +885,7 @@ int pc_photo_process(const void *data, size_t len, const struct pc_photo_opts *o
     int ah = (int)PC__T(ANA_H), aw = (int)lround((double)ow * ah / oh);
     aw = aw < 1 ? 1 : aw;
     pc__img_alloc(&ana, aw, ah, 3);
-    pc__resample_oriented(&src, hdr.orientation, 0, 0, ow, oh, &ana, NULL);
+    pc__resample_oriented_2t(&src, hdr.orientation, 0, 0, ow, oh, &ana, NULL);
     pc__segment(&ana, &seg);
     check_bg_color(r, &seg);
     check_bg_uniform(r, &ana, &seg);
@@ -903,11 +904,14 @@ int pc_photo_process(const void *data, size_t len, const struct pc_photo_opts *o
     pass(r, R_SUBJECT, (double)seg.area / ((double)aw * ah), PC__T(SUBJECT_MIN_AREA), true);
     double fy = (double)oh / ah, fx = (double)ow / aw;
 
-    /* 4. faces: the subject's and any other; the subject's eyes on a patch at a fixed scale */
+    /* 4. faces: the subject's and any other; the subject's eyes on a patch at a fixed scale.
+     * The scan for other faces runs on its own thread meanwhile (bench/README.md "Photo
+     * pipeline"); its proposals are confirmed once the subject's face is known. */
     struct pc__faces faces;
     struct facegeo fg = {0};
     double pk = 0, pbx = 0, pby = 0; /* patch px per ana px, patch origin (ana px) */
-    pc__faces_find(&ana, &seg, &src, hdr.orientation, &faces);
+    scan = pc__faces_scan_start(&ana, true);
+    pc__faces_subject(&ana, &seg, &src, hdr.orientation, scan, &faces);
     if (faces.found) {
         pass(r, R_FACE, 1, 1, true);
         double pw = PC__T(FACE_PATCH_W), bw = faces.w;
@@ -935,11 +939,6 @@ int pc_photo_process(const void *data, size_t len, const struct pc_photo_opts *o
     } else {
         fail(r, R_FACE, "未检测到人脸，请正对镜头", 0, 1, true);
     }
-    if (faces.others > 0)
-        fail(r, R_OTHER_FACES, "画面中有其他人的脸，请单独拍摄（画面中只能有本人）", faces.others,
-             0, true);
-    else
-        pass(r, R_OTHER_FACES, 0, 0, true);
     eval_geometry(r, &seg, &fg, fy / scale, &c);
 
     /* 5. RESOLUTION: the input rows behind the 640 output rows, at full resolution; refused
@@ -961,6 +960,12 @@ int pc_photo_process(const void *data, size_t len, const struct pc_photo_opts *o
             (!sh->skipped && !sh->ok && sh->blocking) || (!li->skipped && !li->ok && li->blocking);
         eval_face_rules(r, &seg, &faces, &fg, unreliable);
     }
+    pc__faces_others(&ana, &seg, &src, hdr.orientation, scan, &faces);
+    if (faces.others > 0)
+        fail(r, R_OTHER_FACES, "画面中有其他人的脸，请单独拍摄（画面中只能有本人）", faces.others,
+             0, true);
+    else
+        pass(r, R_OTHER_FACES, 0, 0, true);
     if (res_ok && c.ch * fy < PC_PHOTO_OUT_H && scale < 1) {
         /* the scaled decode is too coarse for this crop: decode again, larger */
         struct pc__img big = {0};
@@ -981,8 +986,8 @@ int pc_photo_process(const void *data, size_t len, const struct pc_photo_opts *o
     const unsigned char fill[3] = {(unsigned char)seg.bg_rgb[0], (unsigned char)seg.bg_rgb[1],
                                    (unsigned char)seg.bg_rgb[2]};
     pc__img_alloc(&norm, PC_PHOTO_OUT_W, PC_PHOTO_OUT_H, 3);
-    pc__resample_oriented(&src, hdr.orientation, c.x0 * fx, c.y0 * fy, c.cw * fx, c.ch * fy, &norm,
-                          fill);
+    pc__resample_oriented_2t(&src, hdr.orientation, c.x0 * fx, c.y0 * fy, c.cw * fx, c.ch * fy,
+                             &norm, fill);
     mask.p = pc_xmalloc((size_t)aw * ah);
     mask.w = aw;
     mask.h = ah;
@@ -1027,5 +1032,6 @@ out:
     pc__img_free(&mask);
     pc__img_free(&patch);
     pc__seg_free(&seg);
+    pc__faces_scan_free(scan);
     return 0;
 }

@@ -2,7 +2,9 @@
  * 480×640 file CHSI accepts (docs/photo.md).
  *
  * Pure C: no database, no I/O, no globals except constant tables. Every function may run on
- * any thread at the same time as any other; a result belongs to the thread that holds it. */
+ * any thread at the same time as any other; a result belongs to the thread that holds it.
+ * pc_photo_process also uses one short-lived thread of its own at a time beside the caller's
+ * (docs/photo.md "Benchmark"), joined before it returns. */
 #ifndef PC_PHOTO_PHOTO_H
 #define PC_PHOTO_PHOTO_H
 

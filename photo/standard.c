@@ -8,6 +8,7 @@
 #include "photo/thresholds.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <turbojpeg.h>
@@ -66,13 +67,14 @@ static void axis_free(struct axis *a)
 }
 
 /* Integer k×k block averages of src from (x0, y0) (partial blocks at the edges average what
- * exists) — a cheap first stage for large reductions. Per output row: the k source rows summed
+ * exists) into out (rw × rh, allocated here), its rows ya_out..yb_out-1 only (the others are
+ * left unset) — a cheap first stage for large reductions. Per output row: the k source rows summed
  * column by column, the sums of k neighbouring columns at every position, one of them per
  * block, each scaled to an average; every step a straight pass the compiler vectorises, in 16
  * bits while a block's sum fits (k <= 16). The sums are exact integers: their order does not
  * change the result. */
-static void box_reduce(const struct pc__img *src, int x0, int y0, int k, int rw, int rh,
-                       struct pc__img *out)
+static void box_reduce(const struct pc__img *src, int x0, int y0, int k, int rw, int rh, int ya_out,
+                       int yb_out, struct pc__img *out)
 {
     int nch = src->nch, xend = src->w - x0; /* source columns from x0 */
     int span = rw * k < xend ? rw * k : xend, n = span * nch;
@@ -84,7 +86,7 @@ static void box_reduce(const struct pc__img *src, int x0, int y0, int k, int rw,
     uint16_t *win16 = narrow ? pc_xmalloc((size_t)n * sizeof *win16) : NULL;
     uint32_t *col = narrow ? NULL : pc_xcalloc(cells, sizeof *col);
     uint32_t *win = pc_xmalloc((size_t)n * sizeof *win);
-    for (int oy = 0; oy < rh; oy++) {
+    for (int oy = ya_out; oy < yb_out; oy++) {
         int ya = y0 + oy * k, yb = ya + k < src->h ? ya + k : src->h;
         const unsigned char *row = src->p + ((size_t)ya * src->w + x0) * nch;
         size_t stride = (size_t)src->w * nch;
@@ -160,38 +162,52 @@ static void vertical_row(const float *const *rows, const float *w, int cnt, int 
     }
 }
 
+/* The lowest and highest source row (clamped or -1 for the fill) that outputs oa..ob-1 of
+ * axis a read; *lo > *hi when none. */
+static void axis_rows(const struct axis *a, int oa, int ob, int nsrc, int *lo, int *hi)
+{
+    *lo = nsrc;
+    *hi = -1;
+    for (int o = oa; o < ob; o++)
+        for (int j = 0; j < a->cnt[o]; j++) {
+            int i = a->idx[o * a->kmax + j];
+            if (i >= 0 && i < *lo)
+                *lo = i;
+            if (i > *hi)
+                *hi = i;
+        }
+}
+
 /* pc__resample into dw × dh pixels whose pixel (u, v) is written at dp + (base + u·du + v·dv)
- * pixels: an oriented destination is filled in place (pc__orient_map). */
+ * pixels: an oriented destination is filled in place (pc__orient_map). Only the rows
+ * oa..ob-1 of the dh (each row's value does not depend on which others are made). */
 static void resample_to(const struct pc__img *src, double bx, double by, double bw, double bh,
                         unsigned char *dp, int dw, int dh, long base, long du, long dv,
-                        const unsigned char *fill)
+                        const unsigned char *fill, int oa, int ob)
 {
     int nch = src->nch, rowlen = dw * nch;
     int kb = (int)floor(fmin(bw / dw, bh / dh));
+    bool clamp = fill == NULL;
+    struct axis ax, ay;
     if (kb >= 2 && bx >= 0 && by >= 0 && bx + bw <= src->w && by + bh <= src->h) {
-        /* reduce by whole k×k blocks first, then the fractional rest (< 2 per axis) */
+        /* reduce by whole k×k blocks first (the block rows those output rows read), then the
+         * fractional rest (< 2 per axis) */
         int x0 = (int)floor(bx), y0 = (int)floor(by);
-        int rw = (int)ceil((bx + bw - x0) / kb), rh = (int)ceil((by + bh - y0) / kb);
+        int rw = (int)ceil((bx + bw - x0) / kb), rh = (int)ceil((by + bh - y0) / kb), lo, hi;
         struct pc__img small = {0};
-        box_reduce(src, x0, y0, kb, rw, rh, &small);
+        axis_build(&ay, dh, (by - y0) / kb, bh / kb, rh, clamp);
+        axis_rows(&ay, oa, ob, rh, &lo, &hi);
+        axis_free(&ay);
+        box_reduce(src, x0, y0, kb, rw, rh, lo, hi + 1, &small);
         resample_to(&small, (bx - x0) / kb, (by - y0) / kb, bw / kb, bh / kb, dp, dw, dh, base, du,
-                    dv, fill);
+                    dv, fill, oa, ob);
         pc__img_free(&small);
         return;
     }
-    bool clamp = fill == NULL;
-    struct axis ax, ay;
     axis_build(&ax, dw, bx, bw, src->w, clamp);
     axis_build(&ay, dh, by, bh, src->h, clamp);
-    int ylo = src->h, yhi = -1;
-    for (int o = 0; o < dh; o++)
-        for (int j = 0; j < ay.cnt[o]; j++) {
-            int i = ay.idx[o * ay.kmax + j];
-            if (i >= 0 && i < ylo)
-                ylo = i;
-            if (i > yhi)
-                yhi = i;
-        }
+    int ylo, yhi;
+    axis_rows(&ay, oa, ob, src->h, &ylo, &yhi);
     int nrows = yhi >= ylo ? yhi - ylo + 1 : 0;
     float *tmp = pc_xmalloc(((size_t)nrows * dw + 1) * nch * sizeof *tmp);
     unsigned char *line = pc_xmalloc((size_t)16 * rowlen);
@@ -279,8 +295,8 @@ static void resample_to(const struct pc__img *src, double bx, double by, double 
     float *fillrow = pc_xmalloc((size_t)rowlen * sizeof *fillrow);
     for (int k = 0; k < rowlen; k++)
         fillrow[k] = fillv[k % nch];
-    for (int o0 = 0; o0 < dh; o0 += B) {
-        int nb = dh - o0 < B ? dh - o0 : B;
+    for (int o0 = oa; o0 < ob; o0 += B) {
+        int nb = ob - o0 < B ? ob - o0 : B;
         for (int b = 0; b < nb; b++) {
             int o = o0 + b, cnt = ay.cnt[o];
             const float *wt = ay.wt + o * ay.kmax;
@@ -316,61 +332,97 @@ static void resample_to(const struct pc__img *src, double bx, double by, double 
 void pc__resample(const struct pc__img *src, double bx, double by, double bw, double bh,
                   struct pc__img *dst, const unsigned char *fill)
 {
-    resample_to(src, bx, by, bw, bh, dst->p, dst->w, dst->h, 0, 1, dst->w, fill);
+    resample_to(src, bx, by, bw, bh, dst->p, dst->w, dst->h, 0, 1, dst->w, fill, 0, dst->h);
+}
+
+/* One resample_to call: the stored picture's box, the destination's layout, the rows. */
+struct rs_job {
+    const struct pc__img *src;
+    double sx, sy, sw, sh;
+    unsigned char *dp;
+    int tw, th;
+    long base, du, dv;
+    const unsigned char *fill;
+    int oa, ob;
+};
+
+/* The job of pc__resample_oriented: the box mapped to stored coordinates, resampled there
+ * and written straight to its oriented place; every row. */
+static struct rs_job oriented_job(const struct pc__img *src, int o, double bx, double by, double bw,
+                                  double bh, struct pc__img *dst, const unsigned char *fill)
+{
+    double w = src->w, h = src->h;
+    struct rs_job j = {src, bx, by, bw, bh, dst->p, dst->w, dst->h, 0, 1, dst->w, fill, 0, 0};
+    switch (o) {
+    case 2:
+        j.sx = w - bx - bw;
+        break;
+    case 3:
+        j.sx = w - bx - bw;
+        j.sy = h - by - bh;
+        break;
+    case 4:
+        j.sy = h - by - bh;
+        break;
+    case 5:
+        j.sx = by;
+        j.sy = bx;
+        break;
+    case 6:
+        j.sx = by;
+        j.sy = h - bx - bw;
+        break;
+    case 7:
+        j.sx = w - by - bh;
+        j.sy = h - bx - bw;
+        break;
+    case 8:
+        j.sx = w - by - bh;
+        j.sy = bx;
+        break;
+    default:
+        j.ob = j.th;
+        return j; /* as stored */
+    }
+    if (o >= 5) { /* a quarter turn */
+        j.sw = bh;
+        j.sh = bw;
+        j.tw = dst->h;
+        j.th = dst->w;
+    }
+    pc__orient_map(o, j.tw, j.th, &j.base, &j.du, &j.dv);
+    j.ob = j.th;
+    return j;
+}
+
+static void *rs_run(void *arg)
+{
+    const struct rs_job *j = arg;
+    resample_to(j->src, j->sx, j->sy, j->sw, j->sh, j->dp, j->tw, j->th, j->base, j->du, j->dv,
+                j->fill, j->oa, j->ob);
+    return NULL;
 }
 
 void pc__resample_oriented(const struct pc__img *src, int o, double bx, double by, double bw,
                            double bh, struct pc__img *dst, const unsigned char *fill)
 {
-    double w = src->w, h = src->h, sx, sy, sw = bw, sh = bh;
-    switch (o) {
-    case 2:
-        sx = w - bx - bw;
-        sy = by;
-        break;
-    case 3:
-        sx = w - bx - bw;
-        sy = h - by - bh;
-        break;
-    case 4:
-        sx = bx;
-        sy = h - by - bh;
-        break;
-    case 5:
-        sx = by;
-        sy = bx;
-        sw = bh;
-        sh = bw;
-        break;
-    case 6:
-        sx = by;
-        sy = h - bx - bw;
-        sw = bh;
-        sh = bw;
-        break;
-    case 7:
-        sx = w - by - bh;
-        sy = h - bx - bw;
-        sw = bh;
-        sh = bw;
-        break;
-    case 8:
-        sx = w - by - bh;
-        sy = bx;
-        sw = bh;
-        sh = bw;
-        break;
-    default:
-        pc__resample(src, bx, by, bw, bh, dst, fill);
+    struct rs_job j = oriented_job(src, o, bx, by, bw, bh, dst, fill);
+    rs_run(&j);
+}
+
+void pc__resample_oriented_2t(const struct pc__img *src, int o, double bx, double by, double bw,
+                              double bh, struct pc__img *dst, const unsigned char *fill)
+{
+    struct rs_job top = oriented_job(src, o, bx, by, bw, bh, dst, fill), bottom = top;
+    pthread_t t;
+    top.ob = bottom.oa = top.th / 2;
+    if (pthread_create(&t, NULL, rs_run, &bottom) != 0) {
+        top.ob = top.th; /* no thread to be had: every row here */
+        rs_run(&top);
         return;
     }
-    /* resampled as stored (a box of the stored picture), written straight to its oriented
-     * place */
-    bool swap = o >= 5;
-    int tw = swap ? dst->h : dst->w, th = swap ? dst->w : dst->h;
-    long base, du, dv;
-    pc__orient_map(o, tw, th, &base, &du, &dv);
-    resample_to(src, sx, sy, sw, sh, dst->p, tw, th, base, du, dv, fill);
+    rs_run(&top);
+    pthread_join(t, NULL);
 }
 
 /* ---- the standard file ---- */

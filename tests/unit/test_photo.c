@@ -692,20 +692,77 @@ static void add_check_and_table(void **state)
     assert_true(PC__T(HEAD_TOP_MIN) == 50 && PC__T(HEAD_TOP_MAX) == 110);
 }
 
+/* The two-thread resample writes exactly the one-thread one's bytes: every orientation, RGB
+ * and grey, reductions with and without whole blocks first, enlargements, boxes reaching
+ * outside the picture with a fill colour, odd and tiny heights. */
+static void resample_two_threads_same(void **state)
+{
+    (void)state;
+    static const struct {
+        int sw, sh, dw, dh;
+        double bx, by, bw, bh;
+        bool fill;
+    } cases[] = {
+        {2016, 1512, 480, 640, 0, 0, 1512, 2016, false}, /* the analysis picture (1/2 decode) */
+        {2016, 1512, 480, 640, 180.5, 300.25, 860.3, 1147.1, true}, /* a standard-file crop */
+        {301, 203, 97, 131, -20.5, -10, 250, 330, true},            /* reaching outside */
+        {120, 90, 333, 257, 3, 2, 100, 80, false},                  /* enlarging */
+        {640, 480, 5, 1, 0, 0, 480, 640, false},                    /* one row */
+        {97, 61, 17, 23, 1.5, 0.5, 60, 95, true},
+    };
+    const unsigned char fill[3] = {10, 200, 30};
+    unsigned seed = 12345;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        for (int nch = 1; nch <= 3; nch += 2)
+            for (int o = 1; o <= 8; o++) {
+                struct pc__img src, a, b;
+                pc__img_alloc(&src, cases[i].sw, cases[i].sh, nch);
+                for (size_t k = 0; k < (size_t)src.w * src.h * nch; k++) {
+                    seed = seed * 1103515245u + 12345u;
+                    src.p[k] = (unsigned char)((k / 7 % 200) + (seed >> 27));
+                }
+                pc__img_alloc(&a, cases[i].dw, cases[i].dh, nch);
+                pc__img_alloc(&b, cases[i].dw, cases[i].dh, nch);
+                memset(a.p, 1, (size_t)a.w * a.h * nch);
+                memset(b.p, 2, (size_t)b.w * b.h * nch);
+                const unsigned char *f = cases[i].fill ? fill : NULL;
+                pc__resample_oriented(&src, o, cases[i].bx, cases[i].by, cases[i].bw, cases[i].bh,
+                                      &a, f);
+                pc__resample_oriented_2t(&src, o, cases[i].bx, cases[i].by, cases[i].bw,
+                                         cases[i].bh, &b, f);
+                assert_memory_equal(a.p, b.p, (size_t)a.w * a.h * nch);
+                pc__img_free(&src);
+                pc__img_free(&a);
+                pc__img_free(&b);
+            }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(pass_480x640),      cmocka_unit_test(pass_1080x1440),
-        cmocka_unit_test(pass_3024x4032),    cmocka_unit_test(pass_exif_rotated_4032x3024),
-        cmocka_unit_test(orientations),      cmocka_unit_test(pass_white_wall),
-        cmocka_unit_test(pass_progressive),  cmocka_unit_test(pass_png),
-        cmocka_unit_test(fail_background),   cmocka_unit_test(fail_head_position),
-        cmocka_unit_test(fail_head_size),    cmocka_unit_test(fail_framing),
-        cmocka_unit_test(fail_light),        cmocka_unit_test(fail_blur),
-        cmocka_unit_test(fail_mirrored),     cmocka_unit_test(fail_too_small),
-        cmocka_unit_test(refuse_formats),    cmocka_unit_test(refuse_damaged),
-        cmocka_unit_test(refuse_colour),     cmocka_unit_test(refuse_bombs),
-        cmocka_unit_test(phash_calibration), cmocka_unit_test(add_check_and_table),
+        cmocka_unit_test(pass_480x640),
+        cmocka_unit_test(pass_1080x1440),
+        cmocka_unit_test(pass_3024x4032),
+        cmocka_unit_test(pass_exif_rotated_4032x3024),
+        cmocka_unit_test(orientations),
+        cmocka_unit_test(pass_white_wall),
+        cmocka_unit_test(pass_progressive),
+        cmocka_unit_test(pass_png),
+        cmocka_unit_test(fail_background),
+        cmocka_unit_test(fail_head_position),
+        cmocka_unit_test(fail_head_size),
+        cmocka_unit_test(fail_framing),
+        cmocka_unit_test(fail_light),
+        cmocka_unit_test(fail_blur),
+        cmocka_unit_test(fail_mirrored),
+        cmocka_unit_test(fail_too_small),
+        cmocka_unit_test(refuse_formats),
+        cmocka_unit_test(refuse_damaged),
+        cmocka_unit_test(refuse_colour),
+        cmocka_unit_test(refuse_bombs),
+        cmocka_unit_test(phash_calibration),
+        cmocka_unit_test(add_check_and_table),
+        cmocka_unit_test(resample_two_threads_same),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

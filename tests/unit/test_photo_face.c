@@ -16,6 +16,7 @@
 #include "tests/unit/photo_check.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -178,6 +179,82 @@ static void second_face(void **state)
     }
 }
 
+/* ---- the same answer on any thread ---- */
+
+struct job {
+    const unsigned char *jpeg;
+    size_t len;
+    struct pc_photo_result r;
+};
+
+static void *job_run(void *arg)
+{
+    struct job *jb = arg;
+    struct pc_photo_opts o = {.standardise = true};
+    if (pc_photo_process(jb->jpeg, jb->len, &o, &jb->r) != 0)
+        jb->r.nchecks = 0;
+    return NULL;
+}
+
+static void assert_same(const struct pc_photo_result *a, const struct pc_photo_result *b)
+{
+    assert_int_equal(a->nchecks, b->nchecks);
+    for (size_t k = 0; k < a->nchecks; k++) {
+        assert_string_equal(a->checks[k].code, b->checks[k].code);
+        assert_int_equal(a->checks[k].ok, b->checks[k].ok);
+        assert_int_equal(a->checks[k].skipped, b->checks[k].skipped);
+        assert_true(a->checks[k].value == b->checks[k].value);
+    }
+    assert_true(a->phash == b->phash);
+    assert_int_equal(a->jpeg_len, b->jpeg_len);
+    if (a->jpeg_len)
+        assert_memory_equal(a->jpeg, b->jpeg, a->jpeg_len);
+}
+
+/* Checks running at once on several threads (each with its own scan thread for other faces,
+ * the detectors shared through face/'s pools) answer exactly as one check alone: a portrait
+ * with a second person (refused for OTHER_FACES) and a good one (passed, the same standard
+ * file). */
+static void concurrent_checks_agree(void **state)
+{
+    (void)state;
+    enum { THREADS = 4 };
+    struct pc_photo_testgen g;
+    struct job alone[2], jobs[2][THREADS];
+    pthread_t t[2][THREADS];
+    unsigned char *jpeg[2];
+    size_t len[2];
+    pc_photo_testgen_defaults(&g, 1080, 1440);
+    g.second_size = 0.5;
+    g.second_cx = 0.9;
+    g.second_top = 0.3;
+    jpeg[0] = portrait_jpeg(&g, 92, &len[0]);
+    pc_photo_testgen_defaults(&g, 1080, 1440);
+    jpeg[1] = portrait_jpeg(&g, 92, &len[1]);
+    for (int p = 0; p < 2; p++) {
+        alone[p] = (struct job){.jpeg = jpeg[p], .len = len[p]};
+        job_run(&alone[p]);
+        assert_true(alone[p].r.nchecks > 0);
+    }
+    assert_false(check(&alone[0].r, "OTHER_FACES")->ok);
+    assert_true(alone[1].r.ok);
+    for (int p = 0; p < 2; p++)
+        for (int i = 0; i < THREADS; i++) {
+            jobs[p][i] = (struct job){.jpeg = jpeg[p], .len = len[p]};
+            assert_int_equal(pthread_create(&t[p][i], NULL, job_run, &jobs[p][i]), 0);
+        }
+    for (int p = 0; p < 2; p++)
+        for (int i = 0; i < THREADS; i++) {
+            pthread_join(t[p][i], NULL);
+            assert_same(&alone[p].r, &jobs[p][i].r);
+            pc_photo_result_free(&jobs[p][i].r);
+        }
+    for (int p = 0; p < 2; p++) {
+        pc_photo_result_free(&alone[p].r);
+        free(jpeg[p]);
+    }
+}
+
 /* ---- passed ---- */
 
 static void glasses(void **state)
@@ -331,6 +408,7 @@ int main(void)
         cmocka_unit_test(closed_eyes),
         cmocka_unit_test(second_face),
         cmocka_unit_test(glasses),
+        cmocka_unit_test(concurrent_checks_agree),
         cmocka_unit_test(near_limits_pass),
         cmocka_unit_test(in_spec_480x640_kept),
         cmocka_unit_test(enlargement_limit),
