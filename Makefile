@@ -59,7 +59,7 @@ bench: build
 	@bench/cluster.sh
 
 format:
-	@clang-format -i $$(git ls-files --cached --others --exclude-standard '*.c' '*.h')
+	@clang-format -i $$(git ls-files --cached --others --exclude-standard '*.c' '*.cc' '*.h')
 
 check-format:
 	@scripts/check-format.sh

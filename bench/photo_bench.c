@@ -2,11 +2,19 @@
  * file) per photo, next to TurboJPEG's plain full-resolution decode of the same file
  * (tjDecompress2 to RGB), median of N interleaved runs each, in the same process.
  * Inputs are generated (photo/testgen.h): a 4032×3024 q92 4:2:0 JPEG with EXIF orientation 6
- * (a phone held upright) and a 1080×1440 q92 one. Usage: photo_bench [RUNS] (default 21).
+ * (a phone held upright) and a 1080×1440 q92 one. Then the face analysis alone (finding the
+ * faces, the eyes) on the 1080×1440 portrait, and the costly steps of the 4032×3024 one one by
+ * one (internal API), to show where the time goes.
+ * Usage: photo_bench [RUNS] (default 21).
  * Single-threaded; see bench/README.md "Photo pipeline". */
+#include "face/face.h"
+#include "photo/internal.h"
 #include "photo/photo.h"
 #include "photo/testgen.h"
+#include "photo/thresholds.h"
 
+#include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,6 +108,117 @@ static unsigned char *make(int w, int h, int orientation, size_t *len, int *sw, 
     return e;
 }
 
+/* The face analysis steps of the pipeline on one portrait: finding the faces on the 640-row
+ * analysis image (crops from the decoded picture), then the eyes on the face patch. */
+static void bench_faces(int runs)
+{
+    struct pc_photo_testgen g;
+    pc_photo_testgen_defaults(&g, 1080, 1440);
+    unsigned char *rgb = pc_photo_testgen_render(&g);
+    struct pc__img src = {rgb, 1080, 1440, 3}, ana, patch;
+    pc__img_alloc(&ana, 480, 640, 3);
+    pc__resample(&src, 0, 0, 1080, 1440, &ana, NULL);
+    struct pc__seg seg;
+    struct pc__faces f;
+    pc__segment(&ana, &seg);
+    pc__faces_find(&ana, &seg, &src, 1, &f); /* warm-up: loads the detectors */
+    double pw = PC__T(FACE_PATCH_W), k = 1440 / 640.0;
+    pc__img_alloc(&patch, (int)lround(1.5 * pw), (int)lround(1.5 * pw), 3);
+    const unsigned char grey[3] = {128, 128, 128};
+    pc__resample(&src, (f.x - 0.25 * f.w) * k, (f.y - 0.25 * f.w) * k, 1.5 * f.w * k, 1.5 * f.w * k,
+                 &patch, grey);
+    double *tf = calloc((size_t)runs, sizeof *tf), *te = calloc((size_t)runs, sizeof *te);
+    for (int i = 0; i < runs; i++) {
+        double t0 = now_ms();
+        pc__faces_find(&ana, &seg, &src, 1, &f);
+        double t1 = now_ms();
+        pc__faces_eyes(&patch, 0.25 * pw, 0.25 * pw, pw, &f);
+        te[i] = now_ms() - t1;
+        tf[i] = t1 - t0;
+    }
+    printf("%-28s finding faces %7.2f ms  eyes %7.2f ms\n", "face analysis 1080x1440",
+           median(tf, runs), median(te, runs));
+    free(tf);
+    free(te);
+    pc__img_free(&patch);
+    pc__img_free(&ana);
+    pc__seg_free(&seg);
+    free(rgb);
+}
+
+/* The pipeline's costly steps one by one on the 4032×3024 photo, as pc_photo_process runs
+ * them (internal API): the scaled decode, the 640-row analysis picture, the segmentation, the
+ * face finding (and within it the frontal Haar scan for other faces, timed again alone), the
+ * eye analysis on the face patch. What the whole pipeline spends beyond their sum is the rest:
+ * rules, crop, mask, background replacement, pHash, the standard file. */
+static void bench_steps(const unsigned char *j, size_t n, int runs)
+{
+    enum { DEC, ANA, SEG, FACES, HAAR, EYES, NSTEP };
+    static const char *const name[NSTEP] = {"scaled decode (1/2)",
+                                            "640-row analysis picture",
+                                            "segmentation",
+                                            "finding faces (all)",
+                                            "  of which the Haar scan for other faces",
+                                            "eyes on the face patch (with its resample)"};
+    double *t[NSTEP];
+    for (int k = 0; k < NSTEP; k++)
+        t[k] = calloc((size_t)runs + 1, sizeof *t[k]);
+    for (int i = 0; i <= runs; i++) { /* run 0: warm-up */
+        struct pc__hdr hdr;
+        struct pc__img src = {0}, ana = {0}, patch = {0}, grey = {0};
+        struct pc__seg seg;
+        struct pc__faces f;
+        double scale, t0 = now_ms(), t1;
+        pc__probe(j, n, &hdr);
+        if (pc__decode(j, n, &hdr, (int)PC__T(WORK_MIN_H), &src, &scale) != 0)
+            exit(1);
+        bool swap = hdr.orientation >= 5;
+        int ow = swap ? src.h : src.w, oh = swap ? src.w : src.h, ah = (int)PC__T(ANA_H);
+        t1 = now_ms();
+        t[DEC][i] = t1 - t0;
+        pc__img_alloc(&ana, (int)lround((double)ow * ah / oh), ah, 3);
+        pc__resample_oriented(&src, hdr.orientation, 0, 0, ow, oh, &ana, NULL);
+        t0 = now_ms();
+        t[ANA][i] = t0 - t1;
+        pc__segment(&ana, &seg);
+        t1 = now_ms();
+        t[SEG][i] = t1 - t0;
+        pc__faces_find(&ana, &seg, &src, hdr.orientation, &f);
+        t0 = now_ms();
+        t[FACES][i] = t0 - t1;
+        pc__img_alloc(&grey, ana.w, ana.h, 1);
+        for (size_t p = 0; p < (size_t)ana.w * ana.h; p++) {
+            const unsigned char *q = ana.p + 3 * p;
+            grey.p[p] = (unsigned char)((77 * q[0] + 150 * q[1] + 29 * q[2] + 128) >> 8);
+        }
+        struct pc_face_gray fg = {grey.p, grey.w, grey.h, grey.w};
+        struct pc_face_det d[32];
+        t0 = now_ms();
+        pc_face_cascade(&fg, PC_FACE_CASCADE_FRONTAL, (int)PC__T(SECOND_MIN_PX), 0, 1.25, 3, d, 32);
+        t1 = now_ms();
+        t[HAAR][i] = t1 - t0;
+        if (f.found) {
+            double pw = PC__T(FACE_PATCH_W), fx = (double)ow / ana.w, fy = (double)oh / ana.h;
+            const unsigned char mid[3] = {128, 128, 128};
+            pc__img_alloc(&patch, (int)lround(1.5 * pw), (int)lround(1.5 * pw), 3);
+            pc__resample_oriented(&src, hdr.orientation, (f.x - 0.25 * f.w) * fx,
+                                  (f.y - 0.25 * f.w) * fy, 1.5 * f.w * fx, 1.5 * f.w * fy, &patch,
+                                  mid);
+            pc__faces_eyes(&patch, 0.25 * pw, 0.25 * pw, pw, &f);
+        }
+        t[EYES][i] = now_ms() - t1;
+        pc__img_free(&grey);
+        pc__img_free(&patch);
+        pc__seg_free(&seg);
+        pc__img_free(&ana);
+        pc__img_free(&src);
+    }
+    for (int k = 0; k < NSTEP; k++) {
+        printf("  %-44s %7.2f ms\n", name[k], median(t[k] + 1, runs));
+        free(t[k]);
+    }
+}
+
 int main(int argc, char **argv)
 {
     int runs = argc > 1 ? (int)strtol(argv[1], NULL, 10) : 21;
@@ -110,9 +229,12 @@ int main(int argc, char **argv)
     printf("photo pipeline vs plain TurboJPEG full decode, median of %d runs each\n", runs);
     unsigned char *a = make(3024, 4032, 6, &n, &w, &h);
     bench("4032x3024 q92 (EXIF 6)", a, n, w, h, runs);
+    printf("its steps, median of %d runs each:\n", runs);
+    bench_steps(a, n, runs);
     free(a);
     a = make(1080, 1440, 1, &n, &w, &h);
     bench("1080x1440 q92", a, n, w, h, runs);
     free(a);
+    bench_faces(runs);
     return 0;
 }

@@ -20,7 +20,7 @@
 /* Largest picture pc_qr_decode accepts, in pixels (width × height from the header, checked
  * before any pixel buffer is allocated). 40 MP covers every phone camera and screenshot. */
 #define PC_QR_MAX_PIXELS (40L * 1000 * 1000)
-/* Long side of the first, fast pass (TurboJPEG scaled decode / PNG box downscale). */
+/* Long side of the first, fast pass (TurboJPEG scaled decode / PNG reduced while decoding). */
 #define PC_QR_WORK_SIDE 1600
 /* Largest payload a QR code can hold (version 40, level L, byte mode). */
 #define PC_QR_MAX_PAYLOAD 2953

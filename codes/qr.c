@@ -107,6 +107,13 @@ static int factor_for(int w, int h, int side)
     return (l + side - 1) / side;
 }
 
+static void invert_in_place(struct gray *g)
+{
+    size_t n = (size_t)g->w * (size_t)g->h;
+    for (size_t i = 0; i < n; i++)
+        g->p[i] = (unsigned char)(255 - g->p[i]);
+}
+
 static void invert(const struct gray *src, struct gray *dst)
 {
     size_t n = (size_t)src->w * (size_t)src->h;
@@ -189,11 +196,12 @@ static void jpeg_work_size(int w, int h, int side, int *sw, int *sh)
 
 /* ---- PNG ---- */
 
-/* Decodes any PNG to 8-bit grey, alpha composed on white (base/png). The caller has checked
- * the pixel cap against the header. */
-static int png_gray(const unsigned char *p, size_t len, struct gray *g)
+/* Decodes any PNG to 8-bit grey, alpha composed on white (base/png), reduced row by row by
+ * the whole factor k (1: full size). The caller has checked the pixel cap against the
+ * header. */
+static int png_gray(const unsigned char *p, size_t len, int k, struct gray *g)
 {
-    return pc_png_decode(p, len, 1, &g->p, &g->w, &g->h);
+    return pc_png_decode_reduced(p, len, 1, k, &g->p, &g->w, &g->h);
 }
 
 /* ---- strategy ---- */
@@ -227,16 +235,14 @@ int pc_qr_decode_capped(const void *img, size_t len, long max_pixels, unsigned c
             work = tmp;
             tmp = (struct gray){0};
         }
-    } else {
-        rc = png_gray(img, len, &full);
-        if (rc == 0) {
-            int k = factor_for(full.w, full.h, PC_QR_WORK_SIDE);
-            if (k > 1) {
-                box_down(&full, k, &work);
-            } else { /* already small: the working picture is the full one */
-                work = full;
-                full = (struct gray){0};
-            }
+    } else { /* reduced while decoding: a large PNG is never held whole for pass 1 */
+        int k = factor_for(info.width, info.height, PC_QR_WORK_SIDE);
+        rc = png_gray(img, len, k > 16 ? 16 : k, &work);
+        if (rc == 0 && (work.w > PC_QR_WORK_SIDE || work.h > PC_QR_WORK_SIDE)) {
+            box_down(&work, factor_for(work.w, work.h, PC_QR_WORK_SIDE), &tmp);
+            gray_free(&work);
+            work = tmp;
+            tmp = (struct gray){0};
         }
     }
     if (rc)
@@ -244,9 +250,12 @@ int pc_qr_decode_capped(const void *img, size_t len, long max_pixels, unsigned c
     if ((rc = scan(sc, &work, out, outcap, outlen)) != PC_ENOTFOUND)
         goto out;
 
-    /* Pass 2: full resolution, when the working pass was reduced (full stays empty if not). */
-    if (info.format == PC_IMG_JPEG && (work.w != info.width || work.h != info.height)) {
-        if ((rc = jpeg_gray(img, len, 0, 0, &full)) != 0)
+    /* Pass 2: full resolution, when the working pass was reduced (full stays empty if not):
+     * the one full-size decode of this call. */
+    if (work.w != info.width || work.h != info.height) {
+        rc = info.format == PC_IMG_JPEG ? jpeg_gray(img, len, 0, 0, &full)
+                                        : png_gray(img, len, 1, &full);
+        if (rc != 0)
             goto out;
     }
     if (full.p && (rc = scan(sc, &full, out, outcap, outlen)) != PC_ENOTFOUND)
@@ -269,9 +278,8 @@ int pc_qr_decode_capped(const void *img, size_t len, long max_pixels, unsigned c
     gray_free(&tmp);
     if (rc != PC_ENOTFOUND || !full.p)
         goto out;
-    invert(&full, &tmp);
-    rc = scan(sc, &tmp, out, outcap, outlen);
-    gray_free(&tmp);
+    invert_in_place(&full); /* no second full-size buffer */
+    rc = scan(sc, &full, out, outcap, outlen);
 out:
     gray_free(&work);
     gray_free(&full);

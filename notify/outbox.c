@@ -6,6 +6,7 @@
 #include "base/err.h"
 #include "base/log.h"
 #include "base/stats.h"
+#include "base/timeutil.h"
 #include "config/config.h"
 #include "net/outbound.h"
 #include "orders/orders.h"
@@ -13,6 +14,7 @@
 #include "wechat/miniapp.h"
 #include "wechat/token.h"
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -209,6 +211,36 @@ static struct pc_stat g_dead =
     PC_STAT_INIT("portraitd_outbox_dead_total", "counter", NULL,
                  "Outbox messages parked as dead after notify.max_attempts.", 0);
 
+/* The backlog across every instance, read at most once a second by each instance's worker. */
+#define BACKLOG(st)                                                                                \
+    PC_STAT_INIT("portraitd_outbox_backlog", "gauge", "state=\"" st "\"",                          \
+                 "Outbox messages not yet sent, all instances: due now, waiting to retry, "        \
+                 "claimed, dead.",                                                                 \
+                 0)
+static struct pc_stat g_backlog[4] = {BACKLOG("due"), BACKLOG("waiting"), BACKLOG("running"),
+                                      BACKLOG("dead")};
+#undef BACKLOG
+static struct pc_stat g_oldest =
+    PC_STAT_INIT("portraitd_outbox_oldest_due_seconds", "gauge", NULL,
+                 "How long the oldest due outbox message has waited, all instances.", 0);
+
+static void backlog_sample(struct pc_ctx *ctx)
+{
+    static _Atomic uint64_t next_ns;
+    uint64_t now = pc_time_mono_ns();
+    if (now < atomic_load_explicit(&next_ns, memory_order_relaxed))
+        return;
+    atomic_store_explicit(&next_ns, now + 1000000000ull, memory_order_relaxed);
+    struct pc_outbox_backlog b;
+    if (pc_store_outbox_backlog(ctx->db, &b))
+        return;
+    pc_stat_set(&g_backlog[0], b.due);
+    pc_stat_set(&g_backlog[1], b.waiting);
+    pc_stat_set(&g_backlog[2], b.running);
+    pc_stat_set(&g_backlog[3], b.dead);
+    pc_stat_set(&g_oldest, b.oldest_due_s);
+}
+
 int pc_notify_outbox_job(struct pc_ctx *ctx, void *arg)
 {
     (void)arg;
@@ -216,6 +248,7 @@ int pc_notify_outbox_job(struct pc_ctx *ctx, void *arg)
     const char *me = ctx->instance;
     struct pc_outbox_msg *ms = NULL;
     size_t n = 0;
+    backlog_sample(ctx);
     if (pc_store_outbox_claim(ctx->db, me, cfg->notify_lease_s, cfg->notify_batch, &ms, &n))
         return cfg->notify_interval_ms;
     size_t delivered = 0;

@@ -1,5 +1,6 @@
 /* photo/decode.c — format recognition, header facts and pixel decoding of uploads: JPEG on
- * TurboJPEG (scaled decoding), PNG on libpng. Pure; any thread (handles per call). */
+ * TurboJPEG (scaled decoding), PNG on libpng (reduced row by row, base/png.h). Pure; any
+ * thread (handles per call). */
 #include "photo/internal.h"
 
 #include "base/alloc.h"
@@ -77,6 +78,7 @@ static void probe_jpeg(const unsigned char *p, size_t len, struct pc__hdr *h)
         h->header_ok = true;
         h->w = w;
         h->h = hh;
+        h->subsamp = ss;
         h->gray = ss == TJSAMP_GRAY || cs == TJCS_GRAY;
         h->cmyk = cs == TJCS_CMYK || cs == TJCS_YCCK;
     }
@@ -111,18 +113,27 @@ static void probe_png(const unsigned char *p, size_t len, struct pc__hdr *h)
     h->header_ok = true;
 }
 
-/* Decodes a PNG to RGB (grey pictures were refused on their header already). */
-static int decode_png(const unsigned char *p, size_t len, struct pc__img *out)
+/* Decodes a PNG to RGB (grey pictures were refused on their header already), reduced while
+ * decoding by the largest whole factor (<= 16) that keeps >= min_h rows: a 50 MP PNG is
+ * never held at full size. */
+static int decode_png(const unsigned char *p, size_t len, const struct pc__hdr *h, int min_h,
+                      struct pc__img *out, double *scale)
 {
-    int w, h;
+    int w, hh, k = min_h > 0 ? h->h / min_h : 1;
     unsigned char *px;
-    int rc = pc_png_decode(p, len, 3, &px, &w, &h);
+    k = k < 1 ? 1 : k > 16 ? 16 : k;
+    int rc = pc_png_decode_reduced(p, len, 3, k, &px, &w, &hh);
     if (rc != 0)
         return rc;
+    if (w != (h->w + k - 1) / k || hh != (h->h + k - 1) / k) {
+        free(px);
+        return PC_EINVAL;
+    }
     out->p = px;
     out->w = w;
-    out->h = h;
+    out->h = hh;
     out->nch = 3;
+    *scale = (double)hh / h->h;
     return 0;
 }
 
@@ -162,13 +173,38 @@ out:
     return rc;
 }
 
+/* Start-of-scan markers in the file, up to 2 (inside entropy-coded data 0xFF is stuffed with
+ * 0x00, so an FF DA is a marker). More than one: libjpeg keeps every coefficient. */
+static int count_scans(const unsigned char *p, size_t len)
+{
+    int n = 0;
+    for (const unsigned char *q = p; n < 2 && (q = memchr(q, 0xff, len - (size_t)(q - p)));) {
+        if ((size_t)(q - p) + 1 >= len)
+            break;
+        n += q[1] == 0xda;
+        q++;
+    }
+    return n;
+}
+
+double pc__jpeg_coef_bytes(const struct pc__hdr *h)
+{
+    /* 16-bit coefficients for every sample: Y plus two chroma planes subsampled */
+    static const double chroma[] = {[TJSAMP_444] = 2,  [TJSAMP_422] = 1, [TJSAMP_420] = 0.5,
+                                    [TJSAMP_GRAY] = 0, [TJSAMP_440] = 1, [TJSAMP_411] = 0.5};
+    double c = h->subsamp >= 0 && h->subsamp <= TJSAMP_411 ? chroma[h->subsamp] : 2;
+    return 2.0 * h->w * h->h * (1 + c);
+}
+
 void pc__probe(const unsigned char *p, size_t len, struct pc__hdr *h)
 {
     memset(h, 0, sizeof *h);
     h->orientation = 1;
-    if (len >= 3 && p[0] == 0xff && p[1] == 0xd8 && p[2] == 0xff)
+    h->subsamp = -1;
+    if (len >= 3 && p[0] == 0xff && p[1] == 0xd8 && p[2] == 0xff) {
         probe_jpeg(p, len, h);
-    else if (len >= 8 && png_sig_cmp(p, 0, 8) == 0)
+        h->scans = count_scans(p, len);
+    } else if (len >= 8 && png_sig_cmp(p, 0, 8) == 0)
         probe_png(p, len, h);
 }
 
@@ -180,10 +216,6 @@ int pc__decode(const unsigned char *p, size_t len, const struct pc__hdr *h, int 
     if (h->fmt == PC__FMT_JPEG)
         rc = decode_jpeg(p, len, h, min_h, out, scale);
     else if (h->fmt == PC__FMT_PNG)
-        rc = decode_png(p, len, out);
-    if (rc == 0 && h->fmt == PC__FMT_PNG && (out->w != h->w || out->h != h->h)) {
-        pc__img_free(out);
-        rc = PC_EINVAL;
-    }
+        rc = decode_png(p, len, h, min_h, out, scale);
     return rc;
 }

@@ -34,94 +34,47 @@ bool pc__orientation_mirrored(int o)
     return o == 2 || o == 4 || o == 5 || o == 7;
 }
 
-/* Output pixel (x, y) of an oriented picture comes from source (sx, sy):
+/* Output pixel (x, y) of an oriented picture comes from source pixel
+ * (sx0 + x·xdx + y·ydx, sy0 + x·xdy + y·ydy) of the picture as stored (w × h):
  * 1 none, 2 h-flip, 3 rot180, 4 v-flip, 5 transpose, 6 rot90 cw, 7 transverse, 8 rot270 cw. */
+static const struct {
+    int sx0w, sy0h; /* 1: sx0 = w - 1 (sy0 = h - 1), else 0 */
+    int xdx, xdy, ydx, ydy;
+} ORIENT[9] = {
+    [1] = {0, 0, 1, 0, 0, 1},   [2] = {1, 0, -1, 0, 0, 1}, [3] = {1, 1, -1, 0, 0, -1},
+    [4] = {0, 1, 1, 0, 0, -1},  [5] = {0, 0, 0, 1, 1, 0},  [6] = {0, 1, 0, -1, 1, 0},
+    [7] = {1, 1, 0, -1, -1, 0}, [8] = {1, 0, 0, 1, -1, 0},
+};
+
+void pc__orient_map(int o, int w, int h, long *base, long *du, long *dv)
+{
+    o = o >= 1 && o <= 8 ? o : 1;
+    long ow = o >= 5 ? h : w; /* the oriented picture's width */
+    long sx0 = ORIENT[o].sx0w ? w - 1 : 0, sy0 = ORIENT[o].sy0h ? h - 1 : 0;
+    /* x = (u - sx0)·xdx + (v - sy0)·xdy, y = (u - sx0)·ydx + (v - sy0)·ydy (the axes are unit
+     * vectors at right angles), index = y·ow + x */
+    *du = ORIENT[o].ydx * ow + ORIENT[o].xdx;
+    *dv = ORIENT[o].ydy * ow + ORIENT[o].xdy;
+    *base = -(sx0 * *du + sy0 * *dv);
+}
+
 void pc__orient(struct pc__img *im, int o)
 {
     if (o <= 1 || o > 8)
         return;
     int w = im->w, h = im->h, n = im->nch;
-    bool swap = o >= 5;
-    int ow = swap ? h : w, oh = swap ? w : h;
-    /* source of output (0,0) and source steps for x+1 and y+1, in pixels */
-    long sx0, sy0, xdx, xdy, ydx, ydy;
-    switch (o) {
-    case 2:
-        sx0 = w - 1;
-        sy0 = 0;
-        xdx = -1;
-        xdy = 0;
-        ydx = 0;
-        ydy = 1;
-        break;
-    case 3:
-        sx0 = w - 1;
-        sy0 = h - 1;
-        xdx = -1;
-        xdy = 0;
-        ydx = 0;
-        ydy = -1;
-        break;
-    case 4:
-        sx0 = 0;
-        sy0 = h - 1;
-        xdx = 1;
-        xdy = 0;
-        ydx = 0;
-        ydy = -1;
-        break;
-    case 5:
-        sx0 = 0;
-        sy0 = 0;
-        xdx = 0;
-        xdy = 1;
-        ydx = 1;
-        ydy = 0;
-        break;
-    case 6:
-        sx0 = 0;
-        sy0 = h - 1;
-        xdx = 0;
-        xdy = -1;
-        ydx = 1;
-        ydy = 0;
-        break;
-    case 7:
-        sx0 = w - 1;
-        sy0 = h - 1;
-        xdx = 0;
-        xdy = -1;
-        ydx = -1;
-        ydy = 0;
-        break;
-    default:
-        sx0 = w - 1;
-        sy0 = 0;
-        xdx = 0;
-        xdy = 1;
-        ydx = -1;
-        ydy = 0;
-        break; /* 8 */
-    }
-    long xstep = (xdy * w + xdx) * n, ystep = (ydy * w + ydx) * n;
-    unsigned char *dst = pc_xmalloc((size_t)ow * (size_t)oh * (size_t)n);
-    for (int y = 0; y < oh; y++) {
-        const unsigned char *sp = im->p + (sy0 * w + sx0) * n + (long)y * ystep;
-        unsigned char *dp = dst + (size_t)y * ow * n;
-        if (n == 3) {
-            for (int x = 0; x < ow; x++, sp += xstep, dp += 3) {
-                dp[0] = sp[0];
-                dp[1] = sp[1];
-                dp[2] = sp[2];
-            }
-        } else {
-            for (int x = 0; x < ow; x++, sp += xstep, dp += n)
-                for (int c = 0; c < n; c++)
-                    dp[c] = sp[c];
-        }
+    long base, du, dv;
+    pc__orient_map(o, w, h, &base, &du, &dv);
+    unsigned char *dst = pc_xmalloc((size_t)w * (size_t)h * (size_t)n);
+    for (int v = 0; v < h; v++) {
+        const unsigned char *sp = im->p + (size_t)v * w * n;
+        unsigned char *dp = dst + (base + v * dv) * n;
+        for (int u = 0; u < w; u++, sp += n, dp += du * n)
+            for (int c = 0; c < n; c++)
+                dp[c] = sp[c];
     }
     free(im->p);
     im->p = dst;
-    im->w = ow;
-    im->h = oh;
+    im->w = o >= 5 ? h : w;
+    im->h = o >= 5 ? w : h;
 }

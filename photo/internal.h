@@ -27,6 +27,9 @@ struct pc__hdr {
     int w, h;        /* as stored, before orientation */
     bool gray, cmyk; /* refused colour spaces */
     int sof;         /* JPEG SOF marker (0xC0 baseline, 0xC2 progressive ...), 0 if none */
+    int subsamp;     /* JPEG TJSAMP_* (-1 unknown) */
+    int scans;       /* JPEG start-of-scan markers, counted up to 2 (2: progressive or
+                        multi-scan, every coefficient is kept while decoding) */
     int orientation; /* EXIF 1..8 (1 when absent or PNG) */
     const unsigned char *exif; /* APP1 payload starting "Exif\0\0" (points into data) */
     size_t exif_len;
@@ -37,11 +40,16 @@ void pc__probe(const unsigned char *p, size_t len, struct pc__hdr *h);
 
 /* Decodes to RGB as stored (EXIF orientation NOT applied: pc__resample_oriented does it on
  * the small results). JPEGs are decoded at the smallest TurboJPEG scaling factor (1/8, 1/4,
- * 1/2, 1) whose oriented height is >= min_h (full size when min_h <= 0 or none is); *scale
- * receives decoded/full. 0, or PC_EINVAL (corrupt, truncated, unsupported). The caller has
- * checked the pixel cap. */
+ * 1/2, 1) whose oriented height is >= min_h, PNGs reduced row by row by the largest whole
+ * factor that keeps >= min_h rows (full size when min_h <= 0); *scale receives decoded/full
+ * (rows). 0, or PC_EINVAL (corrupt, truncated, unsupported). The caller has checked the pixel
+ * cap and, for a multi-scan JPEG, pc__jpeg_coef_bytes. */
 int pc__decode(const unsigned char *p, size_t len, const struct pc__hdr *h, int min_h,
                struct pc__img *out, double *scale);
+
+/* Bytes libjpeg holds for the coefficients of a multi-scan (progressive) JPEG of this header:
+ * 2 per sample of every component. */
+double pc__jpeg_coef_bytes(const struct pc__hdr *h);
 
 /* ---- exif.c ---- */
 
@@ -49,6 +57,9 @@ int pc__decode(const unsigned char *p, size_t len, const struct pc__hdr *h, int 
 int pc__exif_orientation(const unsigned char *app1, size_t len);
 /* Applies orientation o to im in place (swapping w/h for 5..8). */
 void pc__orient(struct pc__img *im, int o);
+/* Where pixel (u, v) of a picture stored w × h lands once orientation o is applied: at index
+ * base + u·du + v·dv (pixels) of the oriented picture. */
+void pc__orient_map(int o, int w, int h, long *base, long *du, long *dv);
 /* True for the mirrored orientations 2, 4, 5, 7. */
 bool pc__orientation_mirrored(int o);
 
@@ -107,8 +118,49 @@ struct pc__seg {
 void pc__segment(const struct pc__img *rgb, struct pc__seg *seg);
 void pc__seg_free(struct pc__seg *seg);
 
+/* The median level of a 256-bin histogram of n samples (the first level reaching half). */
+int pc__hist_median(const unsigned *hist, unsigned n);
+
 /* Per-pixel distance to the background colour (same metric as the segmentation). */
 double pc__bg_dist(const struct pc__seg *seg, const unsigned char *rgb);
+
+/* ---- faces.c ---- */
+
+#define PC__MAX_OTHERS 4
+
+/* The faces in a picture and the subject's eyes. Boxes are in analysis px. */
+struct pc__faces {
+    bool found;        /* the subject's face: a face whose centre lies on the silhouette's head */
+    double x, y, w, h; /* its box (dlib's box: brows to chin, cheek to cheek) */
+    double score;      /* HOG margin */
+    int filter;        /* winning HOG filter (0 front, 1/2 looking left/right, 3/4 rotated) */
+    double fscore[5];  /* every HOG filter's margin on this face (-9: below the floor) */
+    double rot;        /* rotation of the detection pass that found it (degrees, 0 upright) */
+    int pass;          /* which pass found it (1 = the first) */
+    int others;        /* other faces confirmed anywhere in the picture */
+    double ox[PC__MAX_OTHERS], oy[PC__MAX_OTHERS], ow[PC__MAX_OTHERS], oh[PC__MAX_OTHERS];
+    double oscore[PC__MAX_OTHERS];
+    /* pc__faces_eyes, in the patch's pixels */
+    bool eyes_found;     /* both eyes placed, far enough apart */
+    bool eyes_sure;      /* ... and neither placed on a spectacle frame: roll is measured */
+    int eyes_by_cascade; /* eyes (0..2) an eye cascade found */
+    double ex[2], ey[2]; /* the picture's left and right eye */
+    double open[2];      /* eye opening, share of the face width */
+    double roll;         /* eye line angle, degrees (+: the picture's right eye lower) */
+    double glare;        /* largest share of an eye band that is glare */
+};
+
+/* Finds the subject's face (on the silhouette's head when seg->found, else anywhere) and any
+ * other face in ana (the analysis image); detection crops are resampled from src (the decoded
+ * picture as stored, EXIF orientation `orientation`; NULL: from ana). Always fills f. */
+void pc__faces_find(const struct pc__img *ana, const struct pc__seg *seg, const struct pc__img *src,
+                    int orientation, struct pc__faces *f);
+
+/* Eyes, openness, roll and glare on patch: RGB, the face box at (fx, fy) with width fw (patch
+ * px). Reads f's detection (a rotated face: the eyes are also looked for on the patch turned
+ * upright); fills the eye fields of f (patch px). */
+void pc__faces_eyes(const struct pc__img *patch, double fx, double fy, double fw,
+                    struct pc__faces *f);
 
 /* Colour conversions (sRGB D65). */
 void pc__rgb_to_ycc(const double rgb[3], double ycc[3]);

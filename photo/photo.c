@@ -21,17 +21,25 @@ enum rule {
     R_MIRRORED,
     R_RESOLUTION,
     R_SUBJECT,
+    R_FACE,
+    R_OTHER_FACES,
     R_CUT_OFF,
     R_BG_COLOR,
     R_BG_UNIFORM,
     R_HEAD_TOP,
     R_HEAD_SIZE,
+    R_EYE_LINE,
+    R_FACE_WIDTH,
     R_CENTERED,
     R_SHOULDERS,
     R_CLOTHING,
+    R_POSE,
+    R_ROLL,
+    R_EYES_OPEN,
     R_EXPOSURE,
     R_LIGHTING,
     R_SHARPNESS,
+    R_GLARE,
     R_OUTPUT_SIZE,
     R_COUNT
 };
@@ -49,17 +57,25 @@ static const struct {
     [R_MIRRORED] = {"MIRRORED", true, "照片未镜像"},
     [R_RESOLUTION] = {"RESOLUTION", true, "照片分辨率足够"},
     [R_SUBJECT] = {"SUBJECT_PRESENT", true, "检测到人像"},
+    [R_FACE] = {"FACE_PRESENT", true, "检测到人脸"},
+    [R_OTHER_FACES] = {"OTHER_FACES", true, "画面中没有其他人"},
     [R_CUT_OFF] = {"SUBJECT_CUT_OFF", true, "人像完整"},
     [R_BG_COLOR] = {"BACKGROUND_COLOR", true, "背景颜色符合要求"},
     [R_BG_UNIFORM] = {"BACKGROUND_UNIFORM", true, "背景均匀"},
     [R_HEAD_TOP] = {"HEAD_TOP", true, "头部位置合适"},
     [R_HEAD_SIZE] = {"HEAD_SIZE", true, "人像大小合适"},
+    [R_EYE_LINE] = {"EYE_LINE", true, "双眼高度合适"},
+    [R_FACE_WIDTH] = {"FACE_WIDTH", true, "脸部宽度合适"},
     [R_CENTERED] = {"CENTERED", true, "人像居中"},
     [R_SHOULDERS] = {"SHOULDERS_LEVEL", true, "双肩水平"},
     [R_CLOTHING] = {"CLOTHING_CONTRAST", true, "衣服与背景区分明显"},
+    [R_POSE] = {"FACE_POSE", true, "正脸面对镜头"},
+    [R_ROLL] = {"HEAD_ROLL", true, "头部端正"},
+    [R_EYES_OPEN] = {"EYES_OPEN", true, "双眼睁开"},
     [R_EXPOSURE] = {"EXPOSURE", true, "曝光正常"},
     [R_LIGHTING] = {"LIGHTING_UNEVEN", true, "面部光线均匀"},
     [R_SHARPNESS] = {"SHARPNESS", true, "照片清晰"},
+    [R_GLARE] = {"GLASSES_GLARE", false, "眼镜无明显反光"},
     [R_OUTPUT_SIZE] = {"OUTPUT_SIZE", false, "标准照文件大小合适"},
 };
 
@@ -146,6 +162,26 @@ static double luma(const unsigned char *p)
     return 0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2];
 }
 
+/* lround(v) for 0 <= v < 256, without a library call per pixel (v - its whole part is exact) */
+static unsigned char round_pos(double v)
+{
+    int t = (int)v;
+    return (unsigned char)(t + (v - t >= 0.5));
+}
+
+/* The wall is of a family whose tone is known: the light blue's hue, or a light neutral wall
+ * (L* >= 40: a white wall, perhaps under-exposed; a black one tells nothing). Its luminance
+ * then tells the exposure, whatever the subject's skin. */
+static bool wall_known_tone(const struct pc__seg *seg)
+{
+    double lab[3], hsv[3];
+    pc__rgb_to_lab(seg->bg_rgb, lab);
+    pc__rgb_to_hsv(seg->bg_rgb, hsv);
+    return (hypot(lab[1], lab[2]) <= PC__T(BG_NEUTRAL_CHROMA_MAX) && lab[0] >= 40) ||
+           (hsv[0] >= PC__T(BG_HUE_MIN) && hsv[0] <= PC__T(BG_HUE_MAX) &&
+            hsv[1] >= PC__T(BG_SAT_MIN) && lab[0] >= 40);
+}
+
 /* BACKGROUND_COLOR: light blue near the spec's RGB(100,197,255), or a neutral light wall
  * (which the standard file replaces with the reference blue). */
 static void check_bg_color(struct pc_photo_result *r, const struct pc__seg *seg)
@@ -167,9 +203,7 @@ static void check_bg_color(struct pc_photo_result *r, const struct pc__seg *seg)
         pass(r, R_BG_COLOR, chroma, PC__T(BG_NEUTRAL_CHROMA_MAX), true);
     else if (blue)
         pass(r, R_BG_COLOR, de, PC__T(BG_DE_MAX), true);
-    else if (hsv[2] < PC__T(BG_VAL_MIN) &&
-             (chroma <= PC__T(BG_NEUTRAL_CHROMA_MAX) ||
-              (hsv[0] >= PC__T(BG_HUE_MIN) && hsv[0] <= PC__T(BG_HUE_MAX))))
+    else if ((hsv[2] < PC__T(BG_VAL_MIN) || lab[0] < rlab[0] - 10) && wall_known_tone(seg))
         fail(r, R_BG_COLOR, "背景太暗，请在光线充足处、浅蓝色或白色的纯色墙前拍摄", de,
              PC__T(BG_DE_MAX), true);
     else
@@ -190,20 +224,23 @@ static void check_bg_uniform(struct pc_photo_result *r, const struct pc__img *an
         ylim = h;
     if (ypatch > h)
         ypatch = h;
-    /* near[i]: a subject pixel within rad (square) */
+    /* near[i]: a subject pixel within rad (square), for the rows read below: each row of tmp
+     * ORs the subject's row shifted by -rad..rad, each row of near ORs tmp's rows within rad */
     unsigned char *tmp = pc_xcalloc((size_t)w * h, 1), *near = pc_xcalloc((size_t)w * h, 1);
-    for (int y = 0; y < h; y++)
-        for (int x = 0; x < w; x++)
-            if (seg->fg[(size_t)y * w + x])
-                for (int k = x - rad; k <= x + rad; k++)
-                    if (k >= 0 && k < w)
-                        tmp[(size_t)y * w + k] = 1;
-    for (int y = 0; y < h; y++)
-        for (int x = 0; x < w; x++)
-            if (tmp[(size_t)y * w + x])
-                for (int k = y - rad; k <= y + rad; k++)
-                    if (k >= 0 && k < h)
-                        near[(size_t)k * w + x] = 1;
+    int yneed = ylim + rad < h ? ylim + rad : h;
+    for (int y = 0; y < yneed; y++) {
+        const unsigned char *f = seg->fg + (size_t)y * w;
+        unsigned char *t = tmp + (size_t)y * w;
+        for (int k = -rad; k <= rad; k++)
+            for (int x = k < 0 ? -k : 0; x < (k > 0 ? w - k : w); x++)
+                t[x] |= f[x + k];
+    }
+    for (int y = 0; y < ylim; y++) {
+        unsigned char *q = near + (size_t)y * w;
+        for (int k = y - rad < 0 ? 0 : y - rad; k <= y + rad && k < h; k++)
+            for (int x = 0; x < w; x++)
+                q[x] |= tmp[(size_t)k * w + x];
+    }
     double s = 0, s2 = 0, sl = 0, sr = 0;
     long n = 0, nl = 0, nr = 0;
     for (int y = 0; y < ylim; y++)
@@ -237,44 +274,99 @@ static void check_bg_uniform(struct pc_photo_result *r, const struct pc__img *an
         pass(r, R_BG_UNIFORM, sd, PC__T(BG_STD_MAX), true);
 }
 
-/* Variance of the 4-neighbour Laplacian of the 3×3-Gaussian-smoothed grey box, scaled to a
- * mean luminance of 128 (a darker picture of the same detail measures the same). */
-static double laplacian_var(const struct pc__img *im, int x0, int y0, int x1, int y1)
+/* SHARPNESS's measure on the grey face patch (the face FACE_PATCH_W px wide) within the box
+ * (x0, y0)..(x1, y1): the median width of its strongest edges (eyes, brows, hairline, the
+ * face's outline), in patch px: the step across an edge divided by its steepest slope. A step
+ * and its slope scale together with contrast, so a darker face or a softer light with the
+ * same focus measures the same; a blur of sigma s widens edges by about 2.5 s. */
+static double edge_width(const struct pc__img *g, int x0, int y0, int x1, int y1)
 {
-    int w = x1 - x0, h = y1 - y0;
-    if (w < 5 || h < 5)
+    x0 = x0 < 3 ? 3 : x0;
+    y0 = y0 < 3 ? 3 : y0;
+    x1 = x1 > g->w - 3 ? g->w - 3 : x1;
+    y1 = y1 > g->h - 3 ? g->h - 3 : y1;
+    int w = x1 - x0, h = y1 - y0, gw = g->w;
+    if (w < 16 || h < 16)
         return 0;
-    double *g = pc_xmalloc((size_t)w * h * sizeof *g), *b = pc_xmalloc((size_t)w * h * sizeof *b);
+    /* 3×3 binomial smoothing (sensor noise), then Sobel */
+    float *sm = pc_xcalloc((size_t)g->w * g->h, sizeof *sm);
+    for (int y = 1; y < g->h - 1; y++)
+        for (int x = 1; x < gw - 1; x++) {
+            const unsigned char *q = g->p + (size_t)y * gw + x;
+            sm[(size_t)y * gw + x] = (4.0f * q[0] + 2.0f * (q[-1] + q[1] + q[-gw] + q[gw]) +
+                                      q[-gw - 1] + q[-gw + 1] + q[gw - 1] + q[gw + 1]) /
+                                     16.0f;
+        }
+    float *mag = pc_xcalloc((size_t)w * h, sizeof *mag);
+    unsigned hist[512] = {0};
     for (int y = 0; y < h; y++)
-        for (int x = 0; x < w; x++)
-            g[(size_t)y * w + x] = luma(im->p + ((size_t)(y0 + y) * im->w + (x0 + x)) * 3);
-    for (int y = 1; y < h - 1; y++)
-        for (int x = 1; x < w - 1; x++) {
-            double a = 0;
-            for (int dy = -1; dy <= 1; dy++)
-                for (int dx = -1; dx <= 1; dx++)
-                    a += g[(size_t)(y + dy) * w + x + dx] * (dy ? 1 : 2) * (dx ? 1 : 2);
-            b[(size_t)y * w + x] = a / 16;
+        for (int x = 0; x < w; x++) {
+            const float *q = sm + (size_t)(y0 + y) * gw + x0 + x;
+            float gx = (q[-gw + 1] + 2 * q[1] + q[gw + 1] - q[-gw - 1] - 2 * q[-1] - q[gw - 1]) / 8;
+            float gy =
+                (q[gw - 1] + 2 * q[gw] + q[gw + 1] - q[-gw - 1] - 2 * q[-gw] - q[-gw + 1]) / 8;
+            float m = sqrtf(gx * gx + gy * gy);
+            mag[(size_t)y * w + x] = m;
+            hist[m * 4 > 511 ? 511 : (int)(m * 4)]++;
         }
-    double s = 0, s2 = 0, m = 0;
-    long n = 0;
-    for (size_t i = 0; i < (size_t)w * h; i++)
-        m += g[i];
-    m /= (double)w * h;
-    for (int y = 2; y < h - 2; y++)
-        for (int x = 2; x < w - 2; x++) {
-            size_t i = (size_t)y * w + x;
-            double l = b[i - 1] + b[i + 1] + b[i - w] + b[i + w] - 4 * b[i];
-            s += l;
-            s2 += l * l;
-            n++;
+    /* the strongest 4 % of the gradients, at least 2 levels/px (above noise) */
+    unsigned want = (unsigned)(0.04 * w * h), acc = 0;
+    int hb = 511;
+    while (hb > 0 && acc + hist[hb] < want)
+        acc += hist[hb--];
+    float thr = fmaxf(hb / 4.0f, 2.0f);
+    double *wd = pc_xmalloc((size_t)w * h * sizeof *wd);
+    size_t nw = 0;
+    for (int y = 3; y < h - 3; y++)
+        for (int x = 3; x < w - 3; x++) {
+            float m = mag[(size_t)y * w + x];
+            if (m < thr)
+                continue;
+            const float *q = sm + (size_t)(y0 + y) * gw + x0 + x;
+            float gx = (q[-gw + 1] + 2 * q[1] + q[gw + 1] - q[-gw - 1] - 2 * q[-1] - q[gw - 1]) / 8;
+            float gy =
+                (q[gw - 1] + 2 * q[gw] + q[gw + 1] - q[-gw - 1] - 2 * q[-gw] - q[-gw + 1]) / 8;
+            int dx = fabsf(gx) >= fabsf(gy) ? 1 : 0, dy = 1 - dx;
+            /* the steepest point along the gradient's axis only */
+            if (mag[(size_t)(y - dy) * w + x - dx] > m || mag[(size_t)(y + dy) * w + x + dx] > m)
+                continue;
+            float lo = q[0], hi = q[0];
+            for (int k = -6; k <= 6; k++) {
+                int xx = x0 + x + k * dx, yy = y0 + y + k * dy;
+                if (xx < 1 || yy < 1 || xx >= gw - 1 || yy >= g->h - 1)
+                    continue;
+                float v = sm[(size_t)yy * gw + xx];
+                lo = v < lo ? v : lo;
+                hi = v > hi ? v : hi;
+            }
+            wd[nw++] = (hi - lo) / m;
         }
-    free(g);
-    free(b);
-    /* exposure-independent: as if the face's mean luminance were 128 */
-    double k = 128 / fmax(m, 16);
-    return n ? (s2 / n - (s / n) * (s / n)) * k * k : 0;
+    double med = 0;
+    if (nw) { /* median by partial selection */
+        for (size_t i = 0; i <= nw / 2; i++) {
+            size_t mi = i;
+            for (size_t j = i + 1; j < nw; j++)
+                mi = wd[j] < wd[mi] ? j : mi;
+            double t = wd[i];
+            wd[i] = wd[mi];
+            wd[mi] = t;
+        }
+        med = wd[nw / 2];
+    }
+    free(wd);
+    free(mag);
+    free(sm);
+    return med;
 }
+
+/* The subject's face in analysis px (from pc__faces). */
+struct facegeo {
+    bool found;
+    double fw;    /* cheek-to-cheek width */
+    double eye_y; /* eye line */
+    double cx;    /* face centre: the eyes' midpoint (the box's centre without eyes) */
+    bool eyes;    /* eye_y and cx come from the eyes */
+};
 
 /* The crop (analysis pixels) and what the rules derived from it. */
 struct crop {
@@ -284,8 +376,45 @@ struct crop {
     double head_out; /* head top in the output (px) */
 };
 
-static void eval_geometry(struct pc_photo_result *r, const struct pc__seg *seg, double s_res,
-                          struct crop *c)
+/* The crop scale and the head top's target from the face: the eye line near the middle of
+ * 200–300 (EYE_OUT_TARGET) with the head top in 50–110 and the face in FACE_OUT_MIN..MAX,
+ * as close to the ideal (head top at HEAD_TOP_TARGET) as the three bands allow. */
+static double face_scale(const struct pc__seg *seg, const struct facegeo *fg, double *t_out)
+{
+    double d = fmax(1, fg->eye_y - seg->head_top);
+    double lo = fmax(PC__T(FACE_OUT_MIN) / fg->fw, (PC__T(EYE_OUT_MIN) - PC__T(HEAD_TOP_MAX)) / d);
+    double hi = fmin(PC__T(FACE_OUT_MAX) / fg->fw, (PC__T(EYE_OUT_MAX) - PC__T(HEAD_TOP_MIN)) / d);
+    double s = (PC__T(EYE_OUT_TARGET) - PC__T(HEAD_TOP_TARGET)) / d;
+    if (lo <= hi)
+        s = fmin(fmax(s, lo), hi);
+    else /* the bands cannot all be met: keep the face's band */
+        s = fmin(fmax(s, PC__T(FACE_OUT_MIN) / fg->fw), PC__T(FACE_OUT_MAX) / fg->fw);
+    *t_out = fmin(fmax(PC__T(EYE_OUT_TARGET) - d * s, PC__T(HEAD_TOP_MIN)), PC__T(HEAD_TOP_MAX));
+    return s;
+}
+
+/* EYE_LINE and FACE_WIDTH refuse beyond the spec's bands by more than what the measure can
+ * tell apart (the eyes' position, the face's width from the eyes' distance). */
+#define EYE_LO  (PC__T(EYE_OUT_MIN) - PC__T(EYE_TOL))
+#define EYE_HI  (PC__T(EYE_OUT_MAX) + PC__T(EYE_TOL))
+#define FACE_LO (PC__T(FACE_W_MIN) * (1 - PC__T(FACE_W_TOL)))
+#define FACE_HI (PC__T(FACE_W_MAX) * (1 + PC__T(FACE_W_TOL)))
+
+/* A 3:4 picture that already meets the standard (head top 50–110, eye line 200–300, face
+ * 180–300, centred) at its own size scaled to 640 rows: it is kept whole. */
+static bool already_standard(const struct pc__seg *seg, const struct facegeo *fg, int w, int h)
+{
+    if (!fg->found || !fg->eyes || fabs((double)w / h - 0.75) > 0.01)
+        return false;
+    double k = (double)PC_PHOTO_OUT_H / h; /* output px per ana px (ana has 640 rows: 1) */
+    double top = seg->head_top * k, eye = fg->eye_y * k, fw = fg->fw * k;
+    return top >= PC__T(HEAD_TOP_MIN) && top <= PC__T(HEAD_TOP_MAX) && eye >= EYE_LO &&
+           eye <= EYE_HI && fw >= FACE_LO && fw <= FACE_HI &&
+           fabs(fg->cx * k - PC_PHOTO_OUT_W / 2.0) <= PC__T(CENTER_MAX);
+}
+
+static void eval_geometry(struct pc_photo_result *r, const struct pc__seg *seg,
+                          const struct facegeo *fg, double s_res, struct crop *c)
 {
     int w = seg->w, h = seg->h;
     bool cut_top = seg->head_top <= PC__T(CUT_TOP_ROWS);
@@ -302,17 +431,31 @@ static void eval_geometry(struct pc_photo_result *r, const struct pc__seg *seg, 
     else
         pass(r, R_CUT_OFF, 0, 0, false);
 
-    /* crop scale: head top to neck = HEAD_NECK_OUT, face width kept in FACE_OUT_MIN..MAX */
-    double hn = seg->neck_y - seg->head_top, fw = PC__T(FACE_OF_HEAD) * seg->head_w;
-    double s_model = PC__T(HEAD_NECK_OUT) / hn, tol = PC__T(HEAD_NECK_TOL);
-    double s_lo = PC__T(FACE_OUT_MIN) / fw, s_hi = PC__T(FACE_OUT_MAX) / fw;
-    double s = fmin(fmax(s_model, s_lo), s_hi);
-    /* Within the model's tolerance, prefer no enlargement (s <= s_res) and a box no taller
-     * than the input (s >= 1: the analysis image has 640 rows). */
+    bool whole = already_standard(seg, fg, w, h);
+    double s, t_target = PC__T(HEAD_TOP_TARGET), tol = PC__T(HEAD_NECK_TOL), s_lo, s_hi;
+    if (whole) {
+        s = (double)PC_PHOTO_OUT_H / h;
+        s_lo = s_hi = s;
+        t_target = seg->head_top * s; /* kept where it is */
+    } else if (fg->found) {
+        /* from the face: the eye line and the face width (docs/photo.md "Crop") */
+        s = face_scale(seg, fg, &t_target);
+        s_lo = fmax(PC__T(FACE_OUT_MIN) / fg->fw, s / tol);
+        s_hi = fmin(PC__T(FACE_OUT_MAX) / fg->fw, s * tol);
+    } else {
+        /* no face: the silhouette model, head top to neck = HEAD_NECK_OUT */
+        double hn = seg->neck_y - seg->head_top, fw = PC__T(FACE_OF_HEAD) * seg->head_w;
+        double s_model = PC__T(HEAD_NECK_OUT) / hn;
+        s_lo = fmax(PC__T(FACE_OUT_MIN) / fw, s_model / tol);
+        s_hi = fmin(PC__T(FACE_OUT_MAX) / fw, s_model * tol);
+        s = fmin(fmax(s_model, PC__T(FACE_OUT_MIN) / fw), PC__T(FACE_OUT_MAX) / fw);
+    }
+    /* Within the bands, prefer no enlargement (s <= s_res) and a box no taller than the
+     * input (s >= 1: the analysis image has 640 rows). */
     if (s > s_res)
-        s = fmax(s_res, fmax(s_model / tol, s_lo));
+        s = fmax(s_res, fmin(s, s_lo));
     if (s < 1)
-        s = fmin(1, fmin(s_model * tol, s_hi));
+        s = fmin(1, fmax(s, s_hi));
     c->s = s;
     c->ch = PC_PHOTO_OUT_H / s;
     c->cw = PC_PHOTO_OUT_W / s;
@@ -340,29 +483,53 @@ static void eval_geometry(struct pc_photo_result *r, const struct pc__seg *seg, 
         fail(r, R_HEAD_TOP, "头部位置偏低（肩部入镜不足），请把手机稍微放低再拍",
              PC_PHOTO_OUT_H - below, PC__T(HEAD_TOP_MAX), true);
     else
-        pass(r, R_HEAD_TOP, fmin(fmax(PC__T(HEAD_TOP_TARGET), lo), hi), PC__T(HEAD_TOP_MAX), true);
+        pass(r, R_HEAD_TOP, fmin(fmax(t_target, lo), hi), PC__T(HEAD_TOP_MAX), true);
     /* the box for the measurements: in the band when possible, else inside the picture */
     double lo_fit = PC_PHOTO_OUT_H - below, hi_fit = room;
-    if (lo <= hi)
-        c->head_out = fmin(fmax(PC__T(HEAD_TOP_TARGET), lo), hi);
+    if (whole)
+        c->head_out = room;
+    else if (lo <= hi)
+        c->head_out = fmin(fmax(t_target, lo), hi);
     else if (lo_fit <= hi_fit)
-        c->head_out = fmin(fmax(PC__T(HEAD_TOP_TARGET), lo_fit), hi_fit);
+        c->head_out = fmin(fmax(t_target, lo_fit), hi_fit);
     else
         c->head_out = (lo_fit + hi_fit) / 2;
     c->y0 = seg->head_top - c->head_out / s;
 
-    /* CENTERED: the head centre in the output after the best box inside the input. */
-    double x0 = seg->head_cx - PC_PHOTO_OUT_W / 2.0 / s;
+    /* CENTERED: the face's (else the head's) centre in the output after the best box inside
+     * the input. */
+    double cx = fg->found ? fg->cx : seg->head_cx;
+    double x0 = whole ? 0 : cx - PC_PHOTO_OUT_W / 2.0 / s;
     if (c->cw <= w)
         x0 = fmin(fmax(x0, 0), w - c->cw);
     c->x0 = x0;
-    double off = (seg->head_cx - x0) * s - PC_PHOTO_OUT_W / 2.0;
+    double off = (cx - x0) * s - PC_PHOTO_OUT_W / 2.0;
     if (fabs(off) <= PC__T(CENTER_MAX))
         pass(r, R_CENTERED, fabs(off), PC__T(CENTER_MAX), true);
     else
         fail(r, R_CENTERED,
              off < 0 ? "人像偏左，请站到画面正中间再拍" : "人像偏右，请站到画面正中间再拍",
              fabs(off), PC__T(CENTER_MAX), true);
+
+    /* EYE_LINE, FACE_WIDTH: measured from the eyes and the face on the standard file */
+    if (fg->found && !too_big && !cut_top) {
+        double eye = (fg->eye_y - c->y0) * s, fwo = fg->fw * s;
+        if (!fg->eyes)
+            ; /* skipped: the eyes were not found (EYES_OPEN, FACE_POSE say why) */
+        else if (eye < EYE_LO)
+            fail(r, R_EYE_LINE, "双眼位置偏高，请后退一点或把手机稍微抬高再拍", eye, EYE_LO, true);
+        else if (eye > EYE_HI)
+            fail(r, R_EYE_LINE, "双眼位置偏低，请把手机稍微放低、让头部靠上一些再拍", eye, EYE_HI,
+                 true);
+        else
+            pass(r, R_EYE_LINE, eye, EYE_HI, true);
+        if (fwo < FACE_LO)
+            fail(r, R_FACE_WIDTH, "脸部太小，请靠近一点再拍", fwo, FACE_LO, true);
+        else if (fwo > FACE_HI)
+            fail(r, R_FACE_WIDTH, "脸部太大，请后退一点再拍", fwo, FACE_HI, true);
+        else
+            pass(r, R_FACE_WIDTH, fwo, FACE_HI, true);
+    }
 
     if (too_big)
         return; /* CLOTHING_CONTRAST, SHOULDERS_LEVEL skipped: the box does not fit */
@@ -389,12 +556,14 @@ static void eval_geometry(struct pc_photo_result *r, const struct pc__seg *seg, 
     if (!cloth_ok)
         return; /* skipped */
     int yl = -1, yr = -1;
-    double d = 200 / s;
+    double d = 200 / s, bcx = seg->head_cx; /* the body's centre: the neck's (a rolled head's */
+    if (seg->neck_seen && seg->neck_y < h && seg->left[seg->neck_y] >= 0) /* centre moves) */
+        bcx = (seg->left[seg->neck_y] + seg->right[seg->neck_y] + 1) / 2.0;
     int ybot = (int)fmin(h - 1, c->y0 + c->ch - 1);
     if (ybot >= 0 && seg->left[ybot] >= 0)
-        d = fmin(d, 0.9 * fmin(seg->head_cx - seg->left[ybot], seg->right[ybot] - seg->head_cx));
+        d = fmin(d, 0.9 * fmin(bcx - seg->left[ybot], seg->right[ybot] - bcx));
     if (d >= 0.6 * seg->head_w) {
-        int xl = (int)lround(seg->head_cx - d), xr = (int)lround(seg->head_cx + d);
+        int xl = (int)lround(bcx - d), xr = (int)lround(bcx + d);
         for (int y = seg->neck_y; y < h && xl >= 0 && xl < w; y++)
             if (seg->fg[(size_t)y * w + xl]) {
                 yl = y;
@@ -417,80 +586,160 @@ static void eval_geometry(struct pc_photo_result *r, const struct pc__seg *seg, 
         fail(r, R_SHOULDERS, "双肩不平，请坐正、双肩保持水平再拍", diff, PC__T(SHOULDER_MAX), true);
 }
 
-/* EXPOSURE, LIGHTING_UNEVEN, SHARPNESS on the face box of the normalised picture. */
-static void eval_face(struct pc_photo_result *r, const struct pc__seg *seg, const struct crop *c,
-                      const struct pc__img *norm, const struct pc__img *alpha, bool res_ok)
+/* FACE_POSE, HEAD_ROLL, EYES_OPEN, GLASSES_GLARE from the face analysis (the eye rules
+ * skipped when the face is too blurred or too unevenly lit for its eyes to be measured). */
+static void eval_face_rules(struct pc_photo_result *r, const struct pc__seg *seg,
+                            const struct pc__faces *f, const struct facegeo *fg, bool unreliable)
 {
-    double s = c->s, hn = (seg->neck_y - seg->head_top) * s, hw = seg->head_w * s;
-    double cx = (seg->head_cx - c->x0) * s, top = (seg->head_top - c->y0) * s;
-    int x0 = (int)lround(cx - 0.3 * hw), x1 = (int)lround(cx + 0.3 * hw);
-    int y0 = (int)lround(top + 0.35 * hn), y1 = (int)lround(top + 0.80 * hn);
-    x0 = x0 < 0 ? 0 : x0;
-    y0 = y0 < 0 ? 0 : y0;
-    x1 = x1 > norm->w ? norm->w : x1;
-    y1 = y1 > norm->h ? norm->h : y1;
-    double sum = 0, sl = 0, sr = 0;
-    long n = 0, nl = 0, nr = 0, dark = 0, clip = 0;
-    for (int y = y0; y < y1; y++)
-        for (int x = x0; x < x1; x++) {
-            size_t i = (size_t)y * norm->w + x;
-            if (alpha->p[i] < 128)
+    /* FACE_POSE: the eyes' midpoint off the middle of the cheeks' outline (the wall's edge
+     * below the ears), agreeing in direction with dlib's left/right-looking filters */
+    double side = fmax(f->fscore[1], f->fscore[2]), front = f->fscore[0];
+    int dir = f->fscore[2] > f->fscore[1] ? 1 : -1; /* the nose points to the picture's right */
+    double off = 0;
+    bool outline = false;
+    if (seg->found && fg->eyes) {
+        double acc = 0;
+        int n = 0;
+        for (int y = (int)(fg->eye_y + 0.15 * fg->fw); y < (int)(fg->eye_y + 0.45 * fg->fw); y++) {
+            if (y < 0 || y >= seg->h || seg->left[y] < 0)
                 continue;
-            double v = luma(norm->p + i * 3);
-            sum += v;
+            double wd = seg->right[y] - seg->left[y] + 1;
+            if (wd > 1.6 * fg->fw || wd < 0.6 * fg->fw)
+                continue; /* hair to the shoulders, a hand, another person */
+            acc += (seg->left[y] + seg->right[y] + 1) / 2.0;
             n++;
-            dark += v <= PC__T(EXPO_DARK_Y);
+        }
+        if (n >= 3) {
+            off = (fg->cx - acc / n) / fg->fw;
+            outline = true;
+        }
+    }
+    bool turned;
+    double val;
+    if (outline) {
+        val = fabs(off);
+        turned = val > PC__T(POSE_OFF_MAX) && (off > 0) == (dir > 0) &&
+                 side > front - PC__T(POSE_HOG_AGREE);
+    } else { /* no outline to measure against: dlib's filters alone, and only when clear */
+        val = fabs(off);
+        turned = side - front > PC__T(POSE_HOG_ALONE);
+    }
+    if (turned)
+        fail(r, R_POSE,
+             dir > 0 ? "脸偏向一侧（向右转），请正对镜头再拍"
+                     : "脸偏向一侧（向左转），请正对镜头再拍",
+             val, PC__T(POSE_OFF_MAX), true);
+    else
+        pass(r, R_POSE, val, PC__T(POSE_OFF_MAX), outline);
+    if (turned || unreliable)
+        return; /* HEAD_ROLL, EYES_OPEN, GLASSES_GLARE skipped: the eyes of a turned face */
+
+    /* HEAD_ROLL: the eye line's angle; without sure eyes, a face that only a rotated pass or
+     * the rotated filters found */
+    if (f->eyes_sure) {
+        double a = fabs(f->roll);
+        const char *msg = f->roll > 0 ? "头部向右歪斜，请坐正、保持双眼水平再拍"
+                                      : "头部向左歪斜，请坐正、保持双眼水平再拍";
+        if (a > PC__T(ROLL_MAX))
+            fail(r, R_ROLL, msg, a, PC__T(ROLL_MAX), true);
+        else if (a > PC__T(ROLL_WARN))
+            warn(r, R_ROLL, msg, a, PC__T(ROLL_WARN));
+        else
+            pass(r, R_ROLL, a, PC__T(ROLL_MAX), true);
+    } else if (f->rot != 0 || fmax(f->fscore[3], f->fscore[4]) - front > PC__T(POSE_HOG_ALONE)) {
+        fail(r, R_ROLL, "头部歪斜，请坐正、保持双眼水平再拍", fabs(f->rot), PC__T(ROLL_MAX),
+             f->rot != 0);
+    } else {
+        pass(r, R_ROLL, 0, PC__T(ROLL_MAX), false);
+    }
+
+    /* EYES_OPEN: the taller of the two eye openings */
+    double open = fmax(f->open[0], f->open[1]);
+    if (open < PC__T(EYE_OPEN_MIN))
+        fail(r, R_EYES_OPEN, "请睁开双眼、目视镜头再拍", open, PC__T(EYE_OPEN_MIN), true);
+    else
+        pass(r, R_EYES_OPEN, open, PC__T(EYE_OPEN_MIN), true);
+
+    /* GLASSES_GLARE (a warning): white reflections in the eyes' bands */
+    if (f->glare > PC__T(GLARE_SHARE))
+        warn(r, R_GLARE, "眼镜有反光，建议调整眼镜角度或灯光后重拍", f->glare, PC__T(GLARE_SHARE));
+    else
+        pass(r, R_GLARE, f->glare, PC__T(GLARE_SHARE), true);
+}
+
+/* EXPOSURE, LIGHTING_UNEVEN, SHARPNESS: the wall (the one surface of known tone) for the
+ * exposure, and skin-tone-neutral measures on the face patch (RGB; the face box at (fx, fy),
+ * fw wide): clipped highlights, crushed shadows, the left/right cheek ratio, sharpness. */
+static void eval_light(struct pc_photo_result *r, const struct pc__seg *seg,
+                       const struct pc__img *patch, double fx, double fy, double fw, bool res_ok)
+{
+    /* the wall's tone is known only when it is of the light blue's family or neutral */
+    bool known = wall_known_tone(seg);
+    double wall = known ? seg->bg_ycc[0] : 0;
+    long n = 0, black = 0, clip = 0;
+    unsigned hl[256] = {0}, hr[256] = {0}, nl = 0, nr = 0;
+    struct pc__img g = {0};
+    pc__img_alloc(&g, patch->w, patch->h, 1);
+    for (int y = 0; y < patch->h; y++)
+        for (int x = 0; x < patch->w; x++) {
+            size_t i = (size_t)y * patch->w + x;
+            double v = luma(patch->p + i * 3);
+            g.p[i] = round_pos(v);
+            double u = (x + 0.5 - fx) / fw - 0.5, t = (y + 0.5 - fy) / fw - 0.5;
+            if (u * u / 0.16 + t * t / 0.25 > 1)
+                continue; /* the face: an ellipse inside the box */
+            n++;
+            black += v <= PC__T(EXPO_BLACK_Y);
             clip += v >= PC__T(EXPO_CLIP_Y);
-            if (x < cx) {
-                sl += v;
-                nl++;
-            } else {
-                sr += v;
-                nr++;
+            if (t > -0.25 && t < 0.3 && fabs(u) > 0.05 && fabs(u) < 0.4) { /* face halves */
+                if (u < 0) {
+                    hl[g.p[i]]++;
+                    nl++;
+                } else {
+                    hr[g.p[i]]++;
+                    nr++;
+                }
             }
         }
-    if (n < 50) {
-        fail(r, R_EXPOSURE, "未能找到面部区域，请正对镜头再拍", 0, 0, false);
-        fail(r, R_LIGHTING, "未能找到面部区域，请正对镜头再拍", 0, 0, false);
-        fail(r, R_SHARPNESS, "未能找到面部区域，请正对镜头再拍", 0, 0, false);
-        return;
-    }
-    double mean = sum / n, fd = (double)dark / n, fc = (double)clip / n;
-    if (mean < PC__T(EXPO_MEAN_MIN))
-        fail(r, R_EXPOSURE, "照片太暗（面部曝光不足），请到光线充足的地方拍摄", mean,
-             PC__T(EXPO_MEAN_MIN), true);
-    else if (fd > PC__T(EXPO_DARK_FRAC))
-        fail(r, R_EXPOSURE, "面部有大片暗部，请到光线充足、均匀的地方拍摄", fd,
-             PC__T(EXPO_DARK_FRAC), true);
-    else if (mean > PC__T(EXPO_MEAN_MAX))
-        fail(r, R_EXPOSURE, "照片过亮（面部曝光过度），请避开强光或关闭闪光灯再拍", mean,
-             PC__T(EXPO_MEAN_MAX), true);
+    double fb = n ? (double)black / n : 0, fc = n ? (double)clip / n : 0;
+    if (known && wall < PC__T(WALL_Y_MIN))
+        fail(r, R_EXPOSURE, "照片太暗（曝光不足），请到光线充足的地方拍摄", wall, PC__T(WALL_Y_MIN),
+             true);
+    else if (fb > PC__T(EXPO_BLACK_FRAC))
+        fail(r, R_EXPOSURE, "面部有大片死黑的暗部，请到光线充足、均匀的地方拍摄", fb,
+             PC__T(EXPO_BLACK_FRAC), true);
     else if (fc > PC__T(EXPO_CLIP_FRAC))
         fail(r, R_EXPOSURE, "面部有过曝的亮斑，请避开强光或关闭闪光灯再拍", fc,
              PC__T(EXPO_CLIP_FRAC), true);
     else
-        pass(r, R_EXPOSURE, mean, PC__T(EXPO_MEAN_MAX), true);
+        pass(r, R_EXPOSURE, wall, PC__T(WALL_Y_MIN), known);
 
-    double ml = nl ? sl / nl : 0, mr = nr ? sr / nr : 0;
-    double ratio = fmax(ml, mr) / fmax(1.0, fmin(ml, mr));
+    double ml = pc__hist_median(hl, nl), mr = pc__hist_median(hr, nr);
+    /* medians of sRGB levels: a light ratio gives the same ratio at any skin tone */
+    double ratio = (fmax(ml, mr) + 2) / (fmin(ml, mr) + 2);
     const char *side = ml < mr ? "左侧脸偏暗（阴阳脸），请让光线从正面均匀照射再拍"
                                : "右侧脸偏暗（阴阳脸），请让光线从正面均匀照射再拍";
-    if (ratio > PC__T(LIGHT_BLOCK))
+    if (!nl || !nr)
+        pass(r, R_LIGHTING, 0, PC__T(LIGHT_WARN), false);
+    else if (ratio > PC__T(LIGHT_BLOCK))
         fail(r, R_LIGHTING, side, ratio, PC__T(LIGHT_BLOCK), true);
     else if (ratio > PC__T(LIGHT_WARN))
         warn(r, R_LIGHTING, side, ratio, PC__T(LIGHT_WARN));
     else
         pass(r, R_LIGHTING, ratio, PC__T(LIGHT_WARN), true);
 
-    if (!res_ok)
-        return; /* skipped: the picture is enlarged, sharpness has no fixed scale */
-    double var = laplacian_var(norm, x0, y0, x1, y1);
-    if (var < PC__T(SHARP_BLOCK))
-        fail(r, R_SHARPNESS, "照片模糊，请对焦清楚、拿稳手机再拍", var, PC__T(SHARP_BLOCK), true);
-    else if (var < PC__T(SHARP_WARN))
-        warn(r, R_SHARPNESS, "照片不够清晰，建议对焦清楚、拿稳手机重拍", var, PC__T(SHARP_WARN));
-    else
-        pass(r, R_SHARPNESS, var, PC__T(SHARP_WARN), true);
+    if (res_ok) { /* skipped when the picture has too few pixels anyway */
+        double ew = edge_width(&g, (int)(fx - 0.2 * fw), (int)(fy - 0.2 * fw), (int)(fx + 1.2 * fw),
+                               (int)(fy + 1.1 * fw));
+        if (ew > PC__T(SHARP_BLOCK))
+            fail(r, R_SHARPNESS, "照片模糊，请对焦清楚、拿稳手机再拍", ew, PC__T(SHARP_BLOCK),
+                 true);
+        else if (ew > PC__T(SHARP_WARN))
+            warn(r, R_SHARPNESS, "照片不够清晰，建议对焦清楚、拿稳手机重拍", ew, PC__T(SHARP_WARN));
+        else
+            pass(r, R_SHARPNESS, ew, PC__T(SHARP_WARN), true);
+    }
+    pc__img_free(&g);
 }
 
 /* Replaces the background of norm by the reference blue: the subject mask at output scale,
@@ -500,22 +749,32 @@ static void replace_background(struct pc__img *norm, const struct pc__img *alpha
 {
     const int blue[3] = {(int)PC__T(OUT_BG_R), (int)PC__T(OUT_BG_G), (int)PC__T(OUT_BG_B)};
     int w = norm->w, h = norm->h;
-    /* 5×5 box blur of the mask (separable sums): a soft band around the edge */
-    int *rs = pc_xmalloc((size_t)w * h * sizeof *rs);
+    /* 5×5 box blur of the mask (separable sums, edges repeated): a soft band around the edge */
+    int *rs = pc_xmalloc((size_t)w * h * sizeof *rs), *cs = pc_xmalloc((size_t)w * sizeof *cs);
     for (int y = 0; y < h; y++) {
         const unsigned char *m = alpha->p + (size_t)y * w;
+        int *r = rs + (size_t)y * w;
         for (int x = 0; x < w; x++) {
+            if (x >= 2 && x < w - 2) { /* inside: no clamping */
+                r[x] = m[x - 2] + m[x - 1] + m[x] + m[x + 1] + m[x + 2];
+                continue;
+            }
             int acc = 0;
             for (int k = x - 2; k <= x + 2; k++)
                 acc += m[k < 0 ? 0 : k >= w ? w - 1 : k];
-            rs[(size_t)y * w + x] = acc;
+            r[x] = acc;
         }
     }
     for (int y = 0; y < h; y++) {
+        const int *rr[5];
+        for (int k = 0; k < 5; k++) {
+            int yy = y - 2 + k;
+            rr[k] = rs + (size_t)(yy < 0 ? 0 : yy >= h ? h - 1 : yy) * w;
+        }
+        for (int x = 0; x < w; x++)
+            cs[x] = rr[0][x] + rr[1][x] + rr[2][x] + rr[3][x] + rr[4][x];
         for (int x = 0; x < w; x++) {
-            int acc = 0;
-            for (int k = y - 2; k <= y + 2; k++)
-                acc += rs[(size_t)(k < 0 ? 0 : k >= h ? h - 1 : k) * w + x];
+            int acc = cs[x];
             size_t i = (size_t)y * w + x;
             unsigned char *p = norm->p + i * 3;
             if (acc >= 25 * 255)
@@ -533,6 +792,7 @@ static void replace_background(struct pc__img *norm, const struct pc__img *alpha
                 p[c] = (unsigned char)(av * p[c] + (1 - av) * blue[c] + 0.5);
         }
     }
+    free(cs);
     free(rs);
 }
 
@@ -542,7 +802,7 @@ int pc_photo_process(const void *data, size_t len, const struct pc_photo_opts *o
                      struct pc_photo_result *r)
 {
     struct pc__hdr hdr;
-    struct pc__img src = {0}, ana = {0}, norm = {0}, alpha = {0}, mask = {0};
+    struct pc__img src = {0}, ana = {0}, norm = {0}, alpha = {0}, mask = {0}, patch = {0};
     struct pc__seg seg = {0};
     struct crop c = {0};
     double scale = 1;
@@ -583,6 +843,14 @@ int pc_photo_process(const void *data, size_t len, const struct pc_photo_opts *o
         pass(r, R_COLOR_SPACE, 0, 0, false);
     if (px > (double)max_px) {
         fail(r, R_TOO_LARGE, "照片像素过大，请上传手机直接拍摄的照片", px, (double)max_px, true);
+        goto out;
+    }
+    if (hdr.fmt == PC__FMT_JPEG && hdr.scans > 1 &&
+        pc__jpeg_coef_bytes(&hdr) > PC__T(PROG_COEF_MAX)) {
+        /* progressive: libjpeg keeps every coefficient whatever the output size */
+        double cap = px * PC__T(PROG_COEF_MAX) / pc__jpeg_coef_bytes(&hdr);
+        fail(r, R_TOO_LARGE, "渐进式 JPEG 照片像素过大，请上传手机相机直接拍摄的原图", px,
+             floor(cap), true);
         goto out;
     }
     pass(r, R_TOO_LARGE, px, (double)max_px, true);
@@ -634,16 +902,65 @@ int pc_photo_process(const void *data, size_t len, const struct pc_photo_opts *o
     }
     pass(r, R_SUBJECT, (double)seg.area / ((double)aw * ah), PC__T(SUBJECT_MIN_AREA), true);
     double fy = (double)oh / ah, fx = (double)ow / aw;
-    eval_geometry(r, &seg, fy / scale, &c);
 
-    /* 4. RESOLUTION: the input rows behind the 640 output rows, at full resolution */
-    double ch_full = c.ch * fy / scale;
-    bool res_ok = ch_full >= PC_PHOTO_OUT_H - 0.5;
+    /* 4. faces: the subject's and any other; the subject's eyes on a patch at a fixed scale */
+    struct pc__faces faces;
+    struct facegeo fg = {0};
+    double pk = 0, pbx = 0, pby = 0; /* patch px per ana px, patch origin (ana px) */
+    pc__faces_find(&ana, &seg, &src, hdr.orientation, &faces);
+    if (faces.found) {
+        pass(r, R_FACE, 1, 1, true);
+        double pw = PC__T(FACE_PATCH_W), bw = faces.w;
+        pk = pw / bw;
+        pbx = faces.x - 0.25 * bw;
+        pby = faces.y - 0.25 * bw;
+        pc__img_alloc(&patch, (int)lround(1.5 * pw), (int)lround(1.5 * pw), 3);
+        const unsigned char grey[3] = {128, 128, 128};
+        pc__resample_oriented(&src, hdr.orientation, pbx * fx, pby * fy, 1.5 * bw * fx,
+                              1.5 * bw * fy, &patch, grey);
+        pc__faces_eyes(&patch, 0.25 * pw, 0.25 * pw, pw, &faces);
+        fg.found = true;
+        fg.fw = faces.w * PC__T(FACE_W_OF_BOX);
+        fg.eyes = faces.eyes_found;
+        if (fg.eyes) {
+            fg.eye_y = pby + (faces.ey[0] + faces.ey[1]) / 2 / pk;
+            fg.cx = pbx + (faces.ex[0] + faces.ex[1]) / 2 / pk;
+            if (faces.eyes_sure) /* finer than dlib's box, whose sizes come in 5/6 steps */
+                fg.fw = hypot(faces.ex[1] - faces.ex[0], faces.ey[1] - faces.ey[0]) / pk *
+                        PC__T(FACE_W_OF_IPD);
+        } else {
+            fg.eye_y = faces.y + PC__T(EYE_OF_BOX) * faces.h;
+            fg.cx = faces.x + faces.w / 2;
+        }
+    } else {
+        fail(r, R_FACE, "未检测到人脸，请正对镜头", 0, 1, true);
+    }
+    if (faces.others > 0)
+        fail(r, R_OTHER_FACES, "画面中有其他人的脸，请单独拍摄（画面中只能有本人）", faces.others,
+             0, true);
+    else
+        pass(r, R_OTHER_FACES, 0, 0, true);
+    eval_geometry(r, &seg, &fg, fy / scale, &c);
+
+    /* 5. RESOLUTION: the input rows behind the 640 output rows, at full resolution; refused
+     * only when the standard file would be enlarged visibly (ENLARGE_MAX) */
+    double ch_full = c.ch * fy / scale, res_min = PC_PHOTO_OUT_H / PC__T(ENLARGE_MAX);
+    bool res_ok = ch_full >= res_min - 0.5;
     if (res_ok)
-        pass(r, R_RESOLUTION, ch_full, PC_PHOTO_OUT_H, true);
+        pass(r, R_RESOLUTION, ch_full, res_min, true);
     else
         fail(r, R_RESOLUTION, "照片分辨率太低，请用手机后置摄像头拍摄原图（不要截图或压缩）",
-             ch_full, PC_PHOTO_OUT_H, true);
+             ch_full, res_min, true);
+    if (faces.found) {
+        eval_light(r, &seg, &patch, 0.25 * PC__T(FACE_PATCH_W), 0.25 * PC__T(FACE_PATCH_W),
+                   PC__T(FACE_PATCH_W), res_ok);
+        /* the eyes of a blurred face or of one half in shadow are not judged (SHARPNESS,
+         * LIGHTING_UNEVEN say what to do) */
+        const struct pc_photo_check *sh = &r->checks[R_SHARPNESS], *li = &r->checks[R_LIGHTING];
+        bool unreliable =
+            (!sh->skipped && !sh->ok && sh->blocking) || (!li->skipped && !li->ok && li->blocking);
+        eval_face_rules(r, &seg, &faces, &fg, unreliable);
+    }
     if (res_ok && c.ch * fy < PC_PHOTO_OUT_H && scale < 1) {
         /* the scaled decode is too coarse for this crop: decode again, larger */
         struct pc__img big = {0};
@@ -660,7 +977,7 @@ int pc_photo_process(const void *data, size_t len, const struct pc_photo_opts *o
         }
     }
 
-    /* 5. the normalised 480×640 picture and the subject alpha at output scale */
+    /* 6. the normalised 480×640 picture and the subject alpha at output scale */
     const unsigned char fill[3] = {(unsigned char)seg.bg_rgb[0], (unsigned char)seg.bg_rgb[1],
                                    (unsigned char)seg.bg_rgb[2]};
     pc__img_alloc(&norm, PC_PHOTO_OUT_W, PC_PHOTO_OUT_H, 3);
@@ -675,9 +992,8 @@ int pc_photo_process(const void *data, size_t len, const struct pc_photo_opts *o
     pc__img_alloc(&alpha, PC_PHOTO_OUT_W, PC_PHOTO_OUT_H, 1);
     const unsigned char zero = 0;
     pc__resample(&mask, c.x0, c.y0, c.cw, c.ch, &alpha, &zero);
-    eval_face(r, &seg, &c, &norm, &alpha, res_ok);
 
-    /* 6. background replacement, pHash, the standard file */
+    /* 7. background replacement, pHash, the standard file */
     replace_background(&norm, &alpha, &seg);
     r->phash = pc__phash(&norm);
     r->has_phash = true;
@@ -709,6 +1025,7 @@ out:
     pc__img_free(&norm);
     pc__img_free(&alpha);
     pc__img_free(&mask);
+    pc__img_free(&patch);
     pc__seg_free(&seg);
     return 0;
 }

@@ -77,7 +77,7 @@ double pc__bg_dist(const struct pc__seg *seg, const unsigned char *rgb)
     return dist_ycc(c, seg->bg_ycc);
 }
 
-static int hist_median(const unsigned *hist, unsigned n)
+int pc__hist_median(const unsigned *hist, unsigned n)
 {
     unsigned acc = 0;
     for (int v = 0; v < 256; v++) {
@@ -101,16 +101,20 @@ void pc__seg_free(struct pc__seg *s)
 
 /* Keeps the 4-connected components of mask (value 1) that matter: the largest and any other
  * of at least a fifth of its size and 2 % of the frame (a head cut from the body by a collar
- * of the wall's colour). Returns the pixels kept. */
+ * of the wall's colour). Returns the pixels kept. Labelled on a copy with a border of zeros,
+ * so that neighbours need no bounds checks (the components do not depend on the order). */
 static long keep_largest(unsigned char *m, int w, int h, int *stack)
 {
-    size_t n = (size_t)w * h;
-    int *lab = pc_xcalloc(n, sizeof *lab);
+    size_t n = (size_t)w * h, pw = (size_t)w + 2, pn = pw * ((size_t)h + 2);
+    int *lab = pc_xcalloc(pn, sizeof *lab); /* -1: a mask pixel not yet labelled */
     long *sizes = NULL;
     int cur = 0, cap = 0;
     long bestn = 0, kept = 0;
-    for (size_t s = 0; s < n; s++) {
-        if (!m[s] || lab[s])
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
+            lab[(size_t)(y + 1) * pw + x + 1] = -(int)m[(size_t)y * w + x];
+    for (size_t s = pw; s < pn - pw; s++) {
+        if (lab[s] != -1)
             continue;
         cur++;
         long cnt = 0;
@@ -118,17 +122,14 @@ static long keep_largest(unsigned char *m, int w, int h, int *stack)
         stack[sp++] = (int)s;
         lab[s] = cur;
         while (sp) {
-            int i = stack[--sp];
+            size_t i = (size_t)stack[--sp];
             cnt++;
-            int x = i % w, y = i / w;
-            int nb[4] = {x > 0 ? i - 1 : -1, x < w - 1 ? i + 1 : -1, y > 0 ? i - w : -1,
-                         y < h - 1 ? i + w : -1};
-            for (int k = 0; k < 4; k++) {
-                if (nb[k] >= 0 && m[nb[k]] && !lab[nb[k]]) {
+            size_t nb[4] = {i - 1, i + 1, i - pw, i + pw};
+            for (int k = 0; k < 4; k++)
+                if (lab[nb[k]] == -1) {
                     lab[nb[k]] = cur;
-                    stack[sp++] = nb[k];
+                    stack[sp++] = (int)nb[k];
                 }
-            }
         }
         if (cur >= cap) {
             cap = cap ? 2 * cap : 64;
@@ -139,10 +140,13 @@ static long keep_largest(unsigned char *m, int w, int h, int *stack)
             bestn = cnt;
     }
     double minkeep = fmax(0.2 * (double)bestn, 0.02 * (double)n);
-    for (size_t i = 0; i < n; i++) {
-        m[i] = lab[i] && (sizes[lab[i]] == bestn || sizes[lab[i]] >= minkeep);
-        kept += m[i];
-    }
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            int l = lab[(size_t)(y + 1) * pw + x + 1];
+            unsigned char *q = m + (size_t)y * w + x;
+            *q = l > 0 && (sizes[l] == bestn || sizes[l] >= minkeep);
+            kept += *q;
+        }
     free(sizes);
     free(lab);
     return kept;
@@ -250,7 +254,7 @@ void pc__segment(const struct pc__img *im, struct pc__seg *s)
                 hist[k][c[k]]++;
         }
     for (int k = 0; k < 3; k++)
-        s->bg_ycc[k] = hist_median(hist[k], (unsigned)(tb * w));
+        s->bg_ycc[k] = pc__hist_median(hist[k], (unsigned)(tb * w));
     {
         unsigned rh[3][256];
         memset(rh, 0, sizeof rh);
@@ -261,7 +265,7 @@ void pc__segment(const struct pc__img *im, struct pc__seg *s)
                     rh[k][p[k]]++;
             }
         for (int k = 0; k < 3; k++)
-            s->bg_rgb[k] = hist_median(rh[k], (unsigned)(tb * w));
+            s->bg_rgb[k] = pc__hist_median(rh[k], (unsigned)(tb * w));
     }
     double(*colref)[3] = pc_xmalloc((size_t)w * sizeof *colref);
     {
@@ -293,7 +297,7 @@ void pc__segment(const struct pc__img *im, struct pc__seg *s)
                 lo++;
             }
             for (int k = 0; k < 3; k++)
-                colref[x][k] = hist_median(ch[k], cn);
+                colref[x][k] = pc__hist_median(ch[k], cn);
         }
     }
 
@@ -308,7 +312,7 @@ void pc__segment(const struct pc__img *im, struct pc__seg *s)
                 double d = dist_ycc(c, s->bg_ycc);
                 dh[d > 255 ? 255 : (int)d]++;
             }
-        double m = hist_median(dh, (unsigned)(tb * w));
+        double m = pc__hist_median(dh, (unsigned)(tb * w));
         s->thr = fmin(PC__T(SEG_T_MAX),
                       fmax(PC__T(SEG_T_MIN), PC__T(SEG_T_K) * m + PC__T(SEG_T_OFFSET)));
     }
@@ -317,44 +321,67 @@ void pc__segment(const struct pc__img *im, struct pc__seg *s)
             s->thr)
             memcpy(colref[x], s->bg_ycc, sizeof colref[x]);
 
-    /* 3-4. candidates, flood fill from the top, left and right borders. */
-    unsigned char *cand = pc_xmalloc(n);
-    for (int y = 0; y < h; y++)
-        for (int x = 0; x < w; x++) {
-            int c[3];
-            size_t i = (size_t)y * w + x;
-            px_ycc(im->p + i * 3, c);
-            cand[i] = dist_ycc(c, colref[x]) < s->thr;
+    /* 3-4. candidates, flood fill from the top, left and right borders: on a copy with a
+     * border of non-candidates (no bounds checks; the filled set does not depend on the order) */
+    size_t pw = (size_t)w + 2, pn = pw * ((size_t)h + 2);
+    unsigned char *cand = pc_xcalloc(pn, 1); /* 1 candidate, 2 filled */
+    int *cref = pc_xmalloc((size_t)w * 3 * sizeof *cref);
+    for (int x = 0; x < w; x++)
+        for (int k = 0; k < 3; k++)
+            cref[x * 3 + k] = (int)colref[x][k]; /* medians: whole numbers */
+    /* dist_ycc(pixel, colref) < thr is A + w·B < thr with whole A = |Cb - Cb0| + |Cr - Cr0|
+     * (0..510) and B = |Y - Y0| (0..255): for each B, the A below which it holds, found with
+     * that very expression */
+    const double wy = PC__T(SEG_Y_WEIGHT);
+    int alim[256];
+    for (int bb = 0; bb < 256; bb++) {
+        int a = 0;
+        while (a <= 510 && (double)a + wy * bb < s->thr)
+            a++;
+        alim[bb] = a;
+    }
+    for (int y = 0; y < h; y++) {
+        const unsigned char *p = im->p + (size_t)y * w * 3;
+        unsigned char *c = cand + (size_t)(y + 1) * pw + 1;
+        for (int x = 0; x < w; x++, p += 3) {
+            int r = p[0], g = p[1], b = p[2], *ref = cref + x * 3;
+            int yy = (77 * r + 150 * g + 29 * b + 128) >> 8;
+            int cb = (-43 * r - 85 * g + 128 * b + 32768 + 128) >> 8;
+            int cr = (128 * r - 107 * g - 21 * b + 32768 + 128) >> 8;
+            c[x] = abs(cb - ref[1]) + abs(cr - ref[2]) < alim[abs(yy - ref[0])];
         }
+    }
+    free(cref);
     int *stack = pc_xmalloc(n * sizeof *stack);
     size_t sp = 0;
 #define SEED(i)                                                                                    \
     do {                                                                                           \
         size_t i_ = (i);                                                                           \
-        if (cand[i_] && !s->bgm[i_]) {                                                             \
-            s->bgm[i_] = 1;                                                                        \
+        if (cand[i_] == 1) {                                                                       \
+            cand[i_] = 2;                                                                          \
             stack[sp++] = (int)i_;                                                                 \
         }                                                                                          \
     } while (0)
     for (int x = 0; x < w; x++)
-        SEED((size_t)x);
+        SEED(pw + 1 + (size_t)x);
     for (int y = 0; y < h; y++) {
-        SEED((size_t)y * w);
-        SEED((size_t)y * w + w - 1);
+        SEED((size_t)(y + 1) * pw + 1);
+        SEED((size_t)(y + 1) * pw + (size_t)w);
     }
     while (sp) {
-        int i = stack[--sp];
-        int x = i % w, y = i / w;
-        if (x > 0)
-            SEED((size_t)i - 1);
-        if (x < w - 1)
-            SEED((size_t)i + 1);
-        if (y > 0)
-            SEED((size_t)i - w);
-        if (y < h - 1)
-            SEED((size_t)i + w);
+        size_t i = (size_t)stack[--sp];
+        SEED(i - 1);
+        SEED(i + 1);
+        SEED(i - pw);
+        SEED(i + pw);
     }
 #undef SEED
+    for (int y = 0; y < h; y++) {
+        const unsigned char *c = cand + (size_t)(y + 1) * pw + 1;
+        unsigned char *bg = s->bgm + (size_t)y * w;
+        for (int x = 0; x < w; x++)
+            bg[x] = c[x] == 2;
+    }
 
     /* 5. subject = the largest component of what the fill did not reach. */
     for (size_t i = 0; i < n; i++)

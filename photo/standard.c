@@ -11,6 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <turbojpeg.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 /* One axis of a separable box filter: output o takes cnt[o] source samples idx[o*kmax+j]
  * (-1 = the fill colour) with weights wt[o*kmax+j]. */
@@ -63,55 +66,107 @@ static void axis_free(struct axis *a)
 }
 
 /* Integer k×k block averages of src from (x0, y0) (partial blocks at the edges average what
- * exists) — a cheap first stage for large reductions. */
+ * exists) — a cheap first stage for large reductions. Per output row: the k source rows summed
+ * column by column, the sums of k neighbouring columns at every position, one of them per
+ * block, each scaled to an average; every step a straight pass the compiler vectorises, in 16
+ * bits while a block's sum fits (k <= 16). The sums are exact integers: their order does not
+ * change the result. */
 static void box_reduce(const struct pc__img *src, int x0, int y0, int k, int rw, int rh,
                        struct pc__img *out)
 {
-    int nch = src->nch;
+    int nch = src->nch, xend = src->w - x0; /* source columns from x0 */
+    int span = rw * k < xend ? rw * k : xend, n = span * nch;
+    int full = span / k;   /* blocks k columns wide; the last may be narrower */
+    bool narrow = k <= 16; /* k·k·255 < 65536 */
     pc__img_alloc(out, rw, rh, nch);
-    uint32_t *acc = pc_xmalloc((size_t)rw * nch * sizeof *acc);
+    size_t cells = (size_t)n + (size_t)k * nch; /* zeros past the end */
+    uint16_t *col16 = narrow ? pc_xcalloc(cells, sizeof *col16) : NULL;
+    uint16_t *win16 = narrow ? pc_xmalloc((size_t)n * sizeof *win16) : NULL;
+    uint32_t *col = narrow ? NULL : pc_xcalloc(cells, sizeof *col);
+    uint32_t *win = pc_xmalloc((size_t)n * sizeof *win);
     for (int oy = 0; oy < rh; oy++) {
         int ya = y0 + oy * k, yb = ya + k < src->h ? ya + k : src->h;
-        memset(acc, 0, (size_t)rw * nch * sizeof *acc);
-        for (int y = ya; y < yb; y++) {
-            const unsigned char *row = src->p + ((size_t)y * src->w + x0) * nch;
-            int xend = src->w - x0;
-            for (int ox = 0; ox < rw; ox++) {
-                int xa = ox * k, xb = xa + k < xend ? xa + k : xend;
-                uint32_t *a = acc + (size_t)ox * nch;
-                const unsigned char *px = row + (size_t)xa * nch;
-                if (nch == 3) {
-                    uint32_t a0 = 0, a1 = 0, a2 = 0;
-                    for (int x = xa; x < xb; x++, px += 3) {
-                        a0 += px[0];
-                        a1 += px[1];
-                        a2 += px[2];
-                    }
-                    a[0] += a0;
-                    a[1] += a1;
-                    a[2] += a2;
-                } else {
-                    for (int x = xa; x < xb; x++, px += nch)
-                        for (int c = 0; c < nch; c++)
-                            a[c] += px[c];
-                }
-            }
+        const unsigned char *row = src->p + ((size_t)ya * src->w + x0) * nch;
+        size_t stride = (size_t)src->w * nch;
+        if (narrow) {
+            for (int i = 0; i < n; i++)
+                col16[i] = row[i];
+            for (int y = ya + 1; y < yb; y++)
+                for (int i = 0; i < n; i++)
+                    col16[i] += row[(size_t)(y - ya) * stride + i];
+            for (int i = 0; i < n; i++)
+                win16[i] = col16[i];
+            for (int m = 1; m < k; m++)
+                for (int i = 0; i < n; i++)
+                    win16[i] += col16[i + m * nch];
+            for (int i = 0; i < n; i++)
+                win[i] = win16[i];
+        } else {
+            for (int i = 0; i < n; i++)
+                col[i] = row[i];
+            for (int y = ya + 1; y < yb; y++)
+                for (int i = 0; i < n; i++)
+                    col[i] += row[(size_t)(y - ya) * stride + i];
+            for (int i = 0; i < n; i++)
+                win[i] = col[i];
+            for (int m = 1; m < k; m++)
+                for (int i = 0; i < n; i++)
+                    win[i] += col[i + m * nch];
         }
+        /* win[i]: the block starting at column i / nch; one per block, scaled */
+        unsigned char *o = out->p + (size_t)oy * rw * nch;
+        float inv = 1.0f / (float)(k * (yb - ya)); /* no integer division */
         for (int ox = 0; ox < rw; ox++) {
-            int xa = x0 + ox * k, xb = xa + k < src->w ? xa + k : src->w;
-            float inv = 1.0f / (float)((xb - xa) * (yb - ya)); /* no integer division */
-            for (int c = 0; c < nch; c++)
-                out->p[((size_t)oy * rw + ox) * nch + c] =
-                    (unsigned char)((float)acc[(size_t)ox * nch + c] * inv + 0.5f);
+            if (ox == full) /* the narrower last block */
+                inv = 1.0f / (float)((span - full * k) * (yb - ya));
+            const uint32_t *c = win + (size_t)ox * k * nch;
+            for (int ch = 0; ch < nch; ch++)
+                *o++ = (unsigned char)(int32_t)((float)c[ch] * inv + 0.5f);
         }
     }
-    free(acc);
+    free(win);
+    free(col);
+    free(win16);
+    free(col16);
 }
 
-void pc__resample(const struct pc__img *src, double bx, double by, double bw, double bh,
-                  struct pc__img *dst, const unsigned char *fill)
+/* One output row of the vertical pass: out[k] = Σ_j w[j]·rows[j][k] (summed in j order from
+ * 0, as floats), plus 0.5, clamped to 0..255 and truncated. */
+static void vertical_row(const float *const *rows, const float *w, int cnt, int n,
+                         unsigned char *out)
 {
-    int nch = src->nch, dw = dst->w, dh = dst->h, rowlen = dw * nch;
+    int k = 0;
+#ifdef __SSE2__
+    const __m128 half = _mm_set1_ps(0.5f), lo = _mm_setzero_ps(), hi = _mm_set1_ps(255);
+    for (; k + 4 <= n; k += 4) {
+        __m128 v = _mm_setzero_ps();
+        for (int j = 0; j < cnt; j++)
+            v = _mm_add_ps(v, _mm_mul_ps(_mm_set1_ps(w[j]), _mm_loadu_ps(rows[j] + k)));
+        v = _mm_min_ps(_mm_max_ps(_mm_add_ps(v, half), lo), hi); /* v > 0 ? v : 0, v < 255 ? .. */
+        __m128i i = _mm_cvttps_epi32(v);
+        i = _mm_packs_epi32(i, i);
+        int32_t four = _mm_cvtsi128_si32(_mm_packus_epi16(i, i));
+        memcpy(out + k, &four, 4);
+    }
+#endif
+    for (; k < n; k++) {
+        float v = 0;
+        for (int j = 0; j < cnt; j++)
+            v += w[j] * rows[j][k];
+        v += 0.5f;
+        v = v > 0 ? v : 0;
+        v = v < 255 ? v : 255;
+        out[k] = (unsigned char)(int32_t)v;
+    }
+}
+
+/* pc__resample into dw × dh pixels whose pixel (u, v) is written at dp + (base + u·du + v·dv)
+ * pixels: an oriented destination is filled in place (pc__orient_map). */
+static void resample_to(const struct pc__img *src, double bx, double by, double bw, double bh,
+                        unsigned char *dp, int dw, int dh, long base, long du, long dv,
+                        const unsigned char *fill)
+{
+    int nch = src->nch, rowlen = dw * nch;
     int kb = (int)floor(fmin(bw / dw, bh / dh));
     if (kb >= 2 && bx >= 0 && by >= 0 && bx + bw <= src->w && by + bh <= src->h) {
         /* reduce by whole k×k blocks first, then the fractional rest (< 2 per axis) */
@@ -119,7 +174,8 @@ void pc__resample(const struct pc__img *src, double bx, double by, double bw, do
         int rw = (int)ceil((bx + bw - x0) / kb), rh = (int)ceil((by + bh - y0) / kb);
         struct pc__img small = {0};
         box_reduce(src, x0, y0, kb, rw, rh, &small);
-        pc__resample(&small, (bx - x0) / kb, (by - y0) / kb, bw / kb, bh / kb, dst, fill);
+        resample_to(&small, (bx - x0) / kb, (by - y0) / kb, bw / kb, bh / kb, dp, dw, dh, base, du,
+                    dv, fill);
         pc__img_free(&small);
         return;
     }
@@ -138,21 +194,47 @@ void pc__resample(const struct pc__img *src, double bx, double by, double bw, do
         }
     int nrows = yhi >= ylo ? yhi - ylo + 1 : 0;
     float *tmp = pc_xmalloc(((size_t)nrows * dw + 1) * nch * sizeof *tmp);
-    float *acc = pc_xmalloc((size_t)rowlen * sizeof *acc);
+    unsigned char *line = pc_xmalloc((size_t)16 * rowlen);
     float fillv[4] = {0, 0, 0, 0};
     for (int c = 0; c < nch && fill; c++)
         fillv[c] = fill[c];
+    /* the outputs whose taps are consecutive pixels inside the row (all but the edges); 2:
+     * and a 4-byte read at the last tap stays inside the row */
+    unsigned char *run = pc_xmalloc((size_t)dw);
+    for (int o = 0; o < dw; o++) {
+        const int *ix = ax.idx + o * ax.kmax;
+        int cnt = ax.cnt[o];
+        run[o] = cnt > 0 && ix[0] >= 0 && ix[cnt - 1] == ix[0] + cnt - 1;
+        run[o] += run[o] && ix[cnt - 1] < src->w - 1;
+    }
     for (int r = 0; r < nrows; r++) { /* horizontal pass over the rows the box uses */
         const unsigned char *row = src->p + (size_t)(ylo + r) * src->w * nch;
         float *out = tmp + (size_t)r * rowlen;
         for (int o = 0; o < dw; o++) {
             const int *ix = ax.idx + o * ax.kmax;
             const float *wt = ax.wt + o * ax.kmax;
+            const int32_t *wq = ax.wq + o * ax.kmax; /* 2^14 fixed point: no int→float */
             int cnt = ax.cnt[o];
-            bool run = cnt > 0 && ix[0] >= 0 && ix[cnt - 1] == ix[0] + cnt - 1;
-            if (nch == 3 && run) { /* the common case: consecutive pixels inside the row */
+#ifdef __SSE2__
+            if (nch == 3 && run[o] == 2) { /* the same sums, R G B (and a spare) in one vector */
                 const unsigned char *px = row + (size_t)ix[0] * 3;
-                const int32_t *wq = ax.wq + o * ax.kmax; /* 2^14 fixed point: no int→float */
+                __m128i sum = _mm_setzero_si128(), zero = _mm_setzero_si128();
+                for (int j = 0; j < cnt; j++, px += 3) {
+                    int32_t four;
+                    memcpy(&four, px, 4);
+                    __m128i v = _mm_unpacklo_epi8(_mm_cvtsi32_si128(four), zero);
+                    v = _mm_unpacklo_epi16(v, zero); /* 32-bit lanes: (sample, 0) */
+                    sum = _mm_add_epi32(sum, _mm_madd_epi16(v, _mm_set1_epi32(wq[j])));
+                }
+                /* 4 floats: the spare lands on the next output's place (written after this
+                 * one) or on tmp's slack past the last row */
+                _mm_storeu_ps(out + o * 3,
+                              _mm_mul_ps(_mm_cvtepi32_ps(sum), _mm_set1_ps(1.0f / 16384)));
+                continue;
+            }
+#endif
+            if (nch == 3 && run[o]) { /* the common case: consecutive pixels inside the row */
+                const unsigned char *px = row + (size_t)ix[0] * 3;
                 int32_t a0 = 0, a1 = 0, a2 = 0;
                 for (int j = 0; j < cnt; j++, px += 3) {
                     a0 += wq[j] * px[0];
@@ -162,16 +244,15 @@ void pc__resample(const struct pc__img *src, double bx, double by, double bw, do
                 out[o * 3] = a0 * (1.0f / 16384);
                 out[o * 3 + 1] = a1 * (1.0f / 16384);
                 out[o * 3 + 2] = a2 * (1.0f / 16384);
-            } else if (nch == 1 && run) {
+            } else if (nch == 1 && run[o]) {
                 const unsigned char *px = row + ix[0];
-                const int32_t *wq = ax.wq + o * ax.kmax;
                 int32_t a0 = 0;
                 for (int j = 0; j < cnt; j++)
                     a0 += wq[j] * px[j];
                 out[o] = a0 * (1.0f / 16384);
             } else if (nch == 3) {
                 float a0 = 0, a1 = 0, a2 = 0;
-                for (int j = 0; j < ax.cnt[o]; j++) {
+                for (int j = 0; j < cnt; j++) {
                     const unsigned char *px = ix[j] >= 0 ? row + (size_t)ix[j] * 3 : NULL;
                     a0 += wt[j] * (px ? px[0] : fillv[0]);
                     a1 += wt[j] * (px ? px[1] : fillv[1]);
@@ -183,37 +264,59 @@ void pc__resample(const struct pc__img *src, double bx, double by, double bw, do
             } else {
                 for (int c = 0; c < nch; c++) {
                     float a = 0;
-                    for (int j = 0; j < ax.cnt[o]; j++)
+                    for (int j = 0; j < cnt; j++)
                         a += wt[j] * (ix[j] >= 0 ? row[(size_t)ix[j] * nch + c] : fillv[c]);
                     out[o * nch + c] = a;
                 }
             }
         }
     }
-    for (int o = 0; o < dh; o++) { /* vertical pass */
-        unsigned char *drow = dst->p + (size_t)o * rowlen;
-        memset(acc, 0, (size_t)rowlen * sizeof *acc);
-        for (int j = 0; j < ay.cnt[o]; j++) {
-            float wgt = ay.wt[o * ay.kmax + j];
-            int i = ay.idx[o * ay.kmax + j];
-            if (i < 0) {
-                for (int k = 0; k < rowlen; k++)
-                    acc[k] += wgt * fillv[k % nch];
-            } else {
-                const float *row = tmp + (size_t)(i - ylo) * rowlen;
-                for (int k = 0; k < rowlen; k++)
-                    acc[k] += wgt * row[k];
+    free(run);
+    /* vertical pass, B output rows at a time (an oriented destination gets them as a block:
+     * for a quarter turn, B neighbouring pixels of each of its rows) */
+    enum { B = 16 };
+    const float **rp = pc_xmalloc((size_t)ay.kmax * sizeof *rp);
+    float *fillrow = pc_xmalloc((size_t)rowlen * sizeof *fillrow);
+    for (int k = 0; k < rowlen; k++)
+        fillrow[k] = fillv[k % nch];
+    for (int o0 = 0; o0 < dh; o0 += B) {
+        int nb = dh - o0 < B ? dh - o0 : B;
+        for (int b = 0; b < nb; b++) {
+            int o = o0 + b, cnt = ay.cnt[o];
+            const float *wt = ay.wt + o * ay.kmax;
+            for (int j = 0; j < cnt; j++) {
+                int i = ay.idx[o * ay.kmax + j];
+                rp[j] = i < 0 ? fillrow : tmp + (size_t)(i - ylo) * rowlen;
+            }
+            vertical_row(rp, wt, cnt, rowlen,
+                         du == 1 ? dp + (base + o * dv) * nch : line + (size_t)b * rowlen);
+        }
+        if (du == 1)
+            continue;
+        for (int u = 0; u < dw; u++) { /* the block to its oriented place */
+            unsigned char *q = dp + (base + u * du + o0 * dv) * nch;
+            const unsigned char *l = line + (size_t)u * nch;
+            for (int b = 0; b < nb; b++, q += dv * nch, l += rowlen) {
+                q[0] = l[0]; /* RGB or grey (a call to memcpy per pixel costs more) */
+                for (int c = 1; c < nch && c < 3; c++)
+                    q[c] = l[c];
+                for (int c = 3; c < nch; c++)
+                    q[c] = l[c];
             }
         }
-        for (int k = 0; k < rowlen; k++) {
-            float v = acc[k] + 0.5f;
-            drow[k] = (unsigned char)(v < 0 ? 0 : v > 255 ? 255 : v);
-        }
     }
-    free(acc);
+    free(fillrow);
+    free(rp);
+    free(line);
     free(tmp);
     axis_free(&ax);
     axis_free(&ay);
+}
+
+void pc__resample(const struct pc__img *src, double bx, double by, double bw, double bh,
+                  struct pc__img *dst, const unsigned char *fill)
+{
+    resample_to(src, bx, by, bw, bh, dst->p, dst->w, dst->h, 0, 1, dst->w, fill);
 }
 
 void pc__resample_oriented(const struct pc__img *src, int o, double bx, double by, double bw,
@@ -261,13 +364,13 @@ void pc__resample_oriented(const struct pc__img *src, int o, double bx, double b
         pc__resample(src, bx, by, bw, bh, dst, fill);
         return;
     }
-    struct pc__img tmp = {0};
+    /* resampled as stored (a box of the stored picture), written straight to its oriented
+     * place */
     bool swap = o >= 5;
-    pc__img_alloc(&tmp, swap ? dst->h : dst->w, swap ? dst->w : dst->h, dst->nch);
-    pc__resample(src, sx, sy, sw, sh, &tmp, fill);
-    pc__orient(&tmp, o);
-    memcpy(dst->p, tmp.p, (size_t)dst->w * dst->h * dst->nch);
-    pc__img_free(&tmp);
+    int tw = swap ? dst->h : dst->w, th = swap ? dst->w : dst->h;
+    long base, du, dv;
+    pc__orient_map(o, tw, th, &base, &du, &dv);
+    resample_to(src, sx, sy, sw, sh, dst->p, tw, th, base, du, dv, fill);
 }
 
 /* ---- the standard file ---- */

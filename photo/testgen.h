@@ -25,12 +25,39 @@ struct pc_photo_testgen {
     double shadow;       /* factor on the right half of the face (1 = none) */
     double blur;         /* Gaussian-like blur sigma in 640-row units (0 = none) */
     bool long_hair;      /* hair falling to the shoulders */
+    /* the face (issue #11): a shaded ellipsoid lit from the front and above, with eyes (whites,
+     * iris, pupil, catchlight, lids, lashes), brows, nose shading and nostrils, lips */
+    double roll;       /* head roll in degrees, clockwise as displayed (+: the picture's right
+                          eye is lower) */
+    double yaw;        /* head turn in degrees (+: the nose points to the picture's right;
+                          90 = profile) */
+    bool eyes_closed;  /* lids down */
+    double eye_narrow; /* 0 normal; 0.5: the opening half as tall (a smile, narrow eyes) */
+    bool back;         /* the back of the head: hair where the face would be */
+    bool glasses;      /* dark frames */
+    double glare;      /* 0 none; 1 a white reflection over most of each lens */
+    /* a second person behind the first (second_size 0 = none): head size factor, centre and
+     * hair top as fractions of the picture, and their skin */
+    double second_size, second_cx, second_top;
+    unsigned char second_skin[3];
 };
+
+/* Skin colours for the fairness sweep, very fair to very dark (sRGB of the lit skin; the
+ * shaded face measures lower): Fitzpatrick-like I..VI and two darker still. The darkest
+ * face's mean luma is about 40 under the generator's correct light. */
+#define PC_PHOTO_TESTGEN_TONES 8
+extern const unsigned char pc_photo_testgen_tones[PC_PHOTO_TESTGEN_TONES][3];
 
 /* A well-framed portrait on the reference light blue, w×h. */
 void pc_photo_testgen_defaults(struct pc_photo_testgen *g, int w, int h);
 /* Renders g into a new RGB buffer (w*h*3, caller frees). */
 unsigned char *pc_photo_testgen_render(const struct pc_photo_testgen *g);
+/* Where g's eyes are drawn, in pixels of the rendered picture: the iris centres of the
+ * picture's left eye (eyes[0], eyes[1]) and right eye (eyes[2], eyes[3]), after roll and yaw
+ * (a hidden eye is still reported). */
+void pc_photo_testgen_eyes(const struct pc_photo_testgen *g, double eyes[4]);
+/* The cheek-to-cheek face width of g in pixels of the rendered picture (frontal). */
+double pc_photo_testgen_face_width(const struct pc_photo_testgen *g);
 /* Encodes RGB as JPEG (TurboJPEG): subsamp TJSAMP_*, progressive, cmyk (YCCK via TJPF_CMYK).
  * Returns a malloc'd buffer (caller frees) or NULL. */
 unsigned char *pc_photo_testgen_jpeg(const unsigned char *rgb, int w, int h, int quality,

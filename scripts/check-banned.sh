@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 banned='strcpy|strcat|sprintf|vsprintf|strtok|atoi|atol|atoll|gets|gmtime|localtime|sscanf|strncpy|asctime|ctime|tmpnam|mktemp'
-hits=$(git ls-files '*.c' '*.h' 2>/dev/null | xargs -r grep -nE "\b($banned)\s*\(" || true)
+hits=$(git ls-files '*.c' '*.cc' '*.h' 2>/dev/null | xargs -r grep -nE "\b($banned)\s*\(" || true)
 if [ -n "$hits" ]; then
   echo "banned functions in use:"; echo "$hits"; exit 1
 fi

@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 layers=${1:-layers.txt}
-git ls-files --cached --others --exclude-standard '*.c' '*.h' |
+git ls-files --cached --others --exclude-standard '*.c' '*.cc' '*.h' |
   grep -vE '^(tests|tools|bench|fuzz)/' |
   awk -v layers="$layers" '
     BEGIN {

@@ -9,8 +9,15 @@ core=(build-essential cmake pkg-config git ca-certificates openssl curl
       libargon2-dev libcmocka-dev libinih-dev clang-format libcurl4-openssl-dev
       libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev libzbar-dev libqrencode-dev
       libexif-dev libcsv-dev libzip-dev zlib1g-dev libhttp-parser-dev
+      g++ libdlib-dev libopencv-objdetect-dev libopencv-imgproc-dev opencv-data
+      python3-skimage python-matplotlib-data opencv-doc
       chromium fonts-noto-cjk     # browser tests of the console and the PC page (docs/console.md)
       haproxy galera-4 rsync)     # make cluster, the cluster and Galera tests (docs/deploy.md)
+# face/ (issue #11): g++ for the one C++ file; dlib's HOG face detector (model built in, no
+# data package: libdlib-data's landmark model is not used); OpenCV cascades (opencv-data).
+# The real photographs of tests/unit/test_photo_real.c are read where these install them:
+# astronaut.png (python3-skimage), grace_hopper.jpg (python-matplotlib-data), face_swapped.jpg,
+# example.jpg, messi5.jpg and two portraits (opencv-doc).
 bench=(nginx-light wrk linux-perf)
 fuzz=(clang-14 libclang-rt-14-dev)
 

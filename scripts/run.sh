@@ -225,7 +225,8 @@ cat <<MSG
     code=\$(curl -s --cacert var/tls/dev-ca.pem -X POST https://127.0.0.1:9443/__sandbox/login-code -d '{}' | sed 's/.*"code":"\([^"]*\)".*/\1/')
     curl --cacert var/tls/dev-ca.pem https://localhost:8443/api/v1/auth/wx-login -d "{\"code\":\"\$code\"}"
   demo roster:   101 students imported into task $task_id; collection-code QRs of three of
-                 them in var/demo/code-<student_no>.png; portraits var/demo/portrait-{good,good-2,good-3,good-4,bad}.jpg
+                 them in var/demo/code-<student_no>.png; portraits var/demo/portrait-{good,good-2,good-3,good-4,bad}.jpg,
+                 every skin tone var/demo/portrait-tone-{1..8}.jpg, refused var/demo/portrait-{noface,rolled,closed,turned,two-faces}.jpg
                  (docs/tasks.md walks through the whole flow by curl)
   stack:         var/dev-stack.json    logs: var/log/    database: ${db#"$root"/}/
   Ctrl-C stops everything.

@@ -104,7 +104,9 @@ int pc_router_match(const struct pc_route *routes, size_t n, const char *method,
             continue;
         if (!match_one(routes[i].pattern, path, m))
             continue;
-        if (strcmp(routes[i].method, method) == 0) {
+        /* HEAD is GET without the body (RFC 9110 §9.3.2): the connection drops the body. */
+        if (strcmp(routes[i].method, method) == 0 ||
+            (strcmp(method, "HEAD") == 0 && strcmp(routes[i].method, "GET") == 0)) {
             m->index = (int)i;
             return 0;
         }
@@ -112,6 +114,9 @@ int pc_router_match(const struct pc_route *routes, size_t n, const char *method,
         size_t al = strlen(m->allow);
         if (!strstr(m->allow, routes[i].method))
             snprintf(m->allow + al, sizeof m->allow - al, "%s%s", al ? ", " : "", routes[i].method);
+        al = strlen(m->allow);
+        if (strcmp(routes[i].method, "GET") == 0 && !strstr(m->allow, "HEAD"))
+            snprintf(m->allow + al, sizeof m->allow - al, ", HEAD");
         path_seen = true;
     }
     return path_seen ? PC_ECONFLICT : PC_ENOTFOUND;

@@ -232,6 +232,32 @@ int pc_store_outbox_list(struct pc_db *db, const char *state, int64_t before_id,
                       out, n);
 }
 
+static const char SQL_OUTBOX_BACKLOG[] =
+    "SELECT CAST(COALESCE(SUM(state = 'pending' AND next_try_at <= UTC_TIMESTAMP(3)), 0) AS "
+    "SIGNED), "
+    "CAST(COALESCE(SUM(state = 'pending' AND next_try_at > UTC_TIMESTAMP(3)), 0) AS SIGNED), "
+    "CAST(COALESCE(SUM(state = 'running'), 0) AS SIGNED), "
+    "CAST(COALESCE(SUM(state = 'dead'), 0) AS SIGNED), "
+    "CAST(COALESCE(TIMESTAMPDIFF(SECOND, MIN(IF(state = 'pending' AND next_try_at <= "
+    "UTC_TIMESTAMP(3), next_try_at, NULL)), UTC_TIMESTAMP(3)), 0) AS SIGNED) "
+    "FROM outbox WHERE state IN ('pending', 'running', 'dead')";
+
+static void backlog_row(const struct pc_db_res *res, size_t r, void *out)
+{
+    struct pc_outbox_backlog *b = out;
+    b->due = pc_db_res_i64(res, r, 0);
+    b->waiting = pc_db_res_i64(res, r, 1);
+    b->running = pc_db_res_i64(res, r, 2);
+    b->dead = pc_db_res_i64(res, r, 3);
+    b->oldest_due_s = pc_db_res_i64(res, r, 4);
+}
+
+int pc_store_outbox_backlog(struct pc_db *db, struct pc_outbox_backlog *out)
+{
+    memset(out, 0, sizeof *out);
+    return pc_db_query_one(db, SQL_OUTBOX_BACKLOG, NULL, 0, backlog_row, out);
+}
+
 int pc_store_outbox_get(struct pc_db *db, int64_t id, struct pc_outbox_msg *out)
 {
     return pc_db_query_one(db, SQL_OUTBOX_ONE, PC_DB_ARGS(pc_db_i64(id)), msg_row, out);

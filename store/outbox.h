@@ -63,6 +63,17 @@ int pc_store_outbox_list(struct pc_db *db, const char *state, int64_t before_id,
 /* Message id into *out (out->payload is the caller's to free). Returns 0, PC_ENOTFOUND or a
  * store error. */
 int pc_store_outbox_get(struct pc_db *db, int64_t id, struct pc_outbox_msg *out);
+
+/* How much of the outbox is still to be sent, across every instance. */
+struct pc_outbox_backlog {
+    int64_t due;          /* pending and due now */
+    int64_t waiting;      /* pending, next try later (backing off) */
+    int64_t running;      /* claimed by an instance (expired claims included) */
+    int64_t dead;         /* parked after notify.max_attempts, waiting for staff */
+    int64_t oldest_due_s; /* seconds the oldest due message has waited; 0 when none */
+};
+/* Fills *out with one index range read of ix_outbox_due. Returns 0 or a store error. */
+int pc_store_outbox_backlog(struct pc_db *db, struct pc_outbox_backlog *out);
 /* A dead message becomes pending again with fresh attempts. Returns 0, PC_ECONFLICT (not dead)
  * or a store error. */
 int pc_store_outbox_requeue(struct pc_db *db, int64_t id);

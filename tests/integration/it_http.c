@@ -58,10 +58,33 @@ static void test_wrong_method_is_405_with_allow_header(void **state)
     h_http(&g_srv, "DELETE", "/healthz", NULL, NULL, 0, &r);
     h_assert_error(&r, 405, "METHOD_NOT_ALLOWED");
     char allow[64];
-    assert_string_equal(h_header(&r, "Allow", allow, sizeof allow), "GET");
+    assert_string_equal(h_header(&r, "Allow", allow, sizeof allow), "GET, HEAD");
     h_resp_free(&r);
     h_get(&g_srv, "/api/v1/admin/login", NULL, &r);
     h_assert_error(&r, 405, "METHOD_NOT_ALLOWED");
+    h_resp_free(&r);
+}
+
+static void test_head_answers_like_get_without_the_body(void **state)
+{
+    (void)state;
+    struct h_resp r;
+    char len[32];
+    h_http(&g_srv, "HEAD", "/healthz", NULL, NULL, 0, &r);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(r.len, 0);
+    assert_string_equal(h_header(&r, "Content-Length", len, sizeof len),
+                        "15"); /* {"status":"ok"} */
+    h_resp_free(&r);
+    /* The connection stays usable: the next request on it is answered in full. */
+    h_get(&g_srv, "/healthz", NULL, &r);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(r.len, 15);
+    h_resp_free(&r);
+    /* Only GET routes answer HEAD. */
+    h_http(&g_srv, "HEAD", "/api/v1/admin/login", NULL, NULL, 0, &r);
+    assert_int_equal(r.status, 405);
+    assert_int_equal(r.len, 0);
     h_resp_free(&r);
 }
 
@@ -220,6 +243,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_unknown_path_is_404_in_api_shape),
         cmocka_unit_test(test_wrong_method_is_405_with_allow_header),
+        cmocka_unit_test(test_head_answers_like_get_without_the_body),
         cmocka_unit_test(test_oversize_json_body_is_413_and_writes_nothing),
         cmocka_unit_test(test_body_over_the_hard_cap_is_413_in_api_shape),
         cmocka_unit_test(test_malformed_json_is_400_and_writes_nothing),

@@ -282,6 +282,31 @@ static void test_failures_are_retried_with_backoff_and_then_delivered_once(void 
     cJSON_Delete(m);
 }
 
+/* The value of series in this instance's GET /metrics, or -1. */
+static long long gauge(const char *series)
+{
+    struct h_resp r;
+    if (h_http_try(&g_srv, "GET", "/metrics", NULL, NULL, 0, &r) || r.status != 200) {
+        h_resp_free(&r);
+        return -1;
+    }
+    const char *p = strstr(r.body, series);
+    long long v = p ? strtoll(p + strlen(series), NULL, 10) : -1;
+    h_resp_free(&r);
+    return v;
+}
+
+/* Waits up to 5 s (the worker samples the backlog once a second) for the gauge to equal want. */
+static long long gauge_reaches(const char *series, long long want)
+{
+    long long v = gauge(series);
+    for (int t = 0; t < 50 && v != want; t++) {
+        h_msleep(100);
+        v = gauge(series);
+    }
+    return v;
+}
+
 static void test_a_message_is_dead_after_the_cap_visible_to_staff_and_can_be_requeued(void **state)
 {
     (void)state;
@@ -293,6 +318,11 @@ static void test_a_message_is_dead_after_the_cap_visible_to_staff_and_can_be_req
     reject(no);
     assert_string_equal(settled(no, 15000), "dead");
     assert_int_equal(outbox_int(no, "attempts"), 3);
+    /* The backlog gauges count it across instances, from the table. */
+    const char *dead_series = "portraitd_outbox_backlog{state=\"dead\"} ";
+    long long dead_rows = h_db_int(&g_db, "SELECT COUNT(*) FROM outbox WHERE state='dead'");
+    assert_true(dead_rows >= 1);
+    assert_int_equal(gauge_reaches(dead_series, dead_rows), dead_rows);
     struct h_resp r;
     h_get(&g_srv, "/api/v1/admin/outbox?state=dead", g_admin, &r);
     assert_int_equal(r.status, 200);
@@ -322,6 +352,8 @@ static void test_a_message_is_dead_after_the_cap_visible_to_staff_and_can_be_req
     h_assert_error(&r, 409, "OUTBOX_STATE");
     h_resp_free(&r);
     assert_string_equal(settled(no, 10000), "done");
+    assert_int_equal(gauge_reaches(dead_series, dead_rows - 1), dead_rows - 1);
+    assert_int_equal(gauge_reaches("portraitd_outbox_backlog{state=\"due\"} ", 0), 0);
     cJSON *m = messages("sms");
     assert_int_equal(count_to(m, "13800138006", NULL), 1);
     cJSON_Delete(m);

@@ -125,6 +125,16 @@ static void test_pages_are_served_with_types_caching_and_a_strict_csp(void **sta
     h_http(&g_srv, "GET", "/console/", hs, NULL, 0, &r);
     assert_int_equal(r.status, 304);
     h_resp_free(&r);
+    /* HEAD: the same headers, no body. */
+    h_get(&g_srv, "/console/", NULL, &r);
+    size_t page_len = r.len;
+    h_resp_free(&r);
+    h_http(&g_srv, "HEAD", "/console/", NULL, NULL, 0, &r);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(r.len, 0);
+    assert_int_equal(strtoll(h_header(&r, "Content-Length", h, sizeof h), NULL, 10), page_len);
+    assert_string_equal(h_header(&r, "ETag", h, sizeof h), etag);
+    h_resp_free(&r);
 
     h_get(&g_srv, "/assets/app-abc123.js", NULL, &r);
     assert_int_equal(r.status, 200);

@@ -174,14 +174,14 @@ static void test_router_wrong_method_is_conflict_with_allow_list(void **state)
     struct pc_route_match m;
     assert_int_equal(match("PUT", "/api/v1/admin/tasks", 0, &m), PC_ECONFLICT);
     assert_int_equal(m.index, -1);
-    assert_string_equal(m.allow, "GET, POST");
+    assert_string_equal(m.allow, "GET, HEAD, POST");
     assert_int_equal(m.ncap, 0);
     pc_route_match_clear(&m);
     assert_int_equal(match("DELETE", "/healthz", 0, &m), PC_ECONFLICT);
-    assert_string_equal(m.allow, "GET");
+    assert_string_equal(m.allow, "GET, HEAD");
     pc_route_match_clear(&m);
     assert_int_equal(match("DELETE", "/api/v1/admin/tasks/7", 0, &m), PC_ECONFLICT);
-    assert_string_equal(m.allow, "PUT, GET");
+    assert_string_equal(m.allow, "PUT, GET, HEAD");
     assert_int_equal(m.ncap, 0);
     pc_route_match_clear(&m);
 }
@@ -202,6 +202,19 @@ static void test_router_method_match_after_other_method_keeps_its_captures(void 
     pc_route_match_clear(&m);
 }
 
+static void test_router_head_takes_the_get_route_of_the_path_only(void **state)
+{
+    struct pc_route_match m;
+    assert_int_equal(match("HEAD", "/api/v1/admin/tasks/42", 0, &m), 0);
+    assert_int_equal(m.index, 7); /* the GET route, past the PUT route of the same pattern */
+    assert_string_equal(m.values[0], "42");
+    pc_route_match_clear(&m);
+    /* A path without a GET route: HEAD is not allowed there. */
+    assert_int_equal(match("HEAD", "/__debug/reset", 1, &m), PC_ECONFLICT);
+    assert_string_equal(m.allow, "POST");
+    pc_route_match_clear(&m);
+}
+
 static void test_router_hides_debug_routes_unless_enabled(void **state)
 {
     expect_not_found("GET", "/__debug/sleep", 0);
@@ -216,7 +229,7 @@ static void test_router_hides_debug_routes_unless_enabled(void **state)
     assert_int_equal(m.index, 10);
     pc_route_match_clear(&m);
     assert_int_equal(match("POST", "/__debug/sleep", 1, &m), PC_ECONFLICT);
-    assert_string_equal(m.allow, "GET");
+    assert_string_equal(m.allow, "GET, HEAD");
     pc_route_match_clear(&m);
 }
 
@@ -265,6 +278,7 @@ int main(void)
         cmocka_unit_test(test_router_trailing_slash_is_a_different_path),
         cmocka_unit_test(test_router_unknown_path_is_not_found),
         cmocka_unit_test(test_router_wrong_method_is_conflict_with_allow_list),
+        cmocka_unit_test(test_router_head_takes_the_get_route_of_the_path_only),
         cmocka_unit_test(test_router_method_match_after_other_method_keeps_its_captures),
         cmocka_unit_test(test_router_hides_debug_routes_unless_enabled),
         cmocka_unit_test(test_router_debug_flag_does_not_affect_normal_routes),
