@@ -1,7 +1,10 @@
 /* tests/integration/harness.c — real MariaDB + real portraitd + libcurl client. */
 #include "harness.h"
 
+#include "config/config.h"
 #include "payment/wxpay_crypto.h"
+#include "store/db.h"
+#include "store/migrate.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -122,6 +125,41 @@ void h_db_destroy(struct h_db *db)
 {
     if (db->dir[0])
         h_db_stop(db);
+}
+
+long long h_db_task(struct h_db *db, const char *school_code, const char *school_name,
+                    const char *feature, long long *school)
+{
+    h_db_int(db, "INSERT INTO schools (code, name) VALUES ('%s', '%s')", school_code, school_name);
+    long long sid = h_db_int(db, "SELECT id FROM schools WHERE code='%s'", school_code);
+    if (school)
+        *school = sid;
+    h_db_int(db,
+             "INSERT INTO tasks (school_id, name, collection_type, feature_code, "
+             "feature_code_norm, opens_at, closes_at, price_fen, grad_year) VALUES (%lld, '采集', "
+             "'centralized', '%s', '%s', UTC_TIMESTAMP() - INTERVAL 1 DAY, "
+             "UTC_TIMESTAMP() + INTERVAL 1 DAY, 2500, 2024)",
+             sid, feature, feature);
+    return h_db_int(db, "SELECT id FROM tasks WHERE feature_code_norm='%s'", feature);
+}
+
+void h_db_with_task(struct h_db *db, struct pc_config *cfg, const char *school_code,
+                    const char *school_name, const char *feature, long long *school,
+                    long long *task)
+{
+    char err[200];
+    h_db_start(db);
+    pc_config_defaults(cfg);
+    assert_int_equal(pc_config_set(cfg, "db", "socket", db->sock, err, sizeof err), 0);
+    assert_int_equal(pc_config_set(cfg, "db", "password", db->password, err, sizeof err), 0);
+    assert_int_equal(pc_config_set(cfg, "wechat", "appid", "wx8f3c2a1b0d4e5f60", err, sizeof err),
+                     0);
+    assert_int_equal(pc_config_set(cfg, "pay", "mchid", "1900000109", err, sizeof err), 0);
+    struct pc_db *pdb = pc_db_new(cfg);
+    int applied = 0;
+    assert_int_equal(pc_migrate_run(pdb, &applied), 0);
+    pc_db_free(pdb);
+    *task = h_db_task(db, school_code, school_name, feature, school);
 }
 
 static MYSQL *root_conn(struct h_db *db)

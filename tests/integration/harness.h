@@ -67,6 +67,21 @@ void h_db_destroy(struct h_db *db);
  * the first row as an integer (0 when there is none). */
 long long h_db_int(struct h_db *db, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Adds a school (code, name) and its open centralized task (2,500 fen, class of 2024, open
+ * from yesterday to tomorrow) whose feature code is feature; the school's id goes to *school
+ * (may be NULL). Returns the task's id. */
+long long h_db_task(struct h_db *db, const char *school_code, const char *school_name,
+                    const char *feature, long long *school);
+
+/* For tests that call domain code in-process: starts db, fills cfg (the caller's,
+ * pc_config_free) with its socket and password, WeChat's demo appid and mchid, applies every
+ * migration, and adds one school (code, name) with an open centralized task whose feature
+ * code is feature; their ids go to *school and *task. */
+struct pc_config;
+void h_db_with_task(struct h_db *db, struct pc_config *cfg, const char *school_code,
+                    const char *school_name, const char *feature, long long *school,
+                    long long *task);
+
 /* Runs a statement as root; returns the server error number (0 when it succeeded). */
 unsigned h_db_try(struct h_db *db, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

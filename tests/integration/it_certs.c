@@ -27,15 +27,7 @@ static int setup(void **state)
              h_pay_conf_at(&g_sb, g_pay, port, false, pay, sizeof pay),
              h_pay_file(g_pay, "pubkey.id", id, sizeof id), g_pay);
     h_srv_start(&g_srv, &g_db, conf, 0);
-    h_db_int(&g_db, "INSERT INTO schools (code, name) VALUES ('10402', '演示大学')");
-    g_school = h_db_int(&g_db, "SELECT id FROM schools WHERE code='10402'");
-    h_db_int(&g_db,
-             "INSERT INTO tasks (school_id, name, collection_type, feature_code, "
-             "feature_code_norm, opens_at, closes_at, price_fen, grad_year) VALUES (%lld, '采集', "
-             "'centralized', 'certs', 'certs', UTC_TIMESTAMP() - INTERVAL 1 DAY, "
-             "UTC_TIMESTAMP() + INTERVAL 1 DAY, 2500, 2024)",
-             g_school);
-    g_task = h_db_int(&g_db, "SELECT id FROM tasks WHERE feature_code_norm='certs'");
+    g_task = h_db_task(&g_db, "10402", "演示大学", "certs", &g_school);
     return 0;
 }
 

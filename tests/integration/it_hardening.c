@@ -37,15 +37,7 @@ static int setup(void **state)
              h_pay_conf_at(&g_sb, g_pay, port, true, pay, sizeof pay), g_sb.base, SMS_KEY,
              h_workdir());
     h_srv_start(&g_srv, &g_db, g_conf, 0);
-    h_db_int(&g_db, "INSERT INTO schools (code, name) VALUES ('10402', '演示大学')");
-    g_school = h_db_int(&g_db, "SELECT id FROM schools WHERE code='10402'");
-    h_db_int(&g_db,
-             "INSERT INTO tasks (school_id, name, collection_type, feature_code, "
-             "feature_code_norm, opens_at, closes_at, price_fen, grad_year) VALUES (%lld, '采集', "
-             "'centralized', 'hard', 'hard', UTC_TIMESTAMP() - INTERVAL 1 DAY, UTC_TIMESTAMP() "
-             "+ INTERVAL 1 DAY, 2500, 2024)",
-             g_school);
-    g_task = h_db_int(&g_db, "SELECT id FROM tasks WHERE feature_code_norm='hard'");
+    g_task = h_db_task(&g_db, "10402", "演示大学", "hard", &g_school);
     h_user_add(&g_srv, "boss", "admin", "boss-password-1");
     h_login(&g_srv, "boss", "boss-password-1", g_admin, sizeof g_admin);
     h_user_add(&g_srv, "fin", "finance", "fin-password-11");

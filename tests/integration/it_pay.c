@@ -67,15 +67,7 @@ static int setup(void **state)
     assert_int_equal(g_srv.port, port);
     h_user_add(&g_srv, "fin", "finance", "finance-pass-1");
     h_login(&g_srv, "fin", "finance-pass-1", g_finance, sizeof g_finance);
-    h_db_int(&g_db, "INSERT INTO schools (code, name) VALUES ('10402', '演示大学')");
-    g_school = h_db_int(&g_db, "SELECT id FROM schools WHERE code='10402'");
-    h_db_int(&g_db,
-             "INSERT INTO tasks (school_id, name, collection_type, feature_code, "
-             "feature_code_norm, opens_at, closes_at, price_fen, grad_year) VALUES (%lld, "
-             "'采集', 'centralized', 'paytask', 'paytask', UTC_TIMESTAMP() - INTERVAL 1 DAY, "
-             "UTC_TIMESTAMP() + INTERVAL 1 DAY, 2500, 2024)",
-             g_school);
-    g_task = h_db_int(&g_db, "SELECT id FROM tasks WHERE feature_code_norm='paytask'");
+    g_task = h_db_task(&g_db, "10402", "演示大学", "paytask", &g_school);
     return 0;
 }
 

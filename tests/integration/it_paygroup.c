@@ -12,7 +12,6 @@
 #include "config/config.h"
 #include "payment/apply.h"
 #include "store/db.h"
-#include "store/migrate.h"
 
 #define GROUP 4
 
@@ -23,27 +22,7 @@ static long long g_task, g_school;
 static int setup(void **state)
 {
     (void)state;
-    char err[200];
-    h_db_start(&g_db);
-    pc_config_defaults(&g_cfg);
-    assert_int_equal(pc_config_set(&g_cfg, "db", "socket", g_db.sock, err, sizeof err), 0);
-    assert_int_equal(pc_config_set(&g_cfg, "db", "password", g_db.password, err, sizeof err), 0);
-    assert_int_equal(
-        pc_config_set(&g_cfg, "wechat", "appid", "wx8f3c2a1b0d4e5f60", err, sizeof err), 0);
-    assert_int_equal(pc_config_set(&g_cfg, "pay", "mchid", "1900000109", err, sizeof err), 0);
-    struct pc_db *db = pc_db_new(&g_cfg);
-    int applied = 0;
-    assert_int_equal(pc_migrate_run(db, &applied), 0);
-    pc_db_free(db);
-    h_db_int(&g_db, "INSERT INTO schools (code, name) VALUES ('10403', '分组大学')");
-    g_school = h_db_int(&g_db, "SELECT id FROM schools WHERE code='10403'");
-    h_db_int(&g_db,
-             "INSERT INTO tasks (school_id, name, collection_type, feature_code, "
-             "feature_code_norm, opens_at, closes_at, price_fen, grad_year) VALUES (%lld, '采集', "
-             "'centralized', 'group', 'group', UTC_TIMESTAMP() - INTERVAL 1 DAY, "
-             "UTC_TIMESTAMP() + INTERVAL 1 DAY, 2500, 2024)",
-             g_school);
-    g_task = h_db_int(&g_db, "SELECT id FROM tasks WHERE feature_code_norm='group'");
+    h_db_with_task(&g_db, &g_cfg, "10403", "分组大学", "group", &g_school, &g_task);
     return 0;
 }
 

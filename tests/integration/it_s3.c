@@ -292,15 +292,8 @@ test_portraitd_keeps_photos_in_the_object_store_and_acknowledges_only_stored_one
     snprintf(conf, sizeof conf, "%s%s", h_sandbox_conf(&g_sb, wx, sizeof wx),
              h_s3_conf(&g_s3, s3conf, sizeof s3conf));
     h_srv_start(&g_srv, &g_db, conf, 0);
-    h_db_int(&g_db, "INSERT INTO schools (code, name) VALUES ('10402', '演示大学')");
-    long long school = h_db_int(&g_db, "SELECT id FROM schools WHERE code='10402'");
-    h_db_int(&g_db,
-             "INSERT INTO tasks (school_id, name, collection_type, feature_code, "
-             "feature_code_norm, opens_at, closes_at, price_fen, grad_year) VALUES (%lld, '采集', "
-             "'centralized', 's3task', 's3task', UTC_TIMESTAMP() - INTERVAL 1 DAY, "
-             "UTC_TIMESTAMP() + INTERVAL 1 DAY, 2500, 2024)",
-             school);
-    long long task = h_db_int(&g_db, "SELECT id FROM tasks WHERE feature_code_norm='s3task'");
+    long long school;
+    long long task = h_db_task(&g_db, "10402", "演示大学", "s3task", &school);
     long long uid = h_student(&g_srv, &g_sb, "o_s3_student", "对象同学", tok, sizeof tok);
     long long uid2 = h_student(&g_srv, &g_sb, "o_s3_student2", "对象同学", tok2, sizeof tok2);
     h_db_int(&g_db,

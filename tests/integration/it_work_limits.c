@@ -28,15 +28,7 @@ static int setup(void **state)
              "photo_uploads = 2\nimage_workers = 1\nimage_wait_ms = 300\n",
              h_sandbox_conf(&g_sb, wx, sizeof wx));
     h_srv_start(&g_srv, &g_db, conf, 0);
-    h_db_int(&g_db, "INSERT INTO schools (code, name) VALUES ('10402', '演示大学')");
-    long long school = h_db_int(&g_db, "SELECT id FROM schools WHERE code='10402'");
-    h_db_int(&g_db,
-             "INSERT INTO tasks (school_id, name, collection_type, feature_code, "
-             "feature_code_norm, opens_at, closes_at, price_fen, grad_year) VALUES (%lld, '采集', "
-             "'centralized', 'limits', 'limits', UTC_TIMESTAMP() - INTERVAL 1 DAY, "
-             "UTC_TIMESTAMP() + INTERVAL 1 DAY, 2500, 2024)",
-             school);
-    g_task = h_db_int(&g_db, "SELECT id FROM tasks WHERE feature_code_norm='limits'");
+    g_task = h_db_task(&g_db, "10402", "演示大学", "limits", NULL);
     /* A small picture that decodes (and fails the photo rules): cheap to check. */
     struct pc_photo_testgen g;
     pc_photo_testgen_defaults(&g, 240, 320);
