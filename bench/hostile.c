@@ -74,9 +74,23 @@ static void code_of(const struct h_resp *r, char *out, size_t len)
 {
     cJSON *j = r->body ? cJSON_ParseWithLength(r->body, r->len) : NULL;
     const cJSON *c = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "error"), "code");
-    if (cJSON_IsString(c))
+    const cJSON *ok = cJSON_GetObjectItem(j, "ok"), *ch;
+    if (cJSON_IsString(c)) {
         snprintf(out, len, "`%s`", c->valuestring);
-    else if (r->status < 300)
+    } else if (cJSON_IsBool(ok)) { /* a photo check: ok, and the failed check that measured */
+        snprintf(out, len, "`ok:%s`", cJSON_IsTrue(ok) ? "true" : "false");
+        cJSON_ArrayForEach(ch, cJSON_GetObjectItem(j, "checks"))
+        {
+            const cJSON *code = cJSON_GetObjectItem(ch, "code");
+            /* skipped checks say ok:false too, but carry no value */
+            if (cJSON_IsFalse(cJSON_GetObjectItem(ch, "ok")) && cJSON_IsString(code) &&
+                cJSON_GetObjectItem(ch, "value")) {
+                size_t n = strlen(out);
+                snprintf(out + n, len - n, " (`%s`)", code->valuestring);
+                break;
+            }
+        }
+    } else if (r->status < 300)
         snprintf(out, len, "(body)");
     else if (r->body && strstr(r->body, "<html"))
         snprintf(out, len, "(HTML page)");

@@ -31,6 +31,9 @@ static int mark_tx(struct pc_db *db, void *arg)
     int rc = pc_store_closeout_prepaid(db, a->task_id, &a->handed_to_sweeper);
     if (rc == 0)
         rc = pc_store_closeout_mark(db, a->task_id);
+    struct pc_task t;
+    if (rc == 0)
+        rc = pc_store_task_get(db, a->task_id, false, &t);
     if (rc == 0) {
         char id[24];
         snprintf(id, sizeof id, "%lld", (long long)a->task_id);
@@ -38,6 +41,7 @@ static int mark_tx(struct pc_db *db, void *arg)
         cJSON_AddNumberToObject(d, "orders_closed", (double)a->closed);
         cJSON_AddNumberToObject(d, "unpaid_with_prepay_to_sweeper", (double)a->handed_to_sweeper);
         struct pc_audit au = {.actor_type = "system",
+                              .school_id = t.school_id,
                               .action = "task.closeout",
                               .target_type = "task",
                               .target_id = id,

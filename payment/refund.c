@@ -195,6 +195,7 @@ static int apply_tx(struct pc_db *db, void *arg)
         cJSON_AddStringToObject(d, "out_refund_no", no);
         cJSON_AddStringToObject(d, "status", to);
         struct pc_audit au = {.actor_type = "wechat",
+                              .school_id = r.school_id,
                               .action = "refund.update",
                               .target_type = "refund",
                               .target_id = no,

@@ -850,11 +850,14 @@ stop:;
             pthread_join(srv->loops[i].thread, NULL);
     pc_workers_free(srv->workers); /* finishes running jobs; their requests are dropped below */
     srv->workers = NULL;
-    pthread_mutex_lock(&srv->park_mu); /* parked requests completed from now on are freed */
+    /* Parked requests completed from now on are freed by their completer, but only once the
+     * teardown has abandoned their connections: a completion waits on park_mu until then (it
+     * must not close a connection the teardown is closing, nor touch a freed event base). */
+    pthread_mutex_lock(&srv->park_mu);
     srv->loops_closed = true;
-    pthread_mutex_unlock(&srv->park_mu);
     for (int i = 0; i < srv->nloops; i++)
         loop_cleanup(&srv->loops[i]);
+    pthread_mutex_unlock(&srv->park_mu);
     pc_log_msg(PC_LOG_INFO, "stopped");
     return rc;
 }

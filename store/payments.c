@@ -148,7 +148,7 @@ int pc_store_payment_by_tx(struct pc_db *db, const char *transaction_id, int64_t
 
 #define REFUND_COLS                                                                                \
     "id, order_id, out_refund_no, COALESCE(refund_id, ''), amount_fen, reason, status, "           \
-    "created_at FROM refunds "
+    "created_at, (SELECT o.school_id FROM orders o WHERE o.id = refunds.order_id) FROM refunds "
 static const char SQL_REFUND_OPEN[] =
     "SELECT " REFUND_COLS "WHERE order_id = ? AND status IN ('requested', 'processing', "
     "'abnormal') "
@@ -179,6 +179,7 @@ static void refund_row(const struct pc_db_res *res, size_t r, void *out)
     pc_db_res_copy(res, r, 5, f->reason, sizeof f->reason);
     pc_db_res_copy(res, r, 6, f->status, sizeof f->status);
     pc_db_res_copy(res, r, 7, f->created_at, sizeof f->created_at);
+    f->school_id = pc_db_res_i64(res, r, 8);
 }
 
 int pc_store_refund_open(struct pc_db *db, int64_t order_id, struct pc_refund *out)

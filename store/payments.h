@@ -63,6 +63,7 @@ struct pc_refund {
     char reason[256];
     char status[16]; /* requested | processing | success | closed | abnormal */
     char created_at[32];
+    int64_t school_id; /* the order's */
 };
 /* The order's refund still under way (requested, processing, or abnormal: WeChat could not
  * pay it out yet, and may still — never a second refund on top) into *out. Returns 0,

@@ -138,6 +138,13 @@ static void test_refund_notifications_that_are_not_ours_change_nothing(void **st
                               "AND status='success'",
                               no),
                      1);
+    /* Audited for the order's school: that school's admins read it in their audit log. */
+    assert_int_equal(h_db_int(&g_db,
+                              "SELECT COUNT(*) FROM audit_log a JOIN orders o ON o.order_no='%s' "
+                              "WHERE a.action='refund.update' AND a.target_id='R%s-1' AND "
+                              "a.school_id = o.school_id",
+                              no, no),
+                     1);
 }
 
 static void test_an_abnormal_refund_stays_open_so_no_second_refund_goes_on_top(void **state)

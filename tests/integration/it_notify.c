@@ -460,9 +460,10 @@ static void test_the_window_close_out_closes_unpaid_orders_and_keeps_paid_ones(v
                                      "AND target_id LIKE 'P2024CLOSE%%'"),
                      2);
     assert_int_equal(h_db_int(&g_db,
-                              "SELECT COUNT(*) FROM audit_log WHERE "
-                              "action='task.closeout' AND target_id='%lld'",
-                              t),
+                              "SELECT COUNT(*) FROM audit_log a JOIN tasks t ON t.id = %lld WHERE "
+                              "a.action='task.closeout' AND a.target_id='%lld' AND a.school_id = "
+                              "t.school_id",
+                              t, t),
                      1);
 }
 

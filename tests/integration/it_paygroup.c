@@ -110,9 +110,11 @@ static void assert_paid(const struct group *g, int i, const char *payer)
                               "payer_openid='%s' AND disposition='applied'",
                               g->no[i], payer),
                      1);
+    /* its audit row names the order's school, so that school's admins read it (issue #14) */
     assert_int_equal(h_db_int(&g_db,
-                              "SELECT COUNT(*) FROM audit_log WHERE action='order.paid' AND "
-                              "target_id='%s'",
+                              "SELECT COUNT(*) FROM audit_log a JOIN orders o ON o.order_no = "
+                              "a.target_id WHERE a.action='order.paid' AND a.target_id='%s' AND "
+                              "a.school_id = o.school_id",
                               g->no[i]),
                      1);
     assert_int_equal(h_db_int(&g_db,
