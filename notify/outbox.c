@@ -2,6 +2,7 @@
  * subscription message or SMS, record the outcome. See notify.h. */
 #include "notify/notify.h"
 
+#include "base/alloc.h"
 #include "base/crypto.h"
 #include "base/err.h"
 #include "base/log.h"
@@ -209,6 +210,28 @@ static struct pc_stat g_dead =
     PC_STAT_INIT("portraitd_outbox_dead_total", "counter", NULL,
                  "Outbox messages parked as dead after notify.max_attempts.", 0);
 
+/* The messages of a batch that had nothing to send, marked done together at its end: a crash
+ * before that only lets another claim find them again, and nothing was sent twice. A message
+ * that was sent is marked at once (the at-least-once window stays one message). */
+struct unsent {
+    int64_t *ids;
+    char (*notes)[sizeof((struct delivery *)0)->note];
+    const char **note_of;
+    size_t n;
+};
+
+static void unsent_finish(struct pc_ctx *ctx, struct unsent *u, const char *me)
+{
+    int rc = pc_store_outbox_done_many(ctx->db, u->ids, me, "none", u->note_of, u->n);
+    pc_stat_add(&g_done[2], rc ? 0 : (long long)u->n);
+    for (size_t i = 0; rc && i < u->n; i++)
+        pc_log(PC_LOG_WARN, "outbox row not updated; its lease will expire",
+               PC_LI("outbox_id", u->ids[i]), PC_LS("error", pc_strerror(rc)));
+    free(u->ids);
+    free(u->notes);
+    free(u->note_of);
+}
+
 int pc_notify_outbox_job(struct pc_ctx *ctx, void *arg)
 {
     (void)arg;
@@ -219,11 +242,13 @@ int pc_notify_outbox_job(struct pc_ctx *ctx, void *arg)
     if (pc_store_outbox_claim(ctx->db, me, cfg->notify_lease_s, cfg->notify_batch, &ms, &n))
         return cfg->notify_interval_ms;
     size_t delivered = 0;
+    struct unsent u = {pc_xcalloc(n ? n : 1, sizeof *u.ids), pc_xcalloc(n ? n : 1, sizeof *u.notes),
+                       pc_xcalloc(n ? n : 1, sizeof *u.note_of), 0};
     pc_stat_add(&g_claimed, (long long)n);
     for (size_t i = 0; i < n; i++) {
         struct delivery d;
         enum outcome out = deliver(ctx, &ms[i], &d);
-        int rc;
+        int rc = 0;
         delivered += out != RETRY;
         if (out == RETRY) {
             uint32_t rnd = 0;
@@ -237,19 +262,23 @@ int pc_notify_outbox_job(struct pc_ctx *ctx, void *arg)
                                                               : "message delivery failed",
                    PC_LI("outbox_id", ms[i].id), PC_LI("attempt", ms[i].attempts),
                    PC_LS("error", d.note), PC_LI("retry_in_ms", delay));
+        } else if (out == UNSENT) {
+            u.ids[u.n] = ms[i].id;
+            snprintf(u.notes[u.n], sizeof u.notes[u.n], "%s", d.note);
+            u.note_of[u.n] = d.note[0] ? u.notes[u.n] : NULL;
+            u.n++;
         } else {
             rc = pc_store_outbox_done(ctx->db, ms[i].id, me, d.via, d.note[0] ? d.note : NULL);
-            pc_stat_add(&g_done[!strcmp(d.via, "subscribe") ? 0
-                                : !strcmp(d.via, "sms")     ? 1
-                                                            : 2],
-                        1);
+            pc_stat_add(&g_done[!strcmp(d.via, "subscribe") ? 0 : 1], 1);
+        }
+        if (out != RETRY)
             pc_log(PC_LOG_INFO, "message delivered", PC_LI("outbox_id", ms[i].id),
                    PC_LS("event", pc_notify_event_name(d.event)), PC_LS("via", d.via));
-        }
         if (rc)
             pc_log(PC_LOG_WARN, "outbox row not updated; its lease will expire",
                    PC_LI("outbox_id", ms[i].id), PC_LS("error", pc_strerror(rc)));
     }
+    unsent_finish(ctx, &u, me);
     pc_store_outbox_msgs_free(ms, n);
     /* A full batch: more may be due now; but when nothing of it could be delivered (WeChat or
      * the gateway unreachable), wait the interval instead of retrying the whole backlog at

@@ -27,12 +27,18 @@ static const char SQL_CONSENT_CLEAR[] =
     "UPDATE subscription_consents SET remaining = 0, last_result = 'refused', "
     "updated_at = UTC_TIMESTAMP(3) WHERE user_id = ? AND template_id = ?";
 
-/* Due messages, and claimed ones whose worker's lease ran out. */
+/* Due messages, and claimed ones whose worker's lease ran out: each part read in the order of
+ * ix_outbox_due (state, next_try_at, id), so a claim reads about LIMIT index entries however long
+ * the backlog (one OR across both states read and sorted every due row: 24 ms a claim at 12,000
+ * pending). */
+#define OUTBOX_DUE_KINDS "kind IN ('order.paid', 'student.notice', 'sms.login_code') "
+#define OUTBOX_DUE_ORDER "ORDER BY next_try_at, id LIMIT ? FOR UPDATE SKIP LOCKED"
 static const char SQL_OUTBOX_DUE[] =
-    "SELECT id FROM outbox WHERE kind IN ('order.paid', 'student.notice', 'sms.login_code') AND "
-    "((state = 'pending' AND next_try_at <= UTC_TIMESTAMP(3)) OR "
-    "(state = 'running' AND locked_until < UTC_TIMESTAMP(3))) "
-    "ORDER BY next_try_at, id LIMIT ? FOR UPDATE SKIP LOCKED";
+    "(SELECT id, next_try_at FROM outbox WHERE state = 'pending' AND "
+    "next_try_at <= UTC_TIMESTAMP(3) AND " OUTBOX_DUE_KINDS OUTBOX_DUE_ORDER ") UNION ALL "
+    "(SELECT id, next_try_at FROM outbox WHERE state = 'running' AND "
+    "locked_until < UTC_TIMESTAMP(3) AND " OUTBOX_DUE_KINDS OUTBOX_DUE_ORDER ") "
+    "ORDER BY next_try_at, id LIMIT ?";
 static const char SQL_OUTBOX_CLAIM[] =
     "UPDATE outbox SET state = 'running', attempts = attempts + 1, claimed_by = ?, "
     "locked_until = UTC_TIMESTAMP(3) + INTERVAL ? SECOND, updated_at = UTC_TIMESTAMP(3) "
@@ -167,15 +173,21 @@ static int claim_tx(struct pc_db *db, void *arg)
 {
     struct claim_args *a = arg;
     struct pc_db_res *res = NULL;
-    int rc = pc_db_query(db, SQL_OUTBOX_DUE, PC_DB_ARGS(pc_db_i64(a->limit)), &res);
+    int rc = pc_db_query(db, SQL_OUTBOX_DUE,
+                         PC_DB_ARGS(pc_db_i64(a->limit), pc_db_i64(a->limit), pc_db_i64(a->limit)),
+                         &res);
     if (rc)
         return rc;
     size_t n = pc_db_res_rows(res);
-    for (size_t i = 0; rc == 0 && i < n; i++)
-        rc = pc_db_exec(db, SQL_OUTBOX_CLAIM,
-                        PC_DB_ARGS(pc_db_str(a->holder), pc_db_i64(a->lease_s),
-                                   pc_db_i64(pc_db_res_i64(res, i, 0))),
-                        NULL, NULL);
+    struct pc_db_arg *v = pc_xcalloc(n ? n * 3 : 1, sizeof *v);
+    for (size_t i = 0; i < n; i++) {
+        v[i * 3] = pc_db_str(a->holder);
+        v[i * 3 + 1] = pc_db_i64(a->lease_s);
+        v[i * 3 + 2] = pc_db_i64(pc_db_res_i64(res, i, 0));
+    }
+    if (n) /* every claim in one round trip */
+        rc = pc_db_exec_bulk(db, SQL_OUTBOX_CLAIM, v, 3, n, NULL);
+    free(v);
     pc_db_res_free(res);
     if (rc == 0)
         rc = msgs_query(db, SQL_OUTBOX_MINE, PC_DB_ARGS(pc_db_str(a->holder), pc_db_i64(a->limit)),
@@ -204,6 +216,35 @@ int pc_store_outbox_done(struct pc_db *db, int64_t id, const char *holder, const
     return pc_db_exec(db, SQL_OUTBOX_DONE,
                       PC_DB_ARGS(pc_db_str(via), pc_db_str(note), pc_db_i64(id), pc_db_str(holder)),
                       NULL, NULL);
+}
+
+struct done_args {
+    const int64_t *ids;
+    const char *holder, *via;
+    const char *const *notes;
+    size_t n;
+};
+
+static int done_many_tx(struct pc_db *db, void *arg)
+{
+    const struct done_args *a = arg;
+    struct pc_db_arg *v = pc_xcalloc(a->n * 4, sizeof *v);
+    for (size_t i = 0; i < a->n; i++) {
+        v[i * 4] = pc_db_str(a->via);
+        v[i * 4 + 1] = pc_db_str(a->notes[i]);
+        v[i * 4 + 2] = pc_db_i64(a->ids[i]);
+        v[i * 4 + 3] = pc_db_str(a->holder);
+    }
+    int rc = pc_db_exec_bulk(db, SQL_OUTBOX_DONE, v, 4, a->n, NULL);
+    free(v);
+    return rc;
+}
+
+int pc_store_outbox_done_many(struct pc_db *db, const int64_t *ids, const char *holder,
+                              const char *via, const char *const *notes, size_t n)
+{
+    struct done_args a = {ids, holder, via, notes, n};
+    return n ? pc_db_tx(db, done_many_tx, &a) : 0;
 }
 
 int pc_store_outbox_retry(struct pc_db *db, int64_t id, const char *holder, int max_attempts,

@@ -46,6 +46,10 @@ int pc_store_outbox_claim(struct pc_db *db, const char *holder, int lease_s, int
  * Returns 0 or a store error. */
 int pc_store_outbox_done(struct pc_db *db, int64_t id, const char *holder, const char *via,
                          const char *note);
+/* pc_store_outbox_done for n messages at once (notes[i] may be NULL), one statement in one
+ * transaction. Returns 0 or a store error (then none of them is marked). */
+int pc_store_outbox_done_many(struct pc_db *db, const int64_t *ids, const char *holder,
+                              const char *via, const char *const *notes, size_t n);
 /* Failed: due again after delay_ms, or dead once attempts reached max_attempts. Returns 0 or a
  * store error. */
 int pc_store_outbox_retry(struct pc_db *db, int64_t id, const char *holder, int max_attempts,

@@ -379,6 +379,44 @@ static void test_two_instances_drain_one_outbox_and_send_each_message_once(void 
     g_srv2.pid = 0;
 }
 
+/* A message claimed by a worker that died (its lease over) is claimed again and sent; one whose
+ * lease still runs is left to its worker; one with nothing to send (no consent, no phone) is
+ * done, by none, saying why. */
+static void test_an_expired_claim_is_taken_again_and_one_with_nothing_to_send_is_done(void **state)
+{
+    (void)state;
+    char tok[64];
+    const char *lost = "P20240119NT000031", *held = "P20240119NT000032",
+               *mute = "P20240119NT000033";
+    paid("o_nt31", lost, "13800138031", tok, sizeof tok);
+    paid("o_nt32", held, "13800138032", tok, sizeof tok);
+    paid("o_nt33", mute, NULL, tok, sizeof tok);
+    const char *rows[] = {lost, held};
+    const char *until[] = {"UTC_TIMESTAMP(3) - INTERVAL 1 SECOND",
+                           "UTC_TIMESTAMP(3) + INTERVAL 1 HOUR"};
+    for (int i = 0; i < 2; i++)
+        h_db_int(&g_db,
+                 "INSERT INTO outbox (kind, dedupe_key, payload, state, attempts, claimed_by, "
+                 "next_try_at, locked_until) VALUES ('student.notice', 'lease:%s', "
+                 "JSON_OBJECT('event', 'rejected', 'order_no', '%s', 'reason', '背景不符合要求', "
+                 "'editable_until_db', DATE_FORMAT(UTC_TIMESTAMP(3) + INTERVAL 7 DAY, "
+                 "'%%Y-%%m-%%d %%H:%%i:%%s.000')), 'running', 1, 'gone:1:dead', "
+                 "UTC_TIMESTAMP(3) - INTERVAL 1 MINUTE, %s)",
+                 rows[i], rows[i], until[i]);
+    reject(mute);
+    assert_string_equal(settled(lost, 10000), "done");
+    assert_string_equal(settled(mute, 10000), "done");
+    cJSON *m = messages("sms");
+    assert_int_equal(count_to(m, "13800138031", NULL), 1);
+    assert_int_equal(count_to(m, "13800138032", NULL), 0);
+    cJSON_Delete(m);
+    assert_int_equal(
+        outbox_int(lost, "sent_via='sms' AND attempts=2 AND claimed_by<>'gone:1:dead'"), 1);
+    assert_int_equal(outbox_int(held, "state='running' AND claimed_by='gone:1:dead'"), 1);
+    assert_int_equal(outbox_int(mute, "sent_via='none' AND last_error LIKE '%%no phone bound%%'"),
+                     1);
+}
+
 static void test_the_window_close_out_closes_unpaid_orders_and_keeps_paid_ones(void **state)
 {
     (void)state;
@@ -480,6 +518,7 @@ int main(void)
         cmocka_unit_test(test_failures_are_retried_with_backoff_and_then_delivered_once),
         cmocka_unit_test(test_a_message_is_dead_after_the_cap_visible_to_staff_and_can_be_requeued),
         cmocka_unit_test(test_two_instances_drain_one_outbox_and_send_each_message_once),
+        cmocka_unit_test(test_an_expired_claim_is_taken_again_and_one_with_nothing_to_send_is_done),
         cmocka_unit_test(test_the_window_close_out_closes_unpaid_orders_and_keeps_paid_ones),
         cmocka_unit_test(test_bad_consent_bodies_are_refused_and_change_nothing),
         cmocka_unit_test(test_server_and_sandbox_exit_0),
