@@ -142,8 +142,44 @@ static enum outcome by_sms(struct delivery *d)
     return SENT;
 }
 
-/* Works out the event and its values from the message and the order, then sends. */
-static enum outcome deliver(struct pc_ctx *ctx, const struct pc_outbox_msg *m, struct delivery *d)
+/* The orders of a claimed batch, read together before it is delivered (docs/notify.md). */
+struct notices {
+    struct pc_order_notice *of; /* of[i]: message i's order, when found[i] */
+    bool *found;
+    bool read; /* false: not read together (each message reads its own) */
+};
+
+static void notices_read(struct pc_ctx *ctx, const struct pc_outbox_msg *ms, size_t n,
+                         struct notices *nt)
+{
+    char(*nos)[33] = pc_xcalloc(n ? n : 1, sizeof *nos);
+    const char **keys = pc_xcalloc(n ? n : 1, sizeof *keys);
+    nt->of = pc_xcalloc(n ? n : 1, sizeof *nt->of);
+    nt->found = pc_xcalloc(n ? n : 1, sizeof *nt->found);
+    for (size_t i = 0; i < n; i++) {
+        cJSON *p = strcmp(ms[i].kind, "sms.login_code") ? cJSON_Parse(ms[i].payload) : NULL;
+        const char *no = jstr(p, "order_no");
+        if (no && strlen(no) < sizeof nos[i]) {
+            snprintf(nos[i], sizeof nos[i], "%s", no);
+            keys[i] = nos[i];
+        }
+        cJSON_Delete(p);
+    }
+    nt->read = pc_order_notices(ctx->db, keys, n, nt->of, nt->found) == 0;
+    free(keys);
+    free(nos);
+}
+
+static void notices_free(struct notices *nt)
+{
+    free(nt->of);
+    free(nt->found);
+}
+
+/* Works out the event and its values from the message and the order (nt->of[i] when the
+ * batch's orders were read together), then sends. */
+static enum outcome deliver(struct pc_ctx *ctx, const struct pc_outbox_msg *m, struct delivery *d,
+                            const struct notices *nt, size_t i)
 {
     cJSON *p = cJSON_Parse(m->payload);
     const char *no = jstr(p, "order_no");
@@ -165,7 +201,12 @@ static enum outcome deliver(struct pc_ctx *ctx, const struct pc_outbox_msg *m, s
                : !strcmp(ev, "approved") ? PC_NOTIFY_APPROVED
                : !strcmp(ev, "rejected") ? PC_NOTIFY_REJECTED
                                          : PC_NOTIFY_NONE;
-    int rc = d->event == PC_NOTIFY_NONE ? PC_ENOTFOUND : pc_order_notice(ctx->db, no, &o);
+    int rc = d->event == PC_NOTIFY_NONE ? PC_ENOTFOUND
+             : !nt->read                ? pc_order_notice(ctx->db, no, &o)
+             : nt->found[i]             ? 0
+                                        : PC_ENOTFOUND;
+    if (rc == 0 && nt->read)
+        o = nt->of[i];
     if (rc == PC_ENOTFOUND) {
         snprintf(d->note, sizeof d->note, "nothing to send: unknown event or order");
         goto out;
@@ -245,9 +286,11 @@ int pc_notify_outbox_job(struct pc_ctx *ctx, void *arg)
     struct unsent u = {pc_xcalloc(n ? n : 1, sizeof *u.ids), pc_xcalloc(n ? n : 1, sizeof *u.notes),
                        pc_xcalloc(n ? n : 1, sizeof *u.note_of), 0};
     pc_stat_add(&g_claimed, (long long)n);
+    struct notices nt;
+    notices_read(ctx, ms, n, &nt);
     for (size_t i = 0; i < n; i++) {
         struct delivery d;
-        enum outcome out = deliver(ctx, &ms[i], &d);
+        enum outcome out = deliver(ctx, &ms[i], &d, &nt, i);
         int rc = 0;
         delivered += out != RETRY;
         if (out == RETRY) {
@@ -279,6 +322,7 @@ int pc_notify_outbox_job(struct pc_ctx *ctx, void *arg)
                    PC_LI("outbox_id", ms[i].id), PC_LS("error", pc_strerror(rc)));
     }
     unsent_finish(ctx, &u, me);
+    notices_free(&nt);
     pc_store_outbox_msgs_free(ms, n);
     /* A full batch: more may be due now; but when nothing of it could be delivered (WeChat or
      * the gateway unreachable), wait the interval instead of retrying the whole backlog at

@@ -80,6 +80,10 @@ static const char SQL_ORDER_NOTICE[] =
     "SELECT o.order_no, o.user_id, o.task_id, o.amount_fen, o.student_name, o.paid_at, u.openid, "
     "u.phone, t.name FROM orders o JOIN users u ON u.id = o.user_id JOIN tasks t ON t.id = "
     "o.task_id WHERE o.order_no = ?";
+static const char SQL_ORDER_NOTICES[] =
+    "SELECT o.order_no, o.user_id, o.task_id, o.amount_fen, o.student_name, o.paid_at, u.openid, "
+    "u.phone, t.name FROM orders o JOIN users u ON u.id = o.user_id JOIN tasks t ON t.id = "
+    "o.task_id WHERE o.order_no IN (" PC_DB_IN_32 ")";
 static const char SQL_ORDER_REVIEW_QUEUE[] =
     "SELECT " ORDER_COLS "WHERE status = 'pending_review' AND (? = 0 OR school_id = ?) AND "
     "(? = 0 OR task_id = ?) AND (? = 0 OR (paid_at, id) > "
@@ -255,6 +259,28 @@ static void notice_row(const struct pc_db_res *res, size_t r, void *out)
 int pc_store_order_notice(struct pc_db *db, const char *order_no, struct pc_order_notice *out)
 {
     return pc_db_query_one(db, SQL_ORDER_NOTICE, PC_DB_ARGS(pc_db_str(order_no)), notice_row, out);
+}
+
+int pc_store_order_notices(struct pc_db *db, const char *const *order_nos, size_t n,
+                           struct pc_order_notice *out, bool *found)
+{
+    struct pc_db_arg args[PC_DB_IN_MAX];
+    if (n > PC_DB_IN_MAX)
+        return PC_EINVAL;
+    for (size_t i = 0; i < PC_DB_IN_MAX; i++)
+        args[i] = pc_db_str(i < n ? order_nos[i] : ""); /* no order has an empty number */
+    for (size_t i = 0; i < n; i++)
+        found[i] = false;
+    struct pc_db_res *res = NULL;
+    int rc = pc_db_query(db, SQL_ORDER_NOTICES, args, PC_DB_IN_MAX, &res);
+    for (size_t r = 0; rc == 0 && r < pc_db_res_rows(res); r++)
+        for (size_t i = 0; i < n; i++)
+            if (!found[i] && strcmp(pc_db_res_str(res, r, 0), order_nos[i]) == 0) {
+                notice_row(res, r, &out[i]);
+                found[i] = true;
+            }
+    pc_db_res_free(res);
+    return rc;
 }
 
 void pc_store_order_view_at(const struct pc_db_res *res, size_t r, struct pc_order_view *v)

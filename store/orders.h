@@ -113,6 +113,11 @@ struct pc_order_notice {
 };
 /* The notice view of order order_no into *out. Returns 0, PC_ENOTFOUND or a store error. */
 int pc_store_order_notice(struct pc_db *db, const char *order_no, struct pc_order_notice *out);
+/* The same for up to PC_DB_IN_MAX orders in one statement: out[i] and found[i] for
+ * order_nos[i] (unset out[i] when not found). Returns 0, PC_EINVAL (too many) or a store
+ * error. */
+int pc_store_order_notices(struct pc_db *db, const char *const *order_nos, size_t n,
+                           struct pc_order_notice *out, bool *found);
 
 /* pending_review orders, oldest paid first, after the order after_id (0 = from the start);
  * school_id and task_id 0 = any: *out (the caller frees it) of *n. Returns 0 or a store
