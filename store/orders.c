@@ -48,29 +48,27 @@ static const char SQL_ORDER_LIST_USER_VIEWS[] =
     "LEFT JOIN photos p ON p.current_key = o.id LEFT JOIN reviews rv ON rv.id = "
     "(SELECT MAX(r2.id) FROM reviews r2 WHERE r2.order_id = o.id) "
     "WHERE o.user_id = ? AND o.id < ? ORDER BY o.id DESC LIMIT ?";
-/* A student's orders fingerprint: how many, the sum of their versions, the sum of their
- * updated_at (ms). Every change the Order JSON shows moves the order's updated_at (and a status
- * change its version) in the same transaction, so an equal fingerprint means an equal list. */
-#define FINGERPRINT(t)                                                                             \
-    "CONCAT(COUNT(*), ':', COALESCE(SUM(" t ".version), 0), ':', "                                 \
-    "COALESCE(CAST(SUM(UNIX_TIMESTAMP(" t ".updated_at) * 1000) AS SIGNED), 0))"
-/* The same list with the fingerprint of all the student's orders, read in the same statement
- * (one snapshot) as the last column of every row. */
+/* A student's order-list revision (schema/009_order_list_revs.sql: moved by triggers with every
+ * row of orders inserted, updated or deleted for the student, in the same transaction), so an
+ * equal fingerprint means an equal list; PC_ORDER_FP_NONE when there is none. */
+#define FINGERPRINT_OF(uid)                                                                        \
+    "COALESCE((SELECT CAST(r.rev AS CHAR) FROM order_list_revs r WHERE r.user_id = " uid "), "     \
+    "'" PC_ORDER_FP_NONE "')"
+/* The same list with the student's revision, read in the same statement (one snapshot) as the
+ * last column of every row. */
 static const char SQL_ORDER_LIST_USER_VIEWS_FP[] =
     "SELECT o.id, o.task_id, o.amount_fen, o.order_no, o.status, o.student_name, o.student_no, "
     "o.college, o.class_name, o.paid_at, p.created_at, o.editable_until, o.created_at, "
-    "o.updated_at, rv.decision, rv.reason_code, rv.reason, rv.created_at, "
-    "(SELECT " FINGERPRINT(
-        "f") " FROM orders f WHERE f.user_id = o.user_id) FROM orders o "
-             "LEFT JOIN photos p ON p.current_key = o.id LEFT JOIN reviews rv ON rv.id = "
-             "(SELECT MAX(r2.id) FROM reviews r2 WHERE r2.order_id = o.id) "
-             "WHERE o.user_id = ? AND o.id < ? ORDER BY o.id DESC LIMIT ?";
+    "o.updated_at, rv.decision, rv.reason_code, rv.reason, rv.created_at, " FINGERPRINT_OF(
+        "o.user_id") " FROM orders o LEFT JOIN photos p ON p.current_key = o.id "
+                     "LEFT JOIN reviews rv ON rv.id = "
+                     "(SELECT MAX(r2.id) FROM reviews r2 WHERE r2.order_id = o.id) "
+                     "WHERE o.user_id = ? AND o.id < ? ORDER BY o.id DESC LIMIT ?";
 #define IN_32                                                                                      \
     "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "   \
     "?, ?"
 static const char SQL_ORDER_FINGERPRINTS[] =
-    "SELECT user_id, " FINGERPRINT("orders") " FROM orders WHERE user_id IN (" IN_32
-                                             ") GROUP BY user_id";
+    "SELECT user_id, CAST(rev AS CHAR) FROM order_list_revs WHERE user_id IN (" IN_32 ")";
 /* What a payment needs of its order, for up to PC_DB_IN_MAX orders, locked. */
 static const char SQL_ORDER_LOCK_MANY[] =
     "SELECT id, order_no, task_id, user_id, status, amount_fen, student_no, "

@@ -82,11 +82,12 @@ int pc_store_order_list_user_views(struct pc_db *db, int64_t user_id, int64_t be
 /* Row r of such a result as a view (pointing into res). */
 void pc_store_order_view_at(const struct pc_db_res *res, size_t r, struct pc_order_view *v);
 
-/* A student's orders fingerprint ("count:sum of versions:sum of updated_at ms"): equal
- * fingerprints mean an equal order list, as long as every change an Order shows moves the
- * order's updated_at (every writer here does; a new one must). PC_ORDER_FP_NONE: no orders. */
+/* A student's orders fingerprint: the revision of their order list (order_list_revs, moved by
+ * the database with every row of orders written for the student, schema/009): equal
+ * fingerprints mean an equal order list, as long as every change an Order shows writes the
+ * order row (photos and reviews come with a status change). PC_ORDER_FP_NONE: no revision. */
 #define PC_ORDER_FP_LEN   64
-#define PC_ORDER_FP_NONE  "0:0:0"
+#define PC_ORDER_FP_NONE  "0"
 #define PC_ORDER_FP_BATCH PC_DB_IN_MAX /* user ids per pc_store_order_fingerprints */
 /* The first page of a student's orders (no cursor) like pc_store_order_list_user_views, and
  * the fingerprint of all of them read in the same statement into fp. Returns 0 or a store
