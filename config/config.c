@@ -214,7 +214,7 @@ static const struct key g_keys[] = {
      "how often the reconciliation job looks for requested days (and yesterday's bill)"},
     {"tasks", "closeout_interval_ms", K_INT, O(closeout_interval_ms), "30000", 50, 3600000, false,
      "how often the window close-out job looks for tasks whose window has closed"},
-    {"orders", "list_cache_entries", K_INT, O(list_cache_entries), "16384", 0, 10000000, false,
+    {"orders", "list_cache_entries", K_INT, O(list_cache_entries), "65536", 0, 10000000, false,
      "students' first order-list pages each instance keeps, answered after one fingerprint read "
      "per batch of requests (0: every list is read)"},
     {"orders", "list_cache_mb", K_INT, O(list_cache_mb), "64", 1, 65536, false,
