@@ -124,6 +124,14 @@ static bool sms_for(const struct pc_config *cfg, enum pc_notify_event e)
     return false;
 }
 
+/* Whether a message of event e can be sent at all with this configuration: a subscription
+ * template for it, or SMS for it and a gateway. */
+static bool has_channel(const struct pc_config *cfg, enum pc_notify_event e)
+{
+    const char *tpl = pc_notify_template(cfg, e);
+    return (tpl && tpl[0]) || (sms_for(cfg, e) && cfg->sms_api_base && cfg->sms_api_base[0]);
+}
+
 static enum outcome by_sms(struct delivery *d)
 {
     const struct pc_config *cfg = d->ctx->cfg;
@@ -279,10 +287,17 @@ int pc_notify_outbox_job(struct pc_ctx *ctx, void *arg)
     const struct pc_config *cfg = ctx->cfg;
     const char *me = ctx->instance;
     struct pc_outbox_msg *ms = NULL;
-    size_t n = 0;
-    if (pc_store_outbox_claim(ctx->db, me, cfg->notify_lease_s, cfg->notify_batch, &ms, &n))
+    size_t n = 0, muted = 0;
+    /* A paid order's message has nowhere to go without a template or SMS for it: finished in
+     * the claim, without being read or looked at again. */
+    const char *mute = has_channel(cfg, PC_NOTIFY_PAID) ? NULL : "order.paid";
+    if (pc_store_outbox_claim(ctx->db, me, cfg->notify_lease_s, cfg->notify_batch, mute,
+                              "nothing to send: no subscription template or SMS for this event",
+                              &ms, &n, &muted))
         return cfg->notify_interval_ms;
-    size_t delivered = 0;
+    pc_stat_add(&g_claimed, (long long)muted);
+    pc_stat_add(&g_done[2], (long long)muted);
+    size_t delivered = muted;
     struct unsent u = {pc_xcalloc(n ? n : 1, sizeof *u.ids), pc_xcalloc(n ? n : 1, sizeof *u.notes),
                        pc_xcalloc(n ? n : 1, sizeof *u.note_of), 0};
     pc_stat_add(&g_claimed, (long long)n);
@@ -327,5 +342,5 @@ int pc_notify_outbox_job(struct pc_ctx *ctx, void *arg)
     /* A full batch: more may be due now; but when nothing of it could be delivered (WeChat or
      * the gateway unreachable), wait the interval instead of retrying the whole backlog at
      * once. */
-    return n == (size_t)cfg->notify_batch && delivered ? 1 : cfg->notify_interval_ms;
+    return n + muted == (size_t)cfg->notify_batch && delivered ? 1 : cfg->notify_interval_ms;
 }

@@ -4,6 +4,7 @@
 #include "base/alloc.h"
 #include "base/err.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,14 +35,20 @@ static const char SQL_CONSENT_CLEAR[] =
 #define OUTBOX_DUE_KINDS "kind IN ('order.paid', 'student.notice', 'sms.login_code') "
 #define OUTBOX_DUE_ORDER "ORDER BY next_try_at, id LIMIT ? FOR UPDATE SKIP LOCKED"
 static const char SQL_OUTBOX_DUE[] =
-    "(SELECT id, next_try_at FROM outbox WHERE state = 'pending' AND "
+    "(SELECT id, next_try_at, kind FROM outbox WHERE state = 'pending' AND "
     "next_try_at <= UTC_TIMESTAMP(3) AND " OUTBOX_DUE_KINDS OUTBOX_DUE_ORDER ") UNION ALL "
-    "(SELECT id, next_try_at FROM outbox WHERE state = 'running' AND "
+    "(SELECT id, next_try_at, kind FROM outbox WHERE state = 'running' AND "
     "locked_until < UTC_TIMESTAMP(3) AND " OUTBOX_DUE_KINDS OUTBOX_DUE_ORDER ") "
     "ORDER BY next_try_at, id LIMIT ?";
 static const char SQL_OUTBOX_CLAIM[] =
     "UPDATE outbox SET state = 'running', attempts = attempts + 1, claimed_by = ?, "
     "locked_until = UTC_TIMESTAMP(3) + INTERVAL ? SECOND, updated_at = UTC_TIMESTAMP(3) "
+    "WHERE id = ?";
+/* A claimed message with nothing to send, finished in the claim (docs/notify.md). */
+static const char SQL_OUTBOX_MUTE[] =
+    "UPDATE outbox SET state = 'done', attempts = attempts + 1, claimed_by = ?, sent_via = 'none', "
+    "sent_at = UTC_TIMESTAMP(3), locked_until = NULL, last_error = ?, updated_at = "
+    "UTC_TIMESTAMP(3) "
     "WHERE id = ?";
 #define OUTBOX_COLS                                                                                \
     "SELECT id, kind, payload, attempts, state, COALESCE(last_error, ''), next_try_at, "           \
@@ -165,47 +172,69 @@ void pc_store_outbox_msgs_free(struct pc_outbox_msg *m, size_t n)
 struct claim_args {
     const char *holder;
     int lease_s, limit;
+    const char *mute_kind, *mute_note;
     struct pc_outbox_msg **out;
-    size_t *n;
+    size_t *n, *muted;
 };
+
+/* Runs sql (holder, then value, then id) for the rows of res whose kind is (or, with
+ * !of_kind, is not) kind, in one bulk execution; *count receives how many. */
+static int claim_rows(struct pc_db *db, const char *sql, const struct pc_db_res *res,
+                      const char *kind, bool of_kind, const char *holder, struct pc_db_arg value,
+                      size_t *count)
+{
+    size_t n = pc_db_res_rows(res), k = 0;
+    struct pc_db_arg *v = pc_xcalloc(n ? n * 3 : 1, sizeof *v);
+    for (size_t i = 0; i < n; i++) {
+        const char *kd = pc_db_res_str(res, i, 2);
+        if ((kind && kd && !strcmp(kd, kind)) != of_kind)
+            continue;
+        v[k * 3] = pc_db_str(holder);
+        v[k * 3 + 1] = value;
+        v[k * 3 + 2] = pc_db_i64(pc_db_res_i64(res, i, 0));
+        k++;
+    }
+    int rc = k ? pc_db_exec_bulk(db, sql, v, 3, k, NULL) : 0;
+    free(v);
+    *count = rc ? 0 : k;
+    return rc;
+}
 
 static int claim_tx(struct pc_db *db, void *arg)
 {
     struct claim_args *a = arg;
     struct pc_db_res *res = NULL;
+    size_t claimed = 0;
     int rc = pc_db_query(db, SQL_OUTBOX_DUE,
                          PC_DB_ARGS(pc_db_i64(a->limit), pc_db_i64(a->limit), pc_db_i64(a->limit)),
                          &res);
-    if (rc)
-        return rc;
-    size_t n = pc_db_res_rows(res);
-    struct pc_db_arg *v = pc_xcalloc(n ? n * 3 : 1, sizeof *v);
-    for (size_t i = 0; i < n; i++) {
-        v[i * 3] = pc_db_str(a->holder);
-        v[i * 3 + 1] = pc_db_i64(a->lease_s);
-        v[i * 3 + 2] = pc_db_i64(pc_db_res_i64(res, i, 0));
-    }
-    if (n) /* every claim in one round trip */
-        rc = pc_db_exec_bulk(db, SQL_OUTBOX_CLAIM, v, 3, n, NULL);
-    free(v);
-    pc_db_res_free(res);
+    if (rc == 0) /* every claim in one round trip, every muted message in another */
+        rc = claim_rows(db, SQL_OUTBOX_CLAIM, res, a->mute_kind, false, a->holder,
+                        pc_db_i64(a->lease_s), &claimed);
     if (rc == 0)
+        rc = claim_rows(db, SQL_OUTBOX_MUTE, res, a->mute_kind, true, a->holder,
+                        pc_db_str(a->mute_note), a->muted);
+    pc_db_res_free(res);
+    if (rc == 0 && claimed)
         rc = msgs_query(db, SQL_OUTBOX_MINE, PC_DB_ARGS(pc_db_str(a->holder), pc_db_i64(a->limit)),
                         a->out, a->n);
     return rc;
 }
 
 int pc_store_outbox_claim(struct pc_db *db, const char *holder, int lease_s, int limit,
-                          struct pc_outbox_msg **out, size_t *n)
+                          const char *mute_kind, const char *mute_note, struct pc_outbox_msg **out,
+                          size_t *n, size_t *muted)
 {
-    struct claim_args a = {holder, lease_s, limit, out, n};
+    struct claim_args a = {holder, lease_s, limit, mute_kind, mute_note, out, n, muted};
     *out = NULL;
     *n = 0;
+    *muted = 0;
     int rc = pc_db_tx(db, claim_tx, &a);
     if (rc) {
         pc_store_outbox_msgs_free(*out, *n);
         *out = NULL;
         *n = 0;
+        *muted = 0;
     }
     return rc;
 }

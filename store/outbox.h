@@ -39,9 +39,12 @@ struct pc_outbox_msg {
 void pc_store_outbox_msgs_free(struct pc_outbox_msg *m, size_t n);
 /* Claims up to limit due messages for holder for lease_s seconds (its own transaction, FOR
  * UPDATE SKIP LOCKED: several instances never claim the same one): *out (the caller's, freed
- * with pc_store_outbox_msgs_free) of *n. Returns 0 or a store error. */
+ * with pc_store_outbox_msgs_free) of *n. Those of kind mute_kind (NULL: none), which have
+ * nothing to send, are finished in the same transaction instead (done, by none, mute_note as
+ * their note) and only counted in *muted. Returns 0 or a store error. */
 int pc_store_outbox_claim(struct pc_db *db, const char *holder, int lease_s, int limit,
-                          struct pc_outbox_msg **out, size_t *n);
+                          const char *mute_kind, const char *mute_note, struct pc_outbox_msg **out,
+                          size_t *n, size_t *muted);
 /* Delivered through via ("subscribe", "sms", "none"); note (may be NULL) says why none.
  * Returns 0 or a store error. */
 int pc_store_outbox_done(struct pc_db *db, int64_t id, const char *holder, const char *via,

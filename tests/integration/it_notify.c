@@ -421,6 +421,33 @@ static void test_an_expired_claim_is_taken_again_and_one_with_nothing_to_send_is
                      1);
 }
 
+/* Here no template and no SMS are configured for "paid": such a message is finished in its
+ * claim, by none, saying why, and nothing reaches WeChat or the SMS gateway. */
+static void test_a_paid_message_with_no_channel_is_finished_in_its_claim(void **state)
+{
+    (void)state;
+    char tok[64];
+    const char *no = "P20240119NT000041";
+    paid("o_nt41", no, "13800138041", tok, sizeof tok);
+    cJSON_Delete(h_sb_json(&g_sb, "POST", "/__sandbox/reset", NULL));
+    h_db_int(&g_db,
+             "INSERT INTO outbox (kind, dedupe_key, payload) VALUES ('order.paid', 'paid:%s', "
+             "JSON_OBJECT('order_no', '%s'))",
+             no, no);
+    assert_string_equal(settled(no, 10000), "done");
+    assert_int_equal(outbox_int(no,
+                                "sent_via='none' AND attempts=1 AND claimed_by IS NOT NULL "
+                                "AND sent_at IS NOT NULL AND locked_until IS NULL AND "
+                                "last_error LIKE 'nothing to send: no subscription template%%'"),
+                     1);
+    cJSON *m = messages("sms");
+    assert_int_equal(count_to(m, "13800138041", NULL), 0);
+    cJSON_Delete(m);
+    m = messages("subscribe");
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(m, "messages")), 0);
+    cJSON_Delete(m);
+}
+
 static void test_the_window_close_out_closes_unpaid_orders_and_keeps_paid_ones(void **state)
 {
     (void)state;
@@ -523,6 +550,7 @@ int main(void)
         cmocka_unit_test(test_a_message_is_dead_after_the_cap_visible_to_staff_and_can_be_requeued),
         cmocka_unit_test(test_two_instances_drain_one_outbox_and_send_each_message_once),
         cmocka_unit_test(test_an_expired_claim_is_taken_again_and_one_with_nothing_to_send_is_done),
+        cmocka_unit_test(test_a_paid_message_with_no_channel_is_finished_in_its_claim),
         cmocka_unit_test(test_the_window_close_out_closes_unpaid_orders_and_keeps_paid_ones),
         cmocka_unit_test(test_bad_consent_bodies_are_refused_and_change_nothing),
         cmocka_unit_test(test_server_and_sandbox_exit_0),
