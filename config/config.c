@@ -446,3 +446,26 @@ void pc_config_print(const struct pc_config *cfg, void *vfp)
         }
     }
 }
+
+bool pc_config_sms_event(const struct pc_config *cfg, const char *event)
+{
+    const char *p = cfg->sms_events ? cfg->sms_events : "";
+    size_t n = strlen(event);
+    while ((p = strstr(p, event)) != NULL) {
+        bool start = p == cfg->sms_events || p[-1] == ',' || p[-1] == ' ';
+        if (start && (p[n] == '\0' || p[n] == ',' || p[n] == ' '))
+            return true;
+        p += n;
+    }
+    return false;
+}
+
+bool pc_config_can_notify(const struct pc_config *cfg, const char *event)
+{
+    const char *tpl = !strcmp(event, "paid")       ? cfg->notify_tpl_paid
+                      : !strcmp(event, "approved") ? cfg->notify_tpl_approved
+                      : !strcmp(event, "rejected") ? cfg->notify_tpl_rejected
+                                                   : NULL;
+    return (tpl && tpl[0]) ||
+           (pc_config_sms_event(cfg, event) && cfg->sms_api_base && cfg->sms_api_base[0]);
+}

@@ -113,23 +113,7 @@ static enum outcome by_subscription(struct delivery *d)
 
 static bool sms_for(const struct pc_config *cfg, enum pc_notify_event e)
 {
-    const char *name = pc_notify_event_name(e), *p = cfg->sms_events ? cfg->sms_events : "";
-    size_t n = strlen(name);
-    while ((p = strstr(p, name)) != NULL) {
-        bool start = p == cfg->sms_events || p[-1] == ',' || p[-1] == ' ';
-        if (start && (p[n] == '\0' || p[n] == ',' || p[n] == ' '))
-            return true;
-        p += n;
-    }
-    return false;
-}
-
-/* Whether a message of event e can be sent at all with this configuration: a subscription
- * template for it, or SMS for it and a gateway. */
-static bool has_channel(const struct pc_config *cfg, enum pc_notify_event e)
-{
-    const char *tpl = pc_notify_template(cfg, e);
-    return (tpl && tpl[0]) || (sms_for(cfg, e) && cfg->sms_api_base && cfg->sms_api_base[0]);
+    return pc_config_sms_event(cfg, pc_notify_event_name(e));
 }
 
 static enum outcome by_sms(struct delivery *d)
@@ -290,7 +274,7 @@ int pc_notify_outbox_job(struct pc_ctx *ctx, void *arg)
     size_t n = 0, muted = 0;
     /* A paid order's message has nowhere to go without a template or SMS for it: finished in
      * the claim, without being read or looked at again. */
-    const char *mute = has_channel(cfg, PC_NOTIFY_PAID) ? NULL : "order.paid";
+    const char *mute = pc_config_can_notify(cfg, "paid") ? NULL : "order.paid";
     if (pc_store_outbox_claim(ctx->db, me, cfg->notify_lease_s, cfg->notify_batch, mute,
                               "nothing to send: no subscription template or SMS for this event",
                               &ms, &n, &muted))

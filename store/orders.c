@@ -254,6 +254,22 @@ static void notice_row(const struct pc_db_res *res, size_t r, void *out)
     pc_db_res_copy(res, r, 8, n->task_name, sizeof n->task_name);
 }
 
+/* Runs sql, whose IN list is PC_DB_IN_32, for up to PC_DB_IN_MAX order numbers into *res;
+ * found[0..n) false. PC_EINVAL for more. */
+static int query_order_nos(struct pc_db *db, const char *sql, const char *const *order_nos,
+                           size_t n, bool *found, struct pc_db_res **res)
+{
+    struct pc_db_arg args[PC_DB_IN_MAX];
+    *res = NULL;
+    if (n > PC_DB_IN_MAX)
+        return PC_EINVAL;
+    for (size_t i = 0; i < PC_DB_IN_MAX; i++)
+        args[i] = pc_db_str(i < n ? order_nos[i] : ""); /* no order has an empty number */
+    for (size_t i = 0; i < n; i++)
+        found[i] = false;
+    return pc_db_query(db, sql, args, PC_DB_IN_MAX, res);
+}
+
 int pc_store_order_notice(struct pc_db *db, const char *order_no, struct pc_order_notice *out)
 {
     return pc_db_query_one(db, SQL_ORDER_NOTICE, PC_DB_ARGS(pc_db_str(order_no)), notice_row, out);
@@ -262,15 +278,8 @@ int pc_store_order_notice(struct pc_db *db, const char *order_no, struct pc_orde
 int pc_store_order_notices(struct pc_db *db, const char *const *order_nos, size_t n,
                            struct pc_order_notice *out, bool *found)
 {
-    struct pc_db_arg args[PC_DB_IN_MAX];
-    if (n > PC_DB_IN_MAX)
-        return PC_EINVAL;
-    for (size_t i = 0; i < PC_DB_IN_MAX; i++)
-        args[i] = pc_db_str(i < n ? order_nos[i] : ""); /* no order has an empty number */
-    for (size_t i = 0; i < n; i++)
-        found[i] = false;
     struct pc_db_res *res = NULL;
-    int rc = pc_db_query(db, SQL_ORDER_NOTICES, args, PC_DB_IN_MAX, &res);
+    int rc = query_order_nos(db, SQL_ORDER_NOTICES, order_nos, n, found, &res);
     for (size_t r = 0; rc == 0 && r < pc_db_res_rows(res); r++)
         for (size_t i = 0; i < n; i++)
             if (!found[i] && strcmp(pc_db_res_str(res, r, 0), order_nos[i]) == 0) {
@@ -452,15 +461,8 @@ static const char SQL_STATUS_REFUNDED[] =
 int pc_store_order_lock_many(struct pc_db *db, const char *const *order_nos, size_t n,
                              struct pc_order *out, bool *found)
 {
-    struct pc_db_arg args[PC_DB_IN_MAX];
-    if (n > PC_DB_IN_MAX)
-        return PC_EINVAL;
-    for (size_t i = 0; i < PC_DB_IN_MAX; i++)
-        args[i] = pc_db_str(i < n ? order_nos[i] : ""); /* no order has an empty number */
-    for (size_t i = 0; i < n; i++)
-        found[i] = false;
     struct pc_db_res *res = NULL;
-    int rc = pc_db_query(db, SQL_ORDER_LOCK_MANY, args, PC_DB_IN_MAX, &res);
+    int rc = query_order_nos(db, SQL_ORDER_LOCK_MANY, order_nos, n, found, &res);
     if (rc)
         return rc;
     for (size_t r = 0; r < pc_db_res_rows(res); r++) {

@@ -13,6 +13,9 @@
 
 static const char SQL_OUTBOX_INSERT[] =
     "INSERT INTO outbox (kind, dedupe_key, payload) VALUES (?, ?, ?)";
+static const char SQL_OUTBOX_INSERT_DONE[] =
+    "INSERT INTO outbox (kind, dedupe_key, payload, state, sent_via, sent_at, last_error) "
+    "VALUES (?, ?, ?, 'done', 'none', UTC_TIMESTAMP(3), ?)";
 static const char SQL_CONSENT_ADD[] =
     "INSERT INTO subscription_consents (user_id, template_id, remaining, accepted_total, "
     "last_result) VALUES (?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE "
@@ -118,17 +121,21 @@ int pc_store_outbox_insert(struct pc_db *db, const char *kind, const char *dedup
 }
 
 int pc_store_outbox_insert_many(struct pc_db *db, const char *kind, const char *const *dedupe_keys,
-                                const cJSON *const *payloads, size_t n)
+                                const cJSON *const *payloads, const char *done_note, size_t n)
 {
-    struct pc_db_arg *v = pc_xcalloc(n ? n * 3 : 1, sizeof *v);
+    size_t cols = done_note ? 4 : 3;
+    struct pc_db_arg *v = pc_xcalloc(n ? n * cols : 1, sizeof *v);
     char **json = pc_xcalloc(n ? n : 1, sizeof *json);
     for (size_t i = 0; i < n; i++) {
         json[i] = cJSON_PrintUnformatted(payloads[i]);
-        v[i * 3] = pc_db_str(kind);
-        v[i * 3 + 1] = pc_db_str(dedupe_keys[i]);
-        v[i * 3 + 2] = pc_db_str(json[i]);
+        v[i * cols] = pc_db_str(kind);
+        v[i * cols + 1] = pc_db_str(dedupe_keys[i]);
+        v[i * cols + 2] = pc_db_str(json[i]);
+        if (done_note)
+            v[i * cols + 3] = pc_db_str(done_note);
     }
-    int rc = pc_db_exec_bulk(db, SQL_OUTBOX_INSERT, v, 3, n, NULL);
+    int rc = pc_db_exec_bulk(db, done_note ? SQL_OUTBOX_INSERT_DONE : SQL_OUTBOX_INSERT, v, cols, n,
+                             NULL);
     for (size_t i = 0; i < n; i++)
         free(json[i]);
     free(json);

@@ -18,10 +18,11 @@
  * queued before) or a store error. */
 int pc_store_outbox_insert(struct pc_db *db, const char *kind, const char *dedupe_key,
                            const cJSON *payload);
-/* Queues n messages of one kind in one round trip (inside a transaction). Returns 0,
- * PC_EEXIST (a dedupe_key queued before: roll back) or a store error. */
+/* Queues n messages of one kind in one round trip (inside a transaction); with done_note (not
+ * NULL) they are recorded done, by none, with that note instead (nothing can send them).
+ * Returns 0, PC_EEXIST (a dedupe_key queued before: roll back) or a store error. */
 int pc_store_outbox_insert_many(struct pc_db *db, const char *kind, const char *const *dedupe_keys,
-                                const cJSON *const *payloads, size_t n);
+                                const cJSON *const *payloads, const char *done_note, size_t n);
 
 struct pc_outbox_msg {
     int64_t id;
