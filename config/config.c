@@ -222,7 +222,7 @@ static const struct key g_keys[] = {
      "how often the reconciliation job looks for requested days (and yesterday's bill)"},
     {"tasks", "closeout_interval_ms", K_INT, O(closeout_interval_ms), "30000", 50, 3600000, false,
      "how often the window close-out job looks for tasks whose window has closed"},
-    {"orders", "list_cache_entries", K_INT, O(list_cache_entries), "16384", 0, 10000000, false,
+    {"orders", "list_cache_entries", K_INT, O(list_cache_entries), "65536", 0, 10000000, false,
      "students' first order-list pages each instance keeps, answered after one fingerprint read "
      "per batch of requests (0: every list is read)"},
     {"orders", "list_cache_mb", K_INT, O(list_cache_mb), "64", 1, 65536, false,
@@ -493,4 +493,27 @@ void pc_config_print(const struct pc_config *cfg, void *vfp)
             break;
         }
     }
+}
+
+bool pc_config_sms_event(const struct pc_config *cfg, const char *event)
+{
+    const char *p = cfg->sms_events ? cfg->sms_events : "";
+    size_t n = strlen(event);
+    while ((p = strstr(p, event)) != NULL) {
+        bool start = p == cfg->sms_events || p[-1] == ',' || p[-1] == ' ';
+        if (start && (p[n] == '\0' || p[n] == ',' || p[n] == ' '))
+            return true;
+        p += n;
+    }
+    return false;
+}
+
+bool pc_config_can_notify(const struct pc_config *cfg, const char *event)
+{
+    const char *tpl = !strcmp(event, "paid")       ? cfg->notify_tpl_paid
+                      : !strcmp(event, "approved") ? cfg->notify_tpl_approved
+                      : !strcmp(event, "rejected") ? cfg->notify_tpl_rejected
+                                                   : NULL;
+    return (tpl && tpl[0]) ||
+           (pc_config_sms_event(cfg, event) && cfg->sms_api_base && cfg->sms_api_base[0]);
 }

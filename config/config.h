@@ -178,6 +178,12 @@ void pc_config_free(struct pc_config *cfg);
 /* Writes a commented INI file of every key with its current value (secrets masked) to fp. */
 void pc_config_print(const struct pc_config *cfg, void *fp);
 
+/* Whether event ("paid", "approved", "rejected") is in sms.events. Any thread. */
+bool pc_config_sms_event(const struct pc_config *cfg, const char *event);
+/* Whether a message about event can reach a student at all: a subscription template for it
+ * (notify.template_<event>), or SMS for it (sms.events) and a gateway (sms.api_base). */
+bool pc_config_can_notify(const struct pc_config *cfg, const char *event);
+
 /* Introspection for docs and tests: the i-th key as "section.key", NULL past the end. */
 const char *pc_config_key_name(size_t i, const char **section, const char **key);
 

@@ -203,13 +203,18 @@ static void named(const char *name, enum pc_notify_event e, const struct pc_noti
     snprintf(out, outlen, "%s", s ? s : "");
 }
 
+const char *pc_notify_template(const struct pc_config *cfg, enum pc_notify_event e)
+{
+    return e == PC_NOTIFY_PAID       ? cfg->notify_tpl_paid
+           : e == PC_NOTIFY_APPROVED ? cfg->notify_tpl_approved
+           : e == PC_NOTIFY_REJECTED ? cfg->notify_tpl_rejected
+                                     : NULL;
+}
+
 int pc_notify_subscribe_msg(const struct pc_config *cfg, enum pc_notify_event e, const char *openid,
                             const struct pc_notify_values *v, cJSON **msg, char *err, size_t errlen)
 {
-    const char *tpl = e == PC_NOTIFY_PAID       ? cfg->notify_tpl_paid
-                      : e == PC_NOTIFY_APPROVED ? cfg->notify_tpl_approved
-                      : e == PC_NOTIFY_REJECTED ? cfg->notify_tpl_rejected
-                                                : NULL;
+    const char *tpl = pc_notify_template(cfg, e);
     const char *fields = e == PC_NOTIFY_PAID       ? cfg->notify_fields_paid
                          : e == PC_NOTIFY_APPROVED ? cfg->notify_fields_approved
                                                    : cfg->notify_fields_rejected;

@@ -39,6 +39,9 @@ struct pc_notify_values {
  * 0, or PC_EINVAL when the key is unknown or the value cannot be made valid. */
 int pc_notify_fit_value(const char *key, const char *value, char *out, size_t outlen);
 
+/* The subscription template configured for event e (cfg notify.template_*), or NULL/"" when
+ * none. Any thread. */
+const char *pc_notify_template(const struct pc_config *cfg, enum pc_notify_event e);
 /* The subscribeMessage.send body for event e to openid with the configured template and
  * field map (cfg notify.*), values fitted. *msg is the caller's. 0, PC_ENOTFOUND (no
  * template configured for e), or PC_EINVAL (a bad field map or a value that cannot fit;

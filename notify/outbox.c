@@ -2,6 +2,7 @@
  * subscription message or SMS, record the outcome. See notify.h. */
 #include "notify/notify.h"
 
+#include "base/alloc.h"
 #include "base/crypto.h"
 #include "base/err.h"
 #include "base/log.h"
@@ -114,15 +115,7 @@ static enum outcome by_subscription(struct delivery *d)
 
 static bool sms_for(const struct pc_config *cfg, enum pc_notify_event e)
 {
-    const char *name = pc_notify_event_name(e), *p = cfg->sms_events ? cfg->sms_events : "";
-    size_t n = strlen(name);
-    while ((p = strstr(p, name)) != NULL) {
-        bool start = p == cfg->sms_events || p[-1] == ',' || p[-1] == ' ';
-        if (start && (p[n] == '\0' || p[n] == ',' || p[n] == ' '))
-            return true;
-        p += n;
-    }
-    return false;
+    return pc_config_sms_event(cfg, pc_notify_event_name(e));
 }
 
 static enum outcome by_sms(struct delivery *d)
@@ -143,8 +136,44 @@ static enum outcome by_sms(struct delivery *d)
     return SENT;
 }
 
-/* Works out the event and its values from the message and the order, then sends. */
-static enum outcome deliver(struct pc_ctx *ctx, const struct pc_outbox_msg *m, struct delivery *d)
+/* The orders of a claimed batch, read together before it is delivered (docs/notify.md). */
+struct notices {
+    struct pc_order_notice *of; /* of[i]: message i's order, when found[i] */
+    bool *found;
+    bool read; /* false: not read together (each message reads its own) */
+};
+
+static void notices_read(struct pc_ctx *ctx, const struct pc_outbox_msg *ms, size_t n,
+                         struct notices *nt)
+{
+    char(*nos)[33] = pc_xcalloc(n ? n : 1, sizeof *nos);
+    const char **keys = pc_xcalloc(n ? n : 1, sizeof *keys);
+    nt->of = pc_xcalloc(n ? n : 1, sizeof *nt->of);
+    nt->found = pc_xcalloc(n ? n : 1, sizeof *nt->found);
+    for (size_t i = 0; i < n; i++) {
+        cJSON *p = strcmp(ms[i].kind, "sms.login_code") ? cJSON_Parse(ms[i].payload) : NULL;
+        const char *no = jstr(p, "order_no");
+        if (no && strlen(no) < sizeof nos[i]) {
+            snprintf(nos[i], sizeof nos[i], "%s", no);
+            keys[i] = nos[i];
+        }
+        cJSON_Delete(p);
+    }
+    nt->read = pc_order_notices(ctx->db, keys, n, nt->of, nt->found) == 0;
+    free(keys);
+    free(nos);
+}
+
+static void notices_free(struct notices *nt)
+{
+    free(nt->of);
+    free(nt->found);
+}
+
+/* Works out the event and its values from the message and the order (nt->of[i] when the
+ * batch's orders were read together), then sends. */
+static enum outcome deliver(struct pc_ctx *ctx, const struct pc_outbox_msg *m, struct delivery *d,
+                            const struct notices *nt, size_t i)
 {
     cJSON *p = cJSON_Parse(m->payload);
     const char *no = jstr(p, "order_no");
@@ -166,7 +195,12 @@ static enum outcome deliver(struct pc_ctx *ctx, const struct pc_outbox_msg *m, s
                : !strcmp(ev, "approved") ? PC_NOTIFY_APPROVED
                : !strcmp(ev, "rejected") ? PC_NOTIFY_REJECTED
                                          : PC_NOTIFY_NONE;
-    int rc = d->event == PC_NOTIFY_NONE ? PC_ENOTFOUND : pc_order_notice(ctx->db, no, &o);
+    int rc = d->event == PC_NOTIFY_NONE ? PC_ENOTFOUND
+             : !nt->read                ? pc_order_notice(ctx->db, no, &o)
+             : nt->found[i]             ? 0
+                                        : PC_ENOTFOUND;
+    if (rc == 0 && nt->read)
+        o = nt->of[i];
     if (rc == PC_ENOTFOUND) {
         snprintf(d->note, sizeof d->note, "nothing to send: unknown event or order");
         goto out;
@@ -241,18 +275,51 @@ static void backlog_sample(struct pc_ctx *ctx)
     pc_stat_set(&g_oldest, b.oldest_due_s);
 }
 
+/* The messages of a batch that had nothing to send, marked done together at its end: a crash
+ * before that only lets another claim find them again, and nothing was sent twice. A message
+ * that was sent is marked at once (the at-least-once window stays one message). */
+struct unsent {
+    int64_t *ids;
+    char (*notes)[sizeof((struct delivery *)0)->note];
+    const char **note_of;
+    size_t n;
+};
+
+static void unsent_finish(struct pc_ctx *ctx, struct unsent *u, const char *me)
+{
+    int rc = pc_store_outbox_done_many(ctx->db, u->ids, me, "none", u->note_of, u->n);
+    pc_stat_add(&g_done[2], rc ? 0 : (long long)u->n);
+    for (size_t i = 0; rc && i < u->n; i++)
+        pc_log(PC_LOG_WARN, "outbox row not updated; its lease will expire",
+               PC_LI("outbox_id", u->ids[i]), PC_LS("error", pc_strerror(rc)));
+    free(u->ids);
+    free(u->notes);
+    free(u->note_of);
+}
+
 int pc_notify_outbox_job(struct pc_ctx *ctx, void *arg)
 {
     (void)arg;
     const struct pc_config *cfg = ctx->cfg;
     const char *me = ctx->instance;
     struct pc_outbox_msg *ms = NULL;
-    size_t n = 0;
+    size_t n = 0, muted = 0;
     backlog_sample(ctx);
-    if (pc_store_outbox_claim(ctx->db, me, cfg->notify_lease_s, cfg->notify_batch, &ms, &n))
+    /* A paid order's message has nowhere to go without a template or SMS for it: finished in
+     * the claim, without being read or looked at again. */
+    const char *mute = pc_config_can_notify(cfg, "paid") ? NULL : "order.paid";
+    if (pc_store_outbox_claim(ctx->db, me, cfg->notify_lease_s, cfg->notify_batch, mute,
+                              "nothing to send: no subscription template or SMS for this event",
+                              &ms, &n, &muted))
         return cfg->notify_interval_ms;
-    size_t delivered = 0;
+    pc_stat_add(&g_claimed, (long long)muted);
+    pc_stat_add(&g_done[2], (long long)muted);
+    size_t delivered = muted;
+    struct unsent u = {pc_xcalloc(n ? n : 1, sizeof *u.ids), pc_xcalloc(n ? n : 1, sizeof *u.notes),
+                       pc_xcalloc(n ? n : 1, sizeof *u.note_of), 0};
     pc_stat_add(&g_claimed, (long long)n);
+    struct notices nt;
+    notices_read(ctx, ms, n, &nt);
     for (size_t i = 0; i < n; i++) {
         /* Every claim of the batch lives lease_s more from each message on: one message (its
          * WeChat and SMS calls, each bounded by its timeout) must fit in the lease, not the
@@ -264,8 +331,8 @@ int pc_notify_outbox_job(struct pc_ctx *ctx, void *arg)
             continue;
         }
         struct delivery d;
-        enum outcome out = deliver(ctx, &ms[i], &d);
-        int rc;
+        enum outcome out = deliver(ctx, &ms[i], &d, &nt, i);
+        int rc = 0;
         delivered += out != RETRY;
         if (out == RETRY) {
             uint32_t rnd = 0;
@@ -279,22 +346,27 @@ int pc_notify_outbox_job(struct pc_ctx *ctx, void *arg)
                                                               : "message delivery failed",
                    PC_LI("outbox_id", ms[i].id), PC_LI("attempt", ms[i].attempts),
                    PC_LS("error", d.note), PC_LI("retry_in_ms", delay));
+        } else if (out == UNSENT) {
+            u.ids[u.n] = ms[i].id;
+            snprintf(u.notes[u.n], sizeof u.notes[u.n], "%s", d.note);
+            u.note_of[u.n] = d.note[0] ? u.notes[u.n] : NULL;
+            u.n++;
         } else {
             rc = pc_store_outbox_done(ctx->db, ms[i].id, me, d.via, d.note[0] ? d.note : NULL);
-            pc_stat_add(&g_done[!strcmp(d.via, "subscribe") ? 0
-                                : !strcmp(d.via, "sms")     ? 1
-                                                            : 2],
-                        1);
+            pc_stat_add(&g_done[!strcmp(d.via, "subscribe") ? 0 : 1], 1);
+        }
+        if (out != RETRY)
             pc_log(PC_LOG_INFO, "message delivered", PC_LI("outbox_id", ms[i].id),
                    PC_LS("event", pc_notify_event_name(d.event)), PC_LS("via", d.via));
-        }
         if (rc)
             pc_log(PC_LOG_WARN, "outbox row not updated; its lease will expire",
                    PC_LI("outbox_id", ms[i].id), PC_LS("error", pc_strerror(rc)));
     }
+    unsent_finish(ctx, &u, me);
+    notices_free(&nt);
     pc_store_outbox_msgs_free(ms, n);
     /* A full batch: more may be due now; but when nothing of it could be delivered (WeChat or
      * the gateway unreachable), wait the interval instead of retrying the whole backlog at
      * once. */
-    return n == (size_t)cfg->notify_batch && delivered ? 1 : cfg->notify_interval_ms;
+    return n + muted == (size_t)cfg->notify_batch && delivered ? 1 : cfg->notify_interval_ms;
 }

@@ -3,6 +3,7 @@
 
 #include "orders/limits.h"
 
+#include "base/alloc.h"
 #include "base/buf.h"
 #include "base/crypto.h"
 #include "base/err.h"
@@ -32,6 +33,31 @@ int pc_order_notice(struct pc_db *db, const char *order_no, struct pc_order_noti
 {
     return order_no && strlen(order_no) < 33 ? pc_store_order_notice(db, order_no, out)
                                              : PC_ENOTFOUND;
+}
+
+int pc_order_notices(struct pc_db *db, const char *const *order_nos, size_t n,
+                     struct pc_order_notice *out, bool *found)
+{
+    int rc = 0;
+    for (size_t at = 0; at < n && rc == 0; at += PC_DB_IN_MAX) {
+        const char *keys[PC_DB_IN_MAX];
+        size_t idx[PC_DB_IN_MAX], k = 0;
+        bool got[PC_DB_IN_MAX];
+        struct pc_order_notice *tmp = pc_xcalloc(PC_DB_IN_MAX, sizeof *tmp);
+        for (size_t i = at; i < n && i < at + PC_DB_IN_MAX; i++) {
+            found[i] = false;
+            if (order_nos[i] && strlen(order_nos[i]) < 33) {
+                idx[k] = i;
+                keys[k++] = order_nos[i];
+            }
+        }
+        rc = k ? pc_store_order_notices(db, keys, k, tmp, got) : 0;
+        for (size_t j = 0; rc == 0 && j < k; j++)
+            if ((found[idx[j]] = got[j]))
+                out[idx[j]] = tmp[j];
+        free(tmp);
+    }
+    return rc;
 }
 
 int pc_order_get_own(struct pc_db *db, const struct pc_user_auth *u, const char *order_no,

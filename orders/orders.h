@@ -38,6 +38,10 @@ int pc_order_get(struct pc_db *db, const char *order_no, struct pc_order *o);
 /* What a message about order order_no needs (store/orders.h), in one read. Returns 0,
  * PC_ENOTFOUND (also for a text that cannot be an order number) or a store error. */
 int pc_order_notice(struct pc_db *db, const char *order_no, struct pc_order_notice *out);
+/* pc_order_notice for n orders (any n), PC_DB_IN_MAX per statement: found[i] says whether
+ * out[i] holds order_nos[i]'s (NULL or too long: not found). Returns 0 or a store error. */
+int pc_order_notices(struct pc_db *db, const char *const *order_nos, size_t n,
+                     struct pc_order_notice *out, bool *found);
 /* The same when it is u's: another student's order does not exist for u (PC_ENOTFOUND). */
 int pc_order_get_own(struct pc_db *db, const struct pc_user_auth *u, const char *order_no,
                      struct pc_order *o);

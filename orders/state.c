@@ -139,6 +139,14 @@ static cJSON *money_details(const struct pc_order *o, const struct pc_order_paym
     return d;
 }
 
+/* The note of an "order.paid" row that nothing can send (recorded done), else NULL (pending). */
+static const char *unsent_note(const char *what, const struct pc_order_payment *p)
+{
+    return p->unsent && !strcmp(what, "order.paid")
+               ? "nothing to send: no subscription template or SMS for this event"
+               : NULL;
+}
+
 /* Audited and queued under one name ("order.paid", "payment.refund_due"). */
 static int money_records(struct pc_db *db, const char *what, const struct pc_order *o,
                          const struct pc_order_payment *p, const char *to)
@@ -146,7 +154,8 @@ static int money_records(struct pc_db *db, const char *what, const struct pc_ord
     cJSON *d = money_details(o, p, to);
     int rc = audit(db, "wechat", 0, what, o, d);
     if (rc == 0)
-        rc = pc_store_outbox_insert(db, what, p->transaction_id, d);
+        rc = pc_store_outbox_insert_many(db, what, &p->transaction_id, (const cJSON *const *)&d,
+                                         unsent_note(what, p), 1);
     cJSON_Delete(d);
     return rc;
 }
@@ -248,7 +257,8 @@ int pc_orders_paid_many(struct pc_db *db, const struct pc_order *os,
     if (rc == 0)
         rc = pc_store_audit_insert_many(db, au, k);
     if (rc == 0)
-        rc = pc_store_outbox_insert_many(db, "order.paid", txs, (const cJSON *const *)d, k);
+        rc = pc_store_outbox_insert_many(db, "order.paid", txs, (const cJSON *const *)d,
+                                         k ? unsent_note("order.paid", &ps[0]) : NULL, k);
     for (size_t i = 0; i < k; i++)
         cJSON_Delete(d[i]);
     free(d);

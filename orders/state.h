@@ -66,6 +66,8 @@ struct pc_order_payment {
     bool native;              /* trade_type NATIVE: paid by scanning the PC page's QR code */
     const char *paid_at;      /* UTC DATETIME text */
     const char *source;       /* notify | query */
+    bool unsent; /* no message about it can reach the student (pc_config_can_notify): its
+                  * "order.paid" outbox row is recorded done, by none, at once */
 };
 enum pc_paid_outcome {
     PC_PAID_OK = 0,      /* the order is pending_review now */

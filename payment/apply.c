@@ -70,9 +70,11 @@ static bool tx_ours(const struct tx_fields *f, const struct pc_config *cfg)
 }
 
 /* The payment as the order sees it (orders/state.h); points into f. */
-static struct pc_order_payment order_payment(const struct tx_fields *f, const char *source)
+static struct pc_order_payment order_payment(const struct tx_fields *f, const char *source,
+                                             const struct pc_config *cfg)
 {
-    return (struct pc_order_payment){.transaction_id = f->transaction_id,
+    return (struct pc_order_payment){.unsent = !pc_config_can_notify(cfg, "paid"),
+                                     .transaction_id = f->transaction_id,
                                      .amount_fen = f->total,
                                      .payer_openid = f->openid,
                                      .native = f->native,
@@ -149,7 +151,7 @@ static int apply_tx(struct pc_db *db, void *arg)
     /* Where the money goes (orders/state.h): to the order when it can take it; otherwise it is
      * kept for a refund decision (duplicate payments are not refunded automatically). The
      * payment row records what the order decided, in the same transaction. */
-    struct pc_order_payment p = order_payment(&f, a->source);
+    struct pc_order_payment p = order_payment(&f, a->source, a->cfg);
     struct pc_order o;
     enum pc_paid_outcome paid;
     rc = pc_order_paid(db, f.out_trade_no, &p, &paid, &o);
@@ -300,7 +302,7 @@ static int batch_tx(struct pc_db *db, const struct pc_config *cfg, struct batch 
     for (size_t j = 0; j < k; j++) {
         const struct tx_fields *f = &b->f[idx[j]];
         ord[j] = *order_of[idx[j]];
-        pay[j] = order_payment(f, source);
+        pay[j] = order_payment(f, source, cfg);
     }
     if (rc == 0)
         rc = pc_orders_paid_many(db, ord, pay, k, out);

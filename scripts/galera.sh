@@ -24,6 +24,7 @@ node() { # n base extra...
     --socket="$dir/run/n$n.sock" --port=$p --bind-address=127.0.0.1 --pid-file="$dir/run/n$n.pid" \
     --log-error="$dir/run/n$n.err" --innodb-buffer-pool-size=64M --innodb-log-file-size=48M \
     --binlog-format=ROW --innodb-autoinc-lock-mode=2 --max-connections=300 \
+    --log-bin-trust-function-creators=1 \
     --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
     --wsrep-on=ON --wsrep-provider="$provider" --wsrep-cluster-name=portraitd-test \
     --wsrep-node-address=127.0.0.1:$((p + 1)) \

@@ -20,11 +20,22 @@ struct pc_db_batcher {
     bool stopping;
 };
 
+/* Connects db now rather than at its first batch, which may come while MariaDB cannot answer
+ * a new connection (it then waits db.connect_timeout_s and fails the batch); a failure here
+ * only leaves the connect to the first batch, as before. */
+static void connect_early(struct pc_db *db)
+{
+    struct pc_db_res *res = NULL;
+    if (pc_db_query(db, "SELECT 1", NULL, 0, &res) == 0)
+        pc_db_res_free(res);
+}
+
 static void *batcher_main(void *arg)
 {
     struct pc_db_batcher *b = arg;
     pc_db_thread_start();
     struct pc_db *db = pc_db_new(b->cfg);
+    connect_early(db);
     pthread_mutex_lock(&b->mu);
     for (;;) {
         while (!b->head && !b->stopping)

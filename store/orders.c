@@ -50,29 +50,27 @@ static const char SQL_ORDER_LIST_USER_VIEWS[] =
     "LEFT JOIN photos p ON p.current_key = o.id LEFT JOIN reviews rv ON rv.id = "
     "(SELECT MAX(r2.id) FROM reviews r2 WHERE r2.order_id = o.id) "
     "WHERE o.user_id = ? AND o.id < ? ORDER BY o.id DESC LIMIT ?";
-/* A student's orders fingerprint: how many, the sum of their versions, the sum of their
- * updated_at (ms). Every change the Order JSON shows moves the order's updated_at (and a status
- * change its version) in the same transaction, so an equal fingerprint means an equal list. */
-#define FINGERPRINT(t)                                                                             \
-    "CONCAT(COUNT(*), ':', COALESCE(SUM(" t ".version), 0), ':', "                                 \
-    "COALESCE(CAST(SUM(UNIX_TIMESTAMP(" t ".updated_at) * 1000) AS SIGNED), 0))"
-/* The same list with the fingerprint of all the student's orders, read in the same statement
- * (one snapshot) as the last column of every row. */
+/* A student's order-list revision (schema/010_order_list_revs.sql: moved by triggers with every
+ * row of orders inserted, updated or deleted for the student, in the same transaction), so an
+ * equal fingerprint means an equal list; PC_ORDER_FP_NONE when there is none. */
+#define FINGERPRINT_OF(uid)                                                                        \
+    "COALESCE((SELECT CAST(r.rev AS CHAR) FROM order_list_revs r WHERE r.user_id = " uid "), "     \
+    "'" PC_ORDER_FP_NONE "')"
+/* The same list with the student's revision, read in the same statement (one snapshot) as the
+ * last column of every row. */
 static const char SQL_ORDER_LIST_USER_VIEWS_FP[] =
     "SELECT o.id, o.task_id, o.amount_fen, o.order_no, o.status, o.student_name, o.student_no, "
     "o.college, o.class_name, o.paid_at, p.created_at, o.editable_until, o.created_at, "
-    "o.updated_at, rv.decision, rv.reason_code, rv.reason, rv.created_at, "
-    "(SELECT " FINGERPRINT(
-        "f") " FROM orders f WHERE f.user_id = o.user_id) FROM orders o "
-             "LEFT JOIN photos p ON p.current_key = o.id LEFT JOIN reviews rv ON rv.id = "
-             "(SELECT MAX(r2.id) FROM reviews r2 WHERE r2.order_id = o.id) "
-             "WHERE o.user_id = ? AND o.id < ? ORDER BY o.id DESC LIMIT ?";
+    "o.updated_at, rv.decision, rv.reason_code, rv.reason, rv.created_at, " FINGERPRINT_OF(
+        "o.user_id") " FROM orders o LEFT JOIN photos p ON p.current_key = o.id "
+                     "LEFT JOIN reviews rv ON rv.id = "
+                     "(SELECT MAX(r2.id) FROM reviews r2 WHERE r2.order_id = o.id) "
+                     "WHERE o.user_id = ? AND o.id < ? ORDER BY o.id DESC LIMIT ?";
 #define IN_32                                                                                      \
     "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "   \
     "?, ?"
 static const char SQL_ORDER_FINGERPRINTS[] =
-    "SELECT user_id, " FINGERPRINT("orders") " FROM orders WHERE user_id IN (" IN_32
-                                             ") GROUP BY user_id";
+    "SELECT user_id, CAST(rev AS CHAR) FROM order_list_revs WHERE user_id IN (" IN_32 ")";
 /* What a payment needs of its order, for up to PC_DB_IN_MAX orders, locked. */
 static const char SQL_ORDER_LOCK_MANY[] =
     "SELECT id, order_no, task_id, user_id, status, amount_fen, student_no, "
@@ -82,6 +80,10 @@ static const char SQL_ORDER_NOTICE[] =
     "SELECT o.order_no, o.user_id, o.task_id, o.amount_fen, o.student_name, o.paid_at, u.openid, "
     "u.phone, t.name FROM orders o JOIN users u ON u.id = o.user_id JOIN tasks t ON t.id = "
     "o.task_id WHERE o.order_no = ?";
+static const char SQL_ORDER_NOTICES[] =
+    "SELECT o.order_no, o.user_id, o.task_id, o.amount_fen, o.student_name, o.paid_at, u.openid, "
+    "u.phone, t.name FROM orders o JOIN users u ON u.id = o.user_id JOIN tasks t ON t.id = "
+    "o.task_id WHERE o.order_no IN (" PC_DB_IN_32 ")";
 static const char SQL_ORDER_REVIEW_QUEUE[] =
     "SELECT " ORDER_COLS "WHERE status = 'pending_review' AND " PC_SCOPE_SQL(
         "school_id", "task_id") " AND (? = 0 OR task_id = ?) AND (? = 0 OR (paid_at, id) > "
@@ -255,9 +257,40 @@ static void notice_row(const struct pc_db_res *res, size_t r, void *out)
     pc_db_res_copy(res, r, 8, n->task_name, sizeof n->task_name);
 }
 
+/* Runs sql, whose IN list is PC_DB_IN_32, for up to PC_DB_IN_MAX order numbers into *res;
+ * found[0..n) false. PC_EINVAL for more. */
+static int query_order_nos(struct pc_db *db, const char *sql, const char *const *order_nos,
+                           size_t n, bool *found, struct pc_db_res **res)
+{
+    struct pc_db_arg args[PC_DB_IN_MAX];
+    *res = NULL;
+    if (n > PC_DB_IN_MAX)
+        return PC_EINVAL;
+    for (size_t i = 0; i < PC_DB_IN_MAX; i++)
+        args[i] = pc_db_str(i < n ? order_nos[i] : ""); /* no order has an empty number */
+    for (size_t i = 0; i < n; i++)
+        found[i] = false;
+    return pc_db_query(db, sql, args, PC_DB_IN_MAX, res);
+}
+
 int pc_store_order_notice(struct pc_db *db, const char *order_no, struct pc_order_notice *out)
 {
     return pc_db_query_one(db, SQL_ORDER_NOTICE, PC_DB_ARGS(pc_db_str(order_no)), notice_row, out);
+}
+
+int pc_store_order_notices(struct pc_db *db, const char *const *order_nos, size_t n,
+                           struct pc_order_notice *out, bool *found)
+{
+    struct pc_db_res *res = NULL;
+    int rc = query_order_nos(db, SQL_ORDER_NOTICES, order_nos, n, found, &res);
+    for (size_t r = 0; rc == 0 && r < pc_db_res_rows(res); r++)
+        for (size_t i = 0; i < n; i++)
+            if (!found[i] && strcmp(pc_db_res_str(res, r, 0), order_nos[i]) == 0) {
+                notice_row(res, r, &out[i]);
+                found[i] = true;
+            }
+    pc_db_res_free(res);
+    return rc;
 }
 
 void pc_store_order_view_at(const struct pc_db_res *res, size_t r, struct pc_order_view *v)
@@ -434,15 +467,8 @@ static const char SQL_STATUS_REFUNDED[] =
 int pc_store_order_lock_many(struct pc_db *db, const char *const *order_nos, size_t n,
                              struct pc_order *out, bool *found)
 {
-    struct pc_db_arg args[PC_DB_IN_MAX];
-    if (n > PC_DB_IN_MAX)
-        return PC_EINVAL;
-    for (size_t i = 0; i < PC_DB_IN_MAX; i++)
-        args[i] = pc_db_str(i < n ? order_nos[i] : ""); /* no order has an empty number */
-    for (size_t i = 0; i < n; i++)
-        found[i] = false;
     struct pc_db_res *res = NULL;
-    int rc = pc_db_query(db, SQL_ORDER_LOCK_MANY, args, PC_DB_IN_MAX, &res);
+    int rc = query_order_nos(db, SQL_ORDER_LOCK_MANY, order_nos, n, found, &res);
     if (rc)
         return rc;
     for (size_t r = 0; r < pc_db_res_rows(res); r++) {

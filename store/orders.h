@@ -83,11 +83,12 @@ int pc_store_order_list_user_views(struct pc_db *db, int64_t user_id, int64_t be
 /* Row r of such a result as a view (pointing into res). */
 void pc_store_order_view_at(const struct pc_db_res *res, size_t r, struct pc_order_view *v);
 
-/* A student's orders fingerprint ("count:sum of versions:sum of updated_at ms"): equal
- * fingerprints mean an equal order list, as long as every change an Order shows moves the
- * order's updated_at (every writer here does; a new one must). PC_ORDER_FP_NONE: no orders. */
+/* A student's orders fingerprint: the revision of their order list (order_list_revs, moved by
+ * the database with every row of orders written for the student, schema/009): equal
+ * fingerprints mean an equal order list, as long as every change an Order shows writes the
+ * order row (photos and reviews come with a status change). PC_ORDER_FP_NONE: no revision. */
 #define PC_ORDER_FP_LEN   64
-#define PC_ORDER_FP_NONE  "0:0:0"
+#define PC_ORDER_FP_NONE  "0"
 #define PC_ORDER_FP_BATCH PC_DB_IN_MAX /* user ids per pc_store_order_fingerprints */
 /* The first page of a student's orders (no cursor) like pc_store_order_list_user_views, and
  * the fingerprint of all of them read in the same statement into fp. Returns 0 or a store
@@ -114,6 +115,11 @@ struct pc_order_notice {
 };
 /* The notice view of order order_no into *out. Returns 0, PC_ENOTFOUND or a store error. */
 int pc_store_order_notice(struct pc_db *db, const char *order_no, struct pc_order_notice *out);
+/* The same for up to PC_DB_IN_MAX orders in one statement: out[i] and found[i] for
+ * order_nos[i] (unset out[i] when not found). Returns 0, PC_EINVAL (too many) or a store
+ * error. */
+int pc_store_order_notices(struct pc_db *db, const char *const *order_nos, size_t n,
+                           struct pc_order_notice *out, bool *found);
 
 /* pending_review orders of scope (and of task_id unless 0), oldest paid first, after the order
  * after_id (0 = from the start): *out (the caller frees it) of *n. Returns 0 or a store

@@ -19,10 +19,11 @@
  * queued before) or a store error. */
 int pc_store_outbox_insert(struct pc_db *db, const char *kind, const char *dedupe_key,
                            const cJSON *payload);
-/* Queues n messages of one kind in one round trip (inside a transaction). Returns 0,
- * PC_EEXIST (a dedupe_key queued before: roll back) or a store error. */
+/* Queues n messages of one kind in one round trip (inside a transaction); with done_note (not
+ * NULL) they are recorded done, by none, with that note instead (nothing can send them).
+ * Returns 0, PC_EEXIST (a dedupe_key queued before: roll back) or a store error. */
 int pc_store_outbox_insert_many(struct pc_db *db, const char *kind, const char *const *dedupe_keys,
-                                const cJSON *const *payloads, size_t n);
+                                const cJSON *const *payloads, const char *done_note, size_t n);
 
 struct pc_outbox_msg {
     int64_t id;
@@ -40,9 +41,12 @@ struct pc_outbox_msg {
 void pc_store_outbox_msgs_free(struct pc_outbox_msg *m, size_t n);
 /* Claims up to limit due messages for holder for lease_s seconds (its own transaction, FOR
  * UPDATE SKIP LOCKED: several instances never claim the same one): *out (the caller's, freed
- * with pc_store_outbox_msgs_free) of *n. Returns 0 or a store error. */
+ * with pc_store_outbox_msgs_free) of *n. Those of kind mute_kind (NULL: none), which have
+ * nothing to send, are finished in the same transaction instead (done, by none, mute_note as
+ * their note) and only counted in *muted. Returns 0 or a store error. */
 int pc_store_outbox_claim(struct pc_db *db, const char *holder, int lease_s, int limit,
-                          struct pc_outbox_msg **out, size_t *n);
+                          const char *mute_kind, const char *mute_note, struct pc_outbox_msg **out,
+                          size_t *n, size_t *muted);
 /* Delivered through via ("subscribe", "sms", "none"); note (may be NULL) says why none.
  * Returns 0 or a store error. */
 /* Before delivering message id: extends every live claim of holder by lease_s (so a batch
@@ -52,6 +56,10 @@ int pc_store_outbox_renew(struct pc_db *db, int64_t id, const char *holder, int 
                           bool *mine);
 int pc_store_outbox_done(struct pc_db *db, int64_t id, const char *holder, const char *via,
                          const char *note);
+/* pc_store_outbox_done for n messages at once (notes[i] may be NULL), one statement in one
+ * transaction. Returns 0 or a store error (then none of them is marked). */
+int pc_store_outbox_done_many(struct pc_db *db, const int64_t *ids, const char *holder,
+                              const char *via, const char *const *notes, size_t n);
 /* Failed: due again after delay_ms, or dead once attempts reached max_attempts. Returns 0 or a
  * store error. */
 int pc_store_outbox_retry(struct pc_db *db, int64_t id, const char *holder, int max_attempts,

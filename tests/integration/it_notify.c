@@ -367,7 +367,11 @@ static void test_a_message_is_dead_after_the_cap_visible_to_staff_and_can_be_req
 static void test_two_instances_drain_one_outbox_and_send_each_message_once(void **state)
 {
     (void)state;
-    h_srv_start(&g_srv2, &g_db, g_conf, 1);
+    /* The second instance claims 40 at a time: more than one statement reads (32). */
+    static char conf2[sizeof g_conf + 16];
+    const char *at = strstr(g_conf, "[notify]\n") + strlen("[notify]\n");
+    snprintf(conf2, sizeof conf2, "%.*sbatch = 40\n%s", (int)(at - g_conf), g_conf, at);
+    h_srv_start(&g_srv2, &g_db, conf2, 1);
     cJSON_Delete(h_sb_json(&g_sb, "POST", "/__sandbox/reset", NULL));
     enum { N = 60 };
     for (int i = 0; i < N; i++) {
@@ -409,6 +413,71 @@ static void test_two_instances_drain_one_outbox_and_send_each_message_once(void 
                            "LIKE 'bulk:%%'"));
     assert_int_equal(h_srv_stop(&g_srv2, SIGTERM), 0);
     g_srv2.pid = 0;
+}
+
+/* A message claimed by a worker that died (its lease over) is claimed again and sent; one whose
+ * lease still runs is left to its worker; one with nothing to send (no consent, no phone) is
+ * done, by none, saying why. */
+static void test_an_expired_claim_is_taken_again_and_one_with_nothing_to_send_is_done(void **state)
+{
+    (void)state;
+    char tok[64];
+    const char *lost = "P20240119NT000031", *held = "P20240119NT000032",
+               *mute = "P20240119NT000033";
+    paid("o_nt31", lost, "13800138031", tok, sizeof tok);
+    paid("o_nt32", held, "13800138032", tok, sizeof tok);
+    paid("o_nt33", mute, NULL, tok, sizeof tok);
+    const char *rows[] = {lost, held};
+    const char *until[] = {"UTC_TIMESTAMP(3) - INTERVAL 1 SECOND",
+                           "UTC_TIMESTAMP(3) + INTERVAL 1 HOUR"};
+    for (int i = 0; i < 2; i++)
+        h_db_int(&g_db,
+                 "INSERT INTO outbox (kind, dedupe_key, payload, state, attempts, claimed_by, "
+                 "next_try_at, locked_until) VALUES ('student.notice', 'lease:%s', "
+                 "JSON_OBJECT('event', 'rejected', 'order_no', '%s', 'reason', '背景不符合要求', "
+                 "'editable_until_db', DATE_FORMAT(UTC_TIMESTAMP(3) + INTERVAL 7 DAY, "
+                 "'%%Y-%%m-%%d %%H:%%i:%%s.000')), 'running', 1, 'gone:1:dead', "
+                 "UTC_TIMESTAMP(3) - INTERVAL 1 MINUTE, %s)",
+                 rows[i], rows[i], until[i]);
+    reject(mute);
+    assert_string_equal(settled(lost, 10000), "done");
+    assert_string_equal(settled(mute, 10000), "done");
+    cJSON *m = messages("sms");
+    assert_int_equal(count_to(m, "13800138031", NULL), 1);
+    assert_int_equal(count_to(m, "13800138032", NULL), 0);
+    cJSON_Delete(m);
+    assert_int_equal(
+        outbox_int(lost, "sent_via='sms' AND attempts=2 AND claimed_by<>'gone:1:dead'"), 1);
+    assert_int_equal(outbox_int(held, "state='running' AND claimed_by='gone:1:dead'"), 1);
+    assert_int_equal(outbox_int(mute, "sent_via='none' AND last_error LIKE '%%no phone bound%%'"),
+                     1);
+}
+
+/* Here no template and no SMS are configured for "paid": such a message is finished in its
+ * claim, by none, saying why, and nothing reaches WeChat or the SMS gateway. */
+static void test_a_paid_message_with_no_channel_is_finished_in_its_claim(void **state)
+{
+    (void)state;
+    char tok[64];
+    const char *no = "P20240119NT000041";
+    paid("o_nt41", no, "13800138041", tok, sizeof tok);
+    cJSON_Delete(h_sb_json(&g_sb, "POST", "/__sandbox/reset", NULL));
+    h_db_int(&g_db,
+             "INSERT INTO outbox (kind, dedupe_key, payload) VALUES ('order.paid', 'paid:%s', "
+             "JSON_OBJECT('order_no', '%s'))",
+             no, no);
+    assert_string_equal(settled(no, 10000), "done");
+    assert_int_equal(outbox_int(no,
+                                "sent_via='none' AND attempts=1 AND claimed_by IS NOT NULL "
+                                "AND sent_at IS NOT NULL AND locked_until IS NULL AND "
+                                "last_error LIKE 'nothing to send: no subscription template%%'"),
+                     1);
+    cJSON *m = messages("sms");
+    assert_int_equal(count_to(m, "13800138041", NULL), 0);
+    cJSON_Delete(m);
+    m = messages("subscribe");
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(m, "messages")), 0);
+    cJSON_Delete(m);
 }
 
 static void test_the_window_close_out_closes_unpaid_orders_and_keeps_paid_ones(void **state)
@@ -513,6 +582,8 @@ int main(void)
         cmocka_unit_test(test_failures_are_retried_with_backoff_and_then_delivered_once),
         cmocka_unit_test(test_a_message_is_dead_after_the_cap_visible_to_staff_and_can_be_requeued),
         cmocka_unit_test(test_two_instances_drain_one_outbox_and_send_each_message_once),
+        cmocka_unit_test(test_an_expired_claim_is_taken_again_and_one_with_nothing_to_send_is_done),
+        cmocka_unit_test(test_a_paid_message_with_no_channel_is_finished_in_its_claim),
         cmocka_unit_test(test_the_window_close_out_closes_unpaid_orders_and_keeps_paid_ones),
         cmocka_unit_test(test_bad_consent_bodies_are_refused_and_change_nothing),
         cmocka_unit_test(test_server_and_sandbox_exit_0),

@@ -180,6 +180,13 @@ static void test_the_sandbox_payment_notification_moves_the_order_once(void **st
                                      "target_id='P20240119AAAA0001'"),
                      1);
     assert_int_equal(h_db_int(&g_db, "SELECT COUNT(*) FROM outbox WHERE kind='order.paid'"), 1);
+    /* No template or SMS for "paid" here: recorded done in the payment's own transaction,
+     * never claimed. */
+    assert_int_equal(h_db_int(&g_db, "SELECT COUNT(*) FROM outbox WHERE kind='order.paid' AND "
+                                     "state='done' AND sent_via='none' AND attempts=0 AND "
+                                     "claimed_by IS NULL AND sent_at IS NOT NULL AND last_error "
+                                     "LIKE 'nothing to send: no subscription template%%'"),
+                     1);
 }
 
 /* ---- hostile notifications, made in the test with the sandbox's keys ---- */

@@ -122,6 +122,14 @@ static void assert_paid(const struct group *g, int i, const char *payer)
                               "LIKE '%%%s%%'",
                               g->no[i]),
                      1);
+    /* No template or SMS for "paid" here: recorded done in the payment's own transaction. */
+    assert_int_equal(h_db_int(&g_db,
+                              "SELECT COUNT(*) FROM outbox WHERE kind='order.paid' AND payload "
+                              "LIKE '%%%s%%' AND state='done' AND sent_via='none' AND "
+                              "attempts=0 AND claimed_by IS NULL AND last_error LIKE "
+                              "'nothing to send: no subscription template%%'",
+                              g->no[i]),
+                     1);
 }
 
 /* The single path's refusal: nothing at all written for it. */
