@@ -8,7 +8,11 @@
 #include "harness.h"
 #include "rawtls.h"
 
+#include <dirent.h>
 #include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/socket.h>
 
 #define CLIENTS 12
@@ -47,6 +51,37 @@ static int teardown(void **state)
 }
 
 /* SIGSTOP / SIGCONT to mariadbd: every statement waits meanwhile. */
+/* Whether every thread of process p is stopped (state T or t in /proc/p/task/N/stat). */
+static bool all_threads_stopped(long p)
+{
+    char dir[64];
+    snprintf(dir, sizeof dir, "/proc/%ld/task", p);
+    DIR *d = opendir(dir);
+    if (!d)
+        return false;
+    bool stopped = true;
+    struct dirent *e;
+    while (stopped && (e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        char path[128], buf[512];
+        snprintf(path, sizeof path, "%s/%s/stat", dir, e->d_name);
+        FILE *f = fopen(path, "r");
+        if (!f)
+            continue; /* a thread that just ended */
+        size_t n = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        buf[n] = '\0';
+        const char *st = strrchr(buf, ')'); /* "pid (comm) S ..." */
+        stopped = st && (st[2] == 'T' || st[2] == 't');
+    }
+    closedir(d);
+    return stopped;
+}
+
+/* Sends sig to MariaDB. A SIGSTOP returns only once every thread of it has stopped: kill()
+ * returns before a busy machine has scheduled the thread that takes the stop to the others,
+ * and meanwhile a connection thread can still answer a query. */
 static void database_signal(int sig)
 {
     char pidfile[400], pid[32];
@@ -54,6 +89,10 @@ static void database_signal(int sig)
     long p = strtol(h_read_text(pidfile, pid, sizeof pid), NULL, 10);
     assert_true(p > 0);
     assert_int_equal(kill((pid_t)p, sig), 0);
+    for (int i = 0; sig == SIGSTOP && i < 3000 && !all_threads_stopped(p); i++)
+        h_msleep(10);
+    if (sig == SIGSTOP)
+        assert_true(all_threads_stopped(p));
 }
 
 /* A gauge of /metrics (the /metrics request itself is one in flight and one busy worker). */
