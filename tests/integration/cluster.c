@@ -133,25 +133,9 @@ void h_balancer_srv(const struct h_balancer *b, struct h_srv *out)
 int h_put_photo(struct h_srv *s, const char *tok, const char *no, const void *img, size_t len,
                 struct h_resp *r)
 {
-    const char *b = "----PortraitBoundary";
-    char head[256], tail[64], ct[96], auth[200], path[96];
-    int hl = snprintf(head, sizeof head,
-                      "--%s\r\nContent-Disposition: form-data; name=\"file\"; "
-                      "filename=\"photo.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n",
-                      b);
-    int tl = snprintf(tail, sizeof tail, "\r\n--%s--\r\n", b);
-    size_t n = (size_t)hl + len + (size_t)tl;
-    char *body = malloc(n);
-    memcpy(body, head, (size_t)hl);
-    memcpy(body + hl, img, len);
-    memcpy(body + hl + len, tail, (size_t)tl);
-    snprintf(ct, sizeof ct, "Content-Type: multipart/form-data; boundary=%s", b);
-    snprintf(auth, sizeof auth, "Authorization: Bearer %s", tok);
+    char path[96];
     snprintf(path, sizeof path, "/api/v1/orders/%s/photo", no);
-    const char *hs[] = {ct, auth, NULL};
-    int rc = h_http_try(s, "PUT", path, hs, body, n, r);
-    free(body);
-    return rc;
+    return h_upload_try(s, "PUT", path, tok, img, len, "image/jpeg", r);
 }
 
 cJSON *h_transaction_json(const char *no, const char *tx_id)

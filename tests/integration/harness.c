@@ -750,8 +750,8 @@ const char *h_pay_conf(const struct h_sandbox *sb, char *conf, size_t len)
     return conf;
 }
 
-void h_upload(struct h_srv *srv, const char *method, const char *path, const char *token,
-              const void *data, size_t len, const char *part_type, struct h_resp *out)
+int h_upload_try(struct h_srv *srv, const char *method, const char *path, const char *token,
+                 const void *data, size_t len, const char *part_type, struct h_resp *out)
 {
     const char *b = "----PcHarnessBoundary7f3a";
     char head[300], tail[64], ct[96], auth[200];
@@ -768,8 +768,19 @@ void h_upload(struct h_srv *srv, const char *method, const char *path, const cha
     snprintf(ct, sizeof ct, "Content-Type: multipart/form-data; boundary=%s", b);
     snprintf(auth, sizeof auth, "Authorization: Bearer %s", token ? token : "");
     const char *hs[] = {ct, token ? auth : NULL, NULL};
-    h_http(srv, method, path, hs, body, n, out);
+    int rc = h_http_try(srv, method, path, hs, body, n, out);
     free(body);
+    return rc;
+}
+
+void h_upload(struct h_srv *srv, const char *method, const char *path, const char *token,
+              const void *data, size_t len, const char *part_type, struct h_resp *out)
+{
+    int rc = h_upload_try(srv, method, path, token, data, len, part_type, out);
+    if (rc != CURLE_OK) {
+        h_srv_dump_log(srv);
+        fail_msg("%s %s: %s", method, path, curl_easy_strerror((CURLcode)rc));
+    }
 }
 
 char *h_pay_envelope(const char *paydir, const char *id, const char *event_type,

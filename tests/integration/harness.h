@@ -190,6 +190,10 @@ long h_proc_kb(pid_t pid, const char *key);
  * e.g. "image/jpeg") by method to path with a bearer token (may be NULL). */
 void h_upload(struct h_srv *srv, const char *method, const char *path, const char *token,
               const void *data, size_t len, const char *part_type, struct h_resp *out);
+/* The same without failing the test when the request gets no answer: returns 0 or the
+ * transport's error (a CURLcode), for servers that may be gone. */
+int h_upload_try(struct h_srv *srv, const char *method, const char *path, const char *token,
+                 const void *data, size_t len, const char *part_type, struct h_resp *out);
 
 /* WeChat Pay against the sandbox: the development keys of h_pay_conf (made once, in
  * <workdir>/pay), that path into paydir; the sandbox started with them (--pay-dir, the test CA for

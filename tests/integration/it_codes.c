@@ -202,24 +202,9 @@ static unsigned char *encode_jpeg(const unsigned char *gray, int w, int h, int q
 static void upload(const char *tok, long long task, const void *img, size_t len, const char *mime,
                    struct h_resp *r)
 {
-    const char *b = "----WxUploadBoundaryQR";
-    char head[256], tail[64], path[96], ct[128], auth[160];
-    int hl = snprintf(head, sizeof head,
-                      "--%s\r\nContent-Disposition: form-data; name=\"file\"; "
-                      "filename=\"code\"\r\nContent-Type: %s\r\n\r\n",
-                      b, mime);
-    int tl = snprintf(tail, sizeof tail, "\r\n--%s--\r\n", b);
-    size_t n = (size_t)hl + len + (size_t)tl;
-    char *body = malloc(n);
-    memcpy(body, head, (size_t)hl);
-    memcpy(body + hl, img, len);
-    memcpy(body + hl + len, tail, (size_t)tl);
+    char path[96];
     snprintf(path, sizeof path, "/api/v1/tasks/%lld/collection-code", task);
-    snprintf(ct, sizeof ct, "Content-Type: multipart/form-data; boundary=%s", b);
-    snprintf(auth, sizeof auth, "Authorization: Bearer %s", tok);
-    const char *hs[] = {ct, auth, NULL};
-    h_http(&g_srv, "POST", path, hs, body, n, r);
-    free(body);
+    h_upload(&g_srv, "POST", path, tok, img, len, mime, r);
 }
 
 static void send_text(const char *tok, long long task, const char *code, struct h_resp *r)
