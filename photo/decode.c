@@ -8,9 +8,14 @@
 #include "base/png.h"
 
 #include <png.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdio.h> /* jpeglib.h needs FILE and size_t first */
 #include <stdlib.h>
 #include <string.h>
 #include <turbojpeg.h>
+
+#include <jpeglib.h>
 
 void pc__img_alloc(struct pc__img *im, int w, int h, int nch)
 {
@@ -139,22 +144,24 @@ static int decode_png(const unsigned char *p, size_t len, const struct pc__hdr *
 
 /* ---- JPEG ---- */
 
-static int decode_jpeg(const unsigned char *p, size_t len, const struct pc__hdr *h, int min_h,
-                       struct pc__img *out, double *scale)
+/* The smallest TurboJPEG scaling factor whose oriented height is >= min_h (1 when min_h <= 0). */
+static tjscalingfactor jpeg_factor(const struct pc__hdr *h, int min_h)
 {
     /* 3/8 is left out: its IDCT path is slower than 1/2 (bench/README.md) */
     static const tjscalingfactor cand[] = {{1, 8}, {1, 4}, {1, 2}, {1, 1}};
     bool swap = h->orientation >= 5;
-    tjscalingfactor f = {1, 1};
-    if (min_h > 0) {
-        for (size_t i = 0; i < sizeof cand / sizeof cand[0]; i++) {
-            int oh = swap ? TJSCALED(h->w, cand[i]) : TJSCALED(h->h, cand[i]);
-            if (oh >= min_h) {
-                f = cand[i];
-                break;
-            }
-        }
+    for (size_t i = 0; min_h > 0 && i < sizeof cand / sizeof cand[0]; i++) {
+        int oh = swap ? TJSCALED(h->w, cand[i]) : TJSCALED(h->h, cand[i]);
+        if (oh >= min_h)
+            return cand[i];
     }
+    return (tjscalingfactor){1, 1};
+}
+
+static int decode_jpeg(const unsigned char *p, size_t len, const struct pc__hdr *h, int min_h,
+                       struct pc__img *out, double *scale)
+{
+    tjscalingfactor f = jpeg_factor(h, min_h);
     int sw = TJSCALED(h->w, f), sh = TJSCALED(h->h, f);
     int rc = PC_EINVAL;
     tjhandle tj = tjInitDecompress();
@@ -170,6 +177,170 @@ static int decode_jpeg(const unsigned char *p, size_t len, const struct pc__hdr 
     rc = 0;
 out:
     tjDestroy(tj);
+    return rc;
+}
+
+/* ---- JPEG in row bands, read meanwhile on a second thread ---- */
+
+struct pc__rows {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int done;  /* rows of the picture decoded so far */
+    int want;  /* rows the reader waits for (0: it does not wait) */
+    int state; /* 0 decoding, 1 finished, -1 failed */
+};
+
+int pc__rows_wait(struct pc__rows *r, int need)
+{
+    pthread_mutex_lock(&r->mu);
+    while (r->done < need && r->state == 0) {
+        r->want = need;
+        pthread_cond_wait(&r->cv, &r->mu);
+    }
+    r->want = 0;
+    int rc = r->state < 0 ? PC_EINVAL : 0;
+    pthread_mutex_unlock(&r->mu);
+    return rc;
+}
+
+/* Rows done so far, or the end (state 1 or -1); wakes the reader when it has what it waits
+ * for. Decoding thread. */
+static void rows_set(struct pc__rows *r, int done, int state)
+{
+    pthread_mutex_lock(&r->mu);
+    r->done = done;
+    r->state = state;
+    if (state != 0 || (r->want > 0 && done >= r->want))
+        pthread_cond_signal(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+}
+
+/* libjpeg's error handling as TurboJPEG's tjDecompress2 has it: an error ends the decode, a
+ * warning (a truncated or damaged file) is remembered and fails it at the end, nothing is
+ * printed, and a multi-scan file of more than 500 scans is an error (TJFLAG_LIMITSCANS). */
+struct jerr {
+    struct jpeg_error_mgr pub;
+    jmp_buf jb;
+    bool warned;
+};
+
+static void jerr_exit(j_common_ptr c)
+{
+    longjmp(((struct jerr *)c->err)->jb, 1);
+}
+
+static void jerr_emit(j_common_ptr c, int level)
+{
+    if (level < 0)
+        ((struct jerr *)c->err)->warned = true;
+}
+
+static void jerr_output(j_common_ptr c)
+{
+    (void)c;
+}
+
+static void limit_scans(j_common_ptr c)
+{
+    if (((j_decompress_ptr)c)->input_scan_number > 500)
+        longjmp(((struct jerr *)c->err)->jb, 1);
+}
+
+/* One banded decode: libjpeg's state, the picture and its reader. */
+struct band_dec {
+    struct jpeg_decompress_struct d;
+    struct jerr err;
+    struct jpeg_progress_mgr prog;
+    struct pc__rows rows;
+    struct pc__img *out;
+    pc__rows_fn fn;
+    void *ctx;
+    pthread_t thread;
+    bool started; /* the reader runs on its own thread */
+};
+
+static void *band_reader(void *arg)
+{
+    struct band_dec *b = arg;
+    b->fn(b->ctx, b->out, &b->rows);
+    return NULL;
+}
+
+/* The decode of tjDecompress2(TJPF_RGB, TJFLAG_LIMITSCANS) at f, row group by row group, the
+ * reader started once the picture is allocated. 0 or PC_EINVAL. */
+static int band_run(struct band_dec *b, const unsigned char *p, size_t len, tjscalingfactor f,
+                    int sw, int sh)
+{
+    if (setjmp(b->err.jb))
+        return PC_EINVAL;
+    jpeg_mem_src(&b->d, p, (unsigned long)len);
+    jpeg_read_header(&b->d, TRUE);
+    b->d.out_color_space = JCS_EXT_RGB;
+    b->d.scale_num = (unsigned)f.num;
+    b->d.scale_denom = (unsigned)f.denom;
+    jpeg_start_decompress(&b->d);
+    if ((int)b->d.output_width != sw || (int)b->d.output_height != sh ||
+        b->d.output_components != 3)
+        return PC_EINVAL;
+    pc__img_alloc(b->out, sw, sh, 3);
+    b->started = pthread_create(&b->thread, NULL, band_reader, b) == 0;
+    size_t stride = (size_t)sw * 3;
+    while (b->d.output_scanline < b->d.output_height) {
+        JSAMPROW row[16];
+        int y = (int)b->d.output_scanline, n = sh - y < 16 ? sh - y : 16;
+        for (int k = 0; k < n; k++)
+            row[k] = b->out->p + (size_t)(y + k) * stride;
+        jpeg_read_scanlines(&b->d, row, (JDIMENSION)n);
+        rows_set(&b->rows, (int)b->d.output_scanline, 0);
+    }
+    jpeg_finish_decompress(&b->d);
+    return b->err.warned ? PC_EINVAL : 0;
+}
+
+int pc__decode_rows(const unsigned char *p, size_t len, const struct pc__hdr *h, int min_h,
+                    struct pc__img *out, double *scale, pc__rows_fn fn, void *ctx)
+{
+    if (h->fmt != PC__FMT_JPEG) { /* PNG: reduced while decoding already; then the reader */
+        int rc = pc__decode(p, len, h, min_h, out, scale);
+        if (rc == 0) {
+            struct pc__rows all = {.done = out->h, .state = 1};
+            pthread_mutex_init(&all.mu, NULL);
+            pthread_cond_init(&all.cv, NULL);
+            fn(ctx, out, &all);
+            pthread_cond_destroy(&all.cv);
+            pthread_mutex_destroy(&all.mu);
+        }
+        return rc;
+    }
+    tjscalingfactor f = jpeg_factor(h, min_h);
+    int sw = TJSCALED(h->w, f), sh = TJSCALED(h->h, f);
+    struct band_dec *b = pc_xcalloc(1, sizeof *b);
+    b->out = out;
+    b->fn = fn;
+    b->ctx = ctx;
+    pthread_mutex_init(&b->rows.mu, NULL);
+    pthread_cond_init(&b->rows.cv, NULL);
+    b->d.err = jpeg_std_error(&b->err.pub);
+    b->err.pub.error_exit = jerr_exit;
+    b->err.pub.emit_message = jerr_emit;
+    b->err.pub.output_message = jerr_output;
+    b->prog.progress_monitor = limit_scans;
+    jpeg_create_decompress(&b->d);
+    b->d.progress = &b->prog;
+    int rc = band_run(b, p, len, f, sw, sh);
+    rows_set(&b->rows, b->rows.done, rc == 0 ? 1 : -1);
+    if (b->started)
+        pthread_join(b->thread, NULL);
+    else if (rc == 0) /* no thread to be had: the reader after the decode */
+        fn(ctx, out, &b->rows);
+    jpeg_destroy_decompress(&b->d);
+    pthread_cond_destroy(&b->rows.cv);
+    pthread_mutex_destroy(&b->rows.mu);
+    free(b);
+    if (rc != 0)
+        pc__img_free(out);
+    else
+        *scale = (double)sw / h->w;
     return rc;
 }
 

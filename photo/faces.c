@@ -329,28 +329,94 @@ static bool confirm_face(const struct view *v, const struct pc_face_det *c, stru
 
 /* ---- the scan for other faces, on a thread of its own ---- */
 
+/* A piece of the caller's work the scan's thread may take once its scan is done: whichever
+ * thread claims it first runs it. */
+enum help_state { HELP_NONE, HELP_POSTED, HELP_TAKEN, HELP_DONE };
+
 struct pc__face_scan {
     struct pc__img g;                  /* the analysis picture in grey (read by every step) */
     struct pc_face_det cand[MAX_DETS]; /* the frontal cascade's faces */
     int n;                             /* how many, or a negative pc_err */
     pthread_t thread;
     bool running; /* the thread was started and not yet joined */
+    /* the job (mu guards the rest) */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    enum help_state state;
+    bool closing; /* no more jobs: the thread ends once its scan is done */
+    void (*fn)(void *);
+    void *arg;
 };
 
-/* Faces from SECOND_MIN_PX up on the plain grey picture (the thread's body). */
+/* Faces from SECOND_MIN_PX up on the plain grey picture (the thread's body), then the job the
+ * caller posts meanwhile, if the caller has not taken it back. */
 static void *scan_run(void *arg)
 {
     struct pc__face_scan *s = arg;
     struct pc_face_gray fg = {s->g.p, s->g.w, s->g.h, s->g.w};
     s->n = pc_face_cascade(&fg, PC_FACE_CASCADE_FRONTAL, (int)PC__T(SECOND_MIN_PX), 0, 1.25, 3,
                            s->cand, MAX_DETS);
+    if (!s->running)
+        return NULL; /* on the caller's thread */
+    pthread_mutex_lock(&s->mu);
+    while (s->state != HELP_POSTED && !s->closing)
+        pthread_cond_wait(&s->cv, &s->mu);
+    if (s->state == HELP_POSTED) {
+        s->state = HELP_TAKEN;
+        pthread_mutex_unlock(&s->mu);
+        s->fn(s->arg);
+        pthread_mutex_lock(&s->mu);
+        s->state = HELP_DONE;
+        pthread_cond_broadcast(&s->cv);
+    }
+    pthread_mutex_unlock(&s->mu);
     return NULL;
+}
+
+/* Offers fn(arg) to the scan's thread (caller's thread). False when there is no such thread:
+ * the caller runs it. */
+static bool help_post(struct pc__face_scan *s, void (*fn)(void *), void *arg)
+{
+    if (!s || !s->running)
+        return false;
+    pthread_mutex_lock(&s->mu);
+    bool ok = s->state == HELP_NONE && !s->closing;
+    if (ok) {
+        s->fn = fn;
+        s->arg = arg;
+        s->state = HELP_POSTED;
+        pthread_cond_broadcast(&s->cv);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return ok;
+}
+
+/* Once help_post's job is needed: runs it here if the scan's thread has not taken it yet,
+ * else waits for it to finish. The scan's thread then takes no other job. */
+static void help_finish(struct pc__face_scan *s)
+{
+    pthread_mutex_lock(&s->mu);
+    bool here = s->state == HELP_POSTED;
+    if (here)
+        s->state = HELP_TAKEN;
+    while (!here && s->state != HELP_DONE)
+        pthread_cond_wait(&s->cv, &s->mu);
+    s->closing = true;
+    pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+    if (here)
+        s->fn(s->arg);
 }
 
 static void scan_wait(struct pc__face_scan *s)
 {
-    if (s->running)
+    if (s->running) {
+        pthread_mutex_lock(&s->mu);
+        s->closing = true;
+        pthread_cond_broadcast(&s->cv);
+        pthread_mutex_unlock(&s->mu);
         pthread_join(s->thread, NULL);
+    }
     s->running = false;
 }
 
@@ -358,7 +424,11 @@ struct pc__face_scan *pc__faces_scan_start(const struct pc__img *ana, bool threa
 {
     struct pc__face_scan *s = pc_xcalloc(1, sizeof *s);
     to_grey(ana, &s->g);
-    s->running = thread && pthread_create(&s->thread, NULL, scan_run, s) == 0;
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->cv, NULL);
+    s->running = thread;
+    if (thread && pthread_create(&s->thread, NULL, scan_run, s) != 0)
+        s->running = false;
     if (!s->running) /* not asked for, or no thread to be had: here and now */
         scan_run(s);
     return s;
@@ -369,6 +439,8 @@ void pc__faces_scan_free(struct pc__face_scan *s)
     if (!s)
         return;
     scan_wait(s);
+    pthread_cond_destroy(&s->cv);
+    pthread_mutex_destroy(&s->mu);
     pc__img_free(&s->g);
     free(s);
 }
@@ -686,8 +758,30 @@ static bool cascade_pair(const struct pc__img *g, double rot, double cx, double 
     return ok;
 }
 
+/* The cascades on one side's eye band (pc__faces_eyes' first step; either thread). */
+struct eye_job {
+    const struct pc__img *g;
+    int x0, x1, y0, y1;
+    double fw, fy;
+    bool found;
+    double ex, ey, size;
+};
+
+static void eye_run(void *arg)
+{
+    struct eye_job *j = arg;
+    j->found = cascade_eye(j->g, j->x0, j->y0, j->x1, j->y1, j->fw, j->fy + 0.14 * j->fw,
+                           j->fy + 0.48 * j->fw, &j->ex, &j->ey, &j->size);
+}
+
 void pc__faces_eyes(const struct pc__img *patch, double fx, double fy, double fw,
                     struct pc__faces *f)
+{
+    pc__faces_eyes_help(patch, fx, fy, fw, f, NULL);
+}
+
+void pc__faces_eyes_help(const struct pc__img *patch, double fx, double fy, double fw,
+                         struct pc__faces *f, struct pc__face_scan *help)
 {
     struct pc__img g = {0}, raw = {0};
     to_grey(patch, &raw);
@@ -696,18 +790,33 @@ void pc__faces_eyes(const struct pc__img *patch, double fx, double fy, double fw
     int med = median_box(&g, (int)(fx + 0.25 * fw), (int)(fy + 0.55 * fw), (int)(fx + 0.75 * fw),
                          (int)(fy + 0.8 * fw));
     normalise(&g, med, 4, PC__T(FACE_CLAHE_CLIP));
-    double ex[2] = {0, 0}, ey[2] = {0, 0}, size[2] = {0, 0};
+    double ex[2] = {0, 0}, ey[2] = {0, 0};
     bool casc[2], placed[2] = {false, false}, sure[2] = {false, false};
     int x0[2], x1[2], y0 = (int)(fy + 0.08 * fw), y1 = (int)(fy + 0.5 * fw);
     y0 = y0 < 0 ? 0 : y0;
     y1 = y1 > g.h ? g.h : y1;
+    /* the two sides' cascades: the right one offered to the scan's thread, done with its
+     * scan by now or soon (bench/README.md "Photo pipeline"), the left one here */
+    struct eye_job side[2];
     for (int s = 0; s < 2; s++) {
         x0[s] = (int)(fx + (s ? 0.48 : 0.02) * fw);
         x1[s] = (int)(fx + (s ? 0.98 : 0.52) * fw);
         x0[s] = x0[s] < 0 ? 0 : x0[s];
         x1[s] = x1[s] > g.w ? g.w : x1[s];
-        casc[s] = cascade_eye(&g, x0[s], y0, x1[s], y1, fw, fy + 0.14 * fw, fy + 0.48 * fw, &ex[s],
-                              &ey[s], &size[s]);
+        side[s] = (struct eye_job){&g, x0[s], x1[s], y0, y1, fw, fy, false, 0, 0, 0};
+    }
+    bool posted = help_post(help, eye_run, &side[1]);
+    eye_run(&side[0]);
+    if (posted)
+        help_finish(help);
+    else
+        eye_run(&side[1]);
+    for (int s = 0; s < 2; s++) {
+        casc[s] = side[s].found;
+        if (casc[s]) { /* cascade_eye leaves them alone when it finds nothing */
+            ex[s] = side[s].ex;
+            ey[s] = side[s].ey;
+        }
     }
     if (!casc[0] || !casc[1]) { /* a rolled head: the cascades on the patch turned upright */
         /* the likelier way first: the detection pass's own turn, else against dlib's filter
@@ -725,7 +834,6 @@ void pc__faces_eyes(const struct pc__img *patch, double fx, double fy, double fw
                 for (int s = 0; s < 2; s++) {
                     ex[s] = rx[s];
                     ey[s] = ry[s];
-                    size[s] = rs[s];
                     casc[s] = true;
                 }
                 break;

@@ -47,6 +47,25 @@ void pc__probe(const unsigned char *p, size_t len, struct pc__hdr *h);
 int pc__decode(const unsigned char *p, size_t len, const struct pc__hdr *h, int min_h,
                struct pc__img *out, double *scale);
 
+/* Rows of a picture being decoded (pc__decode_rows), for a reader on another thread. */
+struct pc__rows;
+
+/* Waits until the first `need` rows of the picture are decoded. 0, or PC_EINVAL when the
+ * decode failed (the reader stops: the picture is freed). Reader's thread. */
+int pc__rows_wait(struct pc__rows *r, int need);
+
+/* A reader of a picture being decoded: runs once the picture (out) is allocated, reads a row
+ * only after pc__rows_wait for it. */
+typedef void (*pc__rows_fn)(void *ctx, const struct pc__img *out, struct pc__rows *rows);
+
+/* pc__decode with fn(ctx, out, rows) run on a second thread meanwhile: a JPEG is decoded
+ * through libjpeg row group by row group (the pixels of TurboJPEG's tjDecompress2, the same
+ * refusals), so the reader works on the rows decoded while the next are decoded. fn has
+ * returned when this returns; it runs only if the picture was allocated, and after the
+ * decode on the calling thread when no thread can be started or for a PNG. */
+int pc__decode_rows(const unsigned char *p, size_t len, const struct pc__hdr *h, int min_h,
+                    struct pc__img *out, double *scale, pc__rows_fn fn, void *ctx);
+
 /* Bytes libjpeg holds for the coefficients of a multi-scan (progressive) JPEG of this header:
  * 2 per sample of every component. */
 double pc__jpeg_coef_bytes(const struct pc__hdr *h);
@@ -82,6 +101,19 @@ void pc__resample_oriented(const struct pc__img *src, int o, double bx, double b
  * reductions on a request's critical path (bench/README.md "Photo pipeline"). */
 void pc__resample_oriented_2t(const struct pc__img *src, int o, double bx, double by, double bw,
                               double bh, struct pc__img *dst, const unsigned char *fill);
+
+/* pc__resample_oriented_2t's two halves one at a time: the rows (as stored) the calling
+ * thread makes (half 0) or the second thread (half 1). Together, the same pixels. */
+void pc__resample_oriented_half(const struct pc__img *src, int o, double bx, double by, double bw,
+                                double bh, struct pc__img *dst, const unsigned char *fill,
+                                int half);
+
+/* pc__resample_oriented of a picture being decoded (pc__decode_rows): 16 rows (as stored) of
+ * dst at a time, each once the source rows it reads are decoded. 0, or PC_EINVAL when the
+ * decode failed (dst is then incomplete). */
+int pc__resample_oriented_rows(const struct pc__img *src, int o, double bx, double by, double bw,
+                               double bh, struct pc__img *dst, const unsigned char *fill,
+                               struct pc__rows *rows);
 
 /* Encodes 480×640 RGB as the standard file: baseline 4:2:0, quality searched in
  * OUT_Q_MIN..OUT_Q_MAX for OUT_SIZE_MIN..OUT_SIZE_MAX, JFIF 300 dpi, then re-read and
@@ -191,6 +223,12 @@ void pc__faces_others(const struct pc__img *ana, const struct pc__seg *seg,
  * upright); fills the eye fields of f (patch px). */
 void pc__faces_eyes(const struct pc__img *patch, double fx, double fy, double fw,
                     struct pc__faces *f);
+
+/* pc__faces_eyes, with one side's eye cascades offered to the scan's thread once its scan is
+ * done (help: the scan of pc__faces_scan_start(.., true), or NULL); the same values. The scan's
+ * thread then takes no other job. */
+void pc__faces_eyes_help(const struct pc__img *patch, double fx, double fy, double fw,
+                         struct pc__faces *f, struct pc__face_scan *help);
 
 /* Colour conversions (sRGB D65). */
 void pc__rgb_to_ycc(const double rgb[3], double ycc[3]);

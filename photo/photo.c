@@ -10,6 +10,7 @@
 
 #include <assert.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -798,6 +799,55 @@ static void replace_background(struct pc__img *norm, const struct pc__img *alpha
 
 /* ---- the pipeline ---- */
 
+/* The standard file's pixels on the second thread: the lower half (as stored) of the
+ * normalised picture (norm, allocated), then the subject's mask at output scale (alpha and
+ * its source, mask, allocated here). */
+struct out_job {
+    const struct pc__img *src;
+    int o;
+    const struct pc__seg *seg;
+    const struct crop *c;
+    double fx, fy; /* decoded (oriented) px per analysis px */
+    const unsigned char *fill;
+    struct pc__img *norm, *mask, *alpha;
+};
+
+static void *out_lower(void *arg)
+{
+    struct out_job *j = arg;
+    const struct crop *c = j->c;
+    int aw = j->seg->w, ah = j->seg->h;
+    pc__resample_oriented_half(j->src, j->o, c->x0 * j->fx, c->y0 * j->fy, c->cw * j->fx,
+                               c->ch * j->fy, j->norm, j->fill, 1);
+    j->mask->p = pc_xmalloc((size_t)aw * ah);
+    j->mask->w = aw;
+    j->mask->h = ah;
+    j->mask->nch = 1;
+    for (size_t i = 0; i < (size_t)aw * ah; i++)
+        j->mask->p[i] = j->seg->fg[i] ? 255 : 0;
+    pc__img_alloc(j->alpha, PC_PHOTO_OUT_W, PC_PHOTO_OUT_H, 1);
+    const unsigned char zero = 0;
+    pc__resample(j->mask, c->x0, c->y0, c->cw, c->ch, j->alpha, &zero);
+    return NULL;
+}
+
+/* The analysis picture: the decoded picture oriented and reduced to ANA_H rows. */
+struct ana_job {
+    struct pc__img *ana;
+    int o; /* EXIF orientation */
+};
+
+/* pc__rows_fn: makes the analysis picture from the rows as they are decoded. */
+static void make_ana(void *ctx, const struct pc__img *src, struct pc__rows *rows)
+{
+    struct ana_job *j = ctx;
+    bool swap = j->o >= 5;
+    int ow = swap ? src->h : src->w, oh = swap ? src->w : src->h;
+    int ah = (int)PC__T(ANA_H), aw = (int)lround((double)ow * ah / oh);
+    pc__img_alloc(j->ana, aw < 1 ? 1 : aw, ah, 3);
+    pc__resample_oriented_rows(src, j->o, 0, 0, ow, oh, j->ana, NULL, rows);
+}
+
 int pc_photo_process(const void *data, size_t len, const struct pc_photo_opts *opts,
                      struct pc_photo_result *r)
 {
@@ -873,19 +923,21 @@ int pc_photo_process(const void *data, size_t len, const struct pc_photo_opts *o
         goto out;
     }
 
-    /* 2. pixels: scaled decode, orientation */
-    if (pc__decode(data, len, &hdr, (int)PC__T(WORK_MIN_H), &src, &scale) != 0) {
+    /* 2. pixels: scaled decode; 3. the analysis image (640 rows, oriented) made from the
+     * decoded rows on a second thread while the next rows are decoded */
+    struct ana_job aj = {&ana, hdr.orientation};
+    if (pc__decode_rows(data, len, &hdr, (int)PC__T(WORK_MIN_H), &src, &scale, make_ana, &aj) !=
+        0) {
         fail(r, R_CORRUPT, "照片文件已损坏或不完整，请重新拍摄后上传", 0, 0, false);
         goto out;
     }
     pass(r, R_CORRUPT, 0, 0, false);
-
-    /* 3. the analysis image (640 rows, oriented) and segmentation */
     int ow = swap ? src.h : src.w, oh = swap ? src.w : src.h; /* decoded, oriented */
-    int ah = (int)PC__T(ANA_H), aw = (int)lround((double)ow * ah / oh);
-    aw = aw < 1 ? 1 : aw;
-    pc__img_alloc(&ana, aw, ah, 3);
-    pc__resample_oriented_2t(&src, hdr.orientation, 0, 0, ow, oh, &ana, NULL);
+    int ah = ana.h, aw = ana.w;
+    /* the scan for other faces needs only the analysis picture: on its own thread from now,
+     * while this one segments and finds the subject's face and eyes (bench/README.md "Photo
+     * pipeline"); its proposals are confirmed once the subject's face is known */
+    scan = pc__faces_scan_start(&ana, true);
     pc__segment(&ana, &seg);
     check_bg_color(r, &seg);
     check_bg_uniform(r, &ana, &seg);
@@ -904,13 +956,11 @@ int pc_photo_process(const void *data, size_t len, const struct pc_photo_opts *o
     pass(r, R_SUBJECT, (double)seg.area / ((double)aw * ah), PC__T(SUBJECT_MIN_AREA), true);
     double fy = (double)oh / ah, fx = (double)ow / aw;
 
-    /* 4. faces: the subject's and any other; the subject's eyes on a patch at a fixed scale.
-     * The scan for other faces runs on its own thread meanwhile (bench/README.md "Photo
-     * pipeline"); its proposals are confirmed once the subject's face is known. */
+    /* 4. faces: the subject's and any other; the subject's eyes on a patch at a fixed scale
+     * (one side's eye cascades on the scan's thread once its scan is done). */
     struct pc__faces faces;
     struct facegeo fg = {0};
     double pk = 0, pbx = 0, pby = 0; /* patch px per ana px, patch origin (ana px) */
-    scan = pc__faces_scan_start(&ana, true);
     pc__faces_subject(&ana, &seg, &src, hdr.orientation, scan, &faces);
     if (faces.found) {
         pass(r, R_FACE, 1, 1, true);
@@ -922,7 +972,7 @@ int pc_photo_process(const void *data, size_t len, const struct pc_photo_opts *o
         const unsigned char grey[3] = {128, 128, 128};
         pc__resample_oriented(&src, hdr.orientation, pbx * fx, pby * fy, 1.5 * bw * fx,
                               1.5 * bw * fy, &patch, grey);
-        pc__faces_eyes(&patch, 0.25 * pw, 0.25 * pw, pw, &faces);
+        pc__faces_eyes_help(&patch, 0.25 * pw, 0.25 * pw, pw, &faces, scan);
         fg.found = true;
         fg.fw = faces.w * PC__T(FACE_W_OF_BOX);
         fg.eyes = faces.eyes_found;
@@ -950,16 +1000,8 @@ int pc_photo_process(const void *data, size_t len, const struct pc_photo_opts *o
     else
         fail(r, R_RESOLUTION, "照片分辨率太低，请用手机后置摄像头拍摄原图（不要截图或压缩）",
              ch_full, res_min, true);
-    if (faces.found) {
-        eval_light(r, &seg, &patch, 0.25 * PC__T(FACE_PATCH_W), 0.25 * PC__T(FACE_PATCH_W),
-                   PC__T(FACE_PATCH_W), res_ok);
-        /* the eyes of a blurred face or of one half in shadow are not judged (SHARPNESS,
-         * LIGHTING_UNEVEN say what to do) */
-        const struct pc_photo_check *sh = &r->checks[R_SHARPNESS], *li = &r->checks[R_LIGHTING];
-        bool unreliable =
-            (!sh->skipped && !sh->ok && sh->blocking) || (!li->skipped && !li->ok && li->blocking);
-        eval_face_rules(r, &seg, &faces, &fg, unreliable);
-    }
+    /* other faces: the scan's thread has ended once this returns, before the standard file's
+     * second thread starts (never more than two threads at once) */
     pc__faces_others(&ana, &seg, &src, hdr.orientation, scan, &faces);
     if (faces.others > 0)
         fail(r, R_OTHER_FACES, "画面中有其他人的脸，请单独拍摄（画面中只能有本人）", faces.others,
@@ -982,21 +1024,31 @@ int pc_photo_process(const void *data, size_t len, const struct pc_photo_opts *o
         }
     }
 
-    /* 6. the normalised 480×640 picture and the subject alpha at output scale */
+    /* 6. the normalised 480×640 picture and the subject alpha at output scale: the lower half
+     * of the one and the other on a second thread while this one judges the light and the
+     * face and makes the upper half */
     const unsigned char fill[3] = {(unsigned char)seg.bg_rgb[0], (unsigned char)seg.bg_rgb[1],
                                    (unsigned char)seg.bg_rgb[2]};
     pc__img_alloc(&norm, PC_PHOTO_OUT_W, PC_PHOTO_OUT_H, 3);
-    pc__resample_oriented_2t(&src, hdr.orientation, c.x0 * fx, c.y0 * fy, c.cw * fx, c.ch * fy,
-                             &norm, fill);
-    mask.p = pc_xmalloc((size_t)aw * ah);
-    mask.w = aw;
-    mask.h = ah;
-    mask.nch = 1;
-    for (size_t i = 0; i < (size_t)aw * ah; i++)
-        mask.p[i] = seg.fg[i] ? 255 : 0;
-    pc__img_alloc(&alpha, PC_PHOTO_OUT_W, PC_PHOTO_OUT_H, 1);
-    const unsigned char zero = 0;
-    pc__resample(&mask, c.x0, c.y0, c.cw, c.ch, &alpha, &zero);
+    struct out_job oj = {&src, hdr.orientation, &seg, &c, fx, fy, fill, &norm, &mask, &alpha};
+    pthread_t lower;
+    bool two = pthread_create(&lower, NULL, out_lower, &oj) == 0;
+    if (faces.found) {
+        eval_light(r, &seg, &patch, 0.25 * PC__T(FACE_PATCH_W), 0.25 * PC__T(FACE_PATCH_W),
+                   PC__T(FACE_PATCH_W), res_ok);
+        /* the eyes of a blurred face or of one half in shadow are not judged (SHARPNESS,
+         * LIGHTING_UNEVEN say what to do) */
+        const struct pc_photo_check *sh = &r->checks[R_SHARPNESS], *li = &r->checks[R_LIGHTING];
+        bool unreliable =
+            (!sh->skipped && !sh->ok && sh->blocking) || (!li->skipped && !li->ok && li->blocking);
+        eval_face_rules(r, &seg, &faces, &fg, unreliable);
+    }
+    pc__resample_oriented_half(&src, hdr.orientation, c.x0 * fx, c.y0 * fy, c.cw * fx, c.ch * fy,
+                               &norm, fill, 0);
+    if (two)
+        pthread_join(lower, NULL);
+    else /* no thread to be had: here */
+        out_lower(&oj);
 
     /* 7. background replacement, pHash, the standard file */
     replace_background(&norm, &alpha, &seg);

@@ -410,6 +410,55 @@ void pc__resample_oriented(const struct pc__img *src, int o, double bx, double b
     rs_run(&j);
 }
 
+/* How many rows of src (from the first) resample_to reads for the rows oa..ob-1 of its
+ * destination: its own choice of path, and the rows that path reads. */
+static int rows_read(const struct pc__img *src, double bx, double by, double bw, double bh, int dw,
+                     int dh, bool clamp, int oa, int ob)
+{
+    int kb = (int)floor(fmin(bw / dw, bh / dh)), lo, hi;
+    struct axis ay;
+    if (kb >= 2 && bx >= 0 && by >= 0 && bx + bw <= src->w && by + bh <= src->h) {
+        int y0 = (int)floor(by), rh = (int)ceil((by + bh - y0) / kb);
+        axis_build(&ay, dh, (by - y0) / kb, bh / kb, rh, clamp);
+        axis_rows(&ay, oa, ob, rh, &lo, &hi);
+        axis_free(&ay);
+        int end = y0 + (hi + 1) * kb; /* box_reduce's block rows lo..hi */
+        return end < src->h ? end : src->h;
+    }
+    axis_build(&ay, dh, by, bh, src->h, clamp);
+    axis_rows(&ay, oa, ob, src->h, &lo, &hi);
+    axis_free(&ay);
+    return hi + 1;
+}
+
+int pc__resample_oriented_rows(const struct pc__img *src, int o, double bx, double by, double bw,
+                               double bh, struct pc__img *dst, const unsigned char *fill,
+                               struct pc__rows *rows)
+{
+    struct rs_job j = oriented_job(src, o, bx, by, bw, bh, dst, fill);
+    int th = j.th;
+    for (int oa = 0; oa < th; oa += 16) {
+        j.oa = oa;
+        j.ob = th - oa < 16 ? th : oa + 16;
+        int need = rows_read(src, j.sx, j.sy, j.sw, j.sh, j.tw, j.th, fill == NULL, j.oa, j.ob);
+        if (pc__rows_wait(rows, need) != 0)
+            return PC_EINVAL;
+        rs_run(&j);
+    }
+    return 0;
+}
+
+void pc__resample_oriented_half(const struct pc__img *src, int o, double bx, double by, double bw,
+                                double bh, struct pc__img *dst, const unsigned char *fill, int half)
+{
+    struct rs_job j = oriented_job(src, o, bx, by, bw, bh, dst, fill);
+    if (half == 0)
+        j.ob = j.th / 2;
+    else
+        j.oa = j.th / 2;
+    rs_run(&j);
+}
+
 void pc__resample_oriented_2t(const struct pc__img *src, int o, double bx, double by, double bw,
                               double bh, struct pc__img *dst, const unsigned char *fill)
 {
@@ -467,56 +516,183 @@ bool pc__verify_standard(const unsigned char *p, size_t len)
     return ok;
 }
 
-/* Size of the q encoding into buf (tjBufSize bytes, reused: TJFLAG_NOREALLOC). 0 on
- * encoder failure. */
-static size_t encode_q(tjhandle tj, const struct pc__img *rgb, int q, unsigned char *buf,
-                       unsigned long cap)
+/* The quality search's encodings, each quality at most once, on either of two threads. */
+#define ENC_MAX 16
+struct enc_cache {
+    const struct pc__img *rgb;
+    unsigned long cap; /* tjBufSize: every buffer holds any encoding (TJFLAG_NOREALLOC) */
+    int n;
+    int q[ENC_MAX];
+    size_t sz[ENC_MAX]; /* 0: the encoder failed */
+    unsigned char *buf[ENC_MAX];
+};
+
+/* One encoding, made on the thread that runs it (its own TurboJPEG handle). */
+struct enc_job {
+    const struct enc_cache *c;
+    int q;
+    unsigned char *buf;
+    size_t sz;
+};
+
+static void *enc_run(void *arg)
 {
-    unsigned long sz = cap;
-    if (tjCompress2(tj, rgb->p, rgb->w, 0, rgb->h, TJPF_RGB, &buf, &sz, TJSAMP_420, q,
-                    TJFLAG_ACCURATEDCT | TJFLAG_NOREALLOC) != 0)
+    struct enc_job *j = arg;
+    const struct pc__img *rgb = j->c->rgb;
+    unsigned long sz = j->c->cap;
+    tjhandle tj = tjInitCompress();
+    j->sz = 0;
+    if (tj && tjCompress2(tj, rgb->p, rgb->w, 0, rgb->h, TJPF_RGB, &j->buf, &sz, TJSAMP_420, j->q,
+                          TJFLAG_ACCURATEDCT | TJFLAG_NOREALLOC) == 0)
+        j->sz = sz;
+    if (tj)
+        tjDestroy(tj);
+    return NULL;
+}
+
+static int enc_find(const struct enc_cache *c, int q)
+{
+    for (int i = 0; i < c->n; i++)
+        if (c->q[i] == q)
+            return i;
+    return -1;
+}
+
+static void enc_add(struct enc_cache *c, const struct enc_job *j)
+{
+    c->q[c->n] = j->q;
+    c->sz[c->n] = j->sz;
+    c->buf[c->n++] = j->buf;
+}
+
+/* The search's state between two encodings (pc__encode_standard). */
+struct qsearch {
+    int lo, hi,
+        last;    /* size(hi) > OUT_SIZE_MAX; lo the best that fits so far (< OUT_Q_MIN: none) */
+    size_t sz;   /* size of the last encoding */
+    bool bisect; /* q95 was too large */
+};
+
+/* The quality the search encodes next, or 0 when it is done (its answer then encoded last). */
+static int search_next(const struct qsearch *s)
+{
+    int qmin = (int)PC__T(OUT_Q_MIN), smax = (int)PC__T(OUT_SIZE_MAX);
+    int slack = (int)PC__T(OUT_SIZE_SLACK);
+    if (!s->bisect)
         return 0;
-    return sz;
+    /* stop once within OUT_SIZE_SLACK of the cap: close enough to the best quality */
+    if (s->hi - s->lo > 1 && !(s->lo >= qmin && s->lo == s->last && s->sz + slack >= (size_t)smax))
+        return (s->lo + s->hi) / 2;
+    int q = s->lo >= qmin ? s->lo : qmin;
+    return q != s->last ? q : 0;
+}
+
+/* The state once the encoding of q, of size sz, is known. */
+static void search_step(struct qsearch *s, int q, size_t sz)
+{
+    size_t smax = (size_t)PC__T(OUT_SIZE_MAX);
+    if (q == (int)PC__T(OUT_Q_MAX) && !s->bisect) {
+        s->bisect = sz > smax;
+    } else if (s->bisect && q == (s->lo + s->hi) / 2 && s->hi - s->lo > 1) {
+        if (sz <= smax)
+            s->lo = q;
+        else
+            s->hi = q;
+    }
+    s->last = q;
+    s->sz = sz;
+}
+
+/* A guess of the size of the encoding of q (q < 100): log size linear in log(100 - q) (libjpeg
+ * scales its tables by 200 - 2q from q50 up; sizes follow ~(100 - q)^-0.65), through the two
+ * nearest qualities encoded (twice OUT_SIZE_MAX without two). It only picks which encoding the
+ * second thread makes ahead. */
+static size_t guess_size(const struct enc_cache *c, int q)
+{
+    int a = -1, b = -1;
+    for (int i = 0; i < c->n; i++) {
+        if (!c->sz[i])
+            continue;
+        if (a < 0 || abs(c->q[i] - q) < abs(c->q[a] - q)) {
+            b = a;
+            a = i;
+        } else if (b < 0 || abs(c->q[i] - q) < abs(c->q[b] - q)) {
+            b = i;
+        }
+    }
+    double smax = PC__T(OUT_SIZE_MAX);
+    if (a < 0 || b < 0 || c->q[a] == c->q[b])
+        return (size_t)(2 * smax);
+    double la = log((double)c->sz[a]), lb = log((double)c->sz[b]);
+    double xa = log(100.0 - c->q[a]), xb = log(100.0 - c->q[b]), x = log(100.0 - q);
+    double l = la + (lb - la) * (x - xa) / (xb - xa);
+    return (size_t)fmin(exp(l), 2 * smax);
+}
+
+/* The size of the encoding of q: from the cache, else made here, with the encoding the
+ * search will want after it (its likelier outcome) made meanwhile on a second thread. */
+static size_t enc_probe(struct enc_cache *c, const struct qsearch *s, int q)
+{
+    int i = enc_find(c, q);
+    if (i >= 0)
+        return c->sz[i];
+    struct qsearch t = *s;
+    struct enc_job here = {c, q, tjAlloc((int)c->cap), 0}, ahead = {c, 0, NULL, 0};
+    if (!s->bisect && q == (int)PC__T(OUT_Q_MAX)) {
+        t.bisect = true; /* q95 first: bisection, unless the picture is flat */
+        ahead.q = search_next(&t);
+    } else {
+        search_step(&t, q, guess_size(c, q));
+        ahead.q = search_next(&t);
+    }
+    pthread_t th;
+    bool two = ahead.q > 0 && ahead.q != q && enc_find(c, ahead.q) < 0 && c->n + 2 <= ENC_MAX;
+    if (two) {
+        ahead.buf = tjAlloc((int)c->cap);
+        two = ahead.buf && pthread_create(&th, NULL, enc_run, &ahead) == 0;
+        if (!two)
+            tjFree(ahead.buf);
+    }
+    if (here.buf)
+        enc_run(&here);
+    if (two) {
+        pthread_join(th, NULL);
+        enc_add(c, &ahead);
+    }
+    if (c->n < ENC_MAX)
+        enc_add(c, &here);
+    else
+        tjFree(here.buf);
+    return here.sz;
 }
 
 int pc__encode_standard(const struct pc__img *rgb, unsigned char **jpeg, size_t *len, int *quality)
 {
     int rc = PC_EINVAL, qmin = (int)PC__T(OUT_Q_MIN), qmax = (int)PC__T(OUT_Q_MAX);
-    size_t smax = (size_t)PC__T(OUT_SIZE_MAX), slack = (size_t)PC__T(OUT_SIZE_SLACK), sz = 0;
+    struct enc_cache c = {.rgb = rgb};
+    struct qsearch s = {.lo = qmin - 1, .hi = qmax, .last = qmax};
     unsigned char *buf = NULL;
+    size_t sz = 0;
     *jpeg = NULL;
     *len = 0;
     if (rgb->nch != 3 || rgb->w != PC_PHOTO_OUT_W || rgb->h != PC_PHOTO_OUT_H)
         return PC_EINVAL;
-    tjhandle tj = tjInitCompress();
-    if (!tj)
-        return PC_EINVAL;
-    unsigned long cap = tjBufSize(rgb->w, rgb->h, TJSAMP_420);
-    buf = tjAlloc((int)cap);
-    if (!buf)
-        goto out;
+    c.cap = tjBufSize(rgb->w, rgb->h, TJSAMP_420);
     /* The highest quality whose file is <= OUT_SIZE_MAX: q95 first (flat pictures stay below
-     * the band at any quality), then bisection; q60 even when it is still too large. */
-    int q = qmax, last = qmax;
-    if ((sz = encode_q(tj, rgb, qmax, buf, cap)) == 0)
-        goto out;
-    if (sz > smax) {
-        int lo = qmin - 1, hi = qmax; /* size(hi) > smax; lo = the best that fits so far */
-        /* stop once within OUT_SIZE_SLACK of the cap: close enough to the best quality */
-        while (hi - lo > 1 && !(lo >= qmin && lo == last && sz + slack >= smax)) {
-            int mid = (lo + hi) / 2;
-            if ((sz = encode_q(tj, rgb, mid, buf, cap)) == 0)
-                goto out;
-            last = mid;
-            if (sz <= smax)
-                lo = mid;
-            else
-                hi = mid;
-        }
-        q = lo >= qmin ? lo : qmin;
-        if (q != last && (sz = encode_q(tj, rgb, q, buf, cap)) == 0)
+     * the band at any quality), then bisection; q60 even when it is still too large. Two
+     * encodings at a time (bench/README.md "Photo pipeline"): the one the search needs and the
+     * one it will likely need next; the same encodings and answer as one at a time. */
+    int q = qmax;
+    for (;;) {
+        if ((sz = enc_probe(&c, &s, q)) == 0)
             goto out;
+        search_step(&s, q, sz);
+        int next = search_next(&s);
+        if (!next)
+            break;
+        q = next;
     }
+    buf = c.buf[enc_find(&c, q)];
     if (!jfif_at_start(buf, sz))
         goto out;
     int dpi = (int)PC__T(OUT_DPI); /* §5.3 gotcha 4: TurboJPEG writes units 0, density 1:1 */
@@ -530,7 +706,7 @@ int pc__encode_standard(const struct pc__img *rgb, unsigned char **jpeg, size_t 
     *quality = q;
     rc = 0;
 out:
-    tjFree(buf);
-    tjDestroy(tj);
+    for (int i = 0; i < c.n; i++)
+        tjFree(c.buf[i]);
     return rc;
 }
