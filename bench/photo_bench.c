@@ -200,7 +200,7 @@ static void bench_steps(const unsigned char *j, size_t n, int runs)
         t[k] = calloc((size_t)runs + 1, sizeof *t[k]);
     for (int i = 0; i <= runs; i++) { /* run 0: warm-up */
         struct pc__hdr hdr;
-        struct pc__img src = {0}, ana = {0}, patch = {0}, grey = {0};
+        struct pc__img src = {0}, ana = {0}, patch = {0};
         struct pc__seg seg;
         struct pc__faces f;
         double scale, t0 = now_ms(), t1;
@@ -221,15 +221,8 @@ static void bench_steps(const unsigned char *j, size_t n, int runs)
         pc__faces_find(&ana, &seg, &src, hdr.orientation, &f);
         t0 = now_ms();
         t[FACES][i] = t0 - t1;
-        pc__img_alloc(&grey, ana.w, ana.h, 1);
-        for (size_t p = 0; p < (size_t)ana.w * ana.h; p++) {
-            const unsigned char *q = ana.p + 3 * p;
-            grey.p[p] = (unsigned char)((77 * q[0] + 150 * q[1] + 29 * q[2] + 128) >> 8);
-        }
-        struct pc_face_gray fg = {grey.p, grey.w, grey.h, grey.w};
-        struct pc_face_det d[32];
         t0 = now_ms();
-        pc_face_cascade(&fg, PC_FACE_CASCADE_FRONTAL, (int)PC__T(SECOND_MIN_PX), 0, 1.25, 3, d, 32);
+        pc__faces_scan_free(pc__faces_scan_start(&ana, false));
         t1 = now_ms();
         t[HAAR][i] = t1 - t0;
         if (f.found) {
@@ -242,7 +235,6 @@ static void bench_steps(const unsigned char *j, size_t n, int runs)
             pc__faces_eyes(&patch, 0.25 * pw, 0.25 * pw, pw, &f);
         }
         t[EYES][i] = now_ms() - t1;
-        pc__img_free(&grey);
         pc__img_free(&patch);
         pc__seg_free(&seg);
         pc__img_free(&ana);

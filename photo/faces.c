@@ -348,14 +348,39 @@ struct pc__face_scan {
     void *arg;
 };
 
-/* Faces from SECOND_MIN_PX up on the plain grey picture (the thread's body), then the job the
- * caller posts meanwhile, if the caller has not taken it back. */
+/* Faces from SECOND_MIN_PX up on the plain grey picture, those from SECOND_HALF_PX up on the
+ * picture halved (a quarter of the windows, bench/README.md "Photo pipeline"), best first (the
+ * thread's body); then the job the caller posts meanwhile, if the caller has not taken it
+ * back. */
 static void *scan_run(void *arg)
 {
     struct pc__face_scan *s = arg;
+    int minpx = (int)PC__T(SECOND_MIN_PX), halfpx = (int)PC__T(SECOND_HALF_PX);
     struct pc_face_gray fg = {s->g.p, s->g.w, s->g.h, s->g.w};
-    s->n = pc_face_cascade(&fg, PC_FACE_CASCADE_FRONTAL, (int)PC__T(SECOND_MIN_PX), 0, 1.25, 3,
-                           s->cand, MAX_DETS);
+    s->n = pc_face_cascade(&fg, PC_FACE_CASCADE_FRONTAL, minpx, halfpx - 1, 1.25, 3, s->cand,
+                           MAX_DETS);
+    struct pc__img half = {0};
+    pc__img_alloc(&half, s->g.w / 2 > 0 ? s->g.w / 2 : 1, s->g.h / 2 > 0 ? s->g.h / 2 : 1, 1);
+    pc__resample(&s->g, 0, 0, s->g.w, s->g.h, &half, NULL);
+    struct pc_face_gray hg = {half.p, half.w, half.h, half.w};
+    struct pc_face_det d[MAX_DETS];
+    int m =
+        pc_face_cascade(&hg, PC_FACE_CASCADE_FRONTAL, (halfpx + 1) / 2, 0, 1.25, 3, d, MAX_DETS);
+    double kx = (double)s->g.w / half.w, ky = (double)s->g.h / half.h;
+    int n = s->n < 0 ? 0 : s->n;
+    for (int i = 0; i < m && n < MAX_DETS; i++) { /* in the list, best first */
+        d[i].x *= kx;
+        d[i].y *= ky;
+        d[i].w *= kx;
+        d[i].h *= ky;
+        int k = n++;
+        for (; k > 0 && s->cand[k - 1].score < d[i].score; k--)
+            s->cand[k] = s->cand[k - 1];
+        s->cand[k] = d[i];
+    }
+    if (s->n >= 0 || m >= 0)
+        s->n = n;
+    pc__img_free(&half);
     if (!s->running)
         return NULL; /* on the caller's thread */
     pthread_mutex_lock(&s->mu);

@@ -89,6 +89,8 @@
     X(SUBJECT_FACE_MIN, 0.12,                                                                      \
       "calib: a face off the silhouette's head is the subject's if >= 12 % W")                     \
     X(SECOND_MIN_PX, 24, "calib: smallest other face searched, ana px (Haar window 20)")           \
+    X(SECOND_HALF_PX, 48,                                                                          \
+      "speed: other faces from 48 ana px are looked for on the picture halved")                    \
     X(SECOND_HOG, 0.0, "calib: HOG margin confirming another face on its own patch")               \
     X(FACE_PATCH_W, 160, "calib: face analysis patch: the face box is 160 px wide")                \
     X(EYE_DEV, 0.3, "calib: eye mask: |ln((Y+8)/(cheek+8))| > 0.3 (iris, pupil, white, lashes)")   \
