@@ -1,6 +1,7 @@
 /* photo/decode.c — format recognition, header facts and pixel decoding of uploads: JPEG on
- * TurboJPEG (scaled decoding), PNG on libpng (reduced row by row, base/png.h). Pure; any
- * thread (handles per call). */
+ * TurboJPEG (scaled decoding) or, row group by row group with a reader on a second thread, on
+ * libjpeg's own API (the same pixels); PNG on libpng (reduced row by row, base/png.h). Pure;
+ * any thread (handles per call). */
 #include "photo/internal.h"
 
 #include "base/alloc.h"

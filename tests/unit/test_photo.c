@@ -692,9 +692,10 @@ static void add_check_and_table(void **state)
     assert_true(PC__T(HEAD_TOP_MIN) == 50 && PC__T(HEAD_TOP_MAX) == 110);
 }
 
-/* The two-thread resample writes exactly the one-thread one's bytes: every orientation, RGB
- * and grey, reductions with and without whole blocks first, enlargements, boxes reaching
- * outside the picture with a fill colour, odd and tiny heights. */
+/* The two-thread resample (and its two halves made one at a time) writes exactly the
+ * one-thread one's bytes: every orientation, RGB and grey, reductions with and without whole blocks
+ * first, enlargements, boxes reaching outside the picture with a fill colour, odd and tiny heights.
+ */
 static void resample_two_threads_same(void **state)
 {
     (void)state;
@@ -731,10 +732,209 @@ static void resample_two_threads_same(void **state)
                 pc__resample_oriented_2t(&src, o, cases[i].bx, cases[i].by, cases[i].bw,
                                          cases[i].bh, &b, f);
                 assert_memory_equal(a.p, b.p, (size_t)a.w * a.h * nch);
+                memset(b.p, 3, (size_t)b.w * b.h * nch); /* its two halves one at a time */
+                for (int half = 1; half >= 0; half--)
+                    pc__resample_oriented_half(&src, o, cases[i].bx, cases[i].by, cases[i].bw,
+                                               cases[i].bh, &b, f, half);
+                assert_memory_equal(a.p, b.p, (size_t)a.w * a.h * nch);
                 pc__img_free(&src);
                 pc__img_free(&a);
                 pc__img_free(&b);
             }
+}
+
+/* ---- the banded decode and the quality search on two threads ---- */
+
+/* A reader of a picture being decoded: the box (displayed coordinates, a share of the picture)
+ * resampled from the rows as they arrive. */
+struct rows_reader {
+    int o;
+    double bx, by, bw, bh; /* shares of the displayed picture */
+    struct pc__img out;
+    int rc;
+    bool ran;
+};
+
+static void rows_read(void *ctx, const struct pc__img *src, struct pc__rows *rows)
+{
+    struct rows_reader *rd = ctx;
+    int ow = rd->o >= 5 ? src->h : src->w, oh = rd->o >= 5 ? src->w : src->h;
+    rd->ran = true;
+    pc__img_alloc(&rd->out, 97, 131, 3);
+    rd->rc = pc__resample_oriented_rows(src, rd->o, rd->bx * ow, rd->by * oh, rd->bw * ow,
+                                        rd->bh * oh, &rd->out, NULL, rows);
+}
+
+/* The banded decode (libjpeg row groups, a reader on a second thread) gives TurboJPEG's
+ * pixels at every scale, subsampling, orientation and for progressive files; the reader's
+ * picture, made from rows as they arrive, is pc__resample_oriented's of the whole decode; a
+ * truncated or damaged file is refused by both, and the reader stops. */
+static void decode_rows_same(void **state)
+{
+    (void)state;
+    static const struct {
+        int w, h, o, subsamp, min_h;
+        bool progressive;
+    } cases[] = {
+        {1512, 2016, 6, TJSAMP_420, 640, false}, /* the benchmark's shape, decoded at 1/2 */
+        {1080, 1440, 1, TJSAMP_420, 640, false},
+        {1080, 1440, 1, TJSAMP_420, 0, false}, /* full size */
+        {801, 603, 3, TJSAMP_444, 640, false}, /* odd sizes, 4:4:4 */
+        {603, 801, 8, TJSAMP_422, 100, true},  /* progressive, 1/4 */
+        {640, 480, 5, TJSAMP_420, 90, false},  /* 1/8 */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct pc_photo_testgen g;
+        int w = cases[i].w, h = cases[i].h;
+        size_t n, len;
+        pc_photo_testgen_defaults(&g, w, h);
+        unsigned char *rgb = pc_photo_testgen_render(&g);
+        pc_photo_testgen_store_as(&rgb, &w, &h, cases[i].o);
+        unsigned char *j =
+            pc_photo_testgen_jpeg(rgb, w, h, 90, cases[i].subsamp, cases[i].progressive, false, &n);
+        unsigned char *e = pc_photo_testgen_exif(j, n, cases[i].o, &len);
+        assert_non_null(e);
+        struct pc__hdr hdr;
+        pc__probe(e, len, &hdr);
+        assert_int_equal(hdr.orientation, cases[i].o);
+        struct pc__img a = {0}, b = {0}, want = {0};
+        double sa = 0, sb = 0;
+        struct rows_reader rd = {.o = cases[i].o, .bx = 0.1, .by = 0.05, .bw = 0.8, .bh = 0.9};
+        assert_int_equal(pc__decode(e, len, &hdr, cases[i].min_h, &a, &sa), 0);
+        assert_int_equal(pc__decode_rows(e, len, &hdr, cases[i].min_h, &b, &sb, rows_read, &rd), 0);
+        assert_true(rd.ran);
+        assert_int_equal(rd.rc, 0);
+        assert_true(sa == sb);
+        assert_int_equal(a.w, b.w);
+        assert_int_equal(a.h, b.h);
+        assert_memory_equal(a.p, b.p, (size_t)a.w * a.h * 3);
+        int ow = cases[i].o >= 5 ? a.h : a.w, oh = cases[i].o >= 5 ? a.w : a.h;
+        pc__img_alloc(&want, 97, 131, 3);
+        pc__resample_oriented(&a, cases[i].o, rd.bx * ow, rd.by * oh, rd.bw * ow, rd.bh * oh, &want,
+                              NULL);
+        assert_memory_equal(want.p, rd.out.p, (size_t)want.w * want.h * 3);
+        pc__img_free(&a);
+        pc__img_free(&b);
+        pc__img_free(&want);
+        pc__img_free(&rd.out);
+        /* truncated at 60 %: TurboJPEG's warning refuses it, so does the banded decode */
+        size_t cut = len * 3 / 5;
+        struct rows_reader rt = {.o = cases[i].o, .bx = 0, .by = 0, .bw = 1, .bh = 1};
+        assert_int_not_equal(pc__decode(e, cut, &hdr, cases[i].min_h, &a, &sa), 0);
+        assert_int_not_equal(pc__decode_rows(e, cut, &hdr, cases[i].min_h, &b, &sb, rows_read, &rt),
+                             0);
+        assert_null(b.p);
+        if (rt.ran && !cases[i].progressive) /* the reader waited for rows that never came */
+            assert_int_not_equal(rt.rc, 0);
+        pc__img_free(&rt.out);
+        /* entropy-coded data damaged in the middle: the same answer from both */
+        unsigned char *bad = malloc(len);
+        memcpy(bad, e, len);
+        for (size_t k = len / 2; k < len / 2 + 64; k++)
+            bad[k] = (unsigned char)(k * 37);
+        struct rows_reader rb = {.o = cases[i].o, .bx = 0, .by = 0, .bw = 1, .bh = 1};
+        int ra = pc__decode(bad, len, &hdr, cases[i].min_h, &a, &sa);
+        int rb_rc = pc__decode_rows(bad, len, &hdr, cases[i].min_h, &b, &sb, rows_read, &rb);
+        assert_int_equal(ra != 0, rb_rc != 0);
+        if (ra == 0)
+            assert_memory_equal(a.p, b.p, (size_t)a.w * a.h * 3);
+        pc__img_free(&a);
+        pc__img_free(&b);
+        pc__img_free(&rb.out);
+        free(bad);
+        free(e);
+        free(j);
+        free(rgb);
+    }
+}
+
+/* The quality search as it was, one encoding at a time (the reference for the two-thread one):
+ * q95, then bisection, stopping within OUT_SIZE_SLACK under the cap. */
+static unsigned char *search_one_at_a_time(const struct pc__img *im, size_t *len, int *quality)
+{
+    int qmin = (int)PC__T(OUT_Q_MIN), qmax = (int)PC__T(OUT_Q_MAX);
+    size_t smax = (size_t)PC__T(OUT_SIZE_MAX), slack = (size_t)PC__T(OUT_SIZE_SLACK);
+    tjhandle tj = tjInitCompress();
+    unsigned long cap = tjBufSize(im->w, im->h, TJSAMP_420), sz = cap;
+    unsigned char *buf = tjAlloc((int)cap);
+#define ENC(q)                                                                                     \
+    (sz = cap, tjCompress2(tj, im->p, im->w, 0, im->h, TJPF_RGB, &buf, &sz, TJSAMP_420, (q),       \
+                           TJFLAG_ACCURATEDCT | TJFLAG_NOREALLOC) == 0                             \
+                   ? (size_t)sz                                                                    \
+                   : 0)
+    int q = qmax, last = qmax;
+    size_t s = ENC(qmax);
+    if (s > smax) {
+        int lo = qmin - 1, hi = qmax;
+        while (hi - lo > 1 && !(lo >= qmin && lo == last && s + slack >= smax)) {
+            int mid = (lo + hi) / 2;
+            s = ENC(mid);
+            last = mid;
+            if (s <= smax)
+                lo = mid;
+            else
+                hi = mid;
+        }
+        q = lo >= qmin ? lo : qmin;
+        if (q != last)
+            s = ENC(q);
+    }
+#undef ENC
+    int dpi = (int)PC__T(OUT_DPI);
+    buf[13] = 1;
+    buf[14] = buf[16] = (unsigned char)(dpi >> 8);
+    buf[15] = buf[17] = (unsigned char)(dpi & 255);
+    unsigned char *out = malloc(s);
+    memcpy(out, buf, s);
+    tjFree(buf);
+    tjDestroy(tj);
+    *len = s;
+    *quality = q;
+    return out;
+}
+
+/* The quality search two encodings at a time finds the same quality and writes the same bytes
+ * as the search one encoding at a time: flat pictures (q95 fits at once), portraits of every
+ * tone, pictures noisier and noisier (bisection ending anywhere in 60..95, q60 too large). */
+static void encode_standard_same(void **state)
+{
+    (void)state;
+    struct pc__img im;
+    unsigned seed = 777;
+    pc__img_alloc(&im, PC_PHOTO_OUT_W, PC_PHOTO_OUT_H, 3);
+    int seen_q95 = 0, seen_q60 = 0, seen_mid = 0;
+    for (int c = 0; c < 24; c++) {
+        if (c < 8) { /* a portrait of tone c */
+            struct pc_photo_testgen g;
+            pc_photo_testgen_defaults(&g, PC_PHOTO_OUT_W, PC_PHOTO_OUT_H);
+            memcpy(g.skin, pc_photo_testgen_tones[c], 3);
+            unsigned char *rgb = pc_photo_testgen_render(&g);
+            memcpy(im.p, rgb, (size_t)im.w * im.h * 3);
+            free(rgb);
+        } else { /* a gradient with noise of amplitude growing with c */
+            int amp = (c - 8) * (c - 8);
+            for (size_t k = 0; k < (size_t)im.w * im.h * 3; k++) {
+                seed = seed * 1103515245u + 12345u;
+                int v =
+                    (int)(k / 3 % 480) / 2 + (int)((seed >> 16) % (unsigned)(amp + 1)) - amp / 2;
+                im.p[k] = (unsigned char)(v < 0 ? 0 : v > 255 ? 255 : v);
+            }
+        }
+        size_t n1 = 0, n2 = 0;
+        int q1 = 0, q2 = 0;
+        unsigned char *ref = search_one_at_a_time(&im, &n1, &q1), *got = NULL;
+        assert_int_equal(pc__encode_standard(&im, &got, &n2, &q2), 0);
+        assert_int_equal(q1, q2);
+        assert_int_equal(n1, n2);
+        assert_memory_equal(ref, got, n1);
+        seen_q95 += q2 == 95;
+        seen_q60 += q2 == 60;
+        seen_mid += q2 > 60 && q2 < 95;
+        free(ref);
+        free(got);
+    }
+    assert_true(seen_q95 > 0 && seen_q60 > 0 && seen_mid > 0); /* every way the search ends */
+    pc__img_free(&im);
 }
 
 int main(void)
@@ -763,6 +963,8 @@ int main(void)
         cmocka_unit_test(phash_calibration),
         cmocka_unit_test(add_check_and_table),
         cmocka_unit_test(resample_two_threads_same),
+        cmocka_unit_test(decode_rows_same),
+        cmocka_unit_test(encode_standard_same),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
