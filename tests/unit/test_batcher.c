@@ -91,25 +91,39 @@ static int setup(void **state)
     return 0;
 }
 
+/* Two threads, batches of up to 8, a fill of 8 with a wait of 60 s when fill (no thread can
+ * have gone for the time out in these tests); one thread is left holding a batch of 1. */
+static struct pc_db_batcher *start_holding(struct pc_config **cfg, bool fill)
+{
+    *cfg = cfg_no_db();
+    struct pc_db_batcher *b = pc_db_batcher_new(*cfg, 2, 8, 100, batch_fn, NULL);
+    if (fill)
+        pc_db_batcher_set_fill(b, 8, 60ull * 1000000000ull);
+    submit(b, 1);
+    wait_batches(1);
+    return b;
+}
+
+static void finish(struct pc_db_batcher *b, struct pc_config *cfg)
+{
+    release_first();
+    pc_db_batcher_free(b);
+    free(cfg);
+}
+
 /* While thread A holds a batch, eight more items arrive one by one: thread B waits for the
- * eighth instead of taking the first that came, so they make one batch of 8 (a fill wait of
- * 60 s: B cannot have gone for the time out). */
+ * eighth instead of taking the first that came, so they make one batch of 8. */
 static void test_fill_makes_one_batch_of_what_arrives_meanwhile(void **state)
 {
     (void)state;
-    struct pc_config *cfg = cfg_no_db();
-    struct pc_db_batcher *b = pc_db_batcher_new(cfg, 2, 8, 100, batch_fn, NULL);
-    pc_db_batcher_set_fill(b, 8, 60ull * 1000000000ull);
-    submit(b, 1);
-    wait_batches(1); /* A holds a batch of 1 */
+    struct pc_config *cfg;
+    struct pc_db_batcher *b = start_holding(&cfg, true);
     submit(b, 8);
     wait_batches(2);
-    release_first();
-    pc_db_batcher_free(b);
+    finish(b, cfg);
     assert_int_equal(g.nbatches, 2);
     assert_int_equal(g.sizes[0], 1);
     assert_int_equal(g.sizes[1], 8);
-    free(cfg);
 }
 
 /* Fewer than a whole batch wait while A holds its batch: once A is done they are served
@@ -117,38 +131,30 @@ static void test_fill_makes_one_batch_of_what_arrives_meanwhile(void **state)
 static void test_fill_ends_when_the_other_batch_is_done(void **state)
 {
     (void)state;
-    struct pc_config *cfg = cfg_no_db();
-    struct pc_db_batcher *b = pc_db_batcher_new(cfg, 2, 8, 100, batch_fn, NULL);
-    pc_db_batcher_set_fill(b, 8, 60ull * 1000000000ull);
-    submit(b, 1);
-    wait_batches(1);
+    struct pc_config *cfg;
+    struct pc_db_batcher *b = start_holding(&cfg, true);
     submit(b, 3);
     release_first();
     wait_batches(2);
-    pc_db_batcher_free(b);
+    finish(b, cfg);
     assert_int_equal(g.nbatches, 2);
     assert_int_equal(g.sizes[1], 3);
-    free(cfg);
 }
 
 /* Without a fill, the idle thread takes what is queued while the other holds its batch. */
 static void test_without_fill_an_idle_thread_takes_what_is_queued(void **state)
 {
     (void)state;
-    struct pc_config *cfg = cfg_no_db();
-    struct pc_db_batcher *b = pc_db_batcher_new(cfg, 2, 8, 100, batch_fn, NULL);
-    submit(b, 1);
-    wait_batches(1);
+    struct pc_config *cfg;
+    struct pc_db_batcher *b = start_holding(&cfg, false);
     submit(b, 1);
     wait_batches(2); /* served while the first batch is still held */
     pthread_mutex_lock(&g.mu);
     assert_false(g.released);
     pthread_mutex_unlock(&g.mu);
-    release_first();
-    pc_db_batcher_free(b);
+    finish(b, cfg);
     assert_int_equal(g.sizes[0], 1);
     assert_int_equal(g.sizes[1], 1);
-    free(cfg);
 }
 
 int main(void)
