@@ -17,7 +17,10 @@
 #
 # Settings (environment): PERF_PEER [$root/../shared/perf-peer], PERF_WORK [/tmp/perf-db],
 #   DB_PORT [33306], C_PORT [38445], DURATION [15s], WARMUP [3s], THREADS [2], CONNS [64],
-#   PORTRAITD_BIN [build/portraitd], PD_WORKERS / PD_THREADS (start.sh's), OUT (report file)
+#   PORTRAITD_BIN [build/portraitd], PD_WORKERS / PD_THREADS (start.sh's), OUT (report file),
+#   PERF_FREQ [499] (record's sampling rate), PERF_DWARF [0] (1: record portraitd alone with
+#   DWARF call graphs, for inclusive costs: perf report --children), PD_SQL (experiments only: SQL run as root on
+#   portraitd's database once the server is up, e.g. a DROP TRIGGER to measure what it costs)
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/.." && pwd)
@@ -106,6 +109,10 @@ for attempt in 1 2 3; do # the seed's temporary tables live in /tmp, which other
   [[ $attempt == 3 ]] && exit 1
 done
 # start.sh execs portraitd: PD_PID is the server's own PID.
+if [[ -n ${PD_SQL:-} ]]; then
+  DB_NAME=${PD_DB:-pd} ./db.sh sql <<< "$PD_SQL"
+  say "experiment: PD_SQL=$PD_SQL"
+fi
 
 say "db-profile $mode: $(date -u +%FT%TZ), $(git -C "$root" rev-parse --short HEAD) $(git -C "$root" status --porcelain | grep -q . && echo '(dirty)'), wrk -t$THREADS -c$CONNS -d$DURATION"
 say "load before: $(uptime)"
@@ -132,7 +139,11 @@ run_row() { # name url script
     perf stat -e "$(ev_list)" -p "$DB_PID" -o "$pstat_db" -x, &
     perf_pids+=($!)
   else
-    perf record -a -g -F 499 -o "$PERF_WORK/db-profile-$name.perf.data" > /dev/null 2>&1 &
+    if [[ ${PERF_DWARF:-0} == 1 ]]; then # portraitd alone, with its callers (no frame pointers)
+      perf record -p "$PD_PID" --call-graph dwarf,16384 -F "${PERF_FREQ:-499}" -o "$PERF_WORK/db-profile-$name.perf.data" > /dev/null 2>&1 &
+    else
+      perf record -a -g -F "${PERF_FREQ:-499}" -o "$PERF_WORK/db-profile-$name.perf.data" > /dev/null 2>&1 &
+    fi
     perf_pids+=($!)
   fi
   sleep 0.3
@@ -184,6 +195,8 @@ for row in "${rows[@]}"; do
     ;;
   notify-distinct)
     bash portraitd/reset.sh > /dev/null
+    # the reset's deletions purged first, so that the row's mariadbd CPU is the row's own
+    ./db.sh sql -e 'SET GLOBAL innodb_max_purge_lag_wait = 0'
     node gen-notify.js distinct --orders "$C_HOOK_DIR/unpaid.tsv" > /dev/null
     NOTIFY_MODE=distinct NOTIFY_FILE=$PERF_WORK/notify-distinct.txt run_row notify-distinct "$C_URL/api/v1/pay/notify" lua/notify.lua
     say "  SQL check: $(bash portraitd/check.sh 0)"

@@ -262,18 +262,13 @@ static const char *key_order(const struct batch *b, size_t i)
     return b->f[i].out_trade_no;
 }
 
-static const char *key_tx(const struct batch *b, size_t i)
-{
-    return b->f[i].transaction_id;
-}
-
 /* The batch's transaction after BEGIN: 0 with the applied items marked done, or an error. */
 static int batch_tx(struct pc_db *db, const struct pc_config *cfg, struct batch *b,
                     const char *source)
 {
     const char *keys[PC_DB_IN_MAX] = {0};
     size_t idx[PC_DB_IN_MAX] = {0};
-    bool known[PC_DB_IN_MAX] = {0}, found[PC_DB_IN_MAX] = {0};
+    bool found[PC_DB_IN_MAX] = {0};
     struct pc_order os[PC_DB_IN_MAX];
     int rc = 0;
     size_t k;
@@ -287,14 +282,11 @@ static int batch_tx(struct pc_db *db, const struct pc_config *cfg, struct batch 
         if (!found[j] || !tx_ours(&b->f[idx[j]], cfg))
             b->way[idx[j]] = WAY_ALONE; /* it answers INCONSISTENT alone, rolling back itself */
     }
-    /* 2. transactions recorded before by another path */
-    k = rc ? 0 : open_keys(b, key_tx, keys, idx);
-    if (rc == 0)
-        rc = pc_store_payments_known(db, keys, k, known);
-    for (size_t j = 0; j < k && rc == 0; j++)
-        if (known[j])
-            b->way[idx[j]] = WAY_ALONE;
-    /* 3. the orders' side (orders/state.h), then the notification ids and the payment rows */
+    /* 2. the orders' side (orders/state.h), then the notification ids and the payment rows.
+     * No read of the transaction ids recorded before: another path (query, bill) records a
+     * payment together with its order's change, so that order is no longer unpaid and
+     * pc_orders_paid_many sends it alone; one recorded for another order fails the unique keys
+     * (payments, orders.transaction_id), and the whole group goes one by one. */
     struct pc_order ord[PC_DB_IN_MAX];
     struct pc_order_payment pay[PC_DB_IN_MAX];
     enum pc_paid_outcome out[PC_DB_IN_MAX] = {0};

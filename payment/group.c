@@ -10,8 +10,12 @@
 #include <pthread.h>
 #include <stdlib.h>
 
-#define COMMITTERS 2    /* one commits while the next group is read and written */
+#define COMMITTERS 2    /* one applies a group while the other fills the next one */
 #define QUEUE_MAX  4096 /* beyond this, notifications are applied on their worker */
+/* While one committer applies a group, the other waits up to this for a whole group
+ * (PC_DB_IN_MAX) or the first one's end before it takes what is queued (store/batcher.h
+ * pc_db_batcher_set_fill): fuller groups share each group's statements and commit */
+#define FILL_WAIT_NS 5000000ull
 
 struct item {
     struct pc_db_batch_item link; /* first */
@@ -71,6 +75,7 @@ void pc_pay_group_start(const struct pc_config *cfg)
     if (!g_committers) {
         g_cfg = cfg;
         g_committers = pc_db_batcher_new(cfg, COMMITTERS, PC_DB_IN_MAX, QUEUE_MAX, run_group, NULL);
+        pc_db_batcher_set_fill(g_committers, PC_DB_IN_MAX, FILL_WAIT_NS);
     }
     pthread_mutex_unlock(&g_mu);
 }

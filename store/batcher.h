@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct pc_config;
 struct pc_db;
@@ -31,6 +32,13 @@ struct pc_db_batcher *pc_db_batcher_new(const struct pc_config *cfg, int threads
                                         size_t queue_max, pc_db_batch_fn fn, void *arg);
 /* Queues it; false (it stays the caller's) when queue_max items wait or the batcher stops. */
 bool pc_db_batcher_submit(struct pc_db_batcher *b, struct pc_db_batch_item *it);
+/* Fuller batches: a thread about to take fewer than max_batch items while another thread
+ * serves a batch first waits (up to wait_ns) for max_batch items or for that thread to be
+ * done, so that work which arrives while one batch is served makes one batch, not one per idle
+ * thread. Each batch's fixed costs (statements, a commit) are then shared by more items; a
+ * batcher whose threads are all idle still starts at once. 0 (the default): take what is
+ * queued. Any thread. */
+void pc_db_batcher_set_fill(struct pc_db_batcher *b, size_t items, uint64_t wait_ns);
 /* Lets the threads serve what is queued, joins them and frees. NULL-safe. Main thread. */
 void pc_db_batcher_free(struct pc_db_batcher *b);
 

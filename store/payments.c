@@ -17,8 +17,6 @@ static const char SQL_PAYMENT_INSERT[] =
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 static const char SQL_NOTIFY_KNOWN[] =
     "SELECT notify_id FROM pay_notifications WHERE notify_id IN (" PC_DB_IN_32 ")";
-static const char SQL_PAYMENT_TX_KNOWN[] =
-    "SELECT transaction_id FROM payments WHERE transaction_id IN (" PC_DB_IN_32 ")";
 static const char SQL_PAYMENT_BY_TX[] =
     "SELECT p.amount_fen, o.order_no, o.school_id, o.task_id FROM payments p JOIN orders o ON "
     "o.id = p.order_id WHERE p.transaction_id = ?";
@@ -74,12 +72,6 @@ int pc_store_notification_insert_many(struct pc_db *db, const char *const *notif
     int rc = pc_db_exec_bulk(db, SQL_NOTIFY_INSERT, args, 4, n, NULL);
     free(args);
     return rc;
-}
-
-int pc_store_payments_known(struct pc_db *db, const char *const *transaction_ids, size_t n,
-                            bool *known)
-{
-    return known_keys(db, SQL_PAYMENT_TX_KNOWN, transaction_ids, n, known);
 }
 
 /* The 11 values of a payment row, in SQL_PAYMENT_INSERT's order, into a. */

@@ -44,10 +44,6 @@ int pc_store_payment_insert(struct pc_db *db, const struct pc_store_payment *p);
 /* Records n payments in one round trip (inside a transaction). Returns 0, PC_EEXIST (one
  * transaction_id is recorded already: roll back) or a store error. */
 int pc_store_payment_insert_many(struct pc_db *db, const struct pc_store_payment *ps, size_t n);
-/* Which of n (at most PC_DB_IN_MAX) WeChat transaction ids have a payment row: known[i], in
- * one statement. Returns 0 or a store error. */
-int pc_store_payments_known(struct pc_db *db, const char *const *transaction_ids, size_t n,
-                            bool *known);
 /* The recorded payment of a WeChat transaction id: its amount, order number, school and task.
  * Returns 0, PC_ENOTFOUND or a store error. */
 int pc_store_payment_by_tx(struct pc_db *db, const char *transaction_id, int64_t *amount_fen,
